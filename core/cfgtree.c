@@ -253,16 +253,31 @@ cfg_scalar(const mm_opt *node)
 }
 
 void
+cfg_mark_used(const mm_opt *node)
+{
+	if (node == NULL)
+		return;
+	for (size_t i = 0; i < node->n; i++) {
+		if (node->type == MM_OPT_MAP)
+			node->used[i] = 1;
+		cfg_mark_used(node->items[i]);
+	}
+}
+
+/* Report keys nobody asked for, once: reported keys count as used. */
+void
 cfg_check_unknown(const mm_opt *node, const char *what)
 {
 	if (node == NULL)
 		return;
 	if (node->type == MM_OPT_MAP) {
 		for (size_t i = 0; i < node->n; i++) {
-			if (!node->used[i])
+			if (!node->used[i]) {
 				cfg_error(node->keys[i], "unknown %s '%s'", what,
 				    node->keys[i]->scalar ? node->keys[i]->scalar : "?");
-			else
+				node->used[i] = 1;
+				cfg_mark_used(node->items[i]);
+			} else
 				cfg_check_unknown(node->items[i], what);
 		}
 	} else if (node->type == MM_OPT_LIST) {

@@ -65,6 +65,7 @@ const char *cfg_key_at(const mm_opt *map, size_t i, const mm_opt **value);
 const char *cfg_scalar(const mm_opt *node);
 int cfg_is_null(const mm_opt *node);
 void cfg_check_unknown(const mm_opt *node, const char *what);
+void cfg_mark_used(const mm_opt *node);	/* e.g. options of a plugin that failed to load */
 
 int cfg_str(const mm_opt *map, const char *key, const char *def, const char **out);
 int cfg_int(const mm_opt *map, const char *key, long long min, long long max,

@@ -193,6 +193,7 @@ parse_instance(struct conf *c, const char *name, const mm_opt *def,
 
 	if ((m = module_load(c->plugin_dir, module, err, sizeof(err))) == NULL) {
 		cfg_error(modnode ? modnode : keynode, "plugin '%s': %s", name, err);
+		cfg_mark_used(opts);	/* nobody can tell which options are known */
 		return;
 	}
 	in->mod = m;
@@ -204,6 +205,7 @@ parse_instance(struct conf *c, const char *name, const mm_opt *def,
 			    ierr ? ierr : "initialisation failed");
 		free(ierr);
 		in->p = NULL;	/* init failed: no fini */
+		cfg_mark_used(opts);
 		return;
 	}
 	free(ierr);

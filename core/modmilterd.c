@@ -2,7 +2,7 @@
  * NAME
  *	modmilterd - one milter daemon, many plugins
  * SYNOPSIS
- *	modmilterd [-c FILE] [-f] [-t] [-l SOCKET] [-S] [-V]
+ *	modmilterd [-c FILE] [-f] [-t] [-l SOCKET] [-P PLUGINDIR] [-S] [-V]
  * DESCRIPTION
  *	Loads the configuration (conf.c), opens the milter socket, sets
  *	TCP_NODELAY on it (an end-of-message answer is several packets;
@@ -44,11 +44,12 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: modmilterd [-c FILE] [-f] [-t] [-l SOCKET] [-S] [-V]\n"
+	    "usage: modmilterd [-c FILE] [-f] [-t] [-l SOCKET] [-P DIR] [-S] [-V]\n"
 	    "  -c FILE    configuration (default %s)\n"
 	    "  -f         stay in the foreground\n"
 	    "  -t         check the configuration and exit\n"
 	    "  -l SOCKET  listen here instead of the configured socket\n"
+	    "  -P DIR     load plugins from DIR when the file sets no plugin_dir\n"
 	    "  -S         print the counters of the running daemon\n"
 	    "  -V         print the version\n", conf_path);
 	exit(2);
@@ -175,12 +176,13 @@ main(int argc, char **argv)
 	char err[512], *pidfile;
 	int r;
 
-	while ((ch = getopt(argc, argv, "c:ftl:SVh")) != -1) {
+	while ((ch = getopt(argc, argv, "c:ftl:P:SVh")) != -1) {
 		switch (ch) {
 		case 'c': conf_path = optarg; break;
 		case 'f': foreground = 1; break;
 		case 't': check = 1; break;
 		case 'l': sock = optarg; break;
+		case 'P': conf_default_plugin_dir = optarg; break;
 		case 'S': query = 1; break;
 		case 'V': printf("modmilterd %s (SDK %d.%d)\n", PACKAGE_VERSION,
 			MM_SDK_MAJOR, MM_SDK_MINOR); return 0;
@@ -216,7 +218,13 @@ main(int argc, char **argv)
 	}
 	log_open(c->log_dest, c->log_level, "modmilterd");
 
-	/* SIGUSR1 is ours; libmilter's own thread handles HUP, TERM, INT */
+	/* SIGUSR1 is ours; libmilter's own thread waits for HUP, TERM and
+	   INT, so no other thread may take them */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);

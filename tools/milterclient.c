@@ -326,7 +326,7 @@ static int flush_out(MC_CONN *c)
     while (done < c->olen) {
 	n = send(c->fd, c->obuf + done, c->olen - done, MSG_NOSIGNAL);
 	if (n > 0) {
-	    done += n;
+	    done += (size_t) n;
 	} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 	    if (wait_fd(c, POLLOUT, "writing to filter") < 0)
 		return (-1);
@@ -418,7 +418,7 @@ static int fill_in(MC_CONN *c, size_t need)
     while (c->iend < need) {
 	n = recv(c->fd, c->ibuf + c->iend, c->icap - c->iend, 0);
 	if (n > 0) {
-	    c->iend += n;
+	    c->iend += (size_t) n;
 	} else if (n == 0) {
 	    return (fail(c, "filter closed the connection"));
 	} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -477,7 +477,7 @@ static int take_str(MC_CONN *c, const unsigned char **p, size_t *left,
     if ((nul = memchr(*p, 0, *left)) == NULL)
 	return (fail(c, "%s reply: string without terminator",
 		     mc_code_name(code)));
-    len = nul - *p;
+    len = (size_t) (nul - *p);
     if ((*out = malloc(len + 1)) == NULL)
 	return (fail(c, "out of memory"));
     memcpy(*out, *p, len + 1);

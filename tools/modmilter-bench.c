@@ -68,6 +68,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -99,7 +100,6 @@ typedef struct MSG {
 typedef struct STATS {
     long    verdicts[256];
     long    mods[256];
-    long    done;
     long    errors;
 } STATS;
 
@@ -278,101 +278,95 @@ static void one_message(long idx, STATS *st)
     char    qid[32];
     char    from[512];
     char    rcpt[512];
+    const char *conn_mac[] = {
+	"j", SERVER_NAME,
+	"{daemon_name}", SERVER_NAME,
+	"{daemon_addr}", SERVER_ADDR,
+	"v", "modmilter-bench",
+	"_", CLIENT_NAME " [" CLIENT_ADDR "]",
+	NULL,
+    };
+    const char *mail_mac[] = {"i", qid, "{mail_addr}", opt_from, NULL};
+    const char *rcpt_mac[] = {"i", qid, "{rcpt_addr}", opt_rcpt, NULL};
+    const char *qid_mac[] = {"i", qid, NULL};
+    const char *mail_args[] = {from, NULL};
+    const char *rcpt_args[] = {rcpt, NULL};
+    const char *what;
     size_t  i;
     double  t0;
     int     rc;
-    const char *what;
 
     snprintf(qid, sizeof(qid), "%04X%08lX", (unsigned) getpid() & 0xFFFF,
 	     (unsigned long) atomic_fetch_add(&queue_seq, 1) & 0xFFFFFFFFUL);
     snprintf(from, sizeof(from), "<%s>", opt_from);
     snprintf(rcpt, sizeof(rcpt), "<%s>", opt_rcpt);
-    {
-	const char *conn_mac[] = {
-	    "j", SERVER_NAME,
-	    "{daemon_name}", SERVER_NAME,
-	    "{daemon_addr}", SERVER_ADDR,
-	    "v", "modmilter-bench",
-	    "_", CLIENT_NAME " [" CLIENT_ADDR "]",
-	    NULL,
-	};
-	const char *mail_mac[] = {"i", qid, "{mail_addr}", opt_from, NULL};
-	const char *rcpt_mac[] = {"i", qid, "{rcpt_addr}", opt_rcpt, NULL};
-	const char *qid_mac[] = {"i", qid, NULL};
-	const char *mail_args[] = {from, NULL};
-	const char *rcpt_args[] = {rcpt, NULL};
+    latency[idx] = -1;
 
-	mc_result_init(&res);
-	t0 = now_sec();
-	if ((c = mc_open(opt_socket, opt_timeout, err, sizeof(err))) == NULL) {
-	    note_error(st, idx, "connect", err);
-	    return;
-	}
-	what = "negotiate";
-	if (mc_negotiate(c, MC_ACT_ALL, MC_P_ALL) < 0)
-	    goto error;
-	what = "connect";
-	if ((rc = mc_connect(c, conn_mac, CLIENT_NAME, MC_FAM_INET,
-			     (unsigned) (1024 + idx % 64000), CLIENT_ADDR))
-	    != MC_CONTINUE)
-	    goto early;
-	what = "helo";
-	if ((rc = mc_helo(c, NULL, CLIENT_NAME)) != MC_CONTINUE)
-	    goto early;
-	what = "mail";
-	if ((rc = mc_mail(c, mail_mac, mail_args)) != MC_CONTINUE)
-	    goto early;
-	what = "rcpt";
-	if ((rc = mc_rcpt(c, rcpt_mac, rcpt_args)) != MC_CONTINUE)
-	    goto early;
-	what = "data";
-	if ((rc = mc_data(c, qid_mac)) != MC_CONTINUE)
-	    goto early;
-	what = "header";
-	for (i = 0; i < m->nhdrs; i++)
-	    if ((rc = mc_header(c, m->hdrs[i].name, m->hdrs[i].value)) != MC_CONTINUE)
-		goto early;
-	what = "eoh";
-	if ((rc = mc_eoh(c, qid_mac)) != MC_CONTINUE)
-	    goto early;
-	what = "body";
-	if ((rc = mc_body(c, m->body, m->blen)) != MC_CONTINUE && rc != MC_SKIP)
-	    goto early;
-	what = "eom";
-	if ((rc = mc_eom(c, qid_mac, &res)) < 0)
-	    goto error;
-	latency[idx] = (now_sec() - t0) * 1000.0;
-	st->verdicts[rc & 0xFF]++;
-	for (i = 0; i < res.nmods; i++)
-	    st->mods[res.mods[i].kind & 0xFF]++;
-	what = "quit";
-	if (mc_quit(c) < 0)
-	    goto error;
-	st->done++;
-	mc_result_free(&res);
-	mc_close(c);
+    t0 = now_sec();
+    if ((c = mc_open(opt_socket, opt_timeout, err, sizeof(err))) == NULL) {
+	note_error(st, idx, "connect", err);
 	return;
+    }
+    mc_result_init(&res);
+    what = "negotiate";
+    if (mc_negotiate(c, MC_ACT_ALL, MC_P_ALL) < 0)
+	goto error;
+    what = "connect";
+    rc = mc_connect(c, conn_mac, CLIENT_NAME, MC_FAM_INET,
+		    (unsigned) (1024 + idx % 64000), CLIENT_ADDR);
+    if (rc != MC_CONTINUE)
+	goto early;
+    what = "helo";
+    if ((rc = mc_helo(c, NULL, CLIENT_NAME)) != MC_CONTINUE)
+	goto early;
+    what = "mail";
+    if ((rc = mc_mail(c, mail_mac, mail_args)) != MC_CONTINUE)
+	goto early;
+    what = "rcpt";
+    if ((rc = mc_rcpt(c, rcpt_mac, rcpt_args)) != MC_CONTINUE)
+	goto early;
+    what = "data";
+    if ((rc = mc_data(c, qid_mac)) != MC_CONTINUE)
+	goto early;
+    what = "header";
+    for (i = 0; i < m->nhdrs; i++)
+	if ((rc = mc_header(c, m->hdrs[i].name, m->hdrs[i].value)) != MC_CONTINUE)
+	    goto early;
+    what = "eoh";
+    if ((rc = mc_eoh(c, qid_mac)) != MC_CONTINUE)
+	goto early;
+    what = "body";
+    if ((rc = mc_body(c, m->body, m->blen)) != MC_CONTINUE && rc != MC_SKIP)
+	goto early;
+    what = "eom";
+    if ((rc = mc_eom(c, qid_mac, &res)) < 0)
+	goto error;
+    latency[idx] = (now_sec() - t0) * 1000.0;
+    st->verdicts[rc & 0xFF]++;
+    for (i = 0; i < res.nmods; i++)
+	st->mods[res.mods[i].kind & 0xFF]++;
+    what = "quit";
+    if (mc_quit(c) < 0)
+	goto error;
+    goto done;
 
 early:
-	/* A verdict before the end of message ends the transaction. */
-	if (rc < 0)
-	    goto error;
-	latency[idx] = (now_sec() - t0) * 1000.0;
-	st->verdicts[rc & 0xFF]++;
-	what = "quit";
-	if (mc_abort(c) < 0 || mc_quit(c) < 0)
-	    goto error;
-	st->done++;
-	mc_result_free(&res);
-	mc_close(c);
-	return;
+    /* A verdict before the end of message ends the transaction. */
+    if (rc < 0)
+	goto error;
+    latency[idx] = (now_sec() - t0) * 1000.0;
+    st->verdicts[rc & 0xFF]++;
+    what = "quit";
+    if (mc_abort(c) < 0 || mc_quit(c) < 0)
+	goto error;
+    goto done;
 
 error:
-	latency[idx] = -1;
-	note_error(st, idx, what, mc_error(c));
-	mc_result_free(&res);
-	mc_close(c);
-    }
+    latency[idx] = -1;
+    note_error(st, idx, what, mc_error(c));
+done:
+    mc_result_free(&res);
+    mc_close(c);
 }
 
 static void *worker(void *arg)
@@ -412,7 +406,6 @@ static double run_phase(long count, int conc, STATS *total)
 	    total->verdicts[j] += w[i].st.verdicts[j];
 	    total->mods[j] += w[i].st.mods[j];
 	}
-	total->done += w[i].st.done;
 	total->errors += w[i].st.errors;
     }
     t0 = now_sec() - t0;
@@ -430,14 +423,11 @@ static int cmp_double(const void *a, const void *b)
 
 /* pct - nearest-rank percentile of a sorted array */
 
-static double pct(const double *v, size_t n, double p)
+static double pct(const double *v, size_t n, unsigned p)
 {
-    size_t  rank;
+    size_t  rank = (p * n + 99) / 100;
 
-    rank = (size_t) (p / 100.0 * n + 0.999999);
-    if (rank < 1)
-	rank = 1;
-    return (v[(rank > n ? n : rank) - 1]);
+    return (v[rank > 0 ? rank - 1 : 0]);
 }
 
 /* json_str - print a JSON string */
@@ -492,14 +482,14 @@ static void usage(void)
     exit(2);
 }
 
-static long num_arg(const char *s, long min, const char *what)
+static long num_arg(const char *s, long min, long max, const char *what)
 {
     char   *end;
     long    v;
 
     errno = 0;
     v = strtol(s, &end, 10);
-    if (errno || *end || end == s || v < min) {
+    if (errno || *end || end == s || v < min || v > max) {
 	fprintf(stderr, "modmilter-bench: bad %s: %s\n", what, s);
 	exit(2);
     }
@@ -529,13 +519,13 @@ int     main(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "s:c:n:f:r:t:h", longopts, NULL)) != -1) {
 	switch (ch) {
 	case 's': opt_socket = optarg; break;
-	case 'c': conc = (int) num_arg(optarg, 1, "concurrency"); break;
-	case 'n': count = num_arg(optarg, 1, "message count"); break;
+	case 'c': conc = (int) num_arg(optarg, 1, 10000, "concurrency"); break;
+	case 'n': count = num_arg(optarg, 1, LONG_MAX / 2, "message count"); break;
 	case 'f': opt_from = optarg; break;
 	case 'r': opt_rcpt = optarg; break;
-	case 't': opt_timeout = (int) num_arg(optarg, 1, "timeout") * 1000; break;
+	case 't': opt_timeout = (int) num_arg(optarg, 1, 86400, "timeout") * 1000; break;
 	case 'J': json = 1; break;
-	case 'W': warmup = num_arg(optarg, 0, "warmup count"); break;
+	case 'W': warmup = num_arg(optarg, 0, LONG_MAX / 2, "warmup count"); break;
 	default: usage();
 	}
     }

@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	modmilter-test -c FILE [--from A] [--rcpt B]... [--client-ip IP]
  *	    [--client-host H] [--helo H] [--auth USER] [--daemon NAME]
- *	    [--json] MESSAGE.eml
+ *	    [--plugin-dir DIR] [--json] [--verbose] MESSAGE.eml
  * DESCRIPTION
  *	Loads the configuration exactly as modmilterd does, then plays one
  *	SMTP session in-process through the session engine: connect, HELO,
@@ -118,7 +118,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: modmilter-test -c FILE [--from A] [--rcpt B]... "
 	    "[--client-ip IP] [--client-host H] [--helo H] [--auth USER] "
-	    "[--daemon NAME] [--json] MESSAGE.eml\n");
+	    "[--daemon NAME] [--plugin-dir DIR] [--json] [--verbose] MESSAGE.eml\n");
 	exit(1);
 }
 
@@ -249,6 +249,7 @@ main(int argc, char **argv)
 		{ "daemon", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "plugin-dir", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *cpath = NULL, *final_stage = "eom";
@@ -267,7 +268,7 @@ main(int argc, char **argv)
 	o.client_ip = "192.0.2.1";
 	o.helo = "client.example.net";
 	o.daemon = "smtpd";
-	while ((ch = getopt_long(argc, argv, "c:f:r:jv", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:f:r:jvP:", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'c': cpath = optarg; break;
 		case 'f': o.from = optarg; break;
@@ -283,6 +284,7 @@ main(int argc, char **argv)
 		case 'd': o.daemon = optarg; break;
 		case 'j': o.json = 1; break;
 		case 'v': verbose = 1; break;
+		case 'P': conf_default_plugin_dir = optarg; break;
 		default: usage();
 		}
 	}

@@ -22,6 +22,7 @@
  *	Proves the core's handling of every hook, verdict, action and
  *	failure. Not installed.
  */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
