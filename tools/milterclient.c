@@ -173,6 +173,10 @@ struct MC_CONN {
 
 /* fail - record the first error, mark the connection unusable */
 
+#ifdef __GNUC__
+static int fail(MC_CONN *, const char *,...) __attribute__((format(printf, 2, 3)));
+#endif
+
 static int fail(MC_CONN *c, const char *fmt,...)
 {
     va_list ap;
