@@ -79,7 +79,8 @@ call(struct mm_ctx *c, mm_stage st, const struct hook_args *a)
 	}
 }
 
-/* A hook call on its own thread, owning copies of its arguments. */
+/* A hook call handed to a pool worker, owning copies of its arguments
+   (libmilter reuses its buffers once we answer). */
 struct tcall {
 	struct session *s;
 	struct mm_ctx *c;
@@ -89,7 +90,19 @@ struct tcall {
 	int done, abandoned;
 	mm_verdict v;
 	pthread_cond_t cv;
+	struct tcall *next;
 };
+
+/*
+ * Hooks of instances that have a timeout run on a process-wide pool of
+ * worker threads, so that the connection thread can stop waiting. The
+ * pool grows when no worker is idle; a worker whose hook overran goes on
+ * until the hook returns and then serves the queue again.
+ */
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_cv = PTHREAD_COND_INITIALIZER;
+static struct tcall *queue_head, *queue_tail;
+static int pool_idle;
 
 static char **
 argv_dup(char *const *argv)
@@ -123,24 +136,40 @@ tcall_free(struct tcall *t)
 }
 
 static void *
-tcall_run(void *arg)
+worker_run(void *arg)
 {
-	struct tcall *t = arg;
-	mm_verdict v = call(t->c, t->st, &t->a);
-	struct session *s = t->s;
+	struct tcall *t;
+	mm_verdict v;
 
-	pthread_mutex_lock(&s->lock);
-	t->v = v;
-	t->done = 1;
-	if (t->abandoned) {
-		s->outstanding--;
-		pthread_cond_broadcast(&s->idle);
-		pthread_mutex_unlock(&s->lock);
-		tcall_free(t);
-		return NULL;
+	(void)arg;
+	pthread_mutex_lock(&pool_lock);
+	for (;;) {
+		pool_idle++;
+		while (queue_head == NULL)
+			pthread_cond_wait(&pool_cv, &pool_lock);
+		pool_idle--;
+		t = queue_head;
+		if ((queue_head = t->next) == NULL)
+			queue_tail = NULL;
+		pthread_mutex_unlock(&pool_lock);
+
+		v = call(t->c, t->st, &t->a);
+
+		pthread_mutex_lock(&pool_lock);
+		t->v = v;
+		t->done = 1;
+		if (t->abandoned) {
+			struct session *s = t->s;
+			tcall_free(t);
+			pthread_mutex_unlock(&pool_lock);
+			pthread_mutex_lock(&s->lock);
+			s->outstanding--;
+			pthread_cond_broadcast(&s->idle);
+			pthread_mutex_unlock(&s->lock);
+			pthread_mutex_lock(&pool_lock);
+		} else
+			pthread_cond_signal(&t->cv);
 	}
-	pthread_cond_signal(&t->cv);
-	pthread_mutex_unlock(&s->lock);
 	return NULL;
 }
 
@@ -150,8 +179,6 @@ call_timed(struct session *s, struct mm_ctx *c, mm_stage st,
     const struct hook_args *a, mm_verdict *v)
 {
 	struct tcall *t = xcalloc(1, sizeof(*t));
-	pthread_t tid;
-	pthread_attr_t attr;
 	struct timespec dl;
 	int finished;
 
@@ -167,7 +194,7 @@ call_timed(struct session *s, struct mm_ctx *c, mm_stage st,
 		t->a.sa = (struct sockaddr *)ss;
 	}
 	if (a->data) {
-		void *d = xmalloc(a->len);
+		void *d = xmalloc(a->len ? a->len : 1);
 		memcpy(d, a->data, a->len);
 		t->a.data = d;
 		t->a.len = a->len;
@@ -176,36 +203,49 @@ call_timed(struct session *s, struct mm_ctx *c, mm_stage st,
 	t->a.argv = t->argv;
 	pthread_cond_init(&t->cv, NULL);
 
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&tid, &attr, tcall_run, t) != 0) {
-		pthread_attr_destroy(&attr);
-		tcall_free(t);
-		*v = MM_ERROR;
-		return 1;
-	}
-	pthread_attr_destroy(&attr);
-
 	clock_gettime(CLOCK_REALTIME, &dl);
 	double end = (double)dl.tv_sec + (double)dl.tv_nsec / 1e9 + c->inst->timeout;
 	dl.tv_sec = (time_t)end;
 	dl.tv_nsec = (long)((end - (double)dl.tv_sec) * 1e9);
 
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&pool_lock);
+	if (pool_idle == 0) {
+		pthread_t tid;
+		pthread_attr_t attr;
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&tid, &attr, worker_run, NULL) != 0) {
+			pthread_attr_destroy(&attr);
+			pthread_mutex_unlock(&pool_lock);
+			tcall_free(t);
+			*v = MM_ERROR;
+			return 1;
+		}
+		pthread_attr_destroy(&attr);
+	}
+	if (queue_tail)
+		queue_tail->next = t;
+	else
+		queue_head = t;
+	queue_tail = t;
+	pthread_cond_signal(&pool_cv);
 	while (!t->done)
-		if (pthread_cond_timedwait(&t->cv, &s->lock, &dl) == ETIMEDOUT)
+		if (pthread_cond_timedwait(&t->cv, &pool_lock, &dl) == ETIMEDOUT)
 			break;
 	finished = t->done;
 	if (finished)
 		*v = t->v;
-	else {
+	else
 		t->abandoned = 1;
-		s->outstanding++;
-		c->failed = 1;
-	}
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&pool_lock);
 	if (finished)
 		tcall_free(t);
+	else {
+		pthread_mutex_lock(&s->lock);
+		s->outstanding++;
+		c->failed = 1;
+		pthread_mutex_unlock(&s->lock);
+	}
 	return finished;
 }
 

@@ -223,7 +223,8 @@ test_length_limit(void **state)
 	for (int i = 0; i < 1500; i++)
 		strcat(t, "\ry");
 	reply_make(&r, MM_REJECT, "550", "5.7.1", t);
-	assert_int_equal(strlen(r.text), 980);
+	/* "x y y ... y " cut at 980 ends in a space, which is trimmed */
+	assert_int_equal(strlen(r.text), 979);
 	assert_null(strchr(r.text, '\r'));
 	assert_int_equal(strncmp(r.text, "x y y", 5), 0);
 	reply_free(&r);
