@@ -179,9 +179,7 @@ chain_chosen(struct session *s, int idx)
 		    (s->ch->actions & MM_ACT_CHGHDRS) ||
 		    ((s->ch->actions & MM_ACT_AUTHRES) && s->conf->authserv_id);
 		s->buffer_body = (s->ch->flags & MM_F_MESSAGE) != 0;
-		log_msg(MM_LOG_DEBUG, s->qid, NULL, "chain %s selected", s->ch->name);
-	} else
-		log_msg(MM_LOG_DEBUG, s->qid, NULL, "no chain matches; passing through");
+	}
 }
 
 static void
@@ -231,6 +229,8 @@ run_stage(struct session *s, mm_stage st, const struct hook_args *a,
 		int idx = chain_select(s, rcpt_domain);
 		if (idx != -1) {
 			chain_chosen(s, idx);
+			log_msg(MM_LOG_DEBUG, s->qid, NULL, "chain %s",
+			    s->ch ? s->ch->name : "none matches: passing through");
 			s->chain_conn_level = !s->in_msg;
 			s->chain_by_rcpt = rcpt_domain != NULL && st == MM_STAGE_ENVRCPT;
 		}
