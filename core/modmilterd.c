@@ -39,6 +39,7 @@
 #include "util.h"
 
 static const char *conf_path = SYSCONFDIR "/modmilter.yaml";
+static const char *listen_override;	/* -l, kept across reloads */
 
 static void
 usage(void)
@@ -75,6 +76,10 @@ reload(void)
 		return;
 	}
 	free(errs);
+	if (listen_override) {
+		free(c->listen);
+		c->listen = xstrdup(listen_override);
+	}
 	old = milter_conf();
 	if (old && strcmp(old->listen, c->listen) != 0)
 		log_warn("listen changed to %s: takes effect only at restart", c->listen);
@@ -213,6 +218,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (sock) {
+		listen_override = sock;
 		free(c->listen);
 		c->listen = xstrdup(sock);
 	}
@@ -265,5 +271,7 @@ main(int argc, char **argv)
 	log_notice("stopping");
 	if (pidfile)
 		unlink(pidfile);
+	free(pidfile);
+	milter_set_conf(NULL);	/* plugins' fini, once the last connection is gone */
 	return r == MI_SUCCESS ? 0 : 1;
 }
