@@ -209,13 +209,14 @@ main(int argc, char **argv)
 	if (query) {
 		if (c->stats_socket == NULL) {
 			fprintf(stderr, "%s: no stats_socket configured\n", conf_path);
+			conf_unref(c);
 			return 1;
 		}
-		if (stats_query(c->stats_socket, stdout) < 0) {
+		r = stats_query(c->stats_socket, stdout);
+		if (r < 0)
 			fprintf(stderr, "%s: %s\n", c->stats_socket, strerror(errno));
-			return 1;
-		}
-		return 0;
+		conf_unref(c);
+		return r < 0 ? 1 : 0;
 	}
 	if (sock) {
 		listen_override = sock;

@@ -9,7 +9,9 @@
  *	are errors with a message; that matching honours prefixes that are
  *	not a multiple of 8; that an IPv4-mapped IPv6 address (from a
  *	sockaddr_in6 or a string) matches an IPv4 network while an IPv6
- *	network never matches an IPv4 address; and cidr_list_match().
+ *	network never matches an IPv4 address; that an IPv4-mapped network
+ *	shorter than /96 (host bits in its ffff) is an error; and
+ *	cidr_list_match().
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -235,6 +237,22 @@ test_mapped(void **state)
 	assert_int_equal(cidr_addr_from_string("not an address", &fam, addr), -1);
 }
 
+/*
+ * An IPv4-mapped network with a prefix shorter than 96 has the ffff of
+ * ::ffff:0:0/96 in its host bits: like any other host bits beyond the
+ * prefix, an error -- not silently "every IPv4 address".
+ */
+static void
+test_mapped_short_prefix(void **state)
+{
+	(void)state;
+	parse_ok("::ffff:0.0.0.0/96", AF_INET, 0);
+	parse_ok("::ffff:192.0.2.0/120", AF_INET, 24);
+	parse_bad("::ffff:192.0.2.0/64", "host bits");
+	parse_bad("::ffff:0.0.0.0/80", "host bits");
+	parse_bad("::ffff:0.0.0.0/95", "host bits");
+}
+
 static void
 test_v6_net_not_v4_addr(void **state)
 {
@@ -287,6 +305,7 @@ main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_mapped),
+		cmocka_unit_test(test_mapped_short_prefix),
 		cmocka_unit_test(test_v6_net_not_v4_addr),
 		cmocka_unit_test(test_list),
 	};

@@ -14,7 +14,8 @@
  *	option of the wrong type, a bad mode, and a chain naming an
  *	instance that does not exist; that several errors in one file are
  *	all reported in one run; that a plugin file writable by others or
- *	by its group, or in a directory writable by others, is refused;
+ *	by its group, or in a directory writable by others or by its group,
+ *	is refused;
  *	and that a valid file loads with the instances, chains, per
  *	instance settings and macro lists it describes.
  */
@@ -45,6 +46,10 @@ struct result {
 	size_t nlines;
 };
 
+/* The result the running test holds; cleanup() frees it if an
+   assertion jumps out of the test (results are static for that). */
+static struct result *pending;
+
 static void
 load(struct result *r, const char *text)
 {
@@ -63,6 +68,7 @@ load(struct result *r, const char *text)
 	assert_non_null(fp);
 	r->c = conf_load(r->path, fp);
 	fclose(fp);
+	pending = r;
 	for (const char *p = r->errs; *p; p++)
 		if (*p == '\n')
 			r->nlines++;
@@ -77,6 +83,7 @@ done(struct result *r)
 	free(r->errs);
 	r->c = NULL;
 	r->errs = NULL;
+	pending = NULL;
 }
 
 /*
@@ -146,7 +153,8 @@ expect_count(const struct result *r, size_t n)
 static void
 expect_failed(const struct result *r, size_t nerrors)
 {
-	assert_null(r->c);
+	if (r->c != NULL)
+		fail_msg("the configuration was accepted (%zu error lines)", r->nlines);
 	expect_count(r, nerrors);
 }
 
@@ -173,7 +181,7 @@ has_token(const char *list, const char *tok)
 static void
 test_yaml_syntax(void **state)
 {
-	struct result r;
+	static struct result r;
 
 	(void)state;
 	load(&r, HEAD
@@ -195,7 +203,7 @@ test_yaml_syntax(void **state)
 static void
 test_unknown_key(void **state)
 {
-	struct result r;
+	static struct result r;
 
 	(void)state;
 	load(&r, HEAD
@@ -222,7 +230,7 @@ test_unknown_key(void **state)
 static void
 test_wrong_type(void **state)
 {
-	struct result r;
+	static struct result r;
 
 	(void)state;
 	load(&r, HEAD
@@ -247,7 +255,7 @@ test_wrong_type(void **state)
 static void
 test_bad_cidr(void **state)
 {
-	struct result r;
+	static struct result r;
 
 	(void)state;
 	load(&r, HEAD
@@ -271,7 +279,7 @@ test_bad_cidr(void **state)
 static void
 test_module_absent(void **state)
 {
-	struct result r;
+	static struct result r;
 
 	(void)state;
 	load(&r, HEAD
@@ -297,7 +305,7 @@ test_module_absent(void **state)
 static void
 test_wrong_sdk(void **state)
 {
-	struct result r;
+	static struct result r;
 
 	(void)state;
 	load(&r, HEAD
@@ -313,7 +321,7 @@ test_wrong_sdk(void **state)
 static void
 test_init_failure(void **state)
 {
-	struct result r;
+	static struct result r;
 
 	(void)state;
 	load(&r, HEAD
@@ -329,7 +337,7 @@ test_init_failure(void **state)
 static void
 test_unknown_option(void **state)
 {
-	struct result r;
+	static struct result r;
 
 	(void)state;
 	load(&r, HEAD
@@ -356,7 +364,7 @@ test_unknown_option(void **state)
 static void
 test_option_type(void **state)
 {
-	struct result r;
+	static struct result r;
 
 	(void)state;
 	load(&r, HEAD
@@ -378,7 +386,7 @@ test_option_type(void **state)
 static void
 test_instance_core_keys(void **state)
 {
-	struct result r;
+	static struct result r;
 
 	(void)state;
 	load(&r, HEAD
@@ -394,7 +402,7 @@ test_instance_core_keys(void **state)
 static void
 test_chain_unknown_instance(void **state)
 {
-	struct result r;
+	static struct result r;
 
 	(void)state;
 	load(&r, HEAD
@@ -431,7 +439,7 @@ test_unreadable_file(void **state)
 static void
 test_many_errors(void **state)
 {
-	struct result r;
+	static struct result r;
 
 	(void)state;
 	load(&r, HEAD
@@ -466,7 +474,7 @@ test_many_errors(void **state)
 static void
 test_valid(void **state)
 {
-	struct result r;
+	static struct result r;
 	struct conf *c;
 	struct instance *t1, *t2, *hello;
 
@@ -563,7 +571,7 @@ test_valid(void **state)
 static void
 test_default_chain(void **state)
 {
-	struct result r;
+	static struct result r;
 
 	(void)state;
 	load(&r, HEAD
@@ -632,8 +640,21 @@ copy_testplug(void)
 static void
 remove_testplug(void)
 {
+	chmod(tmpdir, 0700);
 	unlink(plugpath);
 	rmdir(tmpdir);
+	plugpath[0] = tmpdir[0] = 0;
+}
+
+static int
+cleanup(void **state)
+{
+	(void)state;
+	if (pending)
+		done(pending);
+	if (plugpath[0])
+		remove_testplug();
+	return 0;
 }
 
 static void
@@ -648,7 +669,7 @@ load_copy(struct result *r, char *yaml, size_t size)
 static void
 test_world_writable_plugin(void **state)
 {
-	struct result r;
+	static struct result r;
 	char yaml[1024];
 
 	(void)state;
@@ -687,26 +708,47 @@ test_world_writable_plugin(void **state)
 	remove_testplug();
 }
 
+/* loader.h: "neither it nor its directory may be writable by group or
+   others" -- the directory half, for the group. */
+static void
+test_group_writable_plugin_dir(void **state)
+{
+	static struct result r;
+	char yaml[1024];
+
+	(void)state;
+	copy_testplug();
+	assert_int_equal(chmod(plugpath, 0644), 0);
+	assert_int_equal(chmod(tmpdir, 0770), 0);
+	load_copy(&r, yaml, sizeof(yaml));
+	remove_testplug();
+	expect_failed(&r, 1);
+	expect_at(&r, plugpath, 1, "writable");
+	expect_at(&r, plugpath, 1, tmpdir);
+	done(&r);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_yaml_syntax),
-		cmocka_unit_test(test_unknown_key),
-		cmocka_unit_test(test_wrong_type),
-		cmocka_unit_test(test_bad_cidr),
-		cmocka_unit_test(test_module_absent),
-		cmocka_unit_test(test_wrong_sdk),
-		cmocka_unit_test(test_init_failure),
-		cmocka_unit_test(test_unknown_option),
-		cmocka_unit_test(test_option_type),
-		cmocka_unit_test(test_instance_core_keys),
-		cmocka_unit_test(test_chain_unknown_instance),
-		cmocka_unit_test(test_unreadable_file),
-		cmocka_unit_test(test_many_errors),
-		cmocka_unit_test(test_valid),
-		cmocka_unit_test(test_default_chain),
-		cmocka_unit_test(test_world_writable_plugin),
+		cmocka_unit_test_teardown(test_yaml_syntax, cleanup),
+		cmocka_unit_test_teardown(test_unknown_key, cleanup),
+		cmocka_unit_test_teardown(test_wrong_type, cleanup),
+		cmocka_unit_test_teardown(test_bad_cidr, cleanup),
+		cmocka_unit_test_teardown(test_module_absent, cleanup),
+		cmocka_unit_test_teardown(test_wrong_sdk, cleanup),
+		cmocka_unit_test_teardown(test_init_failure, cleanup),
+		cmocka_unit_test_teardown(test_unknown_option, cleanup),
+		cmocka_unit_test_teardown(test_option_type, cleanup),
+		cmocka_unit_test_teardown(test_instance_core_keys, cleanup),
+		cmocka_unit_test_teardown(test_chain_unknown_instance, cleanup),
+		cmocka_unit_test_teardown(test_unreadable_file, cleanup),
+		cmocka_unit_test_teardown(test_many_errors, cleanup),
+		cmocka_unit_test_teardown(test_valid, cleanup),
+		cmocka_unit_test_teardown(test_default_chain, cleanup),
+		cmocka_unit_test_teardown(test_world_writable_plugin, cleanup),
+		cmocka_unit_test_teardown(test_group_writable_plugin_dir, cleanup),
 	};
 
 	log_open(LOG_DEST_STDERR, MM_LOG_ERR, "test_conf");
