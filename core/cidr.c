@@ -89,13 +89,20 @@ cidr_parse(const char *s, struct cidr *c, char *err, size_t errlen)
 	if (slash) {
 		char *end;
 		long p = strtol(slash + 1, &end, 10);
-		if (slash[1] == 0 || *end || p < 0 || p > max) {
+		if (slash[1] < '0' || slash[1] > '9' || *end || p < 0 || p > max) {
 			snprintf(err, errlen, "bad prefix length in '%s' (0-%d)", s, max);
 			return -1;
 		}
 		c->prefix = (int)p;
-		if (max == 128 && c->family == AF_INET)
-			c->prefix = c->prefix > 96 ? c->prefix - 96 : 0;
+		if (max == 128 && c->family == AF_INET) {
+			/* below /96 the ffff of ::ffff:0:0/96 is in the host bits */
+			if (p < 96) {
+				snprintf(err, errlen, "'%s' has host bits set beyond /%ld",
+				    s, p);
+				return -1;
+			}
+			c->prefix = (int)p - 96;
+		}
 	} else
 		c->prefix = c->family == AF_INET ? 32 : 128;
 

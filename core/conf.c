@@ -138,6 +138,24 @@ strv_from_opt(const mm_opt *map, const char *key, char ***out, size_t *n)
 	free(l);
 }
 
+/* Add a macro to a stage's space-separated list, once. */
+static void
+add_core_macro(struct conf *c, mm_stage st, const char *name)
+{
+	char *old = c->macros[st];
+	size_t n = strlen(name);
+
+	for (const char *p = old; p && *p; ) {
+		const char *e = strchr(p, ' ');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		if (l == n && strncmp(p, name, n) == 0)
+			return;
+		p = e ? e + 1 : p + l;
+	}
+	c->macros[st] = old ? xasprintf("%s %s", old, name) : xstrdup(name);
+	free(old);
+}
+
 static void
 parse_instance(struct conf *c, const char *name, const mm_opt *def,
     const mm_opt *keynode)
@@ -227,11 +245,7 @@ parse_instance(struct conf *c, const char *name, const mm_opt *def,
 	for (const struct mm_macro_req *r = in->p->macros; r && r->name; r++) {
 		if ((unsigned)r->stage >= MM_STAGE_COUNT)
 			continue;
-		char *old = c->macros[r->stage];
-		if (old && (strstr(old, r->name) != NULL))
-			continue;
-		c->macros[r->stage] = old ? xasprintf("%s %s", old, r->name) : xstrdup(r->name);
-		free(old);
+		add_core_macro(c, r->stage, r->name);
 	}
 }
 
@@ -340,16 +354,6 @@ conf_instance(const struct conf *c, const char *name)
 	return NULL;
 }
 
-static void
-add_core_macro(struct conf *c, mm_stage st, const char *name)
-{
-	char *old = c->macros[st];
-
-	if (old && strstr(old, name))
-		return;
-	c->macros[st] = old ? xasprintf("%s %s", old, name) : xstrdup(name);
-	free(old);
-}
 
 struct conf *
 conf_load(const char *path, FILE *errfp)

@@ -58,10 +58,11 @@ module_file_safe(const char *path, char *err, size_t errlen)
 			slash[1] = 0;
 		else
 			*slash = 0;
-		if (stat(dir, &st) == 0 && (st.st_mode & S_IWOTH) &&
+		if (stat(dir, &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) &&
 		    !(st.st_mode & S_ISVTX)) {
 			snprintf(err, errlen, "plugin directory %s is writable by "
-			    "others: refusing to load %s", dir, path);
+			    "%s: refusing to load %s", dir,
+			    (st.st_mode & S_IWOTH) ? "others" : "its group", path);
 			free(dir);
 			return -1;
 		}

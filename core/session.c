@@ -220,6 +220,7 @@ run_stage(struct session *s, mm_stage st, const struct hook_args *a,
 {
 	struct merge m, replay;
 	int message_stage = st >= MM_STAGE_ENVFROM && st <= MM_STAGE_EOM;
+	int chosen_now = 0;
 
 	if (s->sticky != MM_CONTINUE) {
 		out_set(out, s->sticky, &s->sticky_reply);
@@ -233,6 +234,7 @@ run_stage(struct session *s, mm_stage st, const struct hook_args *a,
 			    s->ch ? s->ch->name : "none matches: passing through");
 			s->chain_conn_level = !s->in_msg;
 			s->chain_by_rcpt = rcpt_domain != NULL && st == MM_STAGE_ENVRCPT;
+			chosen_now = 1;
 		}
 	}
 	merge_init(&m);
@@ -242,6 +244,15 @@ run_stage(struct session *s, mm_stage st, const struct hook_args *a,
 			struct mm_ctx *c = &s->ctx[s->ch->plugins[i]->index];
 			if (!c->joined)
 				join(s, c, (int)i, st, &replay);
+			else if (chosen_now && st > MM_STAGE_ENVFROM && s->in_msg &&
+			    s->from_argv) {
+				/* joined for an earlier message of this
+				   connection: it still missed this MAIL FROM */
+				struct hook_args ea;
+				memset(&ea, 0, sizeof(ea));
+				ea.argv = s->from_argv;
+				call_into(s, c, (int)i, MM_STAGE_ENVFROM, &ea, &replay);
+			}
 			if (merge_decided(&replay))
 				break;
 		}
