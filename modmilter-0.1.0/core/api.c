@@ -1,0 +1,555 @@
+/*
+ * NAME
+ *	api - the function table plugins call back into
+ * SYNOPSIS
+ *	#include "session.h"
+ *
+ *	extern const struct mm_api core_api;
+ * DESCRIPTION
+ *	Every entry checks its context: outside a connection (init, fini)
+ *	only logging and options work; an instance in monitor mode queues
+ *	nothing (the would-be action is logged); a plugin abandoned after a
+ *	timeout changes nothing any more. Strings are copied.
+ *	Mutations take the session lock, so that a hook still running after
+ *	its timeout cannot race the connection's own thread.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cfgtree.h"
+#include "log.h"
+#include "session.h"
+#include "store.h"
+
+static void
+api_vlog(mm_ctx *c, mm_log_level level, const char *fmt, va_list ap)
+{
+	log_vmsg((int)level, c && c->s ? c->s->qid : NULL,
+	    c && c->inst ? c->inst->name : NULL, fmt, ap);
+}
+
+static void
+api_log(mm_ctx *c, mm_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if ((int)level > log_level())
+		return;
+	va_start(ap, fmt);
+	api_vlog(c, level, fmt, ap);
+	va_end(ap);
+}
+
+static const char *
+api_instance_name(mm_ctx *c)
+{
+	return c && c->inst ? c->inst->name : NULL;
+}
+
+static void
+api_opt_error(const mm_opt *node, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cfg_verror(node, fmt, ap);
+	va_end(ap);
+}
+
+/* May this context change the message? */
+static int
+can_act(mm_ctx *c, const char *what)
+{
+	if (c == NULL || c->s == NULL || c->failed)
+		return 0;
+	if (c->inst->monitor) {
+		log_msg(MM_LOG_INFO, c->s->qid, c->inst->name,
+		    "monitor mode: would %s", what);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+api_set_conn_data(mm_ctx *c, void *d, void (*destroy)(void *))
+{
+	if (c == NULL || c->s == NULL)
+		return;
+	if (c->conn_free && c->conn_data && c->conn_data != d)
+		c->conn_free(c->conn_data);
+	c->conn_data = d;
+	c->conn_free = destroy;
+}
+
+static void *
+api_conn_data(mm_ctx *c)
+{
+	return c ? c->conn_data : NULL;
+}
+
+static void
+api_set_msg_data(mm_ctx *c, void *d, void (*destroy)(void *))
+{
+	if (c == NULL || c->s == NULL)
+		return;
+	if (c->msg_free && c->msg_data && c->msg_data != d)
+		c->msg_free(c->msg_data);
+	c->msg_data = d;
+	c->msg_free = destroy;
+}
+
+static void *
+api_msg_data(mm_ctx *c)
+{
+	return c ? c->msg_data : NULL;
+}
+
+#define SESSION_OR(c, dflt) do { if ((c) == NULL || (c)->s == NULL) return dflt; } while (0)
+
+static const char *
+api_client_addr(mm_ctx *c)
+{
+	SESSION_OR(c, NULL);
+	return c->s->addr;
+}
+
+static const struct sockaddr *
+api_client_sockaddr(mm_ctx *c)
+{
+	SESSION_OR(c, NULL);
+	return c->s->have_sa ? (const struct sockaddr *)&c->s->sa : NULL;
+}
+
+static const char *
+api_client_host(mm_ctx *c)
+{
+	SESSION_OR(c, NULL);
+	return c->s->host;
+}
+
+static mm_client_class
+api_client_class(mm_ctx *c)
+{
+	SESSION_OR(c, MM_CLIENT_EXTERNAL);
+	return c->s->cls;
+}
+
+static const char *
+api_helo(mm_ctx *c)
+{
+	SESSION_OR(c, NULL);
+	return c->s->helo;
+}
+
+static const char *
+api_auth_user(mm_ctx *c)
+{
+	SESSION_OR(c, NULL);
+	return c->s->auth_user;
+}
+
+static const char *
+api_macro(mm_ctx *c, const char *name)
+{
+	SESSION_OR(c, NULL);
+	return session_macro(c->s, name);
+}
+
+static const char *
+api_queue_id(mm_ctx *c)
+{
+	SESSION_OR(c, "NOQUEUE");
+	return c->s->qid ? c->s->qid : "NOQUEUE";
+}
+
+static const char *
+api_mail_from(mm_ctx *c)
+{
+	SESSION_OR(c, NULL);
+	return c->s->from;
+}
+
+static size_t
+api_rcpt_count(mm_ctx *c)
+{
+	SESSION_OR(c, 0);
+	return c->s->nrcpts;
+}
+
+static const char *
+api_rcpt_at(mm_ctx *c, size_t i)
+{
+	SESSION_OR(c, NULL);
+	return i < c->s->nrcpts ? c->s->rcpts[i] : NULL;
+}
+
+static int
+api_fact_set(mm_ctx *c, const char *key, const char *value)
+{
+	struct session *s;
+
+	SESSION_OR(c, -1);
+	if (key == NULL || value == NULL || c->failed)
+		return -1;
+	s = c->s;
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->nfacts; i++)
+		if (strcmp(s->facts[i].key, key) == 0) {
+			/* the old value may still be held by a reader */
+			s->graveyard = xrealloc(s->graveyard,
+			    (s->ngraveyard + 1) * sizeof(char *));
+			s->graveyard[s->ngraveyard++] = s->facts[i].value;
+			s->facts[i].value = xstrdup(value);
+			pthread_mutex_unlock(&s->lock);
+			return 0;
+		}
+	s->facts = xrealloc(s->facts, (s->nfacts + 1) * sizeof(*s->facts));
+	s->facts[s->nfacts].key = xstrdup(key);
+	s->facts[s->nfacts].value = xstrdup(value);
+	s->nfacts++;
+	pthread_mutex_unlock(&s->lock);
+	log_msg(MM_LOG_DEBUG, s->qid, c->inst->name, "fact %s = %s", key, value);
+	return 0;
+}
+
+static const char *
+api_fact_get(mm_ctx *c, const char *key)
+{
+	SESSION_OR(c, NULL);
+	for (size_t i = 0; i < c->s->nfacts; i++)
+		if (strcmp(c->s->facts[i].key, key) == 0)
+			return c->s->facts[i].value;
+	return NULL;
+}
+
+static size_t
+api_header_count(mm_ctx *c)
+{
+	SESSION_OR(c, 0);
+	return c->s->hdrs.n;
+}
+
+static int
+api_header_at(mm_ctx *c, size_t i, const char **name, const char **value)
+{
+	SESSION_OR(c, -1);
+	if (i >= c->s->hdrs.n)
+		return -1;
+	*name = c->s->hdrs.h[i].name;
+	*value = c->s->hdrs.h[i].value;
+	return 0;
+}
+
+static const char *
+api_header_get(mm_ctx *c, const char *name, size_t nth)
+{
+	SESSION_OR(c, NULL);
+	return hdrlist_get(&c->s->hdrs, name, nth ? nth : 1);
+}
+
+static int
+api_body(mm_ctx *c, const unsigned char **data, size_t *len)
+{
+	SESSION_OR(c, -1);
+	return session_body_get(c->s, data, len);
+}
+
+static int
+api_set_reply(mm_ctx *c, const char *rcode, const char *xcode, const char *text)
+{
+	SESSION_OR(c, -1);
+	if (!c->in_hook)
+		return -1;
+	reply_free(&c->reply);
+	memset(&c->reply, 0, sizeof(c->reply));
+	if (rcode && strlen(rcode) < sizeof(c->reply.rcode))
+		strcpy(c->reply.rcode, rcode);
+	if (xcode && strlen(xcode) < sizeof(c->reply.xcode))
+		strcpy(c->reply.xcode, xcode);
+	c->reply.text = text ? xstrdup(text) : NULL;
+	c->has_reply = 1;
+	return 0;
+}
+
+/* A header name is printable ASCII without ':' (RFC 5322 §2.2). */
+static int
+valid_header(const char *name, const char *value)
+{
+	if (name == NULL || *name == 0 || value == NULL)
+		return 0;
+	for (const char *p = name; *p; p++)
+		if (*p <= 32 || *p >= 127 || *p == ':')
+			return 0;
+	/* a line break must be followed by whitespace (folding) */
+	for (const char *p = value; *p; p++)
+		if ((*p == '\n' && p[1] != ' ' && p[1] != '\t') ||
+		    (*p == '\r' && p[1] != '\n'))
+			return 0;
+	return 1;
+}
+
+static int
+needs(mm_ctx *c, unsigned act, const char *what)
+{
+	if (!(c->inst->p->actions & act)) {
+		log_msg(MM_LOG_WARNING, c->s->qid, c->inst->name,
+		    "%s without declaring the action; ignored", what);
+		return 0;
+	}
+	return 1;
+}
+
+#define ACT_BEGIN(c, act, what) do {					\
+	SESSION_OR(c, -1);						\
+	if (!needs(c, act, what)) return -1;				\
+	if (!can_act(c, what)) return 0;				\
+	pthread_mutex_lock(&(c)->s->lock);				\
+	if ((c)->failed) { pthread_mutex_unlock(&(c)->s->lock); return -1; } \
+} while (0)
+#define ACT_END(c) do { (c)->s->actions_queued = 1;			\
+	pthread_mutex_unlock(&(c)->s->lock); } while (0)
+
+static int
+api_add_header(mm_ctx *c, const char *name, const char *value)
+{
+	if (!valid_header(name, value))
+		return -1;
+	ACT_BEGIN(c, MM_ACT_ADDHDRS, "add a header");
+	hdrlist_add(&c->s->hdrs, name, value);
+	ACT_END(c);
+	return 0;
+}
+
+static int
+api_insert_header(mm_ctx *c, size_t idx, const char *name, const char *value)
+{
+	if (!valid_header(name, value))
+		return -1;
+	ACT_BEGIN(c, MM_ACT_ADDHDRS, "insert a header");
+	hdrlist_insert(&c->s->hdrs, idx, name, value);
+	ACT_END(c);
+	return 0;
+}
+
+static int
+api_change_header(mm_ctx *c, const char *name, size_t nth, const char *value)
+{
+	int r;
+
+	if (!valid_header(name, value ? value : ""))
+		return -1;
+	ACT_BEGIN(c, MM_ACT_CHGHDRS, "change a header");
+	r = hdrlist_change(&c->s->hdrs, name, nth, value);
+	ACT_END(c);
+	return r;
+}
+
+static int
+strv_has(char **v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+strv_push(char ***v, size_t *n, const char *s)
+{
+	*v = xrealloc(*v, (*n + 1) * sizeof(char *));
+	(*v)[(*n)++] = xstrdup(s);
+}
+
+static int
+api_add_rcpt(mm_ctx *c, const char *addr)
+{
+	char *a;
+
+	if (addr == NULL || *addr == 0)
+		return -1;
+	ACT_BEGIN(c, MM_ACT_ADDRCPT, "add a recipient");
+	a = addr_strip(addr);
+	if (!strv_has(c->s->addrcpt, c->s->naddrcpt, a) &&
+	    !(strv_has(c->s->rcpts, c->s->nrcpts, a) &&
+	    !strv_has(c->s->delrcpt, c->s->ndelrcpt, a)))
+		strv_push(&c->s->addrcpt, &c->s->naddrcpt, a);
+	free(a);
+	ACT_END(c);
+	return 0;
+}
+
+static int
+api_del_rcpt(mm_ctx *c, const char *addr)
+{
+	char *a;
+
+	if (addr == NULL || *addr == 0)
+		return -1;
+	ACT_BEGIN(c, MM_ACT_DELRCPT, "delete a recipient");
+	a = addr_strip(addr);
+	if (!strv_has(c->s->delrcpt, c->s->ndelrcpt, a))
+		strv_push(&c->s->delrcpt, &c->s->ndelrcpt, a);
+	free(a);
+	ACT_END(c);
+	return 0;
+}
+
+static int
+api_change_from(mm_ctx *c, const char *addr, const char *args)
+{
+	if (addr == NULL)
+		return -1;
+	ACT_BEGIN(c, MM_ACT_CHGFROM, "change the sender");
+	if (c->s->chgfrom)
+		log_msg(MM_LOG_NOTICE, c->s->qid, c->inst->name,
+		    "sender change to <%s> replaces an earlier one to <%s>", addr,
+		    c->s->chgfrom);
+	free(c->s->chgfrom);
+	free(c->s->chgfrom_args);
+	c->s->chgfrom = addr_strip(addr);
+	c->s->chgfrom_args = args ? xstrdup(args) : NULL;
+	ACT_END(c);
+	return 0;
+}
+
+static int
+api_replace_body(mm_ctx *c, const unsigned char *data, size_t len)
+{
+	unsigned char *copy;
+
+	if (data == NULL && len)
+		return -1;
+	ACT_BEGIN(c, MM_ACT_CHGBODY, "replace the body");
+	copy = xmalloc(len + 1);
+	if (len)
+		memcpy(copy, data, len);
+	if (++c->s->body_replacements > 1)
+		log_msg(MM_LOG_NOTICE, c->s->qid, c->inst->name,
+		    "body replaced again (replacement %d); the last one is sent",
+		    c->s->body_replacements);
+	free(c->s->newbody);
+	c->s->newbody = copy;
+	c->s->newbodylen = len;
+	ACT_END(c);
+	return 0;
+}
+
+static int
+api_quarantine(mm_ctx *c, const char *reason)
+{
+	ACT_BEGIN(c, MM_ACT_QUARANTINE, "quarantine the message");
+	if (c->s->quarantine.len)
+		buf_adds(&c->s->quarantine, "; ");
+	buf_printf(&c->s->quarantine, "%s: %s", c->inst->name,
+	    reason && *reason ? reason : "quarantined");
+	ACT_END(c);
+	return 0;
+}
+
+static int
+api_auth_result(mm_ctx *c, const char *clause)
+{
+	if (clause == NULL || *clause == 0 || strpbrk(clause, "\r\n"))
+		return -1;
+	ACT_BEGIN(c, MM_ACT_AUTHRES, "add an Authentication-Results clause");
+	strv_push(&c->s->authres, &c->s->nauthres, clause);
+	ACT_END(c);
+	return 0;
+}
+
+static int
+api_progress(mm_ctx *c)
+{
+	SESSION_OR(c, -1);
+	if (c->s->be && c->s->be->progress)
+		return c->s->be->progress(c->s->bctx);
+	return 0;
+}
+
+static mm_store *
+api_store_open(mm_ctx *c, const char *dbname, char **err)
+{
+	struct conf *conf = c && c->inst ? c->inst->conf : NULL;
+
+	if (conf == NULL) {
+		if (err)
+			*err = xstrdup("no configuration");
+		return NULL;
+	}
+	return store_open(conf, dbname, err);
+}
+
+static void
+api_free(void *p)
+{
+	free(p);
+}
+
+static double
+api_now(mm_ctx *c)
+{
+	(void)c;
+	return wall_now();
+}
+
+const struct mm_api core_api = {
+	.size = sizeof(struct mm_api),
+	.sdk_major = MM_SDK_MAJOR,
+	.sdk_minor = MM_SDK_MINOR,
+	.log = api_log,
+	.vlog = api_vlog,
+	.instance_name = api_instance_name,
+	.opt_type = cfg_type,
+	.opt_get = cfg_get,
+	.opt_len = cfg_len,
+	.opt_at = cfg_at,
+	.opt_key_at = cfg_key_at,
+	.opt_scalar = cfg_scalar,
+	.opt_str = cfg_str,
+	.opt_int = cfg_int,
+	.opt_bool = cfg_bool,
+	.opt_duration = cfg_duration,
+	.opt_error = api_opt_error,
+	.set_conn_data = api_set_conn_data,
+	.conn_data = api_conn_data,
+	.set_msg_data = api_set_msg_data,
+	.msg_data = api_msg_data,
+	.client_addr = api_client_addr,
+	.client_sockaddr = api_client_sockaddr,
+	.client_host = api_client_host,
+	.client_class = api_client_class,
+	.helo = api_helo,
+	.auth_user = api_auth_user,
+	.macro = api_macro,
+	.queue_id = api_queue_id,
+	.mail_from = api_mail_from,
+	.rcpt_count = api_rcpt_count,
+	.rcpt_at = api_rcpt_at,
+	.fact_set = api_fact_set,
+	.fact_get = api_fact_get,
+	.header_count = api_header_count,
+	.header_at = api_header_at,
+	.header_get = api_header_get,
+	.body = api_body,
+	.set_reply = api_set_reply,
+	.add_header = api_add_header,
+	.insert_header = api_insert_header,
+	.change_header = api_change_header,
+	.add_rcpt = api_add_rcpt,
+	.del_rcpt = api_del_rcpt,
+	.change_from = api_change_from,
+	.replace_body = api_replace_body,
+	.quarantine = api_quarantine,
+	.auth_result = api_auth_result,
+	.progress = api_progress,
+	.store_open = api_store_open,
+	.store_get = store_get,
+	.store_put = store_put,
+	.store_del = store_del,
+	.free = api_free,
+	.now = api_now,
+};

@@ -1,0 +1,38 @@
+/*
+ * NAME
+ *	loader - load plugin modules through libltdl, safely
+ * SYNOPSIS
+ *	#include "loader.h"
+ *
+ *	struct module *m = module_load(dir, "spf", err, sizeof err);
+ *	m->desc->name ...
+ *	module_unload(m);
+ * DESCRIPTION
+ *	A module name without a slash is looked up as DIR/NAME.so; a name
+ *	with a slash is a path. Before dlopen the file must be a regular
+ *	file owned by root or by us, and neither it nor its directory may
+ *	be writable by group or others: loading code is running code.
+ *	The descriptor's SDK major must equal ours and its minor must not
+ *	exceed ours; its size must cover the SDK 1.0 descriptor.
+ * DIAGNOSTICS
+ *	NULL with a message naming the file and the reason.
+ */
+#ifndef MM_LOADER_H
+#define MM_LOADER_H
+
+#include <stddef.h>
+#include <modmilter/plugin.h>
+
+struct module {
+	char *path;
+	void *handle;			/* lt_dlhandle */
+	const struct mm_plugin *desc;
+};
+
+struct module *module_load(const char *dir, const char *name, char *err,
+    size_t errlen);
+void module_unload(struct module *m);
+/* Check ownership and modes of a file about to be loaded. */
+int module_file_safe(const char *path, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,140 @@
+/*
+ * NAME
+ *	log - modmilterd's one logging family
+ * DESCRIPTION
+ *	See log.h. The level check comes first so that a debug call costs a
+ *	compare on the hot path. Lines are written with one write(2) so that
+ *	threads do not interleave.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static enum log_dest dest = LOG_DEST_STDERR;
+static int cur_level = MM_LOG_INFO;
+static const char *ident = "modmilterd";
+
+static const char *const level_names[] = {
+	"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug"
+};
+
+void
+log_open(enum log_dest d, int level, const char *id)
+{
+	dest = d;
+	cur_level = level;
+	if (id)
+		ident = id;
+	if (dest == LOG_DEST_SYSLOG)
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+int
+log_level(void)
+{
+	return cur_level;
+}
+
+int
+log_parse_level(const char *s)
+{
+	for (int i = MM_LOG_ERR; i <= MM_LOG_DEBUG; i++)
+		if (strcmp(s, level_names[i]) == 0)
+			return i;
+	if (strcmp(s, "err") == 0)
+		return MM_LOG_ERR;
+	if (strcmp(s, "warn") == 0)
+		return MM_LOG_WARNING;
+	return -1;
+}
+
+/* Append s to buf as JSON string contents. */
+static size_t
+json_escape(char *buf, size_t pos, size_t size, const char *s)
+{
+	for (; *s && pos + 7 < size; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			buf[pos++] = '\\';
+			buf[pos++] = (char)c;
+		} else if (c < 0x20) {
+			pos += (size_t)snprintf(buf + pos, size - pos, "\\u%04x", c);
+		} else
+			buf[pos++] = (char)c;
+	}
+	return pos;
+}
+
+void
+log_vmsg(int level, const char *qid, const char *who, const char *fmt,
+    va_list ap)
+{
+	char text[2048], line[4096];
+	size_t n;
+
+	if (level > cur_level)
+		return;
+	if (level < 0 || level > MM_LOG_DEBUG)
+		level = MM_LOG_ERR;
+	vsnprintf(text, sizeof(text), fmt, ap);
+
+	switch (dest) {
+	case LOG_DEST_SYSLOG:
+		syslog(level, "%s%s%s%s%s", qid ? qid : "", qid ? ": " : "",
+		    who ? who : "", who ? ": " : "", text);
+		return;
+	case LOG_DEST_JSON: {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		n = (size_t)snprintf(line, sizeof(line),
+		    "{\"ts\":%lld.%03ld,\"level\":\"%s\",\"pid\":%ld",
+		    (long long)ts.tv_sec, ts.tv_nsec / 1000000,
+		    level_names[level], (long)getpid());
+		if (qid) {
+			n += (size_t)snprintf(line + n, sizeof(line) - n, ",\"qid\":\"");
+			n = json_escape(line, n, sizeof(line), qid);
+			line[n++] = '"';
+		}
+		if (who) {
+			n += (size_t)snprintf(line + n, sizeof(line) - n, ",\"plugin\":\"");
+			n = json_escape(line, n, sizeof(line), who);
+			line[n++] = '"';
+		}
+		n += (size_t)snprintf(line + n, sizeof(line) - n, ",\"msg\":\"");
+		n = json_escape(line, n, sizeof(line), text);
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "\"}\n");
+		break;
+	}
+	default:
+		n = (size_t)snprintf(line, sizeof(line), "%s[%ld]: %s: %s%s%s%s%s\n",
+		    ident, (long)getpid(), level_names[level],
+		    qid ? qid : "", qid ? ": " : "",
+		    who ? who : "", who ? ": " : "", text);
+		break;
+	}
+	if (n >= sizeof(line)) {
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	if (write(STDERR_FILENO, line, n) < 0) {
+		/* nowhere left to report it */
+	}
+}
+
+void
+log_msg(int level, const char *qid, const char *who, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level > cur_level)
+		return;
+	va_start(ap, fmt);
+	log_vmsg(level, qid, who, fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,38 @@
+/*
+ * NAME
+ *	log - modmilterd's one logging family
+ * SYNOPSIS
+ *	#include "log.h"
+ *
+ *	log_open(LOG_DEST_STDERR, MM_LOG_INFO, "modmilterd");
+ *	log_msg(MM_LOG_WARNING, qid, plugin, "format", ...);
+ *	log_warn / log_info / log_debug / log_err(...)
+ * DESCRIPTION
+ *	Every line carries the queue id and the plugin instance name when
+ *	known. Destinations: stderr (text), syslog (mail facility) or json
+ *	(one object per line on stderr, for log shippers).
+ */
+#ifndef MM_LOG_H
+#define MM_LOG_H
+
+#include <stdarg.h>
+#include <modmilter/plugin.h>
+
+enum log_dest { LOG_DEST_STDERR, LOG_DEST_SYSLOG, LOG_DEST_JSON };
+
+void log_open(enum log_dest dest, int level, const char *ident);
+int log_level(void);
+void log_vmsg(int level, const char *qid, const char *who, const char *fmt,
+    va_list ap);
+void log_msg(int level, const char *qid, const char *who, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#define log_err(...)	log_msg(MM_LOG_ERR, NULL, NULL, __VA_ARGS__)
+#define log_warn(...)	log_msg(MM_LOG_WARNING, NULL, NULL, __VA_ARGS__)
+#define log_notice(...)	log_msg(MM_LOG_NOTICE, NULL, NULL, __VA_ARGS__)
+#define log_info(...)	log_msg(MM_LOG_INFO, NULL, NULL, __VA_ARGS__)
+#define log_debug(...)	log_msg(MM_LOG_DEBUG, NULL, NULL, __VA_ARGS__)
+
+int log_parse_level(const char *s);	/* -1 if unknown */
+
+#endif

@@ -1,0 +1,432 @@
+/*
+ * NAME
+ *	milter - the libmilter side of modmilterd
+ * DESCRIPTION
+ *	See milter.h. Negotiation asks only for the stages, actions and
+ *	macros the loaded plugins declared (DESIGN.md rule 7): a stage no
+ *	plugin hooks and the core does not need is switched off (SMFIP_NO*);
+ *	a stage the core only observes gets no reply (SMFIP_NR_*), so the
+ *	MTA does not wait for one. Replies stay on wherever a plugin can
+ *	decide.
+ * DIAGNOSTICS
+ *	A modification the MTA refuses at end of message turns the message
+ *	into a TEMPFAIL (the MTA then drops every modification), logged.
+ */
+#include "config.h"
+
+#include <libmilter/mfapi.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "milter.h"
+#include "session.h"
+
+struct mconn {
+	SMFICTX *ctx;
+	struct session *s;
+	unsigned long proto;		/* negotiated SMFIP_* bits */
+	struct backend be;
+};
+
+static pthread_mutex_t conf_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct conf *current;
+
+void
+milter_set_conf(struct conf *c)
+{
+	struct conf *old;
+
+	pthread_mutex_lock(&conf_lock);
+	old = current;
+	current = c;
+	pthread_mutex_unlock(&conf_lock);
+	if (old)
+		conf_unref(old);
+}
+
+struct conf *
+milter_conf(void)
+{
+	struct conf *c;
+
+	pthread_mutex_lock(&conf_lock);
+	c = current;
+	if (c)
+		conf_ref(c);
+	pthread_mutex_unlock(&conf_lock);
+	return c;
+}
+
+static const char *
+be_macro(void *b, const char *name)
+{
+	return smfi_getsymval(((struct mconn *)b)->ctx, (char *)name);
+}
+
+static int
+be_progress(void *b)
+{
+	return smfi_progress(((struct mconn *)b)->ctx) == MI_SUCCESS ? 0 : -1;
+}
+
+void
+milter_negotiation(const struct conf *c, unsigned long f0, unsigned long f1,
+    unsigned long *actions, unsigned long *proto)
+{
+	unsigned long a = 0, p = 0;
+	unsigned h = c->hooks;
+	int need_headers = (c->flags & MM_F_MESSAGE) ||
+	    (c->actions & MM_ACT_CHGHDRS) ||
+	    ((c->actions & MM_ACT_AUTHRES) && c->authserv_id);
+
+	if (c->actions & (MM_ACT_ADDHDRS | MM_ACT_AUTHRES) || c->any_monitor)
+		a |= SMFIF_ADDHDRS;
+	if (c->actions & MM_ACT_CHGHDRS || need_headers)
+		a |= SMFIF_CHGHDRS;
+	if (c->actions & MM_ACT_CHGBODY)
+		a |= SMFIF_CHGBODY;
+	if (c->actions & MM_ACT_ADDRCPT)
+		a |= SMFIF_ADDRCPT;
+	if (c->actions & MM_ACT_DELRCPT)
+		a |= SMFIF_DELRCPT;
+	if (c->actions & MM_ACT_QUARANTINE)
+		a |= SMFIF_QUARANTINE;
+	if (c->actions & MM_ACT_CHGFROM)
+		a |= SMFIF_CHGFROM;
+	a |= SMFIF_SETSYMLIST;
+
+	/* the core always needs connect, HELO, MAIL, RCPT and EOM facts */
+	if (!(h & (1u << MM_STAGE_CONNECT)))
+		p |= SMFIP_NR_CONN;
+	if (!(h & (1u << MM_STAGE_HELO)))
+		p |= SMFIP_NR_HELO;
+	if (!(h & (1u << MM_STAGE_ENVRCPT)) && !c->rcpt_chains)
+		p |= SMFIP_NR_RCPT;
+	if (!(h & (1u << MM_STAGE_DATA)))
+		p |= SMFIP_NODATA;
+	if (!(h & (1u << MM_STAGE_HEADER)))
+		p |= need_headers ? SMFIP_NR_HDR : SMFIP_NOHDRS;
+	if (!(h & (1u << MM_STAGE_EOH)))
+		p |= SMFIP_NOEOH;
+	if (!(h & (1u << MM_STAGE_BODY)) && !(c->flags & MM_F_MESSAGE))
+		p |= SMFIP_NOBODY;
+	if (!(h & (1u << MM_STAGE_UNKNOWN)))
+		p |= SMFIP_NOUNKNOWN;
+	p |= SMFIP_SKIP;
+
+	*actions = a & f0;
+	*proto = p & f1;
+}
+
+static sfsistat
+mm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	struct conf *c = milter_conf();
+	struct mconn *m;
+	static const int symstage[MM_STAGE_COUNT] = {
+		[MM_STAGE_CONNECT] = SMFIM_CONNECT, [MM_STAGE_HELO] = SMFIM_HELO,
+		[MM_STAGE_ENVFROM] = SMFIM_ENVFROM, [MM_STAGE_ENVRCPT] = SMFIM_ENVRCPT,
+		[MM_STAGE_DATA] = SMFIM_DATA, [MM_STAGE_EOH] = SMFIM_EOH,
+		[MM_STAGE_EOM] = SMFIM_EOM,
+	};
+
+	(void)f2;
+	(void)f3;
+	if (c == NULL)
+		return SMFIS_REJECT;
+	m = xcalloc(1, sizeof(*m));
+	m->ctx = ctx;
+	milter_negotiation(c, f0, f1, pf0, pf1);
+	*pf2 = *pf3 = 0;
+	m->proto = *pf1;
+	m->be.macro = be_macro;
+	m->be.progress = be_progress;
+	m->be.can_skip = (*pf1 & SMFIP_SKIP) != 0;
+	m->s = session_new(c, &m->be, m);
+	conf_unref(c);		/* the session holds its own reference */
+	smfi_setpriv(ctx, m);
+	if (*pf0 & SMFIF_SETSYMLIST)
+		for (int st = 0; st < MM_STAGE_COUNT; st++)
+			if (c->macros[st] && (st == MM_STAGE_CONNECT || symstage[st]))
+				if (smfi_setsymlist(ctx, symstage[st], c->macros[st]) != MI_SUCCESS)
+					log_warn("cannot request macros '%s'", c->macros[st]);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+answer(struct mconn *m, struct stage_out *o, unsigned long nr)
+{
+	sfsistat r;
+
+	if (nr && (m->proto & nr)) {
+		/* the MTA expects no reply here: a decision waits for the
+		   next stage that has one */
+		if (o->verdict == MM_REJECT || o->verdict == MM_TEMPFAIL ||
+		    o->verdict == MM_DISCARD)
+			session_defer_verdict(m->s, o->verdict, &o->reply);
+		stage_out_free(o);
+		return SMFIS_NOREPLY;
+	}
+	switch (o->verdict) {
+	case MM_ACCEPT:
+		r = SMFIS_ACCEPT;
+		break;
+	case MM_REJECT:
+	case MM_TEMPFAIL:
+		if (o->reply.text &&
+		    smfi_setreply(m->ctx, o->reply.rcode, o->reply.xcode,
+		    o->reply.text) != MI_SUCCESS)
+			log_msg(MM_LOG_WARNING, m->s->qid, NULL,
+			    "MTA refused the reply text; it sends its default");
+		r = o->verdict == MM_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+		break;
+	case MM_DISCARD:
+		r = SMFIS_DISCARD;
+		break;
+	case MM_SKIP:
+		r = SMFIS_SKIP;
+		break;
+	default:
+		r = SMFIS_CONTINUE;
+		break;
+	}
+	stage_out_free(o);
+	return r;
+}
+
+#define CONN(ctx) ((struct mconn *)smfi_getpriv(ctx))
+/* A connection that skipped negotiation has no session: refuse it. */
+#define NEED(m) do { if ((m) == NULL) return SMFIS_TEMPFAIL; } while (0)
+
+static sfsistat
+mm_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+	struct mconn *m = CONN(ctx);
+	struct stage_out o;
+
+	NEED(m);
+	session_connect(m->s, host, sa, &o);
+	return answer(m, &o, SMFIP_NR_CONN);
+}
+
+static sfsistat
+mm_helo(SMFICTX *ctx, char *helo)
+{
+	struct mconn *m = CONN(ctx);
+	struct stage_out o;
+
+	NEED(m);
+	session_helo(m->s, helo, &o);
+	return answer(m, &o, SMFIP_NR_HELO);
+}
+
+static sfsistat
+mm_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct mconn *m = CONN(ctx);
+	struct stage_out o;
+
+	NEED(m);
+	session_envfrom(m->s, argv, &o);
+	return answer(m, &o, SMFIP_NR_MAIL);
+}
+
+static sfsistat
+mm_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct mconn *m = CONN(ctx);
+	struct stage_out o;
+
+	NEED(m);
+	session_envrcpt(m->s, argv, &o);
+	return answer(m, &o, SMFIP_NR_RCPT);
+}
+
+static sfsistat
+mm_data(SMFICTX *ctx)
+{
+	struct mconn *m = CONN(ctx);
+	struct stage_out o;
+
+	NEED(m);
+	session_data(m->s, &o);
+	return answer(m, &o, SMFIP_NR_DATA);
+}
+
+static sfsistat
+mm_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct mconn *m = CONN(ctx);
+	struct stage_out o;
+
+	NEED(m);
+	session_header(m->s, name, value, &o);
+	return answer(m, &o, SMFIP_NR_HDR);
+}
+
+static sfsistat
+mm_eoh(SMFICTX *ctx)
+{
+	struct mconn *m = CONN(ctx);
+	struct stage_out o;
+
+	NEED(m);
+	session_eoh(m->s, &o);
+	return answer(m, &o, SMFIP_NR_EOH);
+}
+
+static sfsistat
+mm_body(SMFICTX *ctx, unsigned char *data, size_t len)
+{
+	struct mconn *m = CONN(ctx);
+	struct stage_out o;
+
+	NEED(m);
+	session_body(m->s, data, len, &o);
+	return answer(m, &o, SMFIP_NR_BODY);
+}
+
+static int
+apply(struct mconn *m, const struct eom_out *e)
+{
+	SMFICTX *ctx = m->ctx;
+	const char *step = NULL;
+
+	if (e->chgfrom && smfi_chgfrom(ctx, e->chgfrom, e->chgfrom_args) != MI_SUCCESS)
+		step = "change sender";
+	for (size_t i = 0; !step && i < e->ndelrcpt; i++) {
+		char *a = xasprintf("<%s>", e->delrcpt[i]);
+		if (smfi_delrcpt(ctx, a) != MI_SUCCESS)
+			step = "delete recipient";
+		free(a);
+	}
+	for (size_t i = 0; !step && i < e->naddrcpt; i++) {
+		char *a = xasprintf("<%s>", e->addrcpt[i]);
+		if (smfi_addrcpt(ctx, a) != MI_SUCCESS)
+			step = "add recipient";
+		free(a);
+	}
+	for (size_t i = 0; !step && i < e->nhdrops; i++) {
+		const struct hdrop *op = &e->hdrops[i];
+		int r;
+		switch (op->kind) {
+		case HDROP_CHANGE:
+		case HDROP_DELETE:
+			r = smfi_chgheader(ctx, (char *)op->name, (int)op->index,
+			    (char *)op->value);
+			break;
+		case HDROP_INSERT:
+			r = smfi_insheader(ctx, (int)op->index, (char *)op->name,
+			    (char *)op->value);
+			break;
+		default:
+			r = smfi_addheader(ctx, (char *)op->name, (char *)op->value);
+			break;
+		}
+		if (r != MI_SUCCESS)
+			step = "edit headers";
+	}
+	if (!step && e->body) {
+		size_t off = 0;
+		do {
+			size_t n = e->bodylen - off > 65535 ? 65535 : e->bodylen - off;
+			if (smfi_replacebody(ctx, (unsigned char *)e->body + off, (int)n) != MI_SUCCESS)
+				step = "replace body";
+			off += n;
+		} while (!step && off < e->bodylen);
+	}
+	if (!step && e->quarantine && smfi_quarantine(ctx, e->quarantine) != MI_SUCCESS)
+		step = "quarantine";
+	if (step) {
+		log_msg(MM_LOG_ERR, m->s->qid, NULL,
+		    "the MTA refused to %s; message tempfailed", step);
+		return -1;
+	}
+	return 0;
+}
+
+static sfsistat
+mm_eom(SMFICTX *ctx)
+{
+	struct mconn *m = CONN(ctx);
+	struct stage_out o;
+	struct eom_out e;
+	sfsistat r;
+
+	NEED(m);
+	session_eom(m->s, &o, &e);
+	if (o.verdict == MM_CONTINUE && apply(m, &e) < 0) {
+		smfi_setreply(ctx, "451", "4.3.0", "Temporary local problem, please try again later");
+		o.verdict = MM_TEMPFAIL;
+		reply_free(&o.reply);
+	}
+	eom_out_free(&e);
+	r = answer(m, &o, 0);
+	session_end_message(m->s);
+	return r;
+}
+
+static sfsistat
+mm_abort(SMFICTX *ctx)
+{
+	struct mconn *m = CONN(ctx);
+
+	if (m)
+		session_abort(m->s);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mm_close(SMFICTX *ctx)
+{
+	struct mconn *m = CONN(ctx);
+
+	if (m) {
+		session_free(m->s);
+		free(m);
+		smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+mm_unknown(SMFICTX *ctx, const char *cmd)
+{
+	struct mconn *m = CONN(ctx);
+	struct stage_out o;
+
+	NEED(m);
+	session_unknown(m->s, cmd, &o);
+	return answer(m, &o, SMFIP_NR_UNKN);
+}
+
+int
+milter_register(void)
+{
+	static struct smfiDesc desc = {
+		.xxfi_name = "modmilter",
+		.xxfi_version = SMFI_VERSION,
+		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY |
+		    SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_QUARANTINE |
+		    SMFIF_CHGFROM | SMFIF_SETSYMLIST,
+		.xxfi_connect = mm_connect,
+		.xxfi_helo = mm_helo,
+		.xxfi_envfrom = mm_envfrom,
+		.xxfi_envrcpt = mm_envrcpt,
+		.xxfi_header = mm_header,
+		.xxfi_eoh = mm_eoh,
+		.xxfi_body = mm_body,
+		.xxfi_eom = mm_eom,
+		.xxfi_abort = mm_abort,
+		.xxfi_close = mm_close,
+		.xxfi_unknown = mm_unknown,
+		.xxfi_data = mm_data,
+		.xxfi_negotiate = mm_negotiate,
+	};
+
+	return smfi_register(desc) == MI_SUCCESS ? 0 : -1;
+}

@@ -1,0 +1,28 @@
+/*
+ * NAME
+ *	milter - the libmilter side of modmilterd
+ * SYNOPSIS
+ *	#include "milter.h"
+ *
+ *	milter_set_conf(conf);		(at start and on every reload)
+ *	milter_register(&err);
+ *	struct conf *c = milter_conf();	(a reference; conf_unref() it)
+ * DESCRIPTION
+ *	Registers the callbacks with libmilter and translates between the
+ *	milter protocol and the session engine. Each connection takes the
+ *	current configuration generation at negotiation and keeps it to
+ *	its end, so a reload never changes the plugins under it.
+ */
+#ifndef MM_MILTER_H
+#define MM_MILTER_H
+
+#include "conf.h"
+
+int milter_register(void);
+void milter_set_conf(struct conf *c);
+struct conf *milter_conf(void);
+/* What to ask the MTA for, given what it offers (also for the bench/tests). */
+void milter_negotiation(const struct conf *c, unsigned long offered_actions,
+    unsigned long offered_proto, unsigned long *actions, unsigned long *proto);
+
+#endif

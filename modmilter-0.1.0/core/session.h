@@ -1,0 +1,191 @@
+/*
+ * NAME
+ *	session - one SMTP connection seen through the chain of plugins
+ * SYNOPSIS
+ *	#include "session.h"
+ *
+ *	s = session_new(conf, &backend, backend_ctx);
+ *	session_connect(s, host, sa, &out); session_helo(...); ...
+ *	session_eom(s, &out, &eom); ... eom_free(&eom);
+ *	session_free(s);
+ * DESCRIPTION
+ *	The engine between the MTA side (core/milter.c, or modmilter-test
+ *	in-process) and the plugins: it selects the chain, replays earlier
+ *	events to plugins that join late, calls each hook in chain order,
+ *	merges the verdicts (merge.c), keeps the queued actions and hands
+ *	them over once at end of message in the DESIGN.md order. It knows
+ *	nothing of libmilter; the caller turns a struct stage_out into a
+ *	milter reply and a struct eom_out into milter modifications.
+ */
+#ifndef MM_SESSION_H
+#define MM_SESSION_H
+
+#include <pthread.h>
+#include <sys/socket.h>
+#include <modmilter/plugin.h>
+
+#include "conf.h"
+#include "hdrlist.h"
+#include "merge.h"
+#include "reply.h"
+#include "util.h"
+
+struct backend {
+	const char *(*macro)(void *bctx, const char *name);
+	int (*progress)(void *bctx);
+	int can_skip;			/* the MTA understands SKIP */
+};
+
+/* What the MTA is told for one stage. */
+struct stage_out {
+	mm_verdict verdict;		/* CONTINUE ACCEPT REJECT TEMPFAIL DISCARD SKIP */
+	struct reply reply;		/* for REJECT/TEMPFAIL */
+};
+
+/* Everything applied at end of message, in this order. */
+struct eom_out {
+	char *chgfrom, *chgfrom_args;	/* NULL: unchanged */
+	char **delrcpt;
+	size_t ndelrcpt;
+	char **addrcpt;
+	size_t naddrcpt;
+	struct hdrop *hdrops;
+	size_t nhdrops;
+	const unsigned char *body;	/* NULL: unchanged */
+	size_t bodylen;
+	char *quarantine;		/* NULL: not quarantined */
+};
+
+struct fact {
+	char *key, *value;
+};
+
+struct mm_ctx {
+	struct session *s;		/* NULL outside a connection */
+	struct instance *inst;
+	void *conn_data;
+	void (*conn_free)(void *);
+	void *msg_data;
+	void (*msg_free)(void *);
+	int joined;			/* conn_open called */
+	int conn_done;			/* accepted the connection */
+	int msg_done;			/* accepted / gave up on this message */
+	int body_done;			/* said SKIP */
+	int failed;			/* timed out: never called again */
+	int in_hook;
+	mm_stage stage;
+	int has_reply;
+	struct reply reply;		/* set_reply() during the hook */
+};
+
+struct body_buf {
+	struct buf mem;
+	int fd;				/* spill file, -1 if none */
+	size_t len;
+	void *map;
+	size_t maplen;
+};
+
+struct session {
+	struct conf *conf;
+	const struct backend *be;
+	void *bctx;
+	struct mm_ctx *ctx;		/* one per configured instance */
+	pthread_mutex_t lock;		/* API calls vs. abandoned hooks */
+	pthread_cond_t idle;
+	int outstanding;		/* hooks still running after a timeout */
+
+	/* connection */
+	char *host;
+	struct sockaddr_storage sa;
+	int have_sa;
+	char addr[64];
+	int family;
+	unsigned char abytes[16];
+	mm_client_class cls;
+	char *daemon;
+	char *helo;
+	int seen_connect;
+
+	/* chain */
+	int chain;			/* index, -1 undecided, -2 none matched */
+	int chain_conn_level;		/* chosen on connection facts alone */
+	int chain_by_rcpt;		/* chosen by the first recipient's domain */
+	struct chain *ch;
+
+	/* message */
+	int in_msg;
+	char *qid;
+	char *auth_user;
+	char *from;
+	char **from_argv;
+	char **rcpts;
+	size_t nrcpts;
+	struct fact *facts;
+	size_t nfacts;
+	char **graveyard;		/* replaced fact values, freed at message end */
+	size_t ngraveyard;
+	int record_headers, buffer_body;
+	struct hdrlist hdrs;
+	struct body_buf body;
+	unsigned char *newbody;
+	size_t newbodylen;
+	int body_replacements;
+	char *chgfrom, *chgfrom_args;
+	char **addrcpt, **delrcpt;
+	size_t naddrcpt, ndelrcpt;
+	struct buf quarantine;
+	char **authres;
+	size_t nauthres;
+	struct buf monitor;
+	int actions_queued;
+	mm_verdict sticky;		/* a decided message verdict */
+	struct reply sticky_reply;
+};
+
+struct session *session_new(struct conf *c, const struct backend *be, void *bctx);
+void session_free(struct session *s);
+
+void session_connect(struct session *s, const char *host,
+    const struct sockaddr *sa, struct stage_out *out);
+void session_helo(struct session *s, const char *helo, struct stage_out *out);
+void session_envfrom(struct session *s, char **argv, struct stage_out *out);
+void session_envrcpt(struct session *s, char **argv, struct stage_out *out);
+void session_data(struct session *s, struct stage_out *out);
+void session_header(struct session *s, const char *name, const char *value,
+    struct stage_out *out);
+void session_eoh(struct session *s, struct stage_out *out);
+void session_body(struct session *s, const unsigned char *data, size_t len,
+    struct stage_out *out);
+void session_eom(struct session *s, struct stage_out *out, struct eom_out *eom);
+void session_abort(struct session *s);
+void session_unknown(struct session *s, const char *cmd, struct stage_out *out);
+void session_end_message(struct session *s);
+int session_body_get(struct session *s, const unsigned char **data, size_t *len);
+/* A verdict reached where the MTA takes no reply: give it at the next stage. */
+void session_defer_verdict(struct session *s, mm_verdict v, const struct reply *r);
+
+void stage_out_free(struct stage_out *o);
+void eom_out_free(struct eom_out *e);
+
+/* Arguments of one hook call. */
+struct hook_args {
+	const char *str;		/* host, helo, header name, unknown command */
+	const char *str2;		/* header value */
+	const struct sockaddr *sa;
+	char *const *argv;
+	const unsigned char *data;
+	size_t len;
+};
+
+/* Shared with api.c, chainsel.c and invoke.c */
+extern const struct mm_api core_api;
+int chain_select(struct session *s, const char *rcpt_domain);
+int chain_matches_domain(const struct chain *ch, const char *domain);
+mm_verdict invoke_hook(struct session *s, struct mm_ctx *c, mm_stage st,
+    const struct hook_args *a);
+const char *session_macro(struct session *s, const char *name);
+const char *stage_name(mm_stage st);
+void session_note_monitor(struct session *s, struct mm_ctx *c, const char *what);
+
+#endif

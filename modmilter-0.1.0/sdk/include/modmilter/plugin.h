@@ -1,0 +1,312 @@
+/*
+ * NAME
+ *	modmilter/plugin.h - modmilter plugin SDK, version 1
+ * SYNOPSIS
+ *	#include <modmilter/plugin.h>
+ *
+ *	MM_PLUGIN(hello, "1.0", "adds a greeting header",
+ *		.init = hello_init, .fini = hello_fini,
+ *		.envfrom = hello_envfrom, .eom = hello_eom,
+ *		.actions = MM_ACT_ADDHDRS);
+ * DESCRIPTION
+ *	A modmilter plugin is a shared object that exports one descriptor,
+ *	struct mm_plugin, under the symbol name "mm_plugin_descriptor"
+ *	(the MM_PLUGIN() macro defines it). modmilterd loads the object,
+ *	checks the descriptor's SDK version (major must equal the core's,
+ *	minor must not exceed it), calls init() once per configured instance
+ *	with that instance's options, and then calls the hooks at each SMTP
+ *	stage of each connection that selects a chain containing the
+ *	instance.
+ *
+ *	The plugin never links against the daemon. Everything it may ask of
+ *	the core goes through the struct mm_api table handed to init(). The
+ *	table only grows at its end; api->size tells how much of it the
+ *	running core has, and MM_API_HAS(api, member) tests for a member
+ *	added after SDK 1.0.
+ *
+ * THREADS
+ *	modmilterd serves each SMTP connection in its own thread. Hooks of
+ *	one connection are never called concurrently, but hooks of different
+ *	connections are, so an instance's shared state must be thread-safe.
+ *	Per-connection and per-message state belongs in
+ *	mm_conn_data()/mm_msg_data() slots (see the API table).
+ *
+ * MEMORY
+ *	Every argument is borrowed for the duration of the call. Every string
+ *	passed to the API is copied by the core. Strings the API returns are
+ *	valid until the end of the current message (facts, headers) or
+ *	connection (connection facts) unless documented otherwise.
+ *
+ * VERDICTS
+ *	Each hook returns an mm_verdict; the core merges the verdicts of all
+ *	plugins of a chain into one reply (most severe wins: DISCARD >
+ *	REJECT > TEMPFAIL > CONTINUE). MM_ACCEPT ends this plugin's part in
+ *	the message; MM_SKIP (body hook only) asks for no more body;
+ *	MM_ERROR reports a failure of the plugin itself, which the core turns
+ *	into the instance's on_error policy. A REJECT or TEMPFAIL may carry
+ *	a reply set with api->set_reply() during the same hook.
+ */
+#ifndef MODMILTER_PLUGIN_H
+#define MODMILTER_PLUGIN_H
+
+#include <stddef.h>
+#include <stdarg.h>
+#include <sys/socket.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MM_SDK_MAJOR	1
+#define MM_SDK_MINOR	0
+
+/* The symbol modmilterd looks up in every plugin object. */
+#define MM_PLUGIN_SYMBOL	"mm_plugin_descriptor"
+
+typedef enum mm_verdict {
+	MM_CONTINUE = 0,	/* no objection; go on */
+	MM_ACCEPT = 1,		/* this plugin needs nothing more for this message */
+	MM_REJECT = 2,		/* permanent failure (5xx) */
+	MM_TEMPFAIL = 3,	/* temporary failure (4xx) */
+	MM_DISCARD = 4,		/* accept, then silently drop the message */
+	MM_SKIP = 5,		/* body hook: no more body for this plugin */
+	MM_ERROR = 6		/* the plugin failed: apply the on_error policy */
+} mm_verdict;
+
+/* SMTP stages, used for macros and logging. */
+typedef enum mm_stage {
+	MM_STAGE_CONNECT = 0,
+	MM_STAGE_HELO,
+	MM_STAGE_ENVFROM,
+	MM_STAGE_ENVRCPT,
+	MM_STAGE_DATA,
+	MM_STAGE_HEADER,
+	MM_STAGE_EOH,
+	MM_STAGE_BODY,
+	MM_STAGE_EOM,
+	MM_STAGE_ABORT,
+	MM_STAGE_CLOSE,
+	MM_STAGE_UNKNOWN,
+	MM_STAGE_COUNT
+} mm_stage;
+
+/* Milter actions a plugin may use; declare them in mm_plugin.actions. */
+#define MM_ACT_ADDHDRS		0x0001u	/* add/insert headers */
+#define MM_ACT_CHGHDRS		0x0002u	/* change/delete headers */
+#define MM_ACT_CHGBODY		0x0004u	/* replace the body */
+#define MM_ACT_ADDRCPT		0x0008u	/* add recipients */
+#define MM_ACT_DELRCPT		0x0010u	/* delete recipients */
+#define MM_ACT_QUARANTINE	0x0020u	/* quarantine the message */
+#define MM_ACT_CHGFROM		0x0040u	/* change the envelope sender */
+#define MM_ACT_AUTHRES		0x0080u	/* contribute to Authentication-Results */
+
+/* Plugin flags (mm_plugin.flags). */
+#define MM_F_MESSAGE	0x0001u	/* the core must buffer headers and body for
+				   mm_api.header_*()/body() at EOM */
+
+/* Connection class of the SMTP client (DESIGN.md "networks"). */
+typedef enum mm_client_class {
+	MM_CLIENT_EXTERNAL = 0,
+	MM_CLIENT_INTERNAL = 1,
+	MM_CLIENT_TRUSTED_RELAY = 2
+} mm_client_class;
+
+/* Log levels (syslog order). */
+typedef enum mm_log_level {
+	MM_LOG_ERR = 3,
+	MM_LOG_WARNING = 4,
+	MM_LOG_NOTICE = 5,
+	MM_LOG_INFO = 6,
+	MM_LOG_DEBUG = 7
+} mm_log_level;
+
+/* Opaque handles owned by the core. */
+typedef struct mm_ctx mm_ctx;		/* instance + connection + message */
+typedef struct mm_opt mm_opt;		/* one node of the options YAML */
+typedef struct mm_store mm_store;	/* a named key-value database */
+
+/* Options node types. */
+typedef enum mm_opt_type {
+	MM_OPT_NONE = 0,	/* absent */
+	MM_OPT_SCALAR,
+	MM_OPT_LIST,
+	MM_OPT_MAP
+} mm_opt_type;
+
+/* A macro a plugin needs, at a stage (connect, helo, envfrom, envrcpt,
+   data, eoh, eom); arrays of these end with { 0, NULL }. */
+struct mm_macro_req {
+	mm_stage stage;
+	const char *name;	/* e.g. "{auth_authen}", "j" */
+};
+
+/*
+ * The API table. Function pointers only; new members are only ever added
+ * at the end (with an SDK minor bump). Unless noted, functions that
+ * return int return 0 on success and -1 on failure.
+ */
+struct mm_api {
+	size_t size;		/* sizeof(struct mm_api) of the running core */
+	unsigned sdk_major, sdk_minor;
+
+	/* --- logging, tagged with queue id and instance name --- */
+	void (*log)(mm_ctx *ctx, mm_log_level level, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+	void (*vlog)(mm_ctx *ctx, mm_log_level level, const char *fmt, va_list ap);
+	const char *(*instance_name)(mm_ctx *ctx);
+
+	/* --- options (valid during init only) ---
+	 * opt_get marks the key as known; keys a plugin never looks at are
+	 * reported by the core as "unknown option" with file:line:col. */
+	mm_opt_type (*opt_type)(const mm_opt *node);
+	const mm_opt *(*opt_get)(const mm_opt *map, const char *key);
+	size_t (*opt_len)(const mm_opt *node);	/* list items / map pairs */
+	const mm_opt *(*opt_at)(const mm_opt *list, size_t i);
+	const char *(*opt_key_at)(const mm_opt *map, size_t i,
+	    const mm_opt **value);		/* marks the key known */
+	const char *(*opt_scalar)(const mm_opt *node);
+	/* Typed getters: absent key -> *out = def, return 0; present but of
+	   the wrong type -> an error is recorded at the node, return -1. */
+	int (*opt_str)(const mm_opt *map, const char *key, const char *def,
+	    const char **out);
+	int (*opt_int)(const mm_opt *map, const char *key, long long min,
+	    long long max, long long def, long long *out);
+	int (*opt_bool)(const mm_opt *map, const char *key, int def, int *out);
+	int (*opt_duration)(const mm_opt *map, const char *key, double def,
+	    double *seconds);		/* "30s", "5m", "2h", "1d", "250ms", 3 */
+	/* Record a configuration error at a node; init should then fail. */
+	void (*opt_error)(const mm_opt *node, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+	/* --- per-connection / per-message plugin state --- */
+	void (*set_conn_data)(mm_ctx *ctx, void *data, void (*destroy)(void *));
+	void *(*conn_data)(mm_ctx *ctx);
+	void (*set_msg_data)(mm_ctx *ctx, void *data, void (*destroy)(void *));
+	void *(*msg_data)(mm_ctx *ctx);
+
+	/* --- connection facts --- */
+	const char *(*client_addr)(mm_ctx *ctx);	/* "192.0.2.1", "2001:db8::1";
+							   IPv4-mapped shown as IPv4 */
+	const struct sockaddr *(*client_sockaddr)(mm_ctx *ctx);
+	const char *(*client_host)(mm_ctx *ctx);	/* "[192.0.2.1]" when unknown */
+	mm_client_class (*client_class)(mm_ctx *ctx);
+	const char *(*helo)(mm_ctx *ctx);		/* NULL before HELO */
+	const char *(*auth_user)(mm_ctx *ctx);		/* NULL: not authenticated */
+	const char *(*macro)(mm_ctx *ctx, const char *name);
+	const char *(*queue_id)(mm_ctx *ctx);		/* "NOQUEUE" before known */
+
+	/* --- message facts --- */
+	const char *(*mail_from)(mm_ctx *ctx);		/* without <>; "" null sender */
+	size_t (*rcpt_count)(mm_ctx *ctx);		/* accepted recipients so far */
+	const char *(*rcpt_at)(mm_ctx *ctx, size_t i);
+	/* Facts plugins publish for each other, e.g. "spf.result". */
+	int (*fact_set)(mm_ctx *ctx, const char *key, const char *value);
+	const char *(*fact_get)(mm_ctx *ctx, const char *key);
+
+	/* --- the message (plugins with MM_F_MESSAGE; complete at EOM) ---
+	 * Headers are the working list: they include edits queued by plugins
+	 * earlier in the chain. */
+	size_t (*header_count)(mm_ctx *ctx);
+	int (*header_at)(mm_ctx *ctx, size_t i, const char **name,
+	    const char **value);
+	const char *(*header_get)(mm_ctx *ctx, const char *name, size_t nth);
+	/* The body as received (CRLF line ends), or as replaced by an earlier
+	   plugin; in memory or mapped from the spill file. */
+	int (*body)(mm_ctx *ctx, const unsigned char **data, size_t *len);
+
+	/* --- replies and actions (queued, applied once at EOM) --- */
+	int (*set_reply)(mm_ctx *ctx, const char *rcode, const char *xcode,
+	    const char *text);
+	int (*add_header)(mm_ctx *ctx, const char *name, const char *value);
+	/* Insert at position idx (0 = top) of the working header list. */
+	int (*insert_header)(mm_ctx *ctx, size_t idx, const char *name,
+	    const char *value);
+	/* Change the nth (1-based) header of that name; value NULL deletes. */
+	int (*change_header)(mm_ctx *ctx, const char *name, size_t nth,
+	    const char *value);
+	int (*add_rcpt)(mm_ctx *ctx, const char *addr);
+	int (*del_rcpt)(mm_ctx *ctx, const char *addr);
+	int (*change_from)(mm_ctx *ctx, const char *addr, const char *args);
+	int (*replace_body)(mm_ctx *ctx, const unsigned char *data, size_t len);
+	int (*quarantine)(mm_ctx *ctx, const char *reason);
+	/* One "method=result prop=value" clause of Authentication-Results. */
+	int (*auth_result)(mm_ctx *ctx, const char *clause);
+	/* Ask the MTA for more time during a long EOM. */
+	int (*progress)(mm_ctx *ctx);
+
+	/* --- key-value store (the core's configured backend) ---
+	 * Values returned by store_get are malloc'ed; free with api->free. */
+	mm_store *(*store_open)(mm_ctx *ctx, const char *dbname, char **err);
+	int (*store_get)(mm_store *st, const void *key, size_t klen,
+	    void **val, size_t *vlen);	/* 1 found, 0 absent, -1 error */
+	int (*store_put)(mm_store *st, const void *key, size_t klen,
+	    const void *val, size_t vlen, double ttl_seconds);	/* ttl<=0: none */
+	int (*store_del)(mm_store *st, const void *key, size_t klen);
+	void (*free)(void *p);
+
+	/* --- time --- */
+	double (*now)(mm_ctx *ctx);	/* wall clock seconds */
+};
+
+/* Is member m present in the running core's API table? */
+#define MM_API_HAS(api, m) \
+	((api)->size >= offsetof(struct mm_api, m) + sizeof((api)->m))
+
+/*
+ * The descriptor. Any hook may be NULL; the core then does not ask the
+ * MTA for that stage on this plugin's behalf.
+ */
+struct mm_plugin {
+	unsigned sdk_major, sdk_minor;	/* MM_SDK_MAJOR, MM_SDK_MINOR */
+	size_t size;			/* sizeof(struct mm_plugin) */
+	const char *name;
+	const char *version;
+	const char *description;
+	unsigned actions;		/* MM_ACT_* the plugin may use */
+	unsigned flags;			/* MM_F_* */
+	const struct mm_macro_req *macros;	/* NULL or { 0, NULL }-terminated */
+
+	/* Instance life. init() reads options (which may be NULL when the
+	   config gave none), returns 0 with *instance set, or -1 with *err
+	   set to a malloc'ed message (or options errors recorded). */
+	int (*init)(mm_ctx *ctx, const struct mm_api *api,
+	    const mm_opt *options, void **instance, char **err);
+	void (*fini)(void *instance);
+
+	/* Per connection: after the chain selects this instance / at close. */
+	mm_verdict (*conn_open)(mm_ctx *ctx, void *instance);
+	void (*conn_close)(mm_ctx *ctx, void *instance);
+
+	/* SMTP stages. argv arrays end with NULL; argv[0] is the address. */
+	mm_verdict (*connect)(mm_ctx *ctx, void *instance, const char *host,
+	    const struct sockaddr *addr);
+	mm_verdict (*helo)(mm_ctx *ctx, void *instance, const char *helo);
+	mm_verdict (*envfrom)(mm_ctx *ctx, void *instance, char *const *argv);
+	mm_verdict (*envrcpt)(mm_ctx *ctx, void *instance, char *const *argv);
+	mm_verdict (*data)(mm_ctx *ctx, void *instance);
+	mm_verdict (*header)(mm_ctx *ctx, void *instance, const char *name,
+	    const char *value);
+	mm_verdict (*eoh)(mm_ctx *ctx, void *instance);
+	mm_verdict (*body)(mm_ctx *ctx, void *instance,
+	    const unsigned char *chunk, size_t len);
+	mm_verdict (*eom)(mm_ctx *ctx, void *instance);
+	void (*abort)(mm_ctx *ctx, void *instance);
+	mm_verdict (*unknown)(mm_ctx *ctx, void *instance, const char *cmd);
+};
+
+#define MM_PLUGIN_EXPORT __attribute__((visibility("default")))
+
+/* Define the descriptor: MM_PLUGIN(name, "version", "description", hooks...) */
+#define MM_PLUGIN(pname, pversion, pdesc, ...)				\
+	MM_PLUGIN_EXPORT const struct mm_plugin mm_plugin_descriptor = {	\
+		.sdk_major = MM_SDK_MAJOR, .sdk_minor = MM_SDK_MINOR,		\
+		.size = sizeof(struct mm_plugin),				\
+		.name = #pname, .version = pversion, .description = pdesc,	\
+		__VA_ARGS__							\
+	}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MODMILTER_PLUGIN_H */

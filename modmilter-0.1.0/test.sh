@@ -1,0 +1,17 @@
+#!/bin/sh
+# Install what is missing, build, and run the whole suite: unit tests,
+# modmilter-test cases, miltertest protocol scripts, Postfix end to end.
+# Then make distcheck, which builds the release tarball out of tree with
+# AddressSanitizer and UBSan, runs the same suite again, installs it and
+# builds the example plugin against the installed SDK.
+set -e
+cd "$(dirname "$0")"
+. ./scripts/deps.sh
+# shellcheck disable=SC2086
+deps_install $BUILD_PKGS $TEST_PKGS
+umask 022
+build_tree
+make -j"$(nproc)" check || { cat test-suite.log; exit 1; }
+make -j"$(nproc)" distcheck DISTCHECK_CONFIGURE_FLAGS="--enable-asan --enable-ubsan" ||
+	{ find modmilter-*/_build -name test-suite.log -exec cat {} + 2>/dev/null; exit 1; }
+echo "all tests passed"
