@@ -28,7 +28,7 @@
 static void
 api_vlog(mm_ctx *c, mm_log_level level, const char *fmt, va_list ap)
 {
-	log_vmsg((int)level, c && c->s ? c->s->qid : NULL,
+	log_vmsg((int)level, c && c->msg ? c->msg->qid : NULL,
 	    c && c->inst ? c->inst->name : NULL, fmt, ap);
 }
 
@@ -67,7 +67,7 @@ can_act(mm_ctx *c, const char *what)
 	if (c == NULL || c->s == NULL || c->failed)
 		return 0;
 	if (c->inst->monitor) {
-		log_msg(MM_LOG_INFO, c->s->qid, c->inst->name,
+		log_msg(MM_LOG_INFO, c->msg->qid, c->inst->name,
 		    "monitor mode: would %s", what);
 		return 0;
 	}
@@ -108,7 +108,11 @@ api_msg_data(mm_ctx *c)
 	return c ? c->msg_data : NULL;
 }
 
-#define SESSION_OR(c, dflt) do { if ((c) == NULL || (c)->s == NULL) return dflt; } while (0)
+/* Outside a connection, or abandoned after a timeout: nothing to give. */
+#define SESSION_OR(c, dflt) do {					\
+	if ((c) == NULL || (c)->s == NULL || (c)->msg == NULL || (c)->failed) \
+		return dflt;						\
+} while (0)
 
 static const char *
 api_client_addr(mm_ctx *c)
@@ -149,7 +153,7 @@ static const char *
 api_auth_user(mm_ctx *c)
 {
 	SESSION_OR(c, NULL);
-	return c->s->auth_user;
+	return c->msg->auth_user;
 }
 
 static const char *
@@ -163,28 +167,28 @@ static const char *
 api_queue_id(mm_ctx *c)
 {
 	SESSION_OR(c, "NOQUEUE");
-	return c->s->qid ? c->s->qid : "NOQUEUE";
+	return c->msg->qid ? c->msg->qid : "NOQUEUE";
 }
 
 static const char *
 api_mail_from(mm_ctx *c)
 {
 	SESSION_OR(c, NULL);
-	return c->s->from;
+	return c->msg->from;
 }
 
 static size_t
 api_rcpt_count(mm_ctx *c)
 {
 	SESSION_OR(c, 0);
-	return c->s->nrcpts;
+	return c->msg->nrcpts;
 }
 
 static const char *
 api_rcpt_at(mm_ctx *c, size_t i)
 {
 	SESSION_OR(c, NULL);
-	return i < c->s->nrcpts ? c->s->rcpts[i] : NULL;
+	return i < c->msg->nrcpts ? c->msg->rcpts[i] : NULL;
 }
 
 static int
@@ -197,22 +201,22 @@ api_fact_set(mm_ctx *c, const char *key, const char *value)
 		return -1;
 	s = c->s;
 	pthread_mutex_lock(&s->lock);
-	for (size_t i = 0; i < s->nfacts; i++)
-		if (strcmp(s->facts[i].key, key) == 0) {
+	for (size_t i = 0; i < s->m->nfacts; i++)
+		if (strcmp(s->m->facts[i].key, key) == 0) {
 			/* the old value may still be held by a reader */
-			s->graveyard = xrealloc(s->graveyard,
-			    (s->ngraveyard + 1) * sizeof(char *));
-			s->graveyard[s->ngraveyard++] = s->facts[i].value;
-			s->facts[i].value = xstrdup(value);
+			s->m->graveyard = xrealloc(s->m->graveyard,
+			    (s->m->ngraveyard + 1) * sizeof(char *));
+			s->m->graveyard[s->m->ngraveyard++] = s->m->facts[i].value;
+			s->m->facts[i].value = xstrdup(value);
 			pthread_mutex_unlock(&s->lock);
 			return 0;
 		}
-	s->facts = xrealloc(s->facts, (s->nfacts + 1) * sizeof(*s->facts));
-	s->facts[s->nfacts].key = xstrdup(key);
-	s->facts[s->nfacts].value = xstrdup(value);
-	s->nfacts++;
+	s->m->facts = xrealloc(s->m->facts, (s->m->nfacts + 1) * sizeof(*s->m->facts));
+	s->m->facts[s->m->nfacts].key = xstrdup(key);
+	s->m->facts[s->m->nfacts].value = xstrdup(value);
+	s->m->nfacts++;
 	pthread_mutex_unlock(&s->lock);
-	log_msg(MM_LOG_DEBUG, s->qid, c->inst->name, "fact %s = %s", key, value);
+	log_msg(MM_LOG_DEBUG, s->m->qid, c->inst->name, "fact %s = %s", key, value);
 	return 0;
 }
 
@@ -220,9 +224,9 @@ static const char *
 api_fact_get(mm_ctx *c, const char *key)
 {
 	SESSION_OR(c, NULL);
-	for (size_t i = 0; i < c->s->nfacts; i++)
-		if (strcmp(c->s->facts[i].key, key) == 0)
-			return c->s->facts[i].value;
+	for (size_t i = 0; i < c->msg->nfacts; i++)
+		if (strcmp(c->msg->facts[i].key, key) == 0)
+			return c->msg->facts[i].value;
 	return NULL;
 }
 
@@ -230,17 +234,17 @@ static size_t
 api_header_count(mm_ctx *c)
 {
 	SESSION_OR(c, 0);
-	return c->s->hdrs.n;
+	return c->msg->hdrs.n;
 }
 
 static int
 api_header_at(mm_ctx *c, size_t i, const char **name, const char **value)
 {
 	SESSION_OR(c, -1);
-	if (i >= c->s->hdrs.n)
+	if (i >= c->msg->hdrs.n)
 		return -1;
-	*name = c->s->hdrs.h[i].name;
-	*value = c->s->hdrs.h[i].value;
+	*name = c->msg->hdrs.h[i].name;
+	*value = c->msg->hdrs.h[i].value;
 	return 0;
 }
 
@@ -248,7 +252,7 @@ static const char *
 api_header_get(mm_ctx *c, const char *name, size_t nth)
 {
 	SESSION_OR(c, NULL);
-	return hdrlist_get(&c->s->hdrs, name, nth ? nth : 1);
+	return hdrlist_get(&c->msg->hdrs, name, nth ? nth : 1);
 }
 
 static int
@@ -262,8 +266,11 @@ static int
 api_set_reply(mm_ctx *c, const char *rcode, const char *xcode, const char *text)
 {
 	SESSION_OR(c, -1);
-	if (!c->in_hook)
+	pthread_mutex_lock(&c->s->lock);
+	if (!c->in_hook || c->failed) {	/* the core has answered already */
+		pthread_mutex_unlock(&c->s->lock);
 		return -1;
+	}
 	reply_free(&c->reply);
 	memset(&c->reply, 0, sizeof(c->reply));
 	if (rcode && strlen(rcode) < sizeof(c->reply.rcode))
@@ -272,6 +279,7 @@ api_set_reply(mm_ctx *c, const char *rcode, const char *xcode, const char *text)
 		strcpy(c->reply.xcode, xcode);
 	c->reply.text = text ? xstrdup(text) : NULL;
 	c->has_reply = 1;
+	pthread_mutex_unlock(&c->s->lock);
 	return 0;
 }
 
@@ -296,7 +304,7 @@ static int
 needs(mm_ctx *c, unsigned act, const char *what)
 {
 	if (!(c->inst->p->actions & act)) {
-		log_msg(MM_LOG_WARNING, c->s->qid, c->inst->name,
+		log_msg(MM_LOG_WARNING, c->msg->qid, c->inst->name,
 		    "%s without declaring the action; ignored", what);
 		return 0;
 	}
@@ -310,7 +318,7 @@ needs(mm_ctx *c, unsigned act, const char *what)
 	pthread_mutex_lock(&(c)->s->lock);				\
 	if ((c)->failed) { pthread_mutex_unlock(&(c)->s->lock); return -1; } \
 } while (0)
-#define ACT_END(c) do { (c)->s->actions_queued = 1;			\
+#define ACT_END(c) do { (c)->msg->actions_queued = 1;			\
 	pthread_mutex_unlock(&(c)->s->lock); } while (0)
 
 static int
@@ -319,7 +327,7 @@ api_add_header(mm_ctx *c, const char *name, const char *value)
 	if (!valid_header(name, value))
 		return -1;
 	ACT_BEGIN(c, MM_ACT_ADDHDRS, "add a header");
-	hdrlist_add(&c->s->hdrs, name, value);
+	hdrlist_add(&c->msg->hdrs, name, value);
 	ACT_END(c);
 	return 0;
 }
@@ -330,7 +338,7 @@ api_insert_header(mm_ctx *c, size_t idx, const char *name, const char *value)
 	if (!valid_header(name, value))
 		return -1;
 	ACT_BEGIN(c, MM_ACT_ADDHDRS, "insert a header");
-	hdrlist_insert(&c->s->hdrs, idx, name, value);
+	hdrlist_insert(&c->msg->hdrs, idx, name, value);
 	ACT_END(c);
 	return 0;
 }
@@ -343,7 +351,7 @@ api_change_header(mm_ctx *c, const char *name, size_t nth, const char *value)
 	if (!valid_header(name, value ? value : ""))
 		return -1;
 	ACT_BEGIN(c, MM_ACT_CHGHDRS, "change a header");
-	r = hdrlist_change(&c->s->hdrs, name, nth, value);
+	r = hdrlist_change(&c->msg->hdrs, name, nth, value);
 	ACT_END(c);
 	return r;
 }
@@ -373,10 +381,10 @@ api_add_rcpt(mm_ctx *c, const char *addr)
 		return -1;
 	ACT_BEGIN(c, MM_ACT_ADDRCPT, "add a recipient");
 	a = addr_strip(addr);
-	if (!strv_has(c->s->addrcpt, c->s->naddrcpt, a) &&
-	    !(strv_has(c->s->rcpts, c->s->nrcpts, a) &&
-	    !strv_has(c->s->delrcpt, c->s->ndelrcpt, a)))
-		strv_push(&c->s->addrcpt, &c->s->naddrcpt, a);
+	if (!strv_has(c->msg->addrcpt, c->msg->naddrcpt, a) &&
+	    !(strv_has(c->msg->rcpts, c->msg->nrcpts, a) &&
+	    !strv_has(c->msg->delrcpt, c->msg->ndelrcpt, a)))
+		strv_push(&c->msg->addrcpt, &c->msg->naddrcpt, a);
 	free(a);
 	ACT_END(c);
 	return 0;
@@ -391,8 +399,8 @@ api_del_rcpt(mm_ctx *c, const char *addr)
 		return -1;
 	ACT_BEGIN(c, MM_ACT_DELRCPT, "delete a recipient");
 	a = addr_strip(addr);
-	if (!strv_has(c->s->delrcpt, c->s->ndelrcpt, a))
-		strv_push(&c->s->delrcpt, &c->s->ndelrcpt, a);
+	if (!strv_has(c->msg->delrcpt, c->msg->ndelrcpt, a))
+		strv_push(&c->msg->delrcpt, &c->msg->ndelrcpt, a);
 	free(a);
 	ACT_END(c);
 	return 0;
@@ -404,14 +412,14 @@ api_change_from(mm_ctx *c, const char *addr, const char *args)
 	if (addr == NULL)
 		return -1;
 	ACT_BEGIN(c, MM_ACT_CHGFROM, "change the sender");
-	if (c->s->chgfrom)
-		log_msg(MM_LOG_NOTICE, c->s->qid, c->inst->name,
+	if (c->msg->chgfrom)
+		log_msg(MM_LOG_NOTICE, c->msg->qid, c->inst->name,
 		    "sender change to <%s> replaces an earlier one to <%s>", addr,
-		    c->s->chgfrom);
-	free(c->s->chgfrom);
-	free(c->s->chgfrom_args);
-	c->s->chgfrom = addr_strip(addr);
-	c->s->chgfrom_args = args ? xstrdup(args) : NULL;
+		    c->msg->chgfrom);
+	free(c->msg->chgfrom);
+	free(c->msg->chgfrom_args);
+	c->msg->chgfrom = addr_strip(addr);
+	c->msg->chgfrom_args = args ? xstrdup(args) : NULL;
 	ACT_END(c);
 	return 0;
 }
@@ -427,13 +435,13 @@ api_replace_body(mm_ctx *c, const unsigned char *data, size_t len)
 	copy = xmalloc(len + 1);
 	if (len)
 		memcpy(copy, data, len);
-	if (++c->s->body_replacements > 1)
-		log_msg(MM_LOG_NOTICE, c->s->qid, c->inst->name,
+	if (++c->msg->body_replacements > 1)
+		log_msg(MM_LOG_NOTICE, c->msg->qid, c->inst->name,
 		    "body replaced again (replacement %d); the last one is sent",
-		    c->s->body_replacements);
-	free(c->s->newbody);
-	c->s->newbody = copy;
-	c->s->newbodylen = len;
+		    c->msg->body_replacements);
+	free(c->msg->newbody);
+	c->msg->newbody = copy;
+	c->msg->newbodylen = len;
 	ACT_END(c);
 	return 0;
 }
@@ -442,9 +450,9 @@ static int
 api_quarantine(mm_ctx *c, const char *reason)
 {
 	ACT_BEGIN(c, MM_ACT_QUARANTINE, "quarantine the message");
-	if (c->s->quarantine.len)
-		buf_adds(&c->s->quarantine, "; ");
-	buf_printf(&c->s->quarantine, "%s: %s", c->inst->name,
+	if (c->msg->quarantine.len)
+		buf_adds(&c->msg->quarantine, "; ");
+	buf_printf(&c->msg->quarantine, "%s: %s", c->inst->name,
 	    reason && *reason ? reason : "quarantined");
 	ACT_END(c);
 	return 0;
@@ -456,7 +464,7 @@ api_auth_result(mm_ctx *c, const char *clause)
 	if (clause == NULL || *clause == 0 || strpbrk(clause, "\r\n"))
 		return -1;
 	ACT_BEGIN(c, MM_ACT_AUTHRES, "add an Authentication-Results clause");
-	strv_push(&c->s->authres, &c->s->nauthres, clause);
+	strv_push(&c->msg->authres, &c->msg->nauthres, clause);
 	ACT_END(c);
 	return 0;
 }
@@ -464,10 +472,15 @@ api_auth_result(mm_ctx *c, const char *clause)
 static int
 api_progress(mm_ctx *c)
 {
+	int r;
+
 	SESSION_OR(c, -1);
-	if (c->s->be && c->s->be->progress)
-		return c->s->be->progress(c->s->bctx);
-	return 0;
+	/* only the hook the connection is waiting for may speak to the MTA */
+	pthread_mutex_lock(&c->s->lock);
+	r = c->in_hook && !c->failed && c->s->be && c->s->be->progress ?
+	    c->s->be->progress(c->s->bctx) : -1;
+	pthread_mutex_unlock(&c->s->lock);
+	return r;
 }
 
 static mm_store *

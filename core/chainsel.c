@@ -77,7 +77,7 @@ chain_holds(const struct session *s, const struct chain *ch,
 	if (ch->auth >= 0) {
 		if (!s->in_msg)
 			undecided = 1;
-		else if ((s->auth_user != NULL) != ch->auth)
+		else if ((s->m->auth_user != NULL) != ch->auth)
 			return 0;
 	}
 	if (ch->nrcpt_domains) {

@@ -7,9 +7,11 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cfgtree.h"
 #include "conf.h"
@@ -242,11 +244,40 @@ parse_instance(struct conf *c, const char *name, const mm_opt *def,
 	c->flags |= in->p->flags;
 	if (in->monitor)
 		c->any_monitor = 1;
+	if (in->p->conn_open)
+		c->any_conn_open = 1;
 	for (const struct mm_macro_req *r = in->p->macros; r && r->name; r++) {
-		if ((unsigned)r->stage >= MM_STAGE_COUNT)
-			continue;
-		add_core_macro(c, r->stage, r->name);
+		switch (r->stage) {
+		case MM_STAGE_CONNECT: case MM_STAGE_HELO: case MM_STAGE_ENVFROM:
+		case MM_STAGE_ENVRCPT: case MM_STAGE_DATA: case MM_STAGE_EOH:
+		case MM_STAGE_EOM:
+			add_core_macro(c, r->stage, r->name);
+			break;
+		default:
+			cfg_error(keynode, "plugin '%s' asks for macro %s at a stage "
+			    "where the MTA sends none (connect, helo, envfrom, envrcpt, "
+			    "data, eoh, eom)", name, r->name);
+		}
 	}
+}
+
+/* example.com, or .example.com for its subdomains */
+static int
+valid_domain(const char *d)
+{
+	size_t n = 0;
+
+	if (*d == '.')
+		d++;
+	if (*d == 0 || *d == '.' || *d == '-')
+		return 0;
+	for (; *d; d++, n++) {
+		if (!(isalnum((unsigned char)*d) || *d == '-' || *d == '.' || *d == '_'))
+			return 0;
+		if (*d == '.' && d[1] == '.')
+			return 0;
+	}
+	return n < 254;
 }
 
 static void
@@ -312,6 +343,11 @@ parse_chain(struct conf *c, const mm_opt *def)
 		strv_from_opt(match, "rcpt_domain", &ch->rcpt_domains, &ch->nrcpt_domains);
 		if (ch->nrcpt_domains)
 			c->rcpt_chains = 1;
+		for (size_t i = 0; i < ch->nrcpt_domains; i++)
+			if (!valid_domain(ch->rcpt_domains[i]))
+				cfg_error(cfg_get(match, "rcpt_domain"), "chain '%s': '%s' is "
+				    "not a domain (write .example.com for its subdomains)",
+				    ch->name, ch->rcpt_domains[i]);
 	}
 
 	plugins = cfg_get(def, "plugins");
@@ -386,6 +422,14 @@ conf_load(const char *path, FILE *errfp)
 	c->group = dupopt(root, "group", NULL);
 	c->pidfile = dupopt(root, "pidfile", NULL);
 	c->authserv_id = dupopt(root, "authserv_id", NULL);
+	if (c->authserv_id == NULL) {
+		/* RFC 8601 §2.5: usually the host's name */
+		char host[256];
+		if (gethostname(host, sizeof(host)) == 0 && host[0]) {
+			host[sizeof(host) - 1] = 0;
+			c->authserv_id = xstrdup(host);
+		}
+	}
 	c->plugin_dir = dupopt(root, "plugin_dir", conf_default_plugin_dir);
 	c->stats_socket = dupopt(root, "stats_socket", NULL);
 	c->tmpdir = dupopt(root, "tmpdir", "/var/tmp");
@@ -416,6 +460,9 @@ conf_load(const char *path, FILE *errfp)
 
 	chains = cfg_get(root, "chains");
 	if (chains && chains->type == MM_OPT_LIST) {
+		if (chains->n == 0)
+			cfg_error(chains, "'chains' is empty: no mail would be filtered "
+			    "(leave it out for one chain of every plugin)");
 		for (size_t i = 0; i < chains->n; i++)
 			parse_chain(c, chains->items[i]);
 	} else if (chains && !cfg_is_null(chains))

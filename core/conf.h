@@ -97,6 +97,7 @@ struct conf {
 	unsigned actions;		/* union over all instances */
 	unsigned flags;
 	int any_monitor;
+	int any_conn_open;		/* some plugin can decide at conn_open */
 	char *macros[MM_STAGE_COUNT];	/* space-separated, for smfi_setsymlist */
 	struct store_env *store;	/* opened on first use */
 	int refs;

@@ -41,10 +41,21 @@ hdrlist_received(struct hdrlist *l, const char *name, const char *value)
 	l->norig++;
 }
 
+static void
+bury(struct hdrlist *l, char *p)
+{
+	l->dead = xrealloc(l->dead, (l->ndead + 1) * sizeof(char *));
+	l->dead[l->ndead++] = p;
+}
+
 void
 hdrlist_insert(struct hdrlist *l, size_t idx, const char *name,
     const char *value)
 {
+	size_t at = idx;
+
+	if (l->blind)
+		idx = l->n;	/* keep the order of the calls */
 	if (idx > l->n)
 		idx = l->n;
 	grow(&l->h, &l->cap, l->n + 1);
@@ -53,6 +64,7 @@ hdrlist_insert(struct hdrlist *l, size_t idx, const char *name,
 	l->h[idx].value = xstrdup(value);
 	l->h[idx].orig = -1;
 	l->h[idx].appended = 0;
+	l->h[idx].at = at;
 	l->n++;
 }
 
@@ -85,12 +97,12 @@ hdrlist_change(struct hdrlist *l, const char *name, size_t nth,
 	if (i < 0)
 		return -1;
 	if (value == NULL) {
-		free(l->h[i].name);
-		free(l->h[i].value);
+		bury(l, l->h[i].name);
+		bury(l, l->h[i].value);
 		memmove(&l->h[i], &l->h[i + 1], (l->n - (size_t)i - 1) * sizeof(l->h[0]));
 		l->n--;
 	} else {
-		free(l->h[i].value);
+		bury(l, l->h[i].value);
 		l->h[i].value = xstrdup(value);
 	}
 	return 0;
@@ -138,6 +150,19 @@ hdrlist_diff(const struct hdrlist *l, struct hdrop **opsp)
 		nops++;
 	}
 
+	if (l->blind) {
+		for (size_t i = 0; i < l->n; i++) {
+			ops[nops].kind = l->h[i].appended ? HDROP_ADD : HDROP_INSERT;
+			ops[nops].name = l->h[i].name;
+			ops[nops].value = l->h[i].value;
+			ops[nops].index = l->h[i].at;
+			nops++;
+		}
+		free(kept);
+		*opsp = ops;
+		return nops;
+	}
+
 	/* trailing new headers are plain adds */
 	tail = l->n;
 	while (tail > 0 && l->h[tail - 1].orig < 0 && l->h[tail - 1].appended)
@@ -172,6 +197,9 @@ hdrlist_reset(struct hdrlist *l)
 		free(l->orig[i].name);
 		free(l->orig[i].value);
 	}
+	for (size_t i = 0; i < l->ndead; i++)
+		free(l->dead[i]);
+	free(l->dead);
 	free(l->h);
 	free(l->orig);
 	memset(l, 0, sizeof(*l));

@@ -14,6 +14,9 @@
  *	delete per altered original (in descending index order per name,
  *	so that no operation moves the index of a later one), an insert per
  *	new header that is not at the end, an add per trailing new header.
+ *	Strings a change or delete replaces stay allocated until
+ *	hdrlist_reset(), so a pointer a plugin obtained stays valid for the
+ *	whole message.
  */
 #ifndef MM_HDRLIST_H
 #define MM_HDRLIST_H
@@ -25,6 +28,7 @@ struct hdr {
 	char *value;
 	int orig;		/* index in the received list, -1 if new */
 	int appended;		/* added with hdrlist_add */
+	size_t at;		/* blind list: the position asked for */
 };
 
 struct hdrlist {
@@ -32,6 +36,10 @@ struct hdrlist {
 	size_t n, cap;
 	struct hdr *orig;	/* as received */
 	size_t norig, capo;
+	int blind;		/* the received headers are not kept: inserts
+				   keep the position they asked for */
+	char **dead;		/* replaced strings: valid until reset */
+	size_t ndead;
 };
 
 enum hdrop_kind { HDROP_CHANGE, HDROP_DELETE, HDROP_INSERT, HDROP_ADD };

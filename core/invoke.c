@@ -102,7 +102,7 @@ struct tcall {
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_cv = PTHREAD_COND_INITIALIZER;
 static struct tcall *queue_head, *queue_tail;
-static int pool_idle;
+static int pool_idle, pool_queued;
 
 static char **
 argv_dup(char *const *argv)
@@ -148,6 +148,7 @@ worker_run(void *arg)
 		while (queue_head == NULL)
 			pthread_cond_wait(&pool_cv, &pool_lock);
 		pool_idle--;
+		pool_queued--;
 		t = queue_head;
 		if ((queue_head = t->next) == NULL)
 			queue_tail = NULL;
@@ -209,7 +210,9 @@ call_timed(struct session *s, struct mm_ctx *c, mm_stage st,
 	dl.tv_nsec = (long)((end - (double)dl.tv_sec) * 1e9);
 
 	pthread_mutex_lock(&pool_lock);
-	if (pool_idle == 0) {
+	/* every call gets a worker at once: a queued call would spend
+	   its time limit waiting for someone else's hook */
+	if (pool_queued >= pool_idle) {
 		pthread_t tid;
 		pthread_attr_t attr;
 		pthread_attr_init(&attr);
@@ -223,6 +226,7 @@ call_timed(struct session *s, struct mm_ctx *c, mm_stage st,
 		}
 		pthread_attr_destroy(&attr);
 	}
+	pool_queued++;
 	if (queue_tail)
 		queue_tail->next = t;
 	else
@@ -235,17 +239,17 @@ call_timed(struct session *s, struct mm_ctx *c, mm_stage st,
 	finished = t->done;
 	if (finished)
 		*v = t->v;
-	else
-		t->abandoned = 1;
-	pthread_mutex_unlock(&pool_lock);
-	if (finished)
-		tcall_free(t);
 	else {
+		/* from here on the hook's API calls are refused */
+		t->abandoned = 1;
 		pthread_mutex_lock(&s->lock);
 		s->outstanding++;
 		c->failed = 1;
 		pthread_mutex_unlock(&s->lock);
 	}
+	pthread_mutex_unlock(&pool_lock);
+	if (finished)
+		tcall_free(t);
 	return finished;
 }
 
@@ -259,20 +263,20 @@ on_error(struct session *s, struct mm_ctx *c, mm_stage st, const char *why)
 	c->has_reply = 0;
 	switch (in->on_error) {
 	case ONERR_CONTINUE:
-		log_msg(MM_LOG_WARNING, s->qid, in->name,
+		log_msg(MM_LOG_WARNING, s->m->qid, in->name,
 		    "%s at %s; on_error continue: plugin left out of this message",
 		    why, stage_name(st));
 		c->msg_done = 1;
 		return MM_CONTINUE;
 	case ONERR_REJECT:
-		log_msg(MM_LOG_WARNING, s->qid, in->name,
+		log_msg(MM_LOG_WARNING, s->m->qid, in->name,
 		    "%s at %s; on_error reject", why, stage_name(st));
 		reply_make(&c->reply, MM_REJECT, "550", "5.3.0",
 		    "Message refused by local policy");
 		c->has_reply = 1;
 		return MM_REJECT;
 	default:
-		log_msg(MM_LOG_WARNING, s->qid, in->name,
+		log_msg(MM_LOG_WARNING, s->m->qid, in->name,
 		    "%s at %s; on_error tempfail", why, stage_name(st));
 		reply_make(&c->reply, MM_TEMPFAIL, "451", "4.3.0",
 		    "Temporary local problem, please try again later");
@@ -292,13 +296,16 @@ invoke_hook(struct session *s, struct mm_ctx *c, mm_stage st,
 
 	reply_free(&c->reply);
 	c->has_reply = 0;
+	c->msg = s->m;
 	c->in_hook = 1;
 	c->stage = st;
 	if (in->timeout > 0)
 		ok = call_timed(s, c, st, a, &v);
 	else
 		v = call(c, st, a);
+	pthread_mutex_lock(&s->lock);
 	c->in_hook = 0;
+	pthread_mutex_unlock(&s->lock);
 
 	__atomic_fetch_add(&in->stats.calls[st], 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&in->stats.nsec[st],

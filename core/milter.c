@@ -98,7 +98,7 @@ milter_negotiation(const struct conf *c, unsigned long f0, unsigned long f1,
 	a |= SMFIF_SETSYMLIST;
 
 	/* the core always needs connect, HELO, MAIL, RCPT and EOM facts */
-	if (!(h & (1u << MM_STAGE_CONNECT)))
+	if (!(h & (1u << MM_STAGE_CONNECT)) && !c->any_conn_open)
 		p |= SMFIP_NR_CONN;
 	if (!(h & (1u << MM_STAGE_HELO)))
 		p |= SMFIP_NR_HELO;
@@ -180,7 +180,7 @@ answer(struct mconn *m, struct stage_out *o, unsigned long nr)
 		if (o->reply.text &&
 		    smfi_setreply(m->ctx, o->reply.rcode, o->reply.xcode,
 		    o->reply.text) != MI_SUCCESS)
-			log_msg(MM_LOG_WARNING, m->s->qid, NULL,
+			log_msg(MM_LOG_WARNING, m->s->m->qid, NULL,
 			    "MTA refused the reply text; it sends its default");
 		r = o->verdict == MM_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 		break;
@@ -296,8 +296,13 @@ apply(struct mconn *m, const struct eom_out *e)
 	SMFICTX *ctx = m->ctx;
 	const char *step = NULL;
 
-	if (e->chgfrom && smfi_chgfrom(ctx, e->chgfrom, e->chgfrom_args) != MI_SUCCESS)
-		step = "change sender";
+	if (e->chgfrom) {
+		/* libmilter refuses an empty string: the null sender is <> */
+		char *a = xasprintf("<%s>", e->chgfrom);
+		if (smfi_chgfrom(ctx, a, e->chgfrom_args) != MI_SUCCESS)
+			step = "change sender";
+		free(a);
+	}
 	for (size_t i = 0; !step && i < e->ndelrcpt; i++) {
 		char *a = xasprintf("<%s>", e->delrcpt[i]);
 		if (smfi_delrcpt(ctx, a) != MI_SUCCESS)
@@ -320,8 +325,11 @@ apply(struct mconn *m, const struct eom_out *e)
 			    (char *)op->value);
 			break;
 		case HDROP_INSERT:
-			r = smfi_insheader(ctx, (int)op->index, (char *)op->name,
-			    (char *)op->value);
+			/* Postfix and Sendmail count the Received: header they
+			   add themselves, which the filter never saw: position
+			   k below the top is k + 1 for them */
+			r = smfi_insheader(ctx, (int)(op->index ? op->index + 1 : 0),
+			    (char *)op->name, (char *)op->value);
 			break;
 		default:
 			r = smfi_addheader(ctx, (char *)op->name, (char *)op->value);
@@ -342,7 +350,7 @@ apply(struct mconn *m, const struct eom_out *e)
 	if (!step && e->quarantine && smfi_quarantine(ctx, e->quarantine) != MI_SUCCESS)
 		step = "quarantine";
 	if (step) {
-		log_msg(MM_LOG_ERR, m->s->qid, NULL,
+		log_msg(MM_LOG_ERR, m->s->m->qid, NULL,
 		    "the MTA refused to %s; message tempfailed", step);
 		return -1;
 	}

@@ -249,12 +249,13 @@ main(int argc, char **argv)
 	}
 	if ((r = mm_listen_nodelay(err, sizeof(err))) < 0)
 		log_warn("TCP_NODELAY: %s", err);
-	if (c->stats_socket && stats_serve(c->stats_socket, err, sizeof(err)) < 0) {
-		log_err("%s", err);
-		return 1;
-	}
 	if (!foreground && detach() < 0) {
 		log_err("cannot detach: %s", strerror(errno));
+		return 1;
+	}
+	/* after detaching: a thread does not survive fork() */
+	if (c->stats_socket && stats_serve(c->stats_socket, err, sizeof(err)) < 0) {
+		log_err("%s", err);
 		return 1;
 	}
 	if (c->pidfile && write_pidfile(c->pidfile) < 0)

@@ -27,6 +27,16 @@
 #include "session.h"
 
 static void msg_reset(struct session *s);
+static void msg_free(struct message *m);
+
+static struct message *
+msg_new(void)
+{
+	struct message *m = xcalloc(1, sizeof(*m));
+
+	m->body.fd = -1;
+	return m;
+}
 
 struct session *
 session_new(struct conf *c, const struct backend *be, void *bctx)
@@ -45,7 +55,7 @@ session_new(struct conf *c, const struct backend *be, void *bctx)
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->idle, NULL);
 	s->chain = -1;
-	s->body.fd = -1;
+	s->m = msg_new();
 	return s;
 }
 
@@ -58,11 +68,11 @@ session_macro(struct session *s, const char *name)
 void
 session_note_monitor(struct session *s, struct mm_ctx *c, const char *what)
 {
-	log_msg(MM_LOG_NOTICE, s->qid, c->inst->name, "monitor mode: would %s", what);
-	if (s->monitor.len)
-		buf_adds(&s->monitor, "; ");
-	buf_printf(&s->monitor, "%s: %s", c->inst->name, what);
-	s->actions_queued = 1;
+	log_msg(MM_LOG_NOTICE, s->m->qid, c->inst->name, "monitor mode: would %s", what);
+	if (s->m->monitor.len)
+		buf_adds(&s->m->monitor, "; ");
+	buf_printf(&s->m->monitor, "%s: %s", c->inst->name, what);
+	s->m->actions_queued = 1;
 }
 
 void
@@ -111,60 +121,86 @@ has_hook(const struct mm_plugin *p, mm_stage st)
 	}
 }
 
+/* The verdict a failed instance stands for, from its on_error. */
+static void
+failed_verdict(struct mm_ctx *c, int who, struct merge *m)
+{
+	struct reply r;
+	mm_verdict v;
+
+	if (c->inst->monitor || c->inst->on_error == ONERR_CONTINUE)
+		return;
+	v = c->inst->on_error == ONERR_REJECT ? MM_REJECT : MM_TEMPFAIL;
+	reply_make(&r, v, v == MM_REJECT ? "550" : "451",
+	    v == MM_REJECT ? "5.3.0" : "4.3.0",
+	    v == MM_REJECT ? "Message refused by local policy" :
+	    "Temporary local problem, please try again later");
+	merge_add(m, who, v, &r);
+	reply_free(&r);
+}
+
 static void
 call_into(struct session *s, struct mm_ctx *c, int who, mm_stage st,
     const struct hook_args *a, struct merge *m)
 {
 	mm_verdict v;
 
+	if (c->failed) {
+		/* a plugin that failed this connection cannot be called
+		   again; each new message gets its on_error verdict */
+		if (st == MM_STAGE_ENVFROM)
+			failed_verdict(c, who, m);
+		return;
+	}
 	if (!takes_part(c, st) || !has_hook(c->inst->p, st))
 		return;
 	v = invoke_hook(s, c, st, a);
 	merge_add(m, who, v, c->has_reply ? &c->reply : NULL);
 }
 
-/* A plugin joins the connection: conn_open, then what it missed. */
+/*
+ * A plugin joins the connection: conn_open, then what it missed.
+ * Verdicts about the connection (conn_open, connect, helo) go to rconn,
+ * about the message (envfrom) to rmsg.
+ */
 static void
-join(struct session *s, struct mm_ctx *c, int who, mm_stage now, struct merge *m)
+join(struct session *s, struct mm_ctx *c, int who, mm_stage now,
+    struct merge *rconn, struct merge *rmsg)
 {
 	struct hook_args a;
 
 	c->joined = 1;
 	if (c->inst->p->conn_open) {
-		mm_verdict v = c->inst->p->conn_open(c, c->inst->data);
+		mm_verdict v;
+		c->msg = s->m;
+		c->in_hook = 1;
+		v = c->inst->p->conn_open(c, c->inst->data);
+		c->in_hook = 0;
 		if (v == MM_ERROR || (unsigned)v > MM_ERROR) {
-			log_msg(MM_LOG_WARNING, s->qid, c->inst->name,
+			log_msg(MM_LOG_WARNING, s->m->qid, c->inst->name,
 			    "conn_open failed; plugin left out of this connection");
 			c->failed = 1;
-			if (c->inst->on_error != ONERR_CONTINUE && !c->inst->monitor) {
-				struct reply r;
-				mm_verdict ev = c->inst->on_error == ONERR_REJECT ?
-				    MM_REJECT : MM_TEMPFAIL;
-				reply_make(&r, ev, ev == MM_REJECT ? "550" : "451",
-				    ev == MM_REJECT ? "5.3.0" : "4.3.0",
-				    ev == MM_REJECT ? "Message refused by local policy" :
-				    "Temporary local problem, please try again later");
-				merge_add(m, who, ev, &r);
-				reply_free(&r);
-			}
+			failed_verdict(c, who, rconn);
 			return;
 		}
+		if (verdict_severity(v) > 0 && !c->inst->monitor)
+			merge_add(rconn, who, v, c->has_reply ? &c->reply : NULL);
 	}
 	memset(&a, 0, sizeof(a));
 	if (now > MM_STAGE_CONNECT && s->seen_connect) {
 		a.str = s->host;
 		a.sa = s->have_sa ? (struct sockaddr *)&s->sa : NULL;
-		call_into(s, c, who, MM_STAGE_CONNECT, &a, m);
+		call_into(s, c, who, MM_STAGE_CONNECT, &a, rconn);
 	}
 	if (now > MM_STAGE_HELO && s->helo) {
 		memset(&a, 0, sizeof(a));
 		a.str = s->helo;
-		call_into(s, c, who, MM_STAGE_HELO, &a, m);
+		call_into(s, c, who, MM_STAGE_HELO, &a, rconn);
 	}
-	if (now > MM_STAGE_ENVFROM && s->in_msg && s->from_argv) {
+	if (now > MM_STAGE_ENVFROM && s->in_msg && s->m->from_argv) {
 		memset(&a, 0, sizeof(a));
-		a.argv = s->from_argv;
-		call_into(s, c, who, MM_STAGE_ENVFROM, &a, m);
+		a.argv = s->m->from_argv;
+		call_into(s, c, who, MM_STAGE_ENVFROM, &a, rmsg);
 	}
 }
 
@@ -179,6 +215,7 @@ chain_chosen(struct session *s, int idx)
 		    (s->ch->actions & MM_ACT_CHGHDRS) ||
 		    ((s->ch->actions & MM_ACT_AUTHRES) && s->conf->authserv_id);
 		s->buffer_body = (s->ch->flags & MM_F_MESSAGE) != 0;
+		s->m->hdrs.blind = !s->record_headers;
 	}
 }
 
@@ -188,8 +225,9 @@ abort_all(struct session *s)
 	struct hook_args a;
 
 	memset(&a, 0, sizeof(a));
-	if (s->ch == NULL)
+	if (s->ch == NULL || s->aborted)
 		return;
+	s->aborted = 1;
 	for (size_t i = 0; i < s->ch->n; i++) {
 		struct mm_ctx *c = &s->ctx[s->ch->plugins[i]->index];
 		if (c->joined && !c->failed && c->inst->p->abort)
@@ -210,6 +248,49 @@ all_done(const struct session *s)
 	return 1;
 }
 
+static void
+log_decision(struct session *s, const struct merge *m, mm_stage st)
+{
+	if (m->who >= 0 && s->ch)
+		log_msg(MM_LOG_INFO, s->m->qid, s->ch->plugins[m->who]->name,
+		    "%s at %s%s%s%s%s", verdict_name(m->verdict), stage_name(st),
+		    m->reply.text ? ": " : "", m->reply.rcode,
+		    m->reply.text ? " " : "", m->reply.text ? m->reply.text : "");
+}
+
+/* Keep a decision for the rest of the connection (conn) or message. */
+static void
+stick(mm_verdict *where, struct reply *wr, const struct merge *m)
+{
+	if (verdict_severity(m->verdict) <= verdict_severity(*where))
+		return;
+	*where = m->verdict;
+	reply_free(wr);
+	reply_copy(wr, &m->reply);
+}
+
+/* Answer with a decision taken earlier; 1 if there was one. */
+static int
+answer_sticky(struct session *s, mm_stage st, struct stage_out *out)
+{
+	int message_stage = st >= MM_STAGE_ENVFROM && st <= MM_STAGE_EOM;
+
+	if (s->conn_sticky != MM_CONTINUE) {
+		if (s->conn_sticky == MM_DISCARD && !message_stage)
+			out_set(out, MM_CONTINUE, NULL);	/* DISCARD needs a message */
+		else
+			out_set(out, s->conn_sticky, &s->conn_sticky_reply);
+		return 1;
+	}
+	if (s->sticky != MM_CONTINUE && message_stage) {
+		out_set(out, s->sticky, &s->sticky_reply);
+		if (st != MM_STAGE_ENVRCPT || s->sticky == MM_DISCARD)
+			abort_all(s);
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * Run one stage through the chain. rcpt_domain is the domain of the
  * recipient at RCPT (for chain selection), else NULL.
@@ -218,19 +299,17 @@ static void
 run_stage(struct session *s, mm_stage st, const struct hook_args *a,
     const char *rcpt_domain, struct stage_out *out)
 {
-	struct merge m, replay;
+	struct merge m, rconn, rmsg;
 	int message_stage = st >= MM_STAGE_ENVFROM && st <= MM_STAGE_EOM;
 	int chosen_now = 0;
 
-	if (s->sticky != MM_CONTINUE) {
-		out_set(out, s->sticky, &s->sticky_reply);
+	if (answer_sticky(s, st, out))
 		return;
-	}
 	if (s->chain == -1) {
 		int idx = chain_select(s, rcpt_domain);
 		if (idx != -1) {
 			chain_chosen(s, idx);
-			log_msg(MM_LOG_DEBUG, s->qid, NULL, "chain %s",
+			log_msg(MM_LOG_DEBUG, s->m->qid, NULL, "chain %s",
 			    s->ch ? s->ch->name : "none matches: passing through");
 			s->chain_conn_level = !s->in_msg;
 			s->chain_by_rcpt = rcpt_domain != NULL && st == MM_STAGE_ENVRCPT;
@@ -238,48 +317,59 @@ run_stage(struct session *s, mm_stage st, const struct hook_args *a,
 		}
 	}
 	merge_init(&m);
-	merge_init(&replay);
+	merge_init(&rconn);
+	merge_init(&rmsg);
 	if (s->ch) {
 		for (size_t i = 0; i < s->ch->n; i++) {
 			struct mm_ctx *c = &s->ctx[s->ch->plugins[i]->index];
 			if (!c->joined)
-				join(s, c, (int)i, st, &replay);
+				join(s, c, (int)i, st, &rconn, &rmsg);
 			else if (chosen_now && st > MM_STAGE_ENVFROM && s->in_msg &&
-			    s->from_argv) {
+			    s->m->from_argv) {
 				/* joined for an earlier message of this
 				   connection: it still missed this MAIL FROM */
 				struct hook_args ea;
 				memset(&ea, 0, sizeof(ea));
-				ea.argv = s->from_argv;
-				call_into(s, c, (int)i, MM_STAGE_ENVFROM, &ea, &replay);
+				ea.argv = s->m->from_argv;
+				call_into(s, c, (int)i, MM_STAGE_ENVFROM, &ea, &rmsg);
 			}
-			if (merge_decided(&replay))
+			if (merge_decided(&rconn) || merge_decided(&rmsg))
 				break;
 		}
-		if (replay.verdict == MM_CONTINUE)
+		if (rconn.verdict == MM_CONTINUE && rmsg.verdict == MM_CONTINUE)
 			for (size_t i = 0; i < s->ch->n && !merge_decided(&m); i++)
 				call_into(s, &s->ctx[s->ch->plugins[i]->index], (int)i,
 				    st, a, &m);
 	}
-	if (replay.verdict != MM_CONTINUE) {
-		/* what a late plugin said about earlier events holds for the
-		   rest of the message */
+	if (rconn.verdict != MM_CONTINUE ||
+	    ((st == MM_STAGE_CONNECT || st == MM_STAGE_HELO) && m.verdict != MM_CONTINUE)) {
+		/* a decision about the connection holds for all its messages */
+		struct merge *d = rconn.verdict != MM_CONTINUE ? &rconn : &m;
+		log_decision(s, d, st);
+		stick(&s->conn_sticky, &s->conn_sticky_reply, d);
 		merge_free(&m);
-		m = replay;
-		if (message_stage || st == MM_STAGE_ENVRCPT) {
-			s->sticky = m.verdict;
-			reply_copy(&s->sticky_reply, &m.reply);
+		merge_free(&rconn);
+		merge_free(&rmsg);
+		answer_sticky(s, st, out);
+		if (message_stage && st != MM_STAGE_ENVRCPT) {
+			abort_all(s);
+			msg_reset(s);
 		}
+		return;
+	}
+	merge_free(&rconn);
+	if (rmsg.verdict != MM_CONTINUE) {
+		/* what a late plugin said about this message's MAIL FROM
+		   holds for the rest of the message */
+		merge_free(&m);
+		m = rmsg;
+		stick(&s->sticky, &s->sticky_reply, &m);
 	} else
-		merge_free(&replay);
+		merge_free(&rmsg);
 
 	if (m.verdict != MM_CONTINUE) {
 		out_set(out, m.verdict, &m.reply);
-		if (m.who >= 0)
-			log_msg(MM_LOG_INFO, s->qid, s->ch->plugins[m.who]->name,
-			    "%s at %s%s%s%s%s", verdict_name(m.verdict), stage_name(st),
-			    m.reply.text ? ": " : "", m.reply.rcode,
-			    m.reply.text ? " " : "", m.reply.text ? m.reply.text : "");
+		log_decision(s, &m, st);
 		if (message_stage && !(st == MM_STAGE_ENVRCPT && m.verdict != MM_DISCARD)) {
 			abort_all(s);
 			msg_reset(s);
@@ -289,8 +379,11 @@ run_stage(struct session *s, mm_stage st, const struct hook_args *a,
 	}
 	merge_free(&m);
 	out_set(out, MM_CONTINUE, NULL);
-	if (message_stage && s->chain != -1 && all_done(s) && !s->actions_queued &&
-	    st != MM_STAGE_EOM)
+	if (message_stage && s->chain != -1 && all_done(s) && !s->m->actions_queued &&
+	    st != MM_STAGE_EOM &&
+	    /* while a later recipient may still pick another chain, the MTA
+	       must keep talking to us (452 rule) */
+	    !(s->conf->rcpt_chains && st <= MM_STAGE_ENVRCPT))
 		out->verdict = MM_ACCEPT;
 	else if (st == MM_STAGE_BODY && s->be->can_skip && !s->buffer_body) {
 		int want = 0;
@@ -348,14 +441,25 @@ session_helo(struct session *s, const char *helo, struct stage_out *out)
 	run_stage(s, MM_STAGE_HELO, &a, NULL, out);
 }
 
+/* Keep a replaced string until the message is freed. */
+void
+graveyard_add(struct message *m, char *p)
+{
+	m->graveyard = xrealloc(m->graveyard, (m->ngraveyard + 1) * sizeof(char *));
+	m->graveyard[m->ngraveyard++] = p;
+}
+
 static void
 fresh_qid(struct session *s)
 {
 	const char *q = session_macro(s, "i");
 
-	if (q && (s->qid == NULL || strcmp(q, s->qid) != 0)) {
-		free(s->qid);
-		s->qid = xstrdup(q);
+	if (q && *q && (s->m->qid == NULL || strcmp(q, s->m->qid) != 0)) {
+		pthread_mutex_lock(&s->lock);
+		if (s->m->qid)
+			graveyard_add(s->m, s->m->qid);
+		s->m->qid = xstrdup(q);
+		pthread_mutex_unlock(&s->lock);
 	}
 }
 
@@ -371,13 +475,13 @@ session_envfrom(struct session *s, char **argv, struct stage_out *out)
 	s->in_msg = 1;
 	fresh_qid(s);
 	if ((au = session_macro(s, "{auth_authen}")) != NULL && *au)
-		s->auth_user = xstrdup(au);
-	s->from = addr_strip(argv && argv[0] ? argv[0] : "");
+		s->m->auth_user = xstrdup(au);
+	s->m->from = addr_strip(argv && argv[0] ? argv[0] : "");
 	while (argv && argv[n])
 		n++;
-	s->from_argv = xcalloc(n + 1, sizeof(char *));
+	s->m->from_argv = xcalloc(n + 1, sizeof(char *));
 	for (size_t i = 0; i < n; i++)
-		s->from_argv[i] = xstrdup(argv[i]);
+		s->m->from_argv[i] = xstrdup(argv[i]);
 	if (!s->chain_conn_level && s->chain != -1) {
 		s->chain = -1;
 		s->ch = NULL;
@@ -385,7 +489,7 @@ session_envfrom(struct session *s, char **argv, struct stage_out *out)
 	if (s->ch)
 		chain_chosen(s, s->chain);
 	memset(&a, 0, sizeof(a));
-	a.argv = s->from_argv;
+	a.argv = s->m->from_argv;
 	run_stage(s, MM_STAGE_ENVFROM, &a, NULL, out);
 }
 
@@ -397,14 +501,14 @@ session_envrcpt(struct session *s, char **argv, struct stage_out *out)
 	const char *dom = addr_domain(rcpt);
 
 	fresh_qid(s);
-	if (s->chain_by_rcpt && s->chain >= 0 && s->sticky == MM_CONTINUE &&
+	if (s->chain_by_rcpt && s->chain != -1 && s->sticky == MM_CONTINUE &&
 	    chain_select(s, dom ? dom : "") != s->chain) {
 		struct reply r;
 		reply_make(&r, MM_TEMPFAIL, "452", "4.5.3",
 		    "Too many recipients for one message; send this one separately");
 		out_set(out, MM_TEMPFAIL, &r);
 		reply_free(&r);
-		log_msg(MM_LOG_INFO, s->qid, NULL,
+		log_msg(MM_LOG_INFO, s->m->qid, NULL,
 		    "recipient <%s> belongs to another chain: 452 4.5.3", rcpt);
 		free(rcpt);
 		return;
@@ -413,8 +517,8 @@ session_envrcpt(struct session *s, char **argv, struct stage_out *out)
 	a.argv = argv;
 	run_stage(s, MM_STAGE_ENVRCPT, &a, s->chain == -1 ? (dom ? dom : "") : NULL, out);
 	if (out->verdict == MM_CONTINUE || out->verdict == MM_ACCEPT) {
-		s->rcpts = xrealloc(s->rcpts, (s->nrcpts + 1) * sizeof(char *));
-		s->rcpts[s->nrcpts++] = rcpt;
+		s->m->rcpts = xrealloc(s->m->rcpts, (s->m->nrcpts + 1) * sizeof(char *));
+		s->m->rcpts[s->m->nrcpts++] = rcpt;
 	} else
 		free(rcpt);
 }
@@ -435,7 +539,7 @@ session_header(struct session *s, const char *name, const char *value,
 	struct hook_args a;
 
 	if (s->record_headers)
-		hdrlist_received(&s->hdrs, name, value);
+		hdrlist_received(&s->m->hdrs, name, value);
 	memset(&a, 0, sizeof(a));
 	a.str = name;
 	a.str2 = value;
@@ -455,7 +559,7 @@ session_eoh(struct session *s, struct stage_out *out)
 static void
 body_append(struct session *s, const unsigned char *data, size_t len)
 {
-	struct body_buf *b = &s->body;
+	struct body_buf *b = &s->m->body;
 
 	if (b->fd < 0 && b->mem.len + len > (size_t)s->conf->memory_limit) {
 		char path[4096];
@@ -470,12 +574,12 @@ body_append(struct session *s, const unsigned char *data, size_t len)
 				buf_free(&b->mem);
 		}
 		if (b->fd < 0)
-			log_msg(MM_LOG_WARNING, s->qid, NULL,
+			log_msg(MM_LOG_WARNING, s->m->qid, NULL,
 			    "cannot spill body to %s; keeping it in memory", s->conf->tmpdir);
 	}
 	if (b->fd >= 0) {
-		if (write(b->fd, data, len) != (ssize_t)len) {
-			log_msg(MM_LOG_ERR, s->qid, NULL, "body spill write failed");
+		if (write(b->fd, data, len) != (ssize_t)len && s->sticky == MM_CONTINUE) {
+			log_msg(MM_LOG_ERR, s->m->qid, NULL, "body spill write failed");
 			s->sticky = MM_TEMPFAIL;
 			reply_make(&s->sticky_reply, MM_TEMPFAIL, "451", "4.3.0",
 			    "Temporary local problem, please try again later");
@@ -488,11 +592,11 @@ body_append(struct session *s, const unsigned char *data, size_t len)
 int
 session_body_get(struct session *s, const unsigned char **data, size_t *len)
 {
-	struct body_buf *b = &s->body;
+	struct body_buf *b = &s->m->body;
 
-	if (s->newbody) {
-		*data = s->newbody;
-		*len = s->newbodylen;
+	if (s->m->newbody) {
+		*data = s->m->newbody;
+		*len = s->m->newbodylen;
 		return 0;
 	}
 	if (!s->buffer_body)
@@ -502,10 +606,17 @@ session_body_get(struct session *s, const unsigned char **data, size_t *len)
 		*len = b->mem.len;
 		return 0;
 	}
-	if (b->map == NULL && b->len > 0) {
+	if (b->len > 0 && (b->map == NULL || b->maplen != b->len)) {
+		/* the body grew since it was last mapped; the old mapping
+		   stays (a plugin may hold it) until the message ends */
 		void *p = mmap(NULL, b->len, PROT_READ, MAP_PRIVATE, b->fd, 0);
 		if (p == MAP_FAILED)
 			return -1;
+		if (b->map) {
+			b->oldmaps = xrealloc(b->oldmaps, (b->noldmaps + 1) * sizeof(*b->oldmaps));
+			b->oldmaps[b->noldmaps].p = b->map;
+			b->oldmaps[b->noldmaps++].len = b->maplen;
+		}
 		b->map = p;
 		b->maplen = b->len;
 	}
@@ -536,15 +647,15 @@ remove_forged_authres(struct session *s)
 	size_t idl = strlen(id), nth = 1;
 	const char *v;
 
-	while ((v = hdrlist_get(&s->hdrs, "Authentication-Results", nth)) != NULL) {
+	while ((v = hdrlist_get(&s->m->hdrs, "Authentication-Results", nth)) != NULL) {
 		while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
 			v++;
 		if (strncasecmp(v, id, idl) == 0 &&
 		    (v[idl] == ';' || v[idl] == ' ' || v[idl] == '\t' ||
 		    v[idl] == '\r' || v[idl] == '\n' || v[idl] == 0)) {
-			log_msg(MM_LOG_INFO, s->qid, NULL,
+			log_msg(MM_LOG_INFO, s->m->qid, NULL,
 			    "removing Authentication-Results header claiming %s", id);
-			hdrlist_change(&s->hdrs, "Authentication-Results", nth, NULL);
+			hdrlist_change(&s->m->hdrs, "Authentication-Results", nth, NULL);
 		} else
 			nth++;
 	}
@@ -568,29 +679,29 @@ session_eom(struct session *s, struct stage_out *out, struct eom_out *eom)
 	}
 	out->verdict = MM_CONTINUE;
 
-	if (s->nauthres) {
+	if (s->m->nauthres) {
 		struct buf v = { 0 };
 		buf_adds(&v, s->conf->authserv_id ? s->conf->authserv_id : "localhost");
-		for (size_t i = 0; i < s->nauthres; i++)
-			buf_printf(&v, ";\n\t%s", s->authres[i]);
-		hdrlist_insert(&s->hdrs, 0, "Authentication-Results", v.data);
+		for (size_t i = 0; i < s->m->nauthres; i++)
+			buf_printf(&v, ";\n\t%s", s->m->authres[i]);
+		hdrlist_insert(&s->m->hdrs, 0, "Authentication-Results", v.data);
 		buf_free(&v);
 	}
-	if (s->monitor.len)
-		hdrlist_add(&s->hdrs, "X-Modmilter-Monitor", s->monitor.data);
+	if (s->m->monitor.len)
+		hdrlist_add(&s->m->hdrs, "X-Modmilter-Monitor", s->m->monitor.data);
 
 	/* hand over, in the DESIGN.md order; the strings stay owned by s
 	   until session_end_message() */
-	eom->chgfrom = s->chgfrom;
-	eom->chgfrom_args = s->chgfrom_args;
-	eom->delrcpt = s->delrcpt;
-	eom->ndelrcpt = s->ndelrcpt;
-	eom->addrcpt = s->addrcpt;
-	eom->naddrcpt = s->naddrcpt;
-	eom->nhdrops = hdrlist_diff(&s->hdrs, &eom->hdrops);
-	eom->body = s->newbody;
-	eom->bodylen = s->newbodylen;
-	eom->quarantine = s->quarantine.len ? s->quarantine.data : NULL;
+	eom->chgfrom = s->m->chgfrom;
+	eom->chgfrom_args = s->m->chgfrom_args;
+	eom->delrcpt = s->m->delrcpt;
+	eom->ndelrcpt = s->m->ndelrcpt;
+	eom->addrcpt = s->m->addrcpt;
+	eom->naddrcpt = s->m->naddrcpt;
+	eom->nhdrops = hdrlist_diff(&s->m->hdrs, &eom->hdrops);
+	eom->body = s->m->newbody;
+	eom->bodylen = s->m->newbodylen;
+	eom->quarantine = s->m->quarantine.len ? s->m->quarantine.data : NULL;
 }
 
 void
@@ -627,82 +738,90 @@ free_strv(char **v, size_t n)
 }
 
 static void
+msg_free(struct message *m)
+{
+	free(m->qid);
+	free(m->auth_user);
+	free(m->from);
+	if (m->from_argv)
+		for (size_t i = 0; m->from_argv[i]; i++)
+			free(m->from_argv[i]);
+	free(m->from_argv);
+	free_strv(m->rcpts, m->nrcpts);
+	for (size_t i = 0; i < m->nfacts; i++) {
+		free(m->facts[i].key);
+		free(m->facts[i].value);
+	}
+	free(m->facts);
+	free_strv(m->graveyard, m->ngraveyard);
+	hdrlist_reset(&m->hdrs);
+	buf_free(&m->body.mem);
+	if (m->body.map)
+		munmap(m->body.map, m->body.maplen);
+	for (size_t i = 0; i < m->body.noldmaps; i++)
+		munmap(m->body.oldmaps[i].p, m->body.oldmaps[i].len);
+	free(m->body.oldmaps);
+	if (m->body.fd >= 0)
+		close(m->body.fd);
+	free(m->newbody);
+	free(m->chgfrom);
+	free(m->chgfrom_args);
+	free_strv(m->addrcpt, m->naddrcpt);
+	free_strv(m->delrcpt, m->ndelrcpt);
+	buf_free(&m->quarantine);
+	free_strv(m->authres, m->nauthres);
+	buf_free(&m->monitor);
+	free(m);
+}
+
+static void
 msg_reset(struct session *s)
 {
+	struct message *old;
+
 	for (size_t i = 0; i < s->conf->ninst; i++) {
 		struct mm_ctx *c = &s->ctx[i];
-		if (c->msg_free && c->msg_data && !c->failed)
+		if (c->failed)
+			continue;	/* its hook may still run: freed at the end */
+		if (c->msg_free && c->msg_data)
 			c->msg_free(c->msg_data);
-		if (!c->failed) {
-			c->msg_data = NULL;
-			c->msg_free = NULL;
-		}
+		c->msg_data = NULL;
+		c->msg_free = NULL;
 		c->msg_done = c->body_done = 0;
 	}
 	s->in_msg = 0;
-	free(s->auth_user);
-	s->auth_user = NULL;
-	free(s->from);
-	s->from = NULL;
-	if (s->from_argv)
-		for (size_t i = 0; s->from_argv[i]; i++)
-			free(s->from_argv[i]);
-	free(s->from_argv);
-	s->from_argv = NULL;
-	free_strv(s->rcpts, s->nrcpts);
-	s->rcpts = NULL;
-	s->nrcpts = 0;
-	for (size_t i = 0; i < s->nfacts; i++) {
-		free(s->facts[i].key);
-		free(s->facts[i].value);
-	}
-	free(s->facts);
-	s->facts = NULL;
-	s->nfacts = 0;
-	free_strv(s->graveyard, s->ngraveyard);
-	s->graveyard = NULL;
-	s->ngraveyard = 0;
-	hdrlist_reset(&s->hdrs);
-	buf_free(&s->body.mem);
-	if (s->body.map)
-		munmap(s->body.map, s->body.maplen);
-	if (s->body.fd >= 0)
-		close(s->body.fd);
-	memset(&s->body, 0, sizeof(s->body));
-	s->body.fd = -1;
-	free(s->newbody);
-	s->newbody = NULL;
-	s->newbodylen = 0;
-	s->body_replacements = 0;
-	free(s->chgfrom);
-	free(s->chgfrom_args);
-	s->chgfrom = s->chgfrom_args = NULL;
-	free_strv(s->addrcpt, s->naddrcpt);
-	free_strv(s->delrcpt, s->ndelrcpt);
-	s->addrcpt = s->delrcpt = NULL;
-	s->naddrcpt = s->ndelrcpt = 0;
-	buf_free(&s->quarantine);
-	free_strv(s->authres, s->nauthres);
-	s->authres = NULL;
-	s->nauthres = 0;
-	buf_free(&s->monitor);
-	s->actions_queued = 0;
+	s->aborted = 0;
 	s->sticky = MM_CONTINUE;
 	reply_free(&s->sticky_reply);
 	if (!s->chain_conn_level && s->chain != -1) {
 		s->chain = -1;
 		s->ch = NULL;
 	}
+	pthread_mutex_lock(&s->lock);
+	old = s->m;
+	s->m = msg_new();
+	if (s->outstanding > 0) {
+		/* a hook that overran may still read it */
+		old->next = s->parked;
+		s->parked = old;
+		old = NULL;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (old)
+		msg_free(old);
 }
 
 void
 session_defer_verdict(struct session *s, mm_verdict v, const struct reply *r)
 {
-	if (verdict_severity(v) <= verdict_severity(s->sticky))
+	mm_verdict *where = s->in_msg ? &s->sticky : &s->conn_sticky;
+	struct reply *wr = s->in_msg ? &s->sticky_reply : &s->conn_sticky_reply;
+
+	if (verdict_severity(v) <= verdict_severity(*where))
 		return;
-	reply_free(&s->sticky_reply);
-	s->sticky = v;
-	reply_copy(&s->sticky_reply, r);
+	reply_free(wr);
+	*where = v;
+	reply_copy(wr, r);
 }
 
 void
@@ -725,17 +844,24 @@ session_free(struct session *s)
 	msg_reset(s);
 	for (size_t i = 0; i < s->conf->ninst; i++) {
 		struct mm_ctx *c = &s->ctx[i];
+		c->msg = s->m;
 		if (c->joined && c->inst->p->conn_close)
 			c->inst->p->conn_close(c, c->inst->data);
 		if (c->conn_free && c->conn_data)
 			c->conn_free(c->conn_data);
 		reply_free(&c->reply);
 	}
+	msg_free(s->m);
+	while (s->parked) {
+		struct message *next = s->parked->next;
+		msg_free(s->parked);
+		s->parked = next;
+	}
+	reply_free(&s->conn_sticky_reply);
 	free(s->ctx);
 	free(s->host);
 	free(s->daemon);
 	free(s->helo);
-	free(s->qid);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->idle);
 	conf_unref(s->conf);

@@ -62,6 +62,7 @@ struct fact {
 
 struct mm_ctx {
 	struct session *s;		/* NULL outside a connection */
+	struct message *msg;		/* the message the current hook serves */
 	struct instance *inst;
 	void *conn_data;
 	void (*conn_free)(void *);
@@ -84,6 +85,40 @@ struct body_buf {
 	size_t len;
 	void *map;
 	size_t maplen;
+	struct { void *p; size_t len; } *oldmaps;	/* outgrown mappings */
+	size_t noldmaps;
+};
+
+/*
+ * One message's state. A hook abandoned after its timeout may still read
+ * it, so a message is never freed while such a hook runs: it is parked
+ * and freed when the connection ends.
+ */
+struct message {
+	struct message *next;		/* parked list */
+	char *qid;
+	char *auth_user;
+	char *from;
+	char **from_argv;
+	char **rcpts;
+	size_t nrcpts;
+	struct fact *facts;
+	size_t nfacts;
+	char **graveyard;		/* replaced strings, freed with the message */
+	size_t ngraveyard;
+	struct hdrlist hdrs;
+	struct body_buf body;
+	unsigned char *newbody;
+	size_t newbodylen;
+	int body_replacements;
+	char *chgfrom, *chgfrom_args;
+	char **addrcpt, **delrcpt;
+	size_t naddrcpt, ndelrcpt;
+	struct buf quarantine;
+	char **authres;
+	size_t nauthres;
+	struct buf monitor;
+	int actions_queued;
 };
 
 struct session {
@@ -115,32 +150,14 @@ struct session {
 
 	/* message */
 	int in_msg;
-	char *qid;
-	char *auth_user;
-	char *from;
-	char **from_argv;
-	char **rcpts;
-	size_t nrcpts;
-	struct fact *facts;
-	size_t nfacts;
-	char **graveyard;		/* replaced fact values, freed at message end */
-	size_t ngraveyard;
 	int record_headers, buffer_body;
-	struct hdrlist hdrs;
-	struct body_buf body;
-	unsigned char *newbody;
-	size_t newbodylen;
-	int body_replacements;
-	char *chgfrom, *chgfrom_args;
-	char **addrcpt, **delrcpt;
-	size_t naddrcpt, ndelrcpt;
-	struct buf quarantine;
-	char **authres;
-	size_t nauthres;
-	struct buf monitor;
-	int actions_queued;
+	struct message *m;		/* the message in progress */
+	struct message *parked;		/* messages a timed-out hook may still read */
+	int aborted;			/* abort hooks already called */
 	mm_verdict sticky;		/* a decided message verdict */
 	struct reply sticky_reply;
+	mm_verdict conn_sticky;		/* a decided connection verdict */
+	struct reply conn_sticky_reply;
 };
 
 struct session *session_new(struct conf *c, const struct backend *be, void *bctx);
@@ -161,6 +178,7 @@ void session_eom(struct session *s, struct stage_out *out, struct eom_out *eom);
 void session_abort(struct session *s);
 void session_unknown(struct session *s, const char *cmd, struct stage_out *out);
 void session_end_message(struct session *s);
+void graveyard_add(struct message *m, char *p);
 int session_body_get(struct session *s, const unsigned char **data, size_t *len);
 /* A verdict reached where the MTA takes no reply: give it at the next stage. */
 void session_defer_verdict(struct session *s, mm_verdict v, const struct reply *r);

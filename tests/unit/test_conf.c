@@ -400,6 +400,40 @@ test_instance_core_keys(void **state)
 }
 
 static void
+test_bad_rcpt_domain(void **state)
+{
+	static struct result r;
+
+	(void)state;
+	load(&r, HEAD
+	    "plugins:\n"
+	    "  t1: { module: testplug }\n"
+	    "chains:\n"
+	    "  - name: lists\n"
+	    "    match: { rcpt_domain: [\"*.example.org\", \"@example.com\", good.example] }\n"
+	    "    plugins: [t1]\n");
+	expect_failed(&r, 2);
+	expect_at(&r, "[\"*.example.org", 1, "'*.example.org' is not a domain");
+	expect_at(&r, "[\"*.example.org", 1, "'@example.com' is not a domain");
+	done(&r);
+}
+
+static void
+test_empty_chains(void **state)
+{
+	static struct result r;
+
+	(void)state;
+	load(&r, HEAD
+	    "plugins:\n"
+	    "  t1: { module: testplug }\n"
+	    "chains: []\n");
+	expect_failed(&r, 1);
+	expect_at(&r, "[]", 1, "'chains' is empty");
+	done(&r);
+}
+
+static void
 test_chain_unknown_instance(void **state)
 {
 	static struct result r;
@@ -743,6 +777,8 @@ main(void)
 		cmocka_unit_test_teardown(test_option_type, cleanup),
 		cmocka_unit_test_teardown(test_instance_core_keys, cleanup),
 		cmocka_unit_test_teardown(test_chain_unknown_instance, cleanup),
+		cmocka_unit_test_teardown(test_bad_rcpt_domain, cleanup),
+		cmocka_unit_test_teardown(test_empty_chains, cleanup),
 		cmocka_unit_test_teardown(test_unreadable_file, cleanup),
 		cmocka_unit_test_teardown(test_many_errors, cleanup),
 		cmocka_unit_test_teardown(test_valid, cleanup),

@@ -466,11 +466,64 @@ test_random_edits(void **state)
 	}
 }
 
+/* When the received headers are not kept, an insert keeps the position
+   it asked for and adds stay adds, in the order of the calls */
+static void
+test_blind(void **state)
+{
+	struct hdrlist l;
+	struct hdrop *ops;
+	size_t n;
+
+	(void)state;
+	memset(&l, 0, sizeof(l));
+	l.blind = 1;
+	hdrlist_insert(&l, 0, "Received-SPF", "pass");
+	hdrlist_add(&l, "X-A", "1");
+	hdrlist_insert(&l, 3, "X-Three", "3");
+	n = hdrlist_diff(&l, &ops);
+	assert_int_equal(n, 3);
+	assert_int_equal(ops[0].kind, HDROP_INSERT);
+	assert_int_equal(ops[0].index, 0);
+	assert_string_equal(ops[0].name, "Received-SPF");
+	assert_int_equal(ops[1].kind, HDROP_ADD);
+	assert_string_equal(ops[1].name, "X-A");
+	assert_int_equal(ops[2].kind, HDROP_INSERT);
+	assert_int_equal(ops[2].index, 3);
+	free(ops);
+	hdrlist_reset(&l);
+}
+
+/* A value a plugin read stays valid after a later change or delete,
+   until the message ends (the SDK's memory rule) */
+static void
+test_old_values_stay(void **state)
+{
+	struct hdrlist l;
+	const char *v1, *v2;
+
+	(void)state;
+	memset(&l, 0, sizeof(l));
+	hdrlist_received(&l, "Subject", "first");
+	hdrlist_received(&l, "X-Gone", "soon");
+	v1 = hdrlist_get(&l, "Subject", 1);
+	v2 = hdrlist_get(&l, "X-Gone", 1);
+	assert_int_equal(hdrlist_change(&l, "Subject", 1, "second"), 0);
+	assert_int_equal(hdrlist_change(&l, "X-Gone", 1, NULL), 0);
+	assert_string_equal(v1, "first");
+	assert_string_equal(v2, "soon");
+	assert_string_equal(hdrlist_get(&l, "Subject", 1), "second");
+	assert_null(hdrlist_get(&l, "X-Gone", 1));
+	hdrlist_reset(&l);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_change),
+		cmocka_unit_test(test_blind),
+		cmocka_unit_test(test_old_values_stay),
 		cmocka_unit_test(test_add),
 		cmocka_unit_test(test_insert_top),
 		cmocka_unit_test(test_insert_middle_and_end),

@@ -432,8 +432,8 @@ test_reject_one_recipient(void **state)
 	expect_reply(do_rcpt(&f, "<bad@example.com>"), MM_REJECT, "550", "5.1.1",
 	    "No such user here");
 	expect_v(do_rcpt(&f, "<good@example.com>"), MM_CONTINUE);
-	assert_int_equal(f.s->nrcpts, 1);
-	assert_string_equal(f.s->rcpts[0], "good@example.com");
+	assert_int_equal(f.s->m->nrcpts, 1);
+	assert_string_equal(f.s->m->rcpts[0], "good@example.com");
 	assert_int_equal(calls(&f, "t1", MM_STAGE_ABORT), 0);
 	expect_v(data_to_eom(&f, std_headers, &eom), MM_CONTINUE);
 	assert_string_equal(added(&eom, "X-Trace"),
@@ -716,23 +716,13 @@ test_timeout(void **state)
 		fail_msg("answered after %.3f s (timeout 0.2 s, hook sleeps 2 s)", t1 - t0);
 	assert_int_equal(inst(&f, "t1")->stats.timeouts, 1);
 
-	/* the next message: t1 is never called again on this connection */
+	/* the next message: t1 is never called again on this connection;
+	   its on_error verdict answers for it, at once */
 	t0 = now();
-	expect_v(do_from(&f, "<b@example.net>"), MM_CONTINUE);
-	expect_v(do_rcpt(&f, "<r@example.com>"), MM_CONTINUE);
-	/* a call to t1 would take its whole 0.2 s timeout */
+	o = do_from(&f, "<b@example.net>");
+	expect_reply(o, MM_TEMPFAIL, "451", "4.3.0", NULL);
 	assert_true(now() - t0 < 0.19);
-	{
-		struct eom_out eom;
-		expect_v(data_to_eom(&f, std_headers, &eom), MM_CONTINUE);
-		assert_null(find_op(&eom, HDROP_ADD, "X-T1"));
-		assert_non_null(find_op(&eom, HDROP_ADD, "X-T2"));
-		eom_out_free(&eom);
-		session_end_message(f.s);
-	}
 	assert_int_equal(calls(&f, "t1", MM_STAGE_ENVFROM), 1);
-	assert_int_equal(calls(&f, "t1", MM_STAGE_ENVRCPT), 0);
-	assert_int_equal(calls(&f, "t1", MM_STAGE_EOM), 0);
 	assert_int_equal(calls(&f, "t2", MM_STAGE_ENVFROM), 2);
 
 	/* session_free() waits for the hook still sleeping */
@@ -743,6 +733,41 @@ test_timeout(void **state)
 		fail_msg("session_free returned %.3f s after the hook started", t1 - t0);
 	conf_unref(f.c);
 	live.c = NULL;
+}
+
+/* on_error continue: after its timeout the plugin is left out of the
+   connection's later messages, which go on without it */
+static void
+test_timeout_continue(void **state)
+{
+	struct fx f;
+	struct stage_out o;
+	struct eom_out eom;
+	double t0;
+
+	(void)state;
+	start(&f, HEAD
+	    "plugins:\n"
+	    "  t1: { module: testplug, timeout: 200ms, on_error: continue,\n"
+	    "        options: { sleep_at: envfrom, sleep: 1s, trace: X-T1 } }\n"
+	    "  t2: { module: testplug, options: { trace: X-T2 } }\n");
+	expect_v(do_connect(&f, "192.0.2.1"), MM_CONTINUE);
+	expect_v(do_helo(&f), MM_CONTINUE);
+	o = do_from(&f, "<a@example.net>");
+	expect_v(o, MM_CONTINUE);
+	session_abort(f.s);
+	t0 = now();
+	expect_v(do_from(&f, "<b@example.net>"), MM_CONTINUE);
+	expect_v(do_rcpt(&f, "<r@example.com>"), MM_CONTINUE);
+	assert_true(now() - t0 < 0.19);
+	expect_v(data_to_eom(&f, std_headers, &eom), MM_CONTINUE);
+	assert_null(find_op(&eom, HDROP_ADD, "X-T1"));
+	assert_non_null(find_op(&eom, HDROP_ADD, "X-T2"));
+	eom_out_free(&eom);
+	session_end_message(f.s);
+	assert_int_equal(calls(&f, "t1", MM_STAGE_ENVFROM), 1);
+	assert_int_equal(calls(&f, "t1", MM_STAGE_EOM), 0);
+	finish(&f);
 }
 
 /* ------------------------------------------------------------------ */
@@ -866,7 +891,7 @@ test_chain_rcpt_domain(void **state)
 	expect_v(do_rcpt(&f, "<Y@EXAMPLE.ORG>"), MM_CONTINUE);
 	/* a recipient of another chain: send it separately */
 	expect_reply(do_rcpt(&f, "<z@other.net>"), MM_TEMPFAIL, "452", "4.5.3", NULL);
-	assert_int_equal(f.s->nrcpts, 2);
+	assert_int_equal(f.s->m->nrcpts, 2);
 	assert_int_equal(calls(&f, "org", MM_STAGE_ENVRCPT), 2);
 	expect_v(data_to_eom(&f, std_headers, &eom), MM_CONTINUE);
 	assert_string_equal(added(&eom, "X-Org"),
@@ -884,6 +909,122 @@ test_chain_rcpt_domain(void **state)
 	assert_string_equal(added(&eom, "X-Rest"),
 	    "connect,helo,envfrom,envrcpt,data,header,eoh,body,eom");
 	assert_null(find_op(&eom, HDROP_ADD, "X-Org"));
+	eom_out_free(&eom);
+	session_end_message(f.s);
+	finish(&f);
+}
+
+/*
+ * A plugin that joins late (chain chosen by SMTP AUTH at MAIL) and
+ * rejects the replayed connect has judged the connection: every
+ * message of it is refused, not just the first.
+ */
+static void
+test_late_connect_reject_holds(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	start(&f, HEAD
+	    "plugins:\n"
+	    "  block: { module: testplug, options: { verdicts: { connect: reject },\n"
+	    "           reply: { code: \"554\", xcode: \"5.7.1\", text: \"listed\" } } }\n"
+	    "chains:\n"
+	    "  - { name: auth, match: { auth: false }, plugins: [block] }\n");
+	expect_v(do_connect(&f, "192.0.2.1"), MM_CONTINUE);
+	expect_v(do_helo(&f), MM_CONTINUE);
+	expect_reply(do_from(&f, "<a@example.net>"), MM_REJECT, "554", "5.7.1", "listed");
+	session_abort(f.s);
+	expect_reply(do_from(&f, "<b@example.net>"), MM_REJECT, "554", "5.7.1", "listed");
+	assert_int_equal(calls(&f, "block", MM_STAGE_CONNECT), 1);
+	finish(&f);
+}
+
+/* DISCARD is a message action: at connect it waits for MAIL, and then
+   holds for every message of the connection */
+static void
+test_discard_at_connect(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	start(&f, HEAD
+	    "plugins:\n"
+	    "  d: { module: testplug, options: { verdicts: { connect: discard } } }\n");
+	expect_v(do_connect(&f, "192.0.2.1"), MM_CONTINUE);
+	expect_v(do_helo(&f), MM_CONTINUE);
+	expect_v(do_from(&f, "<a@example.net>"), MM_DISCARD);
+	session_abort(f.s);
+	expect_v(do_from(&f, "<b@example.net>"), MM_DISCARD);
+	finish(&f);
+}
+
+/* With chains chosen by recipient domain, the core never answers ACCEPT
+   before DATA: the MTA would stop showing us the next recipients */
+static void
+test_no_accept_before_all_rcpts(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	start(&f, HEAD
+	    "plugins:\n"
+	    "  ok: { module: testplug, options: { verdicts: { envfrom: accept } } }\n"
+	    "chains:\n"
+	    "  - { name: org, match: { rcpt_domain: [example.org] }, plugins: [ok] }\n");
+	expect_v(do_connect(&f, "192.0.2.1"), MM_CONTINUE);
+	expect_v(do_helo(&f), MM_CONTINUE);
+	expect_v(do_from(&f, "<a@example.net>"), MM_CONTINUE);
+	/* the replayed MAIL FROM accepts; still CONTINUE at RCPT */
+	expect_v(do_rcpt(&f, "<x@example.org>"), MM_CONTINUE);
+	expect_reply(do_rcpt(&f, "<y@other.net>"), MM_TEMPFAIL, "452", "4.5.3", NULL);
+	session_abort(f.s);
+	/* first recipient matches no chain: one that matches must wait */
+	expect_v(do_from(&f, "<a@example.net>"), MM_CONTINUE);
+	expect_v(do_rcpt(&f, "<y@other.net>"), MM_CONTINUE);
+	expect_reply(do_rcpt(&f, "<x@example.org>"), MM_TEMPFAIL, "452", "4.5.3", NULL);
+	finish(&f);
+}
+
+/* A message whose body spilled to a file: the body read at EOM is all
+   of it, however often it is read */
+static void
+test_spilled_body(void **state)
+{
+	struct fx f;
+	struct stage_out o;
+	struct eom_out eom;
+	unsigned char chunk[4096];
+	const unsigned char *b;
+	size_t len;
+
+	(void)state;
+	start(&f, HEAD
+	    "message_memory_limit: 4096\n"
+	    "tmpdir: /tmp\n"
+	    "plugins:\n"
+	    "  m: { module: msgplug }\n");
+	expect_v(do_connect(&f, "192.0.2.1"), MM_CONTINUE);
+	expect_v(do_helo(&f), MM_CONTINUE);
+	expect_v(do_from(&f, "<a@example.net>"), MM_CONTINUE);
+	expect_v(do_rcpt(&f, "<r@example.com>"), MM_CONTINUE);
+	memset(chunk, 'x', sizeof(chunk));
+	session_body(f.s, chunk, sizeof(chunk), &o);
+	stage_out_free(&o);
+	assert_int_equal(session_body_get(f.s, &b, &len), 0);
+	assert_int_equal(len, sizeof(chunk));
+	for (int i = 0; i < 3; i++) {
+		session_body(f.s, chunk, sizeof(chunk), &o);
+		stage_out_free(&o);
+	}
+	assert_int_equal(session_body_get(f.s, &b, &len), 0);
+	assert_int_equal(len, 4 * sizeof(chunk));
+	assert_true(f.s->m->body.fd >= 0);
+	for (size_t i = 0; i < len; i++)
+		if (b[i] != 'x')
+			fail_msg("byte %zu of the spilled body is wrong", i);
+	session_eom(f.s, &o, &eom);
+	stage_out_free(&o);
 	eom_out_free(&eom);
 	session_end_message(f.s);
 	finish(&f);
@@ -943,7 +1084,7 @@ test_chain_replay_verdict(void **state)
 	expect_v(do_from(&f, "<a@example.net>"), MM_CONTINUE);
 	expect_reply(do_rcpt(&f, "<x@example.org>"), MM_REJECT, "550", "5.7.1", "bad sender");
 	expect_reply(do_rcpt(&f, "<y@example.org>"), MM_REJECT, "550", "5.7.1", "bad sender");
-	assert_int_equal(f.s->nrcpts, 0);
+	assert_int_equal(f.s->m->nrcpts, 0);
 	session_data(f.s, &o);
 	expect_reply(o, MM_REJECT, "550", "5.7.1", "bad sender");
 	session_abort(f.s);
@@ -1036,7 +1177,7 @@ test_facts(void **state)
 	assert_string_equal(added(&eom, "X-Fact-nobody.set.this"), "(unset)");
 	eom_out_free(&eom);
 	session_end_message(f.s);
-	assert_int_equal(f.s->nfacts, 0);
+	assert_int_equal(f.s->m->nfacts, 0);
 	finish(&f);
 }
 
@@ -1134,9 +1275,9 @@ test_reject_at_eom_drops_actions(void **state)
 	assert_string_equal(trace_of(&f, "t1"),
 	    "connect,helo,envfrom,envrcpt,data,header,eoh,body,eom,abort");
 	/* nothing carries over into the next message */
-	assert_null(f.s->chgfrom);
-	assert_int_equal(f.s->naddrcpt, 0);
-	assert_int_equal(f.s->actions_queued, 0);
+	assert_null(f.s->m->chgfrom);
+	assert_int_equal(f.s->m->naddrcpt, 0);
+	assert_int_equal(f.s->m->actions_queued, 0);
 	session_end_message(f.s);
 	finish(&f);
 }
@@ -1232,6 +1373,11 @@ main(void)
 		cmocka_unit_test_teardown(test_on_error_continue, cleanup),
 		cmocka_unit_test_teardown(test_on_error_reject, cleanup),
 		cmocka_unit_test_teardown(test_timeout, cleanup),
+		cmocka_unit_test_teardown(test_timeout_continue, cleanup),
+		cmocka_unit_test_teardown(test_late_connect_reject_holds, cleanup),
+		cmocka_unit_test_teardown(test_discard_at_connect, cleanup),
+		cmocka_unit_test_teardown(test_no_accept_before_all_rcpts, cleanup),
+		cmocka_unit_test_teardown(test_spilled_body, cleanup),
 		cmocka_unit_test_teardown(test_chain_client, cleanup),
 		cmocka_unit_test_teardown(test_chain_auth, cleanup),
 		cmocka_unit_test_teardown(test_chain_rcpt_domain, cleanup),
