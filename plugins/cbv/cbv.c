@@ -1,0 +1,693 @@
+/*
+ * NAME
+ *	cbv - callback verification and DSN notices, the modmilter plugin
+ * SYNOPSIS
+ *	plugins:
+ *	  cbv: { module: cbv, options: { verify: flagged,
+ *	         local_domains: [example.com], helo_name: mx.example.com } }
+ * DESCRIPTION
+ *	For a sender that another plugin flagged (fact spf.verify), or that
+ *	the options name, asks the sender's mail exchanger whether the MAIL
+ *	FROM address exists (action verify), or sends it a short RFC 3464
+ *	notice (action dsn); 2xx lets the message through, 5xx rejects it
+ *	(550 5.1.7, the remote answer quoted), anything else is a temporary
+ *	failure (451 4.4.3) unless on_tempfail: accept.
+ *
+ *	Never for the null sender, internal, trusted-relay or authenticated
+ *	clients, our own domains (local_domains) or skip_domains; never to
+ *	an address other than the MAIL FROM address.
+ *
+ *	Results are cached in the core's store (cache.c: Postfix verify(8)
+ *	semantics); a stale entry is served while one worker thread per
+ *	instance refreshes it. A probe already in flight for the same
+ *	address is waited for, not repeated; probes per domain are rate
+ *	limited with a backoff (ratelimit.c). At end of message the MTA is
+ *	kept waiting with api->progress.
+ * DIAGNOSTICS
+ *	Every verdict is logged with its reason. A store failure, DNS
+ *	failure, timeout or rate limit is a temporary failure (or accept,
+ *	by option), never a crash or a silent accept.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <modmilter/plugin.h>
+
+#include "cbv_plugin.h"
+
+#define HEADERS_MAX (32 * 1024)
+#define QUEUE_MAX 64
+
+struct cbv_msg {
+	int decided;
+	mm_verdict v;
+	char code[4], xcode[8];
+	char text[512];
+	double arrival;
+	char *headers;			/* dsn: the original header block */
+	size_t hlen;
+	char *subject;
+};
+
+/* ---- the store, behind struct cbv_kv ---- */
+
+static int
+kv_get(void *arg, const char *key, char **val)
+{
+	struct cbv *c = arg;
+	void *v = NULL;
+	size_t vl = 0;
+	int r = c->api->store_get(c->st, key, strlen(key), &v, &vl);
+
+	if (r == 1)
+		*val = v;	/* the core NUL-terminates values */
+	return r;
+}
+
+static int
+kv_put(void *arg, const char *key, const char *val, double ttl)
+{
+	struct cbv *c = arg;
+
+	return c->api->store_put(c->st, key, strlen(key), val, strlen(val), ttl);
+}
+
+static void
+kv_release(void *arg, char *val)
+{
+	struct cbv *c = arg;
+
+	c->api->free(val);
+}
+
+/* The store, opened on first use; NULL while it cannot be opened. */
+static const struct cbv_kv *
+store(struct cbv *c, mm_ctx *ctx)
+{
+	const struct cbv_kv *kv = NULL;
+	char *err = NULL;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->st == NULL && (c->st = c->api->store_open(c->ictx, c->db, &err)) == NULL) {
+		c->api->log(ctx, MM_LOG_ERR, "store %s: %s", c->db, err ? err : "cannot open");
+		free(err);
+	}
+	if (c->st)
+		kv = &c->kv;
+	pthread_mutex_unlock(&c->lock);
+	return kv;
+}
+
+/* ---- probes in flight ---- */
+
+static int
+inflight_find(struct cbv *c, const char *key)
+{
+	for (struct inflight *f = c->inflight; f; f = f->next)
+		if (strcmp(f->key, key) == 0)
+			return 1;
+	return 0;
+}
+
+/* Claim the key (1), or see that another thread has it (0). Locked. */
+static int
+inflight_claim(struct cbv *c, const char *key)
+{
+	struct inflight *f;
+
+	if (inflight_find(c, key))
+		return 0;
+	if ((f = calloc(1, sizeof(*f))) == NULL || (f->key = strdup(key)) == NULL) {
+		free(f);
+		return 1;	/* untracked: the probe still runs */
+	}
+	f->next = c->inflight;
+	c->inflight = f;
+	return 1;
+}
+
+static void
+inflight_release(struct cbv *c, const char *key)
+{
+	pthread_mutex_lock(&c->lock);
+	for (struct inflight **pp = &c->inflight; *pp; pp = &(*pp)->next)
+		if (strcmp((*pp)->key, key) == 0) {
+			struct inflight *f = *pp;
+			*pp = f->next;
+			free(f->key);
+			free(f);
+			break;
+		}
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* ---- probing ---- */
+
+struct progress_arg {
+	const struct mm_api *api;
+	mm_ctx *ctx;
+};
+
+static void
+progress_cb(void *arg)
+{
+	struct progress_arg *p = arg;
+
+	p->api->progress(p->ctx);
+}
+
+static const char *
+domain_of(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+
+	return at ? at + 1 : "";
+}
+
+/*
+ * Probe (or send the notice), account for the domain, cache the result.
+ * The key must be claimed by the caller.
+ */
+static void
+probe_and_cache(struct cbv *c, mm_ctx *ctx, const char *key, const char *addr,
+    const char *data, size_t len, struct probe_result *res)
+{
+	struct probe_cfg pc = c->pc;
+	struct progress_arg pa = { c->api, ctx };
+	const struct cbv_kv *kv;
+	double t0 = smtp_clock(), wait = 0;
+	int r;
+
+	if (!rl_admit(c->rl, domain_of(addr), c->api->now(ctx), &wait)) {
+		memset(res, 0, sizeof(*res));
+		res->status = CBV_DEFER;
+		snprintf(res->text, sizeof(res->text), "domain %s: probe rate limit or "
+		    "backoff, next probe in %.0fs", domain_of(addr), wait);
+		c->api->log(ctx, MM_LOG_NOTICE, "%s: not probed: %s", addr, res->text);
+		return;
+	}
+	if (ctx != c->ictx && c->stage == CBV_STAGE_EOM) {
+		pc.d.progress = progress_cb;
+		pc.d.progress_arg = &pa;
+		pc.d.progress_interval = c->progress_interval;
+	}
+	probe_run(&pc, addr, data, len, res);
+	rl_result(c->rl, domain_of(addr), c->api->now(ctx), res->host_failed);
+	c->api->log(ctx, MM_LOG_INFO, "%s %s: %s in %.3fs: %s", data ? "notice to" :
+	    "probe of", addr, cache_status_name(res->status), smtp_clock() - t0,
+	    res->text);
+	if ((kv = store(c, ctx)) == NULL)
+		return;
+	r = cache_update(kv, &c->ttl, key, c->api->now(ctx), res->status, res->text);
+	if (r < 0)
+		c->api->log(ctx, MM_LOG_WARNING, "%s: cannot cache the result", addr);
+	else if (r == 0)
+		c->api->log(ctx, MM_LOG_INFO, "%s: cached OK kept (the probe was %s)",
+		    addr, cache_status_name(res->status));
+}
+
+/* ---- the refresh worker: stale entries are refreshed off the SMTP path ---- */
+
+static void *
+worker(void *arg)
+{
+	struct cbv *c = arg;
+
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		struct refresh *r;
+		struct probe_result res;
+
+		while (!c->stop && c->queue == NULL)
+			pthread_cond_wait(&c->work, &c->lock);
+		if (c->stop)
+			break;
+		r = c->queue;
+		c->queue = r->next;
+		c->queued--;
+		pthread_mutex_unlock(&c->lock);
+		probe_and_cache(c, c->ictx, r->key, r->addr, NULL, 0, &res);
+		inflight_release(c, r->key);
+		free(r->key);
+		free(r->addr);
+		free(r);
+		pthread_mutex_lock(&c->lock);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+static void
+schedule_refresh(struct cbv *c, mm_ctx *ctx, const struct cbv_kv *kv,
+    const char *key, const char *addr, struct cbv_entry *e)
+{
+	struct refresh *r = NULL;
+
+	pthread_mutex_lock(&c->lock);
+	if (!c->have_worker || c->queued >= QUEUE_MAX || !inflight_claim(c, key)) {
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL || (r->key = strdup(key)) == NULL ||
+	    (r->addr = strdup(addr)) == NULL) {
+		if (r)
+			free(r->key);
+		free(r);
+		pthread_mutex_unlock(&c->lock);
+		inflight_release(c, key);
+		return;
+	}
+	r->next = c->queue;
+	c->queue = r;
+	c->queued++;
+	pthread_cond_signal(&c->work);
+	pthread_mutex_unlock(&c->lock);
+	if (cache_mark_probed(kv, &c->ttl, key, c->api->now(ctx), e) < 0)
+		c->api->log(ctx, MM_LOG_WARNING, "%s: cannot mark the refresh", addr);
+	c->api->log(ctx, MM_LOG_INFO, "%s: stale %s entry served, refresh queued",
+	    addr, cache_status_name(e->status));
+}
+
+/* ---- verdicts ---- */
+
+static mm_verdict
+verdict(struct cbv *c, mm_ctx *ctx, struct cbv_msg *m, const char *addr,
+    enum cbv_status st, const char *why, const char *how)
+{
+	char text[CBV_TEXT_MAX];
+
+	smtp_sanitize(why, text, sizeof(text));
+	m->decided = 1;
+	switch (st) {
+	case CBV_OK:
+		m->v = MM_CONTINUE;
+		c->api->log(ctx, MM_LOG_INFO, "%s: verified (%s)", addr, how);
+		return m->v;
+	case CBV_BOUNCE:
+		m->v = MM_REJECT;
+		snprintf(m->code, sizeof(m->code), "550");
+		snprintf(m->xcode, sizeof(m->xcode), "5.1.7");
+		snprintf(m->text, sizeof(m->text), "Sender address <%s> rejected: %s",
+		    addr, text);
+		break;
+	default:
+		if (c->temp_accept) {
+			m->v = MM_CONTINUE;
+			c->api->log(ctx, MM_LOG_NOTICE, "%s: not verified, accepted by "
+			    "on_tempfail (%s): %s", addr, how, text);
+			return m->v;
+		}
+		m->v = MM_TEMPFAIL;
+		snprintf(m->code, sizeof(m->code), "451");
+		snprintf(m->xcode, sizeof(m->xcode), "4.4.3");
+		snprintf(m->text, sizeof(m->text), "Sender address <%s> could not be "
+		    "verified: %s", addr, text);
+		break;
+	}
+	c->api->log(ctx, MM_LOG_NOTICE, "%s: %s %s %s (%s)", addr, m->code, m->xcode,
+	    m->text, how);
+	return m->v;
+}
+
+static mm_verdict
+replay(struct cbv *c, mm_ctx *ctx, struct cbv_msg *m)
+{
+	if (m->v == MM_REJECT || m->v == MM_TEMPFAIL)
+		c->api->set_reply(ctx, m->code, m->xcode, m->text);
+	return m->v;
+}
+
+/* Should this message's sender be verified at all? */
+static int
+wanted(struct cbv *c, mm_ctx *ctx, const char *from)
+{
+	const char *dom, *flag;
+
+	if (from == NULL || *from == 0 || (dom = strrchr(from, '@')) == NULL ||
+	    dom == from || dom[1] == 0 || strlen(from) >= CBV_ADDR_MAX ||
+	    strpbrk(from, " <>\r\n\t"))
+		return 0;
+	dom++;
+	if (c->api->client_class(ctx) != MM_CLIENT_EXTERNAL ||
+	    c->api->auth_user(ctx) != NULL)
+		return 0;
+	if (cbv_domain_in(c->local_domains, dom) || cbv_domain_in(c->skip_domains, dom))
+		return 0;
+	if (c->always || cbv_domain_in(c->domains, dom))
+		return 1;
+	flag = c->api->fact_get(ctx, "spf.verify");
+	return flag != NULL && *flag != 0;
+}
+
+/* ---- the DSN ---- */
+
+struct vars {
+	struct cbv *c;
+	mm_ctx *ctx;
+	struct cbv_msg *m;
+	char *rcpts;
+	char spf[CBV_ADDR_MAX + 64];
+};
+
+static const char *
+var(void *arg, const char *name)
+{
+	struct vars *v = arg;
+	const struct mm_api *api = v->c->api;
+	const char *s;
+
+	if (strcmp(name, "sender") == 0)
+		return api->mail_from(v->ctx);
+	if (strcmp(name, "receiver") == 0)
+		return v->c->helo_name;
+	if (strcmp(name, "heloname") == 0)
+		return api->helo(v->ctx);
+	if (strcmp(name, "connectip") == 0)
+		return api->client_addr(v->ctx);
+	if (strcmp(name, "sender_domain") == 0)
+		return domain_of(api->mail_from(v->ctx));
+	if (strcmp(name, "result") == 0)
+		return (s = api->fact_get(v->ctx, "spf.result")) ? s : "none";
+	if (strcmp(name, "perm_error") == 0)
+		return api->fact_get(v->ctx, "spf.perm_error");
+	if (strcmp(name, "rcpt") == 0)
+		return v->rcpts;
+	if (strcmp(name, "subject") == 0)
+		return v->m->subject ? v->m->subject : "(none)";
+	if (strcmp(name, "spf_result") == 0) {
+		snprintf(v->spf, sizeof(v->spf), "spf=%s smtp.mailfrom=%s",
+		    (s = api->fact_get(v->ctx, "spf.result")) ? s : "none",
+		    api->mail_from(v->ctx));
+		return v->spf;
+	}
+	return "";
+}
+
+static const struct cbv_template *
+pick_template(struct cbv *c, mm_ctx *ctx)
+{
+	const char *res = c->api->fact_get(ctx, "spf.result");
+
+	for (size_t i = 0; res && i < c->ntmap; i++)
+		if (strcasecmp(c->tmap[i].result, res) == 0)
+			return c->tmap[i].t;
+	return c->deftpl;
+}
+
+/* The notice as a malloc'ed message, or NULL (logged). */
+static char *
+make_dsn(struct cbv *c, mm_ctx *ctx, struct cbv_msg *m,
+    const struct cbv_template *t, size_t *len)
+{
+	struct vars v = { c, ctx, m, NULL, "" };
+	struct cbv_rendered r;
+	struct dsn_info di;
+	size_t n = c->api->rcpt_count(ctx), rl = 1;
+	char **rc = calloc(n + 1, sizeof(char *)), *msg = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		rl += strlen(c->api->rcpt_at(ctx, i)) + 2;
+	if (rc == NULL || (v.rcpts = calloc(1, rl)) == NULL) {
+		free(rc);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		rc[i] = (char *)c->api->rcpt_at(ctx, i);
+		if (i)
+			strcat(v.rcpts, ", ");
+		strcat(v.rcpts, rc[i]);
+	}
+	if (template_render(t, var, &v, &r) == 0) {
+		memset(&di, 0, sizeof(di));
+		di.reporting_mta = c->helo_name;
+		di.from = c->dsn_from;
+		di.to = c->api->mail_from(ctx);
+		di.client_helo = c->api->helo(ctx);
+		di.client_ip = c->api->client_addr(ctx);
+		di.arrival = m->arrival;
+		di.now = c->api->now(ctx);
+		di.rcpts = rc;
+		di.nrcpt = n;
+		di.action = r.action;
+		di.status = r.status;
+		di.diagnostic = c->api->fact_get(ctx, "spf.result");
+		di.subject = r.subject;
+		di.text = r.body;
+		di.headers = m->headers;
+		msg = dsn_build(&di, len);
+		template_rendered_free(&r);
+	}
+	if (msg == NULL)
+		c->api->log(ctx, MM_LOG_ERR, "cannot build the notice from template %s",
+		    template_name(t));
+	free(v.rcpts);
+	free(rc);
+	return msg;
+}
+
+/* ---- the decision, once per message ---- */
+
+static mm_verdict
+decide(struct cbv *c, mm_ctx *ctx, struct cbv_msg *m)
+{
+	const char *from = c->api->mail_from(ctx);
+	const struct cbv_template *t = NULL;
+	const struct cbv_kv *kv;
+	struct cbv_entry e;
+	struct probe_result res;
+	char key[CBV_ADDR_MAX + 8];
+	struct progress_arg pa = { c->api, ctx };
+
+	if (m->decided)
+		return replay(c, ctx, m);
+	if (!wanted(c, ctx, from)) {
+		m->decided = 1;
+		m->v = MM_CONTINUE;
+		return m->v;
+	}
+	if (c->dsn && (t = pick_template(c, ctx)) == NULL) {
+		m->decided = 1;
+		m->v = MM_CONTINUE;
+		c->api->log(ctx, MM_LOG_INFO, "%s: no template for SPF result %s", from,
+		    c->api->fact_get(ctx, "spf.result") ? c->api->fact_get(ctx,
+		    "spf.result") : "(none)");
+		return m->v;
+	}
+	cache_key(c->dsn ? "d:" : "v:", from, key, sizeof(key));
+	if ((kv = store(c, ctx)) == NULL) {
+		verdict(c, ctx, m, from, CBV_DEFER, "verification cache unavailable",
+		    "store error");
+		return replay(c, ctx, m);
+	}
+	for (;;) {
+		enum cbv_lookup lk = cache_lookup(kv, &c->ttl, key, c->api->now(ctx), &e);
+		if (lk == CACHE_ERROR) {
+			verdict(c, ctx, m, from, CBV_DEFER,
+			    "verification cache unavailable", "store error");
+			return replay(c, ctx, m);
+		}
+		if (lk == CACHE_STALE && !c->dsn)
+			schedule_refresh(c, ctx, kv, key, from, &e);
+		if (lk != CACHE_MISS) {
+			verdict(c, ctx, m, from, e.status, e.text, "cached");
+			return replay(c, ctx, m);
+		}
+		pthread_mutex_lock(&c->lock);
+		if (inflight_claim(c, key)) {
+			pthread_mutex_unlock(&c->lock);
+			break;
+		}
+		/* another connection probes this address: wait for its answer */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += (time_t)c->progress_interval + 1;
+		pthread_cond_timedwait(&c->cond, &c->lock, &ts);
+		pthread_mutex_unlock(&c->lock);
+		if (c->stage == CBV_STAGE_EOM)
+			progress_cb(&pa);
+	}
+	if (c->dsn) {
+		size_t len = 0;
+		char *msg = make_dsn(c, ctx, m, t, &len);
+		if (msg == NULL) {
+			inflight_release(c, key);
+			verdict(c, ctx, m, from, CBV_DEFER, "cannot build the notice",
+			    "local error");
+			return replay(c, ctx, m);
+		}
+		probe_and_cache(c, ctx, key, from, msg, len, &res);
+		free(msg);
+	} else
+		probe_and_cache(c, ctx, key, from, NULL, 0, &res);
+	inflight_release(c, key);
+	verdict(c, ctx, m, from, res.status, res.text, c->dsn ? "notice" : "probed");
+	return replay(c, ctx, m);
+}
+
+/* ---- per-message state ---- */
+
+static void
+msg_free(void *p)
+{
+	struct cbv_msg *m = p;
+
+	free(m->headers);
+	free(m->subject);
+	free(m);
+}
+
+static struct cbv_msg *
+msg_state(struct cbv *c, mm_ctx *ctx)
+{
+	struct cbv_msg *m = c->api->msg_data(ctx);
+
+	if (m == NULL && (m = calloc(1, sizeof(*m))) != NULL) {
+		m->arrival = c->api->now(ctx);
+		c->api->set_msg_data(ctx, m, msg_free);
+	}
+	return m;
+}
+
+/* ---- hooks ---- */
+
+static mm_verdict
+cbv_envfrom(mm_ctx *ctx, void *inst, char *const *argv)
+{
+	(void)argv;
+	return msg_state(inst, ctx) ? MM_CONTINUE : MM_ERROR;
+}
+
+static mm_verdict
+cbv_envrcpt(mm_ctx *ctx, void *inst, char *const *argv)
+{
+	struct cbv *c = inst;
+	struct cbv_msg *m;
+
+	(void)argv;
+	if (c->stage != CBV_STAGE_RCPT)
+		return MM_CONTINUE;
+	if ((m = msg_state(c, ctx)) == NULL)
+		return MM_ERROR;
+	return decide(c, ctx, m);
+}
+
+static mm_verdict
+cbv_header(mm_ctx *ctx, void *inst, const char *name, const char *value)
+{
+	struct cbv *c = inst;
+	struct cbv_msg *m;
+	size_t need;
+
+	if (!c->dsn)
+		return MM_CONTINUE;
+	if ((m = msg_state(c, ctx)) == NULL)
+		return MM_ERROR;
+	if (m->subject == NULL && strcasecmp(name, "Subject") == 0)
+		m->subject = strdup(value);
+	need = strlen(name) + strlen(value) + 4;
+	if (m->hlen + need < HEADERS_MAX) {
+		char *h = realloc(m->headers, m->hlen + need + 1);
+		if (h == NULL)
+			return MM_CONTINUE;
+		m->headers = h;
+		m->hlen += (size_t)snprintf(h + m->hlen, need + 1, "%s: %s\n", name,
+		    value);
+	}
+	return MM_CONTINUE;
+}
+
+static mm_verdict
+cbv_eom(mm_ctx *ctx, void *inst)
+{
+	struct cbv *c = inst;
+	struct cbv_msg *m;
+
+	if (c->stage != CBV_STAGE_EOM)
+		return MM_CONTINUE;
+	if ((m = msg_state(c, ctx)) == NULL)
+		return MM_ERROR;
+	return decide(c, ctx, m);
+}
+
+/* ---- instance ---- */
+
+static void cbv_fini(void *);
+
+static int
+cbv_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *opts, void **inst,
+    char **err)
+{
+	struct cbv *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		*err = strdup("out of memory");
+		return -1;
+	}
+	c->api = api;
+	c->ictx = ctx;
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->cond, NULL);
+	pthread_cond_init(&c->work, NULL);
+	c->kv.arg = c;
+	c->kv.get = kv_get;
+	c->kv.put = kv_put;
+	c->kv.release = kv_release;
+	if (cbv_options(c, api, opts, err) < 0) {
+		cbv_fini(c);
+		return -1;
+	}
+	if (!c->dsn) {
+		if (pthread_create(&c->worker, NULL, worker, c) != 0) {
+			*err = strdup("cannot start the refresh thread");
+			cbv_fini(c);
+			return -1;
+		}
+		c->have_worker = 1;
+	}
+	*inst = c;
+	return 0;
+}
+
+static void
+cbv_fini(void *inst)
+{
+	struct cbv *c = inst;
+
+	if (c->have_worker) {
+		pthread_mutex_lock(&c->lock);
+		c->stop = 1;
+		pthread_cond_broadcast(&c->work);
+		pthread_mutex_unlock(&c->lock);
+		pthread_join(c->worker, NULL);
+	}
+	while (c->queue) {
+		struct refresh *r = c->queue;
+		c->queue = r->next;
+		free(r->key);
+		free(r->addr);
+		free(r);
+	}
+	while (c->inflight) {
+		struct inflight *f = c->inflight;
+		c->inflight = f->next;
+		free(f->key);
+		free(f);
+	}
+	cbv_options_free(c);
+	pthread_cond_destroy(&c->work);
+	pthread_cond_destroy(&c->cond);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+MM_PLUGIN(cbv, "1.0", "callback verification of senders, DSN notices",
+	.init = cbv_init,
+	.fini = cbv_fini,
+	.envfrom = cbv_envfrom,
+	.envrcpt = cbv_envrcpt,
+	.header = cbv_header,
+	.eom = cbv_eom);

@@ -1,0 +1,72 @@
+/*
+ * NAME
+ *	cbv_plugin.h - the cbv plugin instance (options.c, cbv.c)
+ * DESCRIPTION
+ *	One struct cbv per configured instance: its options, read once by
+ *	cbv_options(), and the state its connections share (the store
+ *	handle, the rate limiter, the probes in flight, the refresh worker).
+ */
+#ifndef CBV_PLUGIN_H
+#define CBV_PLUGIN_H
+
+#include <pthread.h>
+#include <modmilter/plugin.h>
+
+#include "cbv.h"
+
+enum cbv_stage { CBV_STAGE_RCPT, CBV_STAGE_EOM };
+
+struct cbv_tmap {
+	char *result;			/* spf.result value */
+	struct cbv_template *t;
+};
+
+struct inflight {
+	char *key;
+	struct inflight *next;
+};
+
+struct refresh {
+	char *key, *addr;
+	struct refresh *next;
+};
+
+struct cbv {
+	const struct mm_api *api;
+	mm_ctx *ictx;
+
+	/* options */
+	int always;			/* verify: always */
+	char **domains, **skip_domains, **local_domains;
+	enum cbv_stage stage;
+	int dsn;			/* action: dsn */
+	struct cbv_template *deftpl;	/* template: */
+	struct cbv_tmap *tmap;		/* templates: { result: name } */
+	size_t ntmap;
+	char *helo_name, *dsn_from, *probe_from, *db;
+	char **own_names;		/* helo_name and own_names, NULL-ended */
+	struct cbv_own *own;
+	struct probe_cfg pc;
+	struct cbv_ttl ttl;
+	int temp_accept;		/* on_tempfail: accept */
+	double progress_interval;
+
+	/* shared state */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;		/* a probe in flight finished */
+	mm_store *st;
+	struct cbv_kv kv;
+	struct cbv_rl *rl;
+	struct inflight *inflight;
+	struct refresh *queue;
+	size_t queued;
+	pthread_cond_t work;		/* the worker has something to do */
+	pthread_t worker;
+	int have_worker, stop;
+};
+
+int cbv_options(struct cbv *, const struct mm_api *, const mm_opt *, char **err);
+void cbv_options_free(struct cbv *);
+int cbv_domain_in(char *const *list, const char *domain);
+
+#endif

@@ -1,0 +1,127 @@
+#!/bin/sh
+# Callback verification against real parts, in a private network namespace:
+# nsd serves the sender domains on 127.0.0.1, smtp-sink peers listen on
+# documentation addresses in a second namespace reached over a veth pair
+# (so that they are not our own addresses), and modmilter-test runs a
+# chain "flag the sender (testplug) -> cbv" in-process.
+#   accepting peer -> accepted, cached (a second message makes no probe,
+#   even with the peer gone); -f RCPT peer -> 550 5.1.7; -r RCPT peer ->
+#   451 4.4.3 and DEFER cached; a hanging peer -> the deadline holds;
+#   null MX -> 550; MX on 127.0.0.1 or on our own address -> refused;
+#   no such domain -> 550; DNS down -> 451; a DSN reaches the peer and a
+#   refused DSN is a 550.
+. "${top_srcdir:-.}/tests/lib.sh"
+PATH=$PATH:/usr/sbin:/sbin
+
+. "$top_srcdir/tests/cbv/lib.sh"
+cbv_enter_netns "$@"
+cbv_net_setup
+
+# --- the chain ---
+mkconf() { # mkconf FILE EXTRA-CBV-OPTIONS
+	cat > "$1" <<EOC
+plugin_dir: $PLUGINS
+store: $tmp/store
+log: { level: info }
+authserv_id: mx.example.com
+networks: { internal: [10.0.0.0/8] }
+plugins:
+  flag: { module: $TESTPLUGINS/testplug.so, options: { set_fact: { key: spf.verify, value: "1" } } }
+  cbv: { module: cbv, options: { helo_name: mx.example.com, local_domains: [example.com],
+         step_timeout: 2s, probe_timeout: 4s, dns_timeout: 1s, rate: 100,
+         template_dir: $top_srcdir/plugins/cbv/templates $2 } }
+chains:
+  - name: in
+    plugins: [flag, cbv]
+EOC
+}
+mkconf "$tmp/c.yaml" ""
+mkconf "$tmp/dsn.yaml" ", action: dsn, template: softfail, db: cbvdsn"
+printf 'From: <x@example.net>\r\nTo: <bob@example.com>\r\nSubject: hello there\r\n\r\nHi.\r\n' > "$tmp/m.eml"
+
+# check NAME CONFIG FROM WANT-EXIT [PATTERN...]
+check() {
+	name=$1 conf=$2 from=$3 want=$4; shift 4
+	t0=$(date +%s)
+	"$MODMILTER_TEST" -c "$conf" --from "$from" --rcpt bob@example.com \
+	    --client-ip 198.51.100.9 --helo client.example.org --verbose "$tmp/m.eml" > "$tmp/out" 2>&1
+	rc=$?
+	elapsed=$(($(date +%s) - t0))
+	good=1
+	[ "$rc" = "$want" ] || { echo "  exit $rc, wanted $want"; good=0; }
+	for p in "$@"; do
+		grep -qE -- "$p" "$tmp/out" || { echo "  missing: $p"; good=0; }
+	done
+	if [ $good = 1 ]; then ok "$name (${elapsed}s)"; else ko "$name"; sed 's/^/  | /' "$tmp/out"; fi
+}
+
+check "accepting peer: accepted" "$tmp/c.yaml" alice@ok.example.net 0 \
+	'probe of alice@ok.example.net: OK' '^verdict: (accept|continue)'
+kill "$sink25"; wait "$sink25" 2>/dev/null
+check "second message: cached, no probe (peer gone)" "$tmp/c.yaml" alice@ok.example.net 0 \
+	'alice@ok.example.net: verified \(cached\)'
+if grep -q 'probe of' "$tmp/out"; then ko "a cached sender was probed again"; else ok "no new probe"; fi
+sink 25
+check "rejecting peer (-f RCPT): 550 5.1.7" "$tmp/c.yaml" bob@bad.example.net 2 \
+	'reject 550 5\.1\.7 Sender address <bob@bad.example.net> rejected: .*RCPT TO: 5[0-9][0-9]'
+check "soft peer (-r RCPT): 451 4.4.3" "$tmp/c.yaml" carol@soft.example.net 3 \
+	'tempfail 451 4\.4\.3 .*RCPT TO: 4[0-9][0-9]'
+check "soft peer: DEFER cached" "$tmp/c.yaml" carol@soft.example.net 3 \
+	'carol@soft.example.net: 451 4\.4\.3 .*\(cached\)'
+t0=$(date +%s)
+check "hanging peer (-W RCPT:30): deadline" "$tmp/c.yaml" dave@hang.example.net 3 \
+	'tempfail 451 4\.4\.3'
+[ "$elapsed" -le 6 ] && ok "hanging peer: answered in ${elapsed}s (probe_timeout 4s)" ||
+	ko "hanging peer took ${elapsed}s"
+check "null MX: 550" "$tmp/c.yaml" eve@nullmx.example.net 2 'reject 550 5\.1\.7 .*null MX'
+check "MX on 127.0.0.1: refused" "$tmp/c.yaml" fred@loop.example.net 2 \
+	'reject 550 .*127\.0\.0\.1.*loopback'
+check "MX on our own address: refused" "$tmp/c.yaml" gina@self.example.net 2 \
+	'reject 550 .*192\.0\.2\.1\].*our own'
+check "no such domain: 550" "$tmp/c.yaml" hal@nosuch.example.net 2 'reject 550 .*does not exist'
+check "implicit MX (A only): accepted" "$tmp/c.yaml" ian@implicit.example.net 0 'probe of ian@implicit.example.net: OK'
+check "first MX dead, second answers" "$tmp/c.yaml" jo@backup.example.net 0 'probe of jo@backup.example.net: OK'
+check "dead MX: 451" "$tmp/c.yaml" kim@dead.example.net 3 'tempfail 451 4\.4\.3 .*[Cc]onnect'
+check "our own domain: never probed" "$tmp/c.yaml" me@example.com 0
+if grep -q 'probe of' "$tmp/out"; then ko "own domain probed"; else ok "own domain not probed"; fi
+check "null sender: never probed" "$tmp/c.yaml" "" 0
+if grep -q 'probe of' "$tmp/out"; then ko "null sender probed"; else ok "null sender not probed"; fi
+
+# DSN mode: the notice reaches the peer, RFC 3464 shaped
+rm -f "$tmp"/dumps/25.*
+check "dsn: notice accepted" "$tmp/dsn.yaml" mia@dsn.example.net 0 'notice to mia@dsn.example.net: OK'
+f=$(ls "$tmp"/dumps/25.* 2>/dev/null | head -1)
+if [ -n "$f" ] && grep -q '^Auto-Submitted: auto-replied' "$f" &&
+   grep -q 'report-type=delivery-status' "$f" && grep -q '^Final-Recipient: rfc822; bob@example.com' "$f" &&
+   grep -q 'Subject: hello there' "$f" && grep -q '^Content-Type: message/delivery-status' "$f"; then
+	ok "dsn: the peer got a multipart/report notice"
+else
+	ko "dsn: no proper notice at the peer"; [ -n "$f" ] && sed 's/^/  | /' "$f"
+fi
+check "dsn: second message, no second notice" "$tmp/dsn.yaml" mia@dsn.example.net 0 'verified \(cached\)'
+check "dsn refused at end of DATA: 550" "$tmp/dsn.yaml" ned@nodsn.example.net 2 'reject 550 5\.1\.7 .*end of DATA: 5'
+
+# DNS down: a deliberate temporary failure
+kill "$nsdpid"; wait "$nsdpid" 2>/dev/null
+check "DNS down: 451" "$tmp/c.yaml" olga@ok2.example.net 3 'tempfail 451 4\.4\.3 .*DNS'
+
+# the store unusable: a deliberate temporary failure
+mkconf "$tmp/nostore.yaml" ""
+sed -i "s|^store: .*|store: /proc/nonexistent/store|" "$tmp/nostore.yaml"
+check "store unusable: 451" "$tmp/nostore.yaml" pat@ok.example.net 3 'tempfail 451 4\.4\.3 .*cache unavailable'
+
+# modmilter-cbv lists, queries and purges what the plugin cached
+if [ -x "$top_builddir/modmilter-cbv" ]; then
+	CBV="$top_builddir/modmilter-cbv"
+	"$CBV" -c "$tmp/c.yaml" list > "$tmp/list" 2>&1
+	if grep -q 'alice@ok.example.net.*OK' "$tmp/list" && grep -q 'bob@bad.example.net.*BOUNCE' "$tmp/list" &&
+	   grep -q 'carol@soft.example.net.*DEFER' "$tmp/list"; then ok "modmilter-cbv list"; else
+		ko "modmilter-cbv list"; sed 's/^/  | /' "$tmp/list"; fi
+	"$CBV" -c "$tmp/c.yaml" query alice@ok.example.net > "$tmp/q" 2>&1 && grep -q OK "$tmp/q" &&
+		ok "modmilter-cbv query" || { ko "modmilter-cbv query"; cat "$tmp/q"; }
+	"$CBV" -c "$tmp/c.yaml" purge alice@ok.example.net > "$tmp/q" 2>&1
+	if ! "$CBV" -c "$tmp/c.yaml" query alice@ok.example.net > "$tmp/q" 2>&1; then
+		ok "modmilter-cbv purge"; else ko "modmilter-cbv purge"; cat "$tmp/q"; fi
+fi
+
+[ $fails -eq 0 ]

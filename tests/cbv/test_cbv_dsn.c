@@ -1,0 +1,216 @@
+/*
+ * NAME
+ *	test_cbv_dsn - the DSN notice, parsed back with GMime
+ * DESCRIPTION
+ *	Builds notices from the shipped templates and checks them against
+ *	RFC 3464 / RFC 6522: a multipart/report of report-type
+ *	delivery-status whose first part is human-readable text, whose
+ *	second is message/delivery-status with the per-message fields
+ *	(Reporting-MTA, Arrival-Date), then one group per recipient
+ *	(Final-Recipient, Action, Status), and whose third carries the
+ *	original headers; Auto-Submitted: auto-replied; CRLF everywhere;
+ *	no header injection through the sender's own values.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <gmime/gmime.h>
+
+#include "cbv.h"
+
+static const char *
+vars(void *arg, const char *name)
+{
+	(void)arg;
+	if (strcmp(name, "sender") == 0)
+		return "alice@example.net";
+	if (strcmp(name, "subject") == 0)
+		return "hello\r\nBcc: victim@example.org";
+	if (strcmp(name, "rcpt") == 0)
+		return "bob@example.com, carol@example.com";
+	if (strcmp(name, "result") == 0)
+		return "softfail";
+	return name;
+}
+
+static char *
+part_text(GMimeObject *part)
+{
+	GMimeStream *s = g_mime_stream_mem_new();
+	GByteArray *a;
+	char *out;
+
+	if (GMIME_IS_PART(part)) {
+		GMimeDataWrapper *w = g_mime_part_get_content(GMIME_PART(part));
+		g_mime_data_wrapper_write_to_stream(w, s);
+	} else
+		g_mime_object_write_content_to_stream(part, NULL, s);
+	a = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s));
+	out = g_strndup((const char *)a->data, a->len);
+	g_object_unref(s);
+	return out;
+}
+
+/* The groups of a delivery-status body, separated by empty lines. */
+static int
+groups(const char *ds, char g[][1024], int max)
+{
+	int n = 0;
+	const char *p = ds;
+
+	while (*p && n < max) {
+		const char *e = strstr(p, "\r\n\r\n"), *f = strstr(p, "\n\n");
+		size_t len;
+		if (f && (!e || f < e))
+			e = f;
+		len = e ? (size_t)(e - p) : strlen(p);
+		if (len >= 1024)
+			len = 1023;
+		if (len > 0) {
+			memcpy(g[n], p, len);
+			g[n++][len] = 0;
+		}
+		if (!e)
+			break;
+		p = e + (e == f ? 2 : 4);
+	}
+	return n;
+}
+
+static void
+check_notice(const char *tname, const char *want_action, const char *want_status)
+{
+	char err[512], grp[8][1024];
+	struct cbv_template *t = template_load(SRCDIR "/plugins/cbv/templates", tname,
+	    err, sizeof(err));
+	struct cbv_rendered r;
+	char *const rcpts[] = { "bob@example.com", "carol@example.com" };
+	struct dsn_info di = {
+		.reporting_mta = "mx.example.com", .from = "MAILER-DAEMON@mx.example.com",
+		.to = "alice@example.net", .client_helo = "client.example.org",
+		.client_ip = "198.51.100.9", .arrival = 1700000000, .now = 1700000005,
+		.rcpts = rcpts, .nrcpt = 2, .diagnostic = "softfail",
+		.headers = "From: <alice@example.net>\nTo: <bob@example.com>\nSubject: hello\n",
+	};
+	size_t len;
+	char *msg;
+
+	if (t == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(template_render(t, vars, NULL, &r), 0);
+	di.subject = r.subject;
+	di.text = r.body;
+	di.action = r.action;
+	di.status = r.status;
+	msg = dsn_build(&di, &len);
+	assert_non_null(msg);
+	assert_int_equal(strlen(msg), len);
+	/* CRLF only, lines within RFC 5322's 998 */
+	for (size_t i = 0, col = 0; i < len; i++, col++) {
+		if (msg[i] == '\n') {
+			assert_true(i > 0 && msg[i - 1] == '\r');
+			col = 0;
+		}
+		assert_true(col < 1000);
+	}
+
+	GMimeStream *s = g_mime_stream_mem_new_with_buffer(msg, len);
+	GMimeParser *p = g_mime_parser_new_with_stream(s);
+	GMimeMessage *m = g_mime_parser_construct_message(p, NULL);
+	assert_non_null(m);
+	assert_string_equal(g_mime_object_get_header(GMIME_OBJECT(m), "Auto-Submitted"),
+	    "auto-replied");
+	assert_null(g_mime_object_get_header(GMIME_OBJECT(m), "Bcc"));
+	assert_non_null(g_mime_message_get_subject(m));
+	assert_null(strpbrk(g_mime_message_get_subject(m), "\r\n"));
+	assert_non_null(g_mime_object_get_header(GMIME_OBJECT(m), "Message-ID"));
+	assert_non_null(g_mime_object_get_header(GMIME_OBJECT(m), "Date"));
+
+	GMimeObject *top = g_mime_message_get_mime_part(m);
+	GMimeContentType *ct = g_mime_object_get_content_type(top);
+	assert_true(g_mime_content_type_is_type(ct, "multipart", "report"));
+	assert_string_equal(g_mime_content_type_get_parameter(ct, "report-type"),
+	    "delivery-status");
+	GMimeMultipart *mp = GMIME_MULTIPART(top);
+	assert_int_equal(g_mime_multipart_get_count(mp), 3);
+
+	GMimeObject *human = g_mime_multipart_get_part(mp, 0);
+	assert_true(g_mime_content_type_is_type(g_mime_object_get_content_type(human),
+	    "text", "plain"));
+	char *txt = part_text(human);
+	assert_non_null(strstr(txt, "alice@example.net"));
+	/* a value stays on its line: no header can be smuggled in */
+	assert_null(strstr(txt, "\nBcc:"));
+	g_free(txt);
+
+	GMimeObject *dsp = g_mime_multipart_get_part(mp, 1);
+	assert_true(g_mime_content_type_is_type(g_mime_object_get_content_type(dsp),
+	    "message", "delivery-status"));
+	char *ds = part_text(dsp);
+	int n = groups(ds, grp, 8);
+	assert_int_equal(n, 3);		/* per-message, two recipients */
+	assert_non_null(strstr(grp[0], "Reporting-MTA: dns; mx.example.com"));
+	assert_non_null(strstr(grp[0], "Arrival-Date: Tue, 14 Nov 2023 22:13:20 +0000"));
+	assert_non_null(strstr(grp[0], "Received-From-MTA: dns; client.example.org"));
+	assert_null(strstr(grp[0], "Final-Recipient"));
+	for (int i = 1; i < 3; i++) {
+		char want[128];
+		snprintf(want, sizeof(want), "Final-Recipient: rfc822; %s", rcpts[i - 1]);
+		assert_non_null(strstr(grp[i], want));
+		snprintf(want, sizeof(want), "Action: %s", want_action);
+		assert_non_null(strstr(grp[i], want));
+		snprintf(want, sizeof(want), "Status: %s", want_status);
+		assert_non_null(strstr(grp[i], want));
+	}
+	g_free(ds);
+
+	GMimeObject *hdrs = g_mime_multipart_get_part(mp, 2);
+	assert_true(g_mime_content_type_is_type(g_mime_object_get_content_type(hdrs),
+	    "text", "rfc822-headers"));
+	char *h = part_text(hdrs);
+	assert_non_null(strstr(h, "Subject: hello\r\n"));
+	g_free(h);
+
+	g_object_unref(m);
+	g_object_unref(p);
+	g_object_unref(s);
+	free(msg);
+	template_rendered_free(&r);
+	template_free(t);
+}
+
+static void
+test_softfail(void **state)
+{
+	(void)state;
+	check_notice("softfail", "delayed", "4.7.0");
+}
+
+static void
+test_others(void **state)
+{
+	(void)state;
+	check_notice("neutral", "delayed", "4.7.0");
+	check_notice("permerror", "delayed", "4.7.24");
+	check_notice("strike3", "delayed", "4.7.0");
+	check_notice("quarantine", "delayed", "4.7.1");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_softfail),
+		cmocka_unit_test(test_others),
+	};
+	int rc;
+
+	g_mime_init();
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	g_mime_shutdown();
+	return rc;
+}
