@@ -371,6 +371,10 @@ mm_eom(SMFICTX *ctx)
 		smfi_setreply(ctx, "451", "4.3.0", "Temporary local problem, please try again later");
 		o.verdict = MM_TEMPFAIL;
 		reply_free(&o.reply);
+		/* the message is not accepted after all: plugins must not
+		   keep what they did for it (archived copies and the like) */
+		eom_out_free(&e);
+		session_abort(m->s);
 	}
 	eom_out_free(&e);
 	r = answer(m, &o, 0);
