@@ -1,0 +1,520 @@
+/*
+ * NAME
+ *	modmilter-dspam - train, correct and query the dspam plugin's
+ *	dictionaries
+ * SYNOPSIS
+ *	modmilter-dspam [--store DIR] [--dict NAME] [--algorithm fisher|burton]
+ *	    [--mode teft|toe|tum|notrain] [--threshold P] [--tokenizer words|chain|osb]
+ *	    [--map-size MB] [--robs S] [--robx X] [--min-dev D] [--max-tokens N]
+ *	    COMMAND ...
+ *
+ *	train --spam|--ham [--source corpus|error|inoculation] FILE...
+ *	retrain --signature ID --spam|--ham
+ *	classify [--learn] [--score] FILE...
+ *	online LIST
+ *	stats
+ *	purge [--days N] [--hits N]
+ * DESCRIPTION
+ *	Works on the same LMDB store as the plugin (option db), also while
+ *	modmilterd runs. FILE is one RFC 5322 message ("-" is standard
+ *	input). classify prints "FILE spam|innocent PROBABILITY" (and the
+ *	log-odds with --score); with --learn it trains by --mode and keeps
+ *	a signature, printed as the last field, as the milter does.
+ *	online reads lines "spam FILE" / "ham FILE" and plays them in
+ *	order as a mail host would: classify, train by --mode, and correct
+ *	every error; it prints one line per message and a summary.
+ *	stats prints the dictionary's totals; purge drops the tokens with
+ *	at most N hits (default 1) not trained for DAYS days (default 30),
+ *	and expired signatures.
+ *
+ *	Bulk commands commit without flushing and flush once at the end.
+ * DIAGNOSTICS
+ *	Exit 0 on success, 1 on an error (message on stderr), 2 on usage.
+ *	retrain exits 1 when the signature is unknown or expired.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "dspam.h"
+
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+
+static struct classifier C;
+static struct tokopts TO = { .pairs = 0 };
+static const char *dict_name = "shared";
+static uint64_t dict;
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: modmilter-dspam [--store DIR] [--dict NAME] [--algorithm fisher|burton]\n"
+	    "         [--mode teft|toe|tum|notrain] [--threshold P] [--tokenizer words|chain|osb] [--map-size MB]\n"
+	    "         [--robs S] [--robx X] [--min-dev D] [--max-tokens N] COMMAND\n"
+	    "  train --spam|--ham [--source corpus|error|inoculation] FILE...\n"
+	    "  retrain --signature ID --spam|--ham\n"
+	    "  classify [--learn] [--score] FILE...\n"
+	    "  online LIST            (lines: spam|ham FILE)\n"
+	    "  stats\n"
+	    "  purge [--days N] [--hits N]\n");
+	exit(2);
+}
+
+static double
+now(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static unsigned char *
+slurp(const char *path, size_t *len)
+{
+	int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY);
+	unsigned char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (fd < 0)
+		return NULL;
+	for (;;) {
+		ssize_t r;
+
+		if (n + 65536 > cap) {
+			unsigned char *nb = realloc(buf, cap = (n + 65536) * 2);
+
+			if (nb == NULL) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(buf);
+			buf = NULL;
+			break;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (fd != 0)
+		close(fd);
+	*len = n;
+	return buf;
+}
+
+static int
+tokenize_file(const char *path, struct tokset *ts)
+{
+	size_t len;
+	unsigned char *m = slurp(path, &len);
+
+	tokset_init(ts);
+	if (m == NULL) {
+		fprintf(stderr, "modmilter-dspam: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (dspam_tokenize(&TO, m, len, ts) < 0) {
+		fprintf(stderr, "modmilter-dspam: %s: out of memory\n", path);
+		free(m);
+		tokset_free(ts);
+		return -1;
+	}
+	free(m);
+	return 0;
+}
+
+static int
+fail(char *err)
+{
+	fprintf(stderr, "modmilter-dspam: %s\n", err ? err : "error");
+	free(err);
+	return 1;
+}
+
+static int
+cmd_train(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "spam", no_argument, NULL, 's' }, { "ham", no_argument, NULL, 'h' },
+		{ "innocent", no_argument, NULL, 'h' },
+		{ "source", required_argument, NULL, 'S' }, { NULL, 0, NULL, 0 }
+	};
+	enum train_source src = SRC_CORPUS;
+	int klass = -1, o, i, rc = 0;
+	double t0;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (o == 's')
+			klass = 1;
+		else if (o == 'h')
+			klass = 0;
+		else if (o == 'S' && train_source_parse(optarg, &src) == 0)
+			;
+		else
+			usage();
+	}
+	if (klass < 0 || optind >= argc)
+		usage();
+	t0 = now();
+	for (i = optind; i < argc; i++) {
+		struct tokset ts;
+		char *err = NULL;
+
+		if (tokenize_file(argv[i], &ts) < 0) {
+			rc = 1;
+			continue;
+		}
+		if (train_tokens(&C, dict, &ts, klass, src, &err) < 0)
+			rc = fail(err);
+		tokset_free(&ts);
+		if (rc)
+			break;
+	}
+	if (rc == 0) {
+		char *err = NULL;
+
+		if (dstore_sync(C.ds, &err) < 0)
+			return fail(err);
+		fprintf(stderr, "trained %d messages as %s in %.2fs\n", argc - optind,
+		    klass ? "spam" : "innocent", now() - t0);
+	}
+	return rc;
+}
+
+static int
+cmd_retrain(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "spam", no_argument, NULL, 's' }, { "ham", no_argument, NULL, 'h' },
+		{ "innocent", no_argument, NULL, 'h' },
+		{ "signature", required_argument, NULL, 'g' }, { NULL, 0, NULL, 0 }
+	};
+	const char *id = NULL;
+	char *err = NULL;
+	int klass = -1, o, r;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (o == 's')
+			klass = 1;
+		else if (o == 'h')
+			klass = 0;
+		else if (o == 'g')
+			id = optarg;
+		else
+			usage();
+	}
+	if (klass < 0 || id == NULL || optind != argc)
+		usage();
+	if (!sig_valid_id(id)) {
+		fprintf(stderr, "modmilter-dspam: %s: not a signature id\n", id);
+		return 1;
+	}
+	if ((r = retrain_signature(&C, id, klass, &err)) < 0)
+		return fail(err);
+	if (r == 0) {
+		fprintf(stderr, "modmilter-dspam: signature %s unknown or expired\n", id);
+		return 1;
+	}
+	printf("%s retrained as %s\n", id, klass ? "spam" : "innocent");
+	return dstore_sync(C.ds, &err) < 0 ? fail(err) : 0;
+}
+
+static int
+cmd_classify(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "learn", no_argument, NULL, 'l' }, { "score", no_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int o, i, learn = 0, score = 0, rc = 0;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (o == 'l')
+			learn = 1;
+		else if (o == 's')
+			score = 1;
+		else
+			usage();
+	}
+	if (optind >= argc)
+		usage();
+	for (i = optind; i < argc; i++) {
+		struct tokset ts;
+		struct verdict v;
+		char *err = NULL, id[SIG_ID_LEN + 1];
+		int r;
+
+		if (tokenize_file(argv[i], &ts) < 0) {
+			rc = 1;
+			continue;
+		}
+		if (learn) {
+			r = sig_new_id(id);
+			if (r == 0)
+				r = classify_and_learn(&C, dict, &ts, &v, id, &err);
+		} else {
+			r = classify_tokens(&C, dict, &ts, &v, &err);
+		}
+		tokset_free(&ts);
+		if (r < 0)
+			return fail(err);
+		printf("%s %s %.6f", argv[i], v.whitelisted ? "whitelisted" :
+		    v.spam ? "spam" : "innocent", v.probability);
+		if (score)
+			printf(" %.6f", v.logodds);
+		if (learn)
+			printf(" %s", id);
+		putchar('\n');
+	}
+	if (learn) {
+		char *err = NULL;
+
+		if (dstore_sync(C.ds, &err) < 0)
+			return fail(err);
+	}
+	return rc;
+}
+
+static int
+cmd_online(int argc, char **argv)
+{
+	FILE *f;
+	char line[4096];
+	size_t n = 0, nspam = 0, nham = 0, fp = 0, fn = 0;
+	double t0 = now();
+	char *err = NULL;
+
+	if (argc != 2)
+		usage();
+	if ((f = strcmp(argv[1], "-") == 0 ? stdin : fopen(argv[1], "r")) == NULL) {
+		fprintf(stderr, "modmilter-dspam: %s: %s\n", argv[1], strerror(errno));
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *path, *nl = strchr(line, '\n');
+		struct tokset ts;
+		struct verdict v;
+		int truth;
+
+		if (nl)
+			*nl = '\0';
+		if (strncmp(line, "spam ", 5) == 0)
+			truth = 1;
+		else if (strncmp(line, "ham ", 4) == 0)
+			truth = 0;
+		else
+			continue;
+		path = strchr(line, ' ') + 1;
+		if (tokenize_file(path, &ts) < 0)
+			continue;
+		if (classify_and_learn(&C, dict, &ts, &v, NULL, &err) < 0 ||
+		    (v.spam != truth && train_tokens(&C, dict, &ts, truth,
+		    C.mode == MODE_TEFT || C.mode == MODE_TUM ? SRC_ERROR : SRC_CORPUS,
+		    &err) < 0)) {
+			tokset_free(&ts);
+			if (f != stdin)
+				fclose(f);
+			return fail(err);
+		}
+		tokset_free(&ts);
+		n++;
+		if (truth) {
+			nspam++;
+			fn += !v.spam;
+		} else {
+			nham++;
+			fp += v.spam;
+		}
+		printf("%s %s %s %.6f %.6f\n", truth ? "spam" : "ham", path,
+		    v.spam ? "spam" : "innocent", v.probability, v.logodds);
+	}
+	if (f != stdin)
+		fclose(f);
+	if (dstore_sync(C.ds, &err) < 0)
+		return fail(err);
+	printf("# online %s: %zu messages (%zu spam, %zu ham), FP %zu (%.2f %%), "
+	    "FN %zu (%.2f %%), %.0f msg/s\n", train_mode_name(C.mode), n, nspam,
+	    nham, fp, nham ? 100.0 * (double)fp / (double)nham : 0.0, fn,
+	    nspam ? 100.0 * (double)fn / (double)nspam : 0.0,
+	    (double)n / (now() - t0));
+	return 0;
+}
+
+static int
+cmd_stats(int argc, char **argv)
+{
+	struct dtotals tot;
+	struct dtxn *t;
+	char *err = NULL;
+	size_t ntok = 0;
+
+	(void)argv;
+	if (argc != 1)
+		usage();
+	if ((t = dtxn_begin(C.ds, 0, &err)) == NULL)
+		return fail(err);
+	if (dict_totals(t, dict, &tot, &err) < 0 ||
+	    dict_count_tokens(t, dict, &ntok, &err) < 0) {
+		dtxn_abort(t);
+		return fail(err);
+	}
+	dtxn_abort(t);
+	printf("dictionary:          %s\n", dict_name);
+	printf("tokens:              %zu\n", ntok);
+	printf("spam learned:        %llu\n", (unsigned long long)tot.spam_learned);
+	printf("innocent learned:    %llu\n", (unsigned long long)tot.ham_learned);
+	printf("spam classified:     %llu\n", (unsigned long long)tot.spam_classified);
+	printf("innocent classified: %llu\n", (unsigned long long)tot.ham_classified);
+	printf("spam missed:         %llu\n", (unsigned long long)tot.spam_misclassified);
+	printf("innocent caught:     %llu\n", (unsigned long long)tot.ham_misclassified);
+	printf("spam corpus-fed:     %llu\n", (unsigned long long)tot.spam_corpus);
+	printf("innocent corpus-fed: %llu\n", (unsigned long long)tot.ham_corpus);
+	return 0;
+}
+
+static int
+cmd_purge(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "days", required_argument, NULL, 'd' },
+		{ "hits", required_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+	};
+	long days = 30, hits = 1;
+	struct dtxn *t;
+	char *err = NULL;
+	size_t ntok = 0, nsig = 0;
+	int o;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (o == 'd')
+			days = strtol(optarg, NULL, 10);
+		else if (o == 'h')
+			hits = strtol(optarg, NULL, 10);
+		else
+			usage();
+	}
+	if (optind != argc || days < 0 || hits < 1)
+		usage();
+	if ((t = dtxn_begin(C.ds, 1, &err)) == NULL)
+		return fail(err);
+	if (dict_purge(t, dict, (unsigned)days, (uint32_t)hits, &ntok, &err) < 0 ||
+	    sig_purge(t, &nsig, &err) < 0) {
+		dtxn_abort(t);
+		return fail(err);
+	}
+	if (dtxn_commit(t, &err) < 0 || dstore_sync(C.ds, &err) < 0)
+		return fail(err);
+	printf("purged %zu tokens, %zu signatures\n", ntok, nsig);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "store", required_argument, NULL, 's' },
+		{ "dict", required_argument, NULL, 'd' },
+		{ "algorithm", required_argument, NULL, 'a' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "threshold", required_argument, NULL, 't' },
+		{ "tokenizer", required_argument, NULL, 'k' },
+		{ "map-size", required_argument, NULL, 'M' },
+		{ "robs", required_argument, NULL, 'S' },
+		{ "robx", required_argument, NULL, 'X' },
+		{ "min-dev", required_argument, NULL, 'D' },
+		{ "max-tokens", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'H' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *store = LOCALSTATEDIR "/lib/modmilter/dspam", *cmd;
+	size_t map_mb = 1024;
+	char *err = NULL;
+	int o, rc;
+
+	combine_defaults(&C.cp);
+	C.mode = MODE_TEFT;
+	C.sig_ttl = 14 * 86400.0;
+	while ((o = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
+		switch (o) {
+		case 's': store = optarg; break;
+		case 'd': dict_name = optarg; break;
+		case 'a':
+			if (strcmp(optarg, "fisher") == 0)
+				C.cp.algo = ALGO_FISHER;
+			else if (strcmp(optarg, "burton") == 0 || strcmp(optarg, "graham") == 0)
+				C.cp.algo = ALGO_BURTON;
+			else
+				usage();
+			break;
+		case 'm':
+			if (train_mode_parse(optarg, &C.mode) < 0)
+				usage();
+			break;
+		case 't': C.cp.threshold = strtod(optarg, NULL); break;
+		case 'k':
+			if (strcmp(optarg, "words") == 0)
+				TO.pairs = 0;
+			else if (strcmp(optarg, "chain") == 0)
+				TO.pairs = 1;
+			else if (strcmp(optarg, "osb") == 0)
+				TO.pairs = 4;
+			else
+				usage();
+			break;
+		case 'M': map_mb = strtoul(optarg, NULL, 10); break;
+		case 'S': C.cp.robs = strtod(optarg, NULL); break;
+		case 'X': C.cp.robx = strtod(optarg, NULL); break;
+		case 'D': C.cp.min_dev = strtod(optarg, NULL); break;
+		case 'T': C.cp.max_tokens = strtoul(optarg, NULL, 10); break;
+		default: usage();
+		}
+	}
+	if (optind >= argc || map_mb == 0 || !(C.cp.threshold >= 0.0 &&
+	    C.cp.threshold <= 1.0) || !(C.cp.robs > 0.0) || !(C.cp.robx >= 0.0 &&
+	    C.cp.robx <= 1.0) || !(C.cp.min_dev >= 0.0 && C.cp.min_dev <= 0.5))
+		usage();
+	cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+	dict = dstore_dict_id(dict_name);
+	if ((C.ds = dstore_open(store, map_mb, 1, &err)) == NULL)
+		return fail(err);
+	if (strcmp(cmd, "train") == 0)
+		rc = cmd_train(argc, argv);
+	else if (strcmp(cmd, "retrain") == 0)
+		rc = cmd_retrain(argc, argv);
+	else if (strcmp(cmd, "classify") == 0)
+		rc = cmd_classify(argc, argv);
+	else if (strcmp(cmd, "online") == 0)
+		rc = cmd_online(argc, argv);
+	else if (strcmp(cmd, "stats") == 0)
+		rc = cmd_stats(argc, argv);
+	else if (strcmp(cmd, "purge") == 0)
+		rc = cmd_purge(argc, argv);
+	else
+		usage();
+	dstore_close(C.ds);
+	return rc;
+}

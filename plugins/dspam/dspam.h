@@ -1,0 +1,217 @@
+/*
+ * NAME
+ *	dspam.h - the statistical classifier's modules, as the plugin and
+ *	the command line tool use them
+ * SYNOPSIS
+ *	#include "dspam.h"
+ * DESCRIPTION
+ *	A message becomes a token set (tokenize.c, from the decoded text
+ *	of mimetext.c, hashed by hash.c); the set is looked up in a
+ *	dictionary (dict.c, LMDB), combined into a probability
+ *	(combine.c), trained by mode and source (train.c), and remembered
+ *	under a signature for later corrections (sig.c).
+ *
+ *	Nothing here depends on the milter: plugin.c and cli.c are the two
+ *	front ends.
+ */
+#ifndef DSPAM_H
+#define DSPAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* --- hash.c --- */
+uint64_t dspam_hash(const void *data, size_t len);
+uint64_t dspam_hash2(const void *prefix, size_t plen, const void *data,
+    size_t len);
+
+/* --- tokenize.c: a message -> a sorted set of 64-bit token hashes --- */
+struct token {
+	uint64_t h;
+	uint32_t n;		/* occurrences in the message */
+};
+
+struct tokset {
+	struct token *t;
+	size_t len, cap;
+	uint64_t from_token;	/* the From: whitelist token, 0 if none */
+};
+
+struct tokopts {
+	int pairs;		/* word pairs: 0 none, 1 chained (adjacent),
+				   4 orthogonal sparse bigrams (window 5) */
+	int headers_only;	/* header triage: stop after the header */
+};
+
+void tokset_init(struct tokset *ts);
+void tokset_free(struct tokset *ts);
+int tokset_add(struct tokset *ts, uint64_t h);
+void tokset_finish(struct tokset *ts);	/* sort, merge duplicates */
+
+/* Tokenize a whole RFC 5322 message (a leading mbox "From " line is
+   skipped). Returns 0, or -1 when out of memory. */
+int dspam_tokenize(const struct tokopts *o, const unsigned char *msg,
+    size_t len, struct tokset *ts);
+
+/* Same, from a header list and a body already split by the MTA. */
+struct hdr {
+	const char *name, *value;
+};
+int dspam_tokenize_parts(const struct tokopts *o, const struct hdr *h,
+    size_t nh, const unsigned char *body, size_t blen, struct tokset *ts);
+
+/* --- mimetext.c: the decoded text of a message --- */
+struct mimetext_cb {
+	/* one header field, unfolded, MIME-words decoded */
+	int (*header)(void *arg, const char *name, size_t nlen,
+	    const char *value, size_t vlen);
+	/* decoded text of a part (UTF-8 where the charset was known);
+	   html != 0 when it came from text/html and was reduced */
+	int (*text)(void *arg, const char *s, size_t len, int html);
+	/* an HTML tag name or a URL found in markup */
+	int (*markup)(void *arg, const char *kind, const char *s, size_t len);
+	void *arg;
+};
+int mimetext_message(const unsigned char *msg, size_t len,
+    const struct mimetext_cb *cb, int headers_only);
+int mimetext_body(const char *ctype, const char *cte,
+    const unsigned char *body, size_t len, const struct mimetext_cb *cb);
+int mimetext_header_decode(const char *v, size_t len, char **out,
+    size_t *olen);
+size_t mimetext_qp_decode(const char *in, size_t len, char *out, int hdr);
+size_t mimetext_b64_decode(const char *in, size_t len, char *out);
+
+/* --- combine.c --- */
+enum dspam_algo { ALGO_FISHER = 0, ALGO_BURTON = 1 };
+
+struct tokstat {
+	uint32_t spam, ham;	/* counts in the dictionary */
+	uint32_t n;		/* occurrences in the message */
+};
+
+struct verdict {
+	double probability;	/* of spam, 0..1 */
+	double logodds;		/* ln(P/(1-P)), exact where P rounds to 0/1 */
+	double confidence;	/* 0..1 */
+	int spam;		/* probability > threshold */
+	int whitelisted;	/* From: token seen only in innocent mail */
+	size_t used;		/* tokens that took part */
+};
+
+struct combparams {
+	enum dspam_algo algo;
+	double robs, robx, min_dev;	/* Robinson: strength, prior, cut */
+	size_t max_tokens;	/* Fisher: the most extreme N only (0: all) */
+	double threshold;
+};
+
+void combine_defaults(struct combparams *p);
+double combine_token_robinson(const struct combparams *p, uint32_t spam,
+    uint32_t ham, uint64_t nspam, uint64_t nham);
+double combine_token_graham(uint32_t spam, uint32_t ham, uint64_t nspam,
+    uint64_t nham);
+void combine(const struct combparams *p, const struct tokstat *st, size_t n,
+    uint64_t nspam, uint64_t nham, struct verdict *v);
+/* chi-square tails for even degrees of freedom, in logs */
+double chi2_log_q(double x2, unsigned df);
+double chi2_log_p(double x2, unsigned df);
+
+/* --- dict.c: dictionaries in one LMDB environment --- */
+struct dstore;			/* an open environment (shared, refcounted) */
+struct dtxn;			/* a transaction on it */
+
+struct dtotals {
+	uint64_t spam_learned, ham_learned;
+	uint64_t spam_classified, ham_classified;
+	uint64_t spam_misclassified, ham_misclassified;
+	uint64_t spam_corpus, ham_corpus;
+};
+
+/* nosync: commits are not flushed to disk (bulk tools; see dstore_sync) */
+/* sig.c's way to the signatures database of the same transaction
+   (MDB_txn and MDB_dbi as lmdb.h defines them) */
+struct MDB_txn;
+struct MDB_txn *dtxn_lmdb(struct dtxn *t, unsigned int *sig);
+
+struct dstore *dstore_open(const char *path, size_t map_mb, int nosync,
+    char **err);
+int dstore_sync(struct dstore *ds, char **err);
+void dstore_close(struct dstore *ds);
+uint64_t dstore_dict_id(const char *name);
+
+struct dtxn *dtxn_begin(struct dstore *ds, int write, char **err);
+int dtxn_commit(struct dtxn *t, char **err);
+void dtxn_abort(struct dtxn *t);
+
+/* Counts for the sorted set (st[i].n taken from ts). 0 ok, -1 error. */
+int dict_lookup(struct dtxn *t, uint64_t dict, const struct tokset *ts,
+    struct tokstat *st, char **err);
+/* Add dspam/dham (each -1, 0, +1) to every token; counts stay >= 0.
+   maxhits > 0: only tokens whose total is below it (TUM). */
+int dict_update(struct dtxn *t, uint64_t dict, const uint64_t *h, size_t n,
+    int dspam, int dham, uint32_t maxhits, char **err);
+int dict_totals(struct dtxn *t, uint64_t dict, struct dtotals *tot,
+    char **err);
+int dict_put_totals(struct dtxn *t, uint64_t dict, const struct dtotals *tot,
+    char **err);
+/* Remove tokens last trained more than days ago with at most maxhits. */
+int dict_purge(struct dtxn *t, uint64_t dict, unsigned days, uint32_t maxhits,
+    size_t *removed, char **err);
+int dict_count_tokens(struct dtxn *t, uint64_t dict, size_t *n, char **err);
+
+/* --- sig.c: signatures (the token set of a classified message) --- */
+#define SIG_ID_LEN 32		/* hex characters */
+
+struct sig {
+	uint64_t dict;
+	int klass;		/* 1 spam, 0 innocent: as last classified/trained */
+	int learned;		/* its tokens are counted in klass */
+	uint64_t *h;
+	size_t n;
+};
+
+int sig_new_id(char id[SIG_ID_LEN + 1]);
+int sig_valid_id(const char *id);
+int sig_put(struct dtxn *t, const char *id, const struct sig *s,
+    double ttl_seconds, char **err);
+/* 1 found, 0 absent or expired, -1 error; s->h is malloc'ed */
+int sig_get(struct dtxn *t, const char *id, struct sig *s, char **err);
+int sig_purge(struct dtxn *t, size_t *removed, char **err);
+void sig_free(struct sig *s);
+/* Find "X-DSPAM-Signature: <id>" anywhere in a message. */
+int sig_find_in(const unsigned char *msg, size_t len, char id[SIG_ID_LEN + 1]);
+
+/* --- train.c: classification and training --- */
+enum train_mode { MODE_TEFT = 0, MODE_TOE, MODE_TUM, MODE_NOTRAIN };
+enum train_source { SRC_CORPUS = 0, SRC_ERROR, SRC_INOCULATION };
+
+struct classifier {
+	struct dstore *ds;
+	struct combparams cp;
+	enum train_mode mode;
+	double sig_ttl;		/* seconds a signature is kept */
+};
+
+int train_mode_parse(const char *s, enum train_mode *m);
+int train_source_parse(const char *s, enum train_source *src);
+const char *train_mode_name(enum train_mode m);
+
+/* Classify ts with dictionary dict (read transaction). */
+int classify_tokens(const struct classifier *c, uint64_t dict,
+    const struct tokset *ts, struct verdict *v, char **err);
+
+/* Classify, then train by mode and keep a signature, in one write
+   transaction. sig_id may be NULL (no signature). */
+int classify_and_learn(const struct classifier *c, uint64_t dict,
+    const struct tokset *ts, struct verdict *v, const char *sig_id,
+    char **err);
+
+/* Train ts as spam (klass 1) or innocent (0) from a source. */
+int train_tokens(const struct classifier *c, uint64_t dict,
+    const struct tokset *ts, int klass, enum train_source src, char **err);
+
+/* Correct the message a signature names; 1 done, 0 unknown signature. */
+int retrain_signature(const struct classifier *c, const char *sig_id,
+    int klass, char **err);
+
+#endif

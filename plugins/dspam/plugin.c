@@ -1,0 +1,499 @@
+/*
+ * NAME
+ *	dspam - the statistical spam classifier plugin
+ * SYNOPSIS
+ *	plugins:
+ *	  dspam: { module: dspam, options: { db: /var/lib/modmilter/dspam,
+ *	           training: teft, tag_above: 0.9, reject_above: 0.9999,
+ *	           spam_addresses: [spam@example.com],
+ *	           ham_addresses: [ham@example.com] } }
+ * DESCRIPTION
+ *	At end of message the whole message is tokenized and classified
+ *	with the recipients' dictionary, trained by the training mode, and
+ *	remembered under a signature. The verdict goes into X-DSPAM-Result,
+ *	X-DSPAM-Probability, X-DSPAM-Confidence and X-DSPAM-Signature
+ *	(incoming X-DSPAM-* headers are removed first); by probability the
+ *	message is then tagged, quarantined or rejected (550 5.7.1).
+ *
+ *	Before that, mail itself trains: an internal sender (internal
+ *	network or SMTP AUTH) who forwards to a spam or ham address
+ *	corrects the signature found in the forwarded message, or trains
+ *	the message as corpus when there is none; mail to a honeypot is
+ *	trained as spam; mail from an innocent sender is trained as
+ *	innocent. Training and honeypot recipients are removed from the
+ *	message, which is discarded when no other recipient is left.
+ *
+ *	With triage_reject_above, the header alone is classified at end of
+ *	header (no training) and obvious spam is refused before its body.
+ *
+ *	Dictionary: the group dictionary of a recipient listed in groups,
+ *	else with per_recipient the recipient's own when it has learned
+ *	anything, else the shared (screener) dictionary; recipients of one
+ *	message that would use different dictionaries use the shared one.
+ * DIAGNOSTICS
+ *	A store failure is logged and returned as MM_ERROR (the instance's
+ *	on_error decides, TEMPFAIL by default): mail is never accepted
+ *	unclassified by accident. A message above max_size is logged and
+ *	passed without headers. A malformed message is classified on what
+ *	can be read of it.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "plugin.h"
+
+struct msgstate {
+	struct hdr *h;		/* headers, kept for header triage */
+	size_t nh, cap;
+};
+
+static int
+dspam_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *opts,
+    void **instance, char **err)
+{
+	struct dspam_inst *d;
+
+	(void)ctx;
+	if ((d = dspam_options(api, opts, err)) == NULL)
+		return -1;
+	d->api = api;
+	*instance = d;
+	return 0;
+}
+
+static void
+dspam_fini(void *instance)
+{
+	dspam_inst_free(instance);
+}
+
+static void
+msg_free(void *p)
+{
+	struct msgstate *m = p;
+	size_t i;
+
+	for (i = 0; i < m->nh; i++) {
+		free((char *)m->h[i].name);
+		free((char *)m->h[i].value);
+	}
+	free(m->h);
+	free(m);
+}
+
+/* which dictionary a recipient uses */
+static const char *
+rcpt_dict(const struct dspam_inst *d, const char *rcpt, mm_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < d->ngroups; i++)
+		if (addrlist_has(&d->groups[i].members, rcpt))
+			return d->groups[i].name;
+	if (d->per_recipient && rcpt != NULL && *rcpt != '\0') {
+		struct dtotals tot;
+		struct dtxn *t;
+		char *err = NULL;
+		int has = 0;
+
+		if ((t = dtxn_begin(d->c.ds, 0, &err)) != NULL) {
+			if (dict_totals(t, dstore_dict_id(rcpt), &tot, &err) == 0)
+				has = tot.spam_learned + tot.ham_learned > 0;
+			dtxn_abort(t);
+		}
+		if (err != NULL) {
+			d->api->log(ctx, MM_LOG_WARNING, "dictionary of %s: %s", rcpt, err);
+			free(err);
+		}
+		if (has)
+			return rcpt;
+	}
+	return d->dictionary;
+}
+
+/* the dictionary of the message's recipients (training and honeypot
+   addresses aside) */
+static const char *
+message_dict(const struct dspam_inst *d, mm_ctx *ctx)
+{
+	const char *dict = NULL;
+	size_t i, n = d->api->rcpt_count(ctx);
+
+	for (i = 0; i < n; i++) {
+		const char *r = d->api->rcpt_at(ctx, i), *rd;
+
+		if (addrlist_has(&d->spam_addrs, r) || addrlist_has(&d->ham_addrs, r) ||
+		    addrlist_has(&d->honeypots, r))
+			continue;
+		rd = rcpt_dict(d, r, ctx);
+		if (dict != NULL && strcmp(dict, rd) != 0)
+			return d->dictionary;
+		dict = rd;
+	}
+	return dict ? dict : d->dictionary;
+}
+
+static mm_verdict
+store_failed(const struct dspam_inst *d, mm_ctx *ctx, const char *what,
+    char *err)
+{
+	d->api->log(ctx, MM_LOG_ERR, "%s: %s", what, err ? err : "store failure");
+	free(err);
+	return MM_ERROR;
+}
+
+static mm_verdict
+dspam_header(mm_ctx *ctx, void *instance, const char *name, const char *value)
+{
+	struct dspam_inst *d = instance;
+	struct msgstate *m;
+
+	if (d->triage_above > 1.0)
+		return MM_CONTINUE;
+	if ((m = d->api->msg_data(ctx)) == NULL) {
+		if ((m = calloc(1, sizeof(*m))) == NULL)
+			return MM_ERROR;
+		d->api->set_msg_data(ctx, m, msg_free);
+	}
+	if (m->nh == m->cap) {
+		size_t nc = m->cap ? m->cap * 2 : 32;
+		struct hdr *nh = realloc(m->h, nc * sizeof(*nh));
+
+		if (nh == NULL)
+			return MM_ERROR;
+		m->h = nh;
+		m->cap = nc;
+	}
+	m->h[m->nh].name = strdup(name);
+	m->h[m->nh].value = strdup(value);
+	if (m->h[m->nh].name == NULL || m->h[m->nh].value == NULL) {
+		free((char *)m->h[m->nh].name);
+		free((char *)m->h[m->nh].value);
+		return MM_ERROR;
+	}
+	m->nh++;
+	return MM_CONTINUE;
+}
+
+static mm_verdict
+dspam_eoh(mm_ctx *ctx, void *instance)
+{
+	struct dspam_inst *d = instance;
+	struct msgstate *m = d->api->msg_data(ctx);
+	struct tokopts o = d->tok;
+	struct tokset ts;
+	struct verdict v;
+	char *err = NULL;
+	int r;
+
+	if (d->triage_above > 1.0 || m == NULL)
+		return MM_CONTINUE;
+	o.headers_only = 1;
+	tokset_init(&ts);
+	if (dspam_tokenize_parts(&o, m->h, m->nh, NULL, 0, &ts) < 0) {
+		tokset_free(&ts);
+		d->api->log(ctx, MM_LOG_ERR, "header triage: out of memory");
+		return MM_ERROR;
+	}
+	r = classify_tokens(&d->c, dstore_dict_id(message_dict(d, ctx)), &ts, &v, &err);
+	tokset_free(&ts);
+	if (r < 0)
+		return store_failed(d, ctx, "header triage", err);
+	if (v.probability > d->triage_above) {
+		d->api->log(ctx, MM_LOG_NOTICE, "header triage: spam, probability %.4f",
+		    v.probability);
+		d->api->set_reply(ctx, "550", "5.7.1", "Message refused as spam");
+		return MM_REJECT;
+	}
+	return MM_CONTINUE;
+}
+
+static int
+tokenize_message(mm_ctx *ctx, const struct dspam_inst *d,
+    const unsigned char *body, size_t blen, struct tokset *ts)
+{
+	size_t i, n = d->api->header_count(ctx);
+	struct hdr *h = calloc(n ? n : 1, sizeof(*h));
+	int r;
+
+	if (h == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (d->api->header_at(ctx, i, &h[i].name, &h[i].value) < 0)
+			h[i].name = h[i].value = "";
+	tokset_init(ts);
+	r = dspam_tokenize_parts(&d->tok, h, n, body, blen, ts);
+	free(h);
+	if (r < 0)
+		tokset_free(ts);
+	return r;
+}
+
+/* Remove the training and honeypot recipients; DISCARD when none is left. */
+static mm_verdict
+drop_special_rcpts(mm_ctx *ctx, const struct dspam_inst *d, int *left)
+{
+	size_t i, n = d->api->rcpt_count(ctx);
+	char **drop = calloc(n ? n : 1, sizeof(char *));
+	size_t ndrop = 0;
+
+	if (drop == NULL)
+		return MM_ERROR;
+	for (i = 0; i < n; i++) {
+		const char *r = d->api->rcpt_at(ctx, i);
+
+		if (addrlist_has(&d->spam_addrs, r) || addrlist_has(&d->ham_addrs, r) ||
+		    addrlist_has(&d->honeypots, r))
+			drop[ndrop++] = strdup(r);
+	}
+	*left = (int)(n - ndrop);
+	for (i = 0; i < ndrop; i++) {
+		if (*left > 0 && drop[i] != NULL && d->api->del_rcpt(ctx, drop[i]) < 0)
+			d->api->log(ctx, MM_LOG_WARNING, "cannot remove recipient %s", drop[i]);
+		free(drop[i]);
+	}
+	free(drop);
+	return *left > 0 ? MM_CONTINUE : MM_DISCARD;
+}
+
+/* The signature of the message being corrected: in our header when the
+   message was redirected as it was, else anywhere in the forwarded text. */
+static int
+find_signature(const struct dspam_inst *d, mm_ctx *ctx,
+    const unsigned char *body, size_t blen, char id[SIG_ID_LEN + 1])
+{
+	const char *hv = d->api->header_get(ctx, "X-DSPAM-Signature", 1);
+
+	if (hv != NULL) {
+		char line[128];
+		int n = snprintf(line, sizeof(line), "X-DSPAM-Signature: %s", hv);
+
+		if (n > 0 && (size_t)n < sizeof(line) &&
+		    sig_find_in((const unsigned char *)line, (size_t)n, id))
+			return 1;
+	}
+	return sig_find_in(body, blen, id);
+}
+
+/* Mail that trains: spam@/ham@ from inside, honeypots. 1 if it trained. */
+static int
+train_from_mail(mm_ctx *ctx, const struct dspam_inst *d,
+    const unsigned char *body, size_t blen, char **err, int *failed)
+{
+	size_t i, n = d->api->rcpt_count(ctx);
+	int to_spam = 0, to_ham = 0, honey = 0, internal;
+	const char *from = d->api->mail_from(ctx);
+
+	*failed = 0;
+	for (i = 0; i < n; i++) {
+		const char *r = d->api->rcpt_at(ctx, i);
+
+		to_spam |= addrlist_has(&d->spam_addrs, r);
+		to_ham |= addrlist_has(&d->ham_addrs, r);
+		honey |= addrlist_has(&d->honeypots, r);
+	}
+	internal = d->api->client_class(ctx) == MM_CLIENT_INTERNAL ||
+	    d->api->auth_user(ctx) != NULL;
+	if ((to_spam || to_ham) && internal && !(to_spam && to_ham)) {
+		char id[SIG_ID_LEN + 1];
+		struct tokset ts;
+		int klass = to_spam, r = 0;
+
+		if (find_signature(d, ctx, body, blen, id)) {
+			r = retrain_signature(&d->c, id, klass, err);
+			if (r < 0) {
+				*failed = 1;
+				return 0;
+			}
+			if (r > 0) {
+				d->api->log(ctx, MM_LOG_INFO, "retrained signature %s as %s "
+				    "for %s", id, klass ? "spam" : "innocent", from);
+				return 1;
+			}
+			d->api->log(ctx, MM_LOG_INFO, "signature %s unknown or expired: "
+			    "training the message as corpus", id);
+		}
+		if (tokenize_message(ctx, d, body, blen, &ts) < 0) {
+			*err = strdup("out of memory");
+			*failed = 1;
+			return 0;
+		}
+		r = train_tokens(&d->c, dstore_dict_id(rcpt_dict(d, from, ctx)), &ts,
+		    klass, SRC_CORPUS, err);
+		tokset_free(&ts);
+		if (r < 0) {
+			*failed = 1;
+			return 0;
+		}
+		d->api->log(ctx, MM_LOG_INFO, "trained a message from %s as %s (corpus)",
+		    from, klass ? "spam" : "innocent");
+		return 1;
+	}
+	if (honey) {
+		struct tokset ts;
+		int r;
+
+		if (tokenize_message(ctx, d, body, blen, &ts) < 0) {
+			*err = strdup("out of memory");
+			*failed = 1;
+			return 0;
+		}
+		r = train_tokens(&d->c, dstore_dict_id(d->dictionary), &ts, 1,
+		    SRC_CORPUS, err);
+		tokset_free(&ts);
+		if (r < 0) {
+			*failed = 1;
+			return 0;
+		}
+		d->api->log(ctx, MM_LOG_INFO, "honeypot: trained a message from <%s> as spam",
+		    from ? from : "");
+		return 1;
+	}
+	return 0;
+}
+
+static void
+strip_incoming(const struct dspam_inst *d, mm_ctx *ctx)
+{
+	static const char *const names[] = { "X-DSPAM-Result",
+	    "X-DSPAM-Probability", "X-DSPAM-Confidence", "X-DSPAM-Signature" };
+	size_t i, k;
+
+	for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		size_t n = 0;
+
+		while (d->api->header_get(ctx, names[k], n + 1) != NULL)
+			n++;
+		for (i = n; i > 0; i--)
+			d->api->change_header(ctx, names[k], i, NULL);
+	}
+}
+
+static int
+add_headers(const struct dspam_inst *d, mm_ctx *ctx, const char *result,
+    const struct verdict *v, const char *sig)
+{
+	char buf[32];
+
+	strip_incoming(d, ctx);
+	if (d->api->add_header(ctx, "X-DSPAM-Result", result) < 0)
+		return -1;
+	if (v != NULL) {
+		snprintf(buf, sizeof(buf), "%.4f", v->probability);
+		if (d->api->add_header(ctx, "X-DSPAM-Probability", buf) < 0)
+			return -1;
+		snprintf(buf, sizeof(buf), "%.4f", v->confidence);
+		if (d->api->add_header(ctx, "X-DSPAM-Confidence", buf) < 0)
+			return -1;
+	}
+	if (sig != NULL && d->api->add_header(ctx, "X-DSPAM-Signature", sig) < 0)
+		return -1;
+	return 0;
+}
+
+static mm_verdict
+act(mm_ctx *ctx, const struct dspam_inst *d, const struct verdict *v)
+{
+	if (v->probability > d->reject_above) {
+		d->api->set_reply(ctx, "550", "5.7.1", "Message refused as spam");
+		return MM_REJECT;
+	}
+	if (v->probability > d->quarantine_above) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "spam probability %.4f", v->probability);
+		if (d->api->quarantine(ctx, why) < 0)
+			return MM_ERROR;
+	}
+	if (v->probability > d->tag_above) {
+		const char *subj = d->api->header_get(ctx, "Subject", 1);
+		size_t len = strlen(d->tag_text) + (subj ? strlen(subj) : 0) + 2;
+		char *ns = malloc(len);
+		int r;
+
+		if (ns == NULL)
+			return MM_ERROR;
+		snprintf(ns, len, "%s %s", d->tag_text, subj ? subj : "");
+		r = subj ? d->api->change_header(ctx, "Subject", 1, ns) :
+		    d->api->add_header(ctx, "Subject", ns);
+		free(ns);
+		if (r < 0)
+			return MM_ERROR;
+	}
+	return MM_CONTINUE;
+}
+
+static mm_verdict
+dspam_eom(mm_ctx *ctx, void *instance)
+{
+	struct dspam_inst *d = instance;
+	const unsigned char *body = NULL;
+	size_t blen = 0;
+	struct tokset ts;
+	struct verdict v;
+	char id[SIG_ID_LEN + 1], *err = NULL;
+	const char *from = d->api->mail_from(ctx), *dict;
+	int failed, left = 1;
+	mm_verdict res;
+
+	if (d->api->body(ctx, &body, &blen) < 0) {
+		d->api->log(ctx, MM_LOG_ERR, "the message body is not available");
+		return MM_ERROR;
+	}
+	if (train_from_mail(ctx, d, body, blen, &err, &failed)) {
+		if ((res = drop_special_rcpts(ctx, d, &left)) != MM_CONTINUE)
+			return res;
+	} else if (failed) {
+		return store_failed(d, ctx, "training from mail", err);
+	}
+	if (d->max_size > 0 && blen > d->max_size) {
+		d->api->log(ctx, MM_LOG_INFO, "not classified: %zu bytes of body, "
+		    "max_size %zu", blen, d->max_size);
+		return MM_CONTINUE;
+	}
+	dict = message_dict(d, ctx);
+	if (tokenize_message(ctx, d, body, blen, &ts) < 0) {
+		d->api->log(ctx, MM_LOG_ERR, "tokenizer: out of memory");
+		return MM_ERROR;
+	}
+	if (addrlist_has(&d->innocent_senders, from)) {
+		int r = train_tokens(&d->c, dstore_dict_id(dict), &ts, 0, SRC_CORPUS, &err);
+
+		tokset_free(&ts);
+		if (r < 0)
+			return store_failed(d, ctx, "training an innocent sender", err);
+		return add_headers(d, ctx, "Whitelisted", NULL, NULL) < 0 ? MM_ERROR :
+		    MM_CONTINUE;
+	}
+	if (sig_new_id(id) < 0) {
+		tokset_free(&ts);
+		d->api->log(ctx, MM_LOG_ERR, "no random bytes for a signature id");
+		return MM_ERROR;
+	}
+	if (classify_and_learn(&d->c, dstore_dict_id(dict), &ts, &v, id, &err) < 0) {
+		tokset_free(&ts);
+		return store_failed(d, ctx, "classification", err);
+	}
+	d->api->log(ctx, MM_LOG_INFO, "%s, probability %.4f, %zu tokens, dictionary %s, "
+	    "signature %s", v.whitelisted ? "whitelisted" : v.spam ? "spam" :
+	    "innocent", v.probability, ts.len, dict, id);
+	tokset_free(&ts);
+	if (add_headers(d, ctx, v.whitelisted ? "Whitelisted" : v.spam ? "Spam" :
+	    "Innocent", &v, id) < 0)
+		return MM_ERROR;
+	return act(ctx, d, &v);
+}
+
+MM_PLUGIN(dspam, "1.0", "statistical spam classifier (DSPAM-style)",
+	.actions = MM_ACT_ADDHDRS | MM_ACT_CHGHDRS | MM_ACT_DELRCPT |
+	    MM_ACT_QUARANTINE,
+	.flags = MM_F_MESSAGE,
+	.init = dspam_init,
+	.fini = dspam_fini,
+	.header = dspam_header,
+	.eoh = dspam_eoh,
+	.eom = dspam_eom);

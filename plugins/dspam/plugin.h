@@ -1,0 +1,49 @@
+/*
+ * NAME
+ *	plugin.h - the dspam plugin's instance, shared by its glue files
+ * DESCRIPTION
+ *	An instance is read-only once init() returns, so every connection
+ *	thread may use it without a lock; the dictionary store does its own
+ *	locking (LMDB).
+ */
+#ifndef DSPAM_PLUGIN_H
+#define DSPAM_PLUGIN_H
+
+#include <modmilter/plugin.h>
+
+#include "dspam.h"
+
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+
+struct addrlist {
+	char **v;
+	size_t n;
+};
+
+struct dspam_group {
+	char *name;		/* "group:NAME", the dictionary's name */
+	struct addrlist members;
+};
+
+struct dspam_inst {
+	const struct mm_api *api;
+	struct classifier c;
+	struct tokopts tok;
+	char *dictionary;	/* shared / screener dictionary */
+	int per_recipient;
+	struct dspam_group *groups;
+	size_t ngroups;
+	size_t max_size;	/* bytes of body; 0: no limit */
+	double tag_above, quarantine_above, reject_above, triage_above;
+	char *tag_text;
+	struct addrlist spam_addrs, ham_addrs, honeypots, innocent_senders;
+};
+
+struct dspam_inst *dspam_options(const struct mm_api *api, const mm_opt *o,
+    char **err);
+void dspam_inst_free(struct dspam_inst *d);
+int addrlist_has(const struct addrlist *l, const char *addr);
+
+#endif

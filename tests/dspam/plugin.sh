@@ -1,0 +1,112 @@
+#!/bin/sh
+# The dspam plugin in a chain, in-process with modmilter-test: headers,
+# tagging, quarantine, rejection at end of message and by header triage,
+# max_size, innocent senders, training by forwarding to spam@ (internal
+# senders only), honeypots, and option errors at their line and column.
+. "${top_srcdir:-.}/tests/lib.sh"
+DSPAM="$top_builddir/modmilter-dspam"
+[ -x "$DSPAM" ] && [ -f "$PLUGINS/dspam.so" ] || { echo "SKIP: the dspam plugin is not built"; exit 77; }
+M="$top_srcdir/tests/dspam/messages"
+tmp=$(mktemp -d /tmp/mmdspamplug.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+"$DSPAM" --store "$tmp/d" train --spam "$M"/spam[1-4].eml 2>/dev/null &&
+	"$DSPAM" --store "$tmp/d" train --ham "$M"/ham[1-4].eml 2>/dev/null || { echo "FAIL training"; exit 1; }
+
+conf() {	# conf 'OPTIONS'
+	cat > "$tmp/c.yaml" <<EOC
+plugin_dir: $PLUGINS
+store: $tmp/store
+networks: { internal: [10.0.0.0/8] }
+plugins:
+  dspam: { module: dspam, options: { db: $tmp/d, map_size: 16, $1 } }
+chains:
+  - name: inbound
+    plugins: [dspam]
+EOC
+}
+check() {	# check NAME EXPECTED-EXIT PATTERN... -- ARGS
+	name=$1 want=$2; shift 2
+	pats=
+	while [ "$1" != "--" ]; do pats="$pats
+$1"; shift; done
+	shift
+	"$MODMILTER_TEST" -c "$tmp/c.yaml" "$@" > "$tmp/out" 2>&1
+	rc=$?
+	ok=1
+	[ "$rc" = "$want" ] || { echo "  exit $rc, wanted $want"; ok=0; }
+	echo "$pats" | while IFS= read -r p; do
+		[ -z "$p" ] && continue
+		case $p in
+		!*) ! grep -qE -- "${p#!}" "$tmp/out" || { echo "  present: ${p#!}"; exit 1; } ;;
+		*) grep -qE -- "$p" "$tmp/out" || { echo "  missing: $p"; exit 1; } ;;
+		esac
+	done || ok=0
+	if [ $ok = 1 ]; then echo "PASS $name"; else
+		echo "FAIL $name"; cat "$tmp/out"; fails=$((fails + 1)); fi
+}
+stat() { "$DSPAM" --store "$tmp/d" stats | sed -n "s/^$1: *//p"; }
+
+conf 'tag_above: 0.9, quarantine_above: 0.95'
+check "spam: headers, tag, quarantine" 0 '^header-add: X-DSPAM-Result: Spam$' \
+	'^header-add: X-DSPAM-Probability: (0\.9|1\.0)' '^header-add: X-DSPAM-Confidence: ' \
+	'^header-add: X-DSPAM-Signature: [0-9a-f]{32}$' \
+	'^header-change: Subject\[1\]: \[SPAM\] Limited offer 5' '^quarantine: dspam: spam probability' \
+	-- --from deals5@promo.example.net --rcpt bob@example.com "$M/spam5.eml"
+sed '1i X-DSPAM-Result: Whitelisted' "$M/ham5.eml" > "$tmp/forged.eml"
+check "ham: innocent, forged header removed" 0 '^header-add: X-DSPAM-Result: Innocent$' \
+	'^header-delete: X-DSPAM-Result\[1\]$' '!^header-change: Subject' '!^quarantine' \
+	-- --from alice5@corp.example --rcpt bob@example.com "$tmp/forged.eml"
+
+conf 'reject_above: 0.9'
+check "reject above" 2 '^verdict: reject 550 5\.7\.1 Message refused as spam' \
+	-- --rcpt bob@example.com "$M/spam6.eml"
+conf 'triage_reject_above: 0.9'
+check "header triage rejects at end of header" 2 '^verdict: reject 550 5\.7\.1 .*\(at eoh\)' \
+	-- --rcpt bob@example.com "$M/spam6.eml"
+check "header triage passes a ham" 0 '^header-add: X-DSPAM-Result: Innocent$' \
+	-- --rcpt bob@example.com "$M/ham6.eml"
+conf 'max_size: 100'
+check "above max_size: not classified" 0 '!X-DSPAM' -- --rcpt bob@example.com "$M/spam6.eml"
+
+conf 'innocent_senders: [alice6@corp.example]'
+before=$(stat "innocent corpus-fed")
+check "innocent sender" 0 '^header-add: X-DSPAM-Result: Whitelisted$' \
+	-- --from alice6@corp.example --rcpt bob@example.com "$M/ham6.eml"
+[ "$(stat "innocent corpus-fed")" = $((before + 1)) ] && echo "PASS innocent sender trained" ||
+	{ echo "FAIL innocent sender trained"; fails=$((fails + 1)); }
+
+conf 'spam_addresses: [spam@example.com], honeypots: [trap@example.com]'
+"$MODMILTER_TEST" -c "$tmp/c.yaml" --rcpt bob@example.com "$M/ham5.eml" > "$tmp/out" 2>&1
+sig=$(sed -n 's/^header-add: X-DSPAM-Signature: //p' "$tmp/out")
+{ printf 'Subject: Fwd: this is spam\n\n---- forwarded ----\nX-DSPAM-Signature: %s\n' "$sig"; cat "$M/ham5.eml"; } > "$tmp/fwd.eml"
+missed=$(stat "spam missed")
+check "forward to spam@ from outside: ordinary mail" 0 '^header-add: X-DSPAM-Result: ' \
+	-- --client-ip 192.0.2.1 --rcpt spam@example.com "$tmp/fwd.eml"
+[ "$(stat "spam missed")" = "$missed" ] && echo "PASS outsiders do not train" ||
+	{ echo "FAIL outsiders do not train"; fails=$((fails + 1)); }
+check "forward to spam@ from inside: retrained, discarded" 4 '^verdict: discard' \
+	-- --client-ip 10.1.2.3 --rcpt spam@example.com "$tmp/fwd.eml"
+[ "$(stat "spam missed")" = $((missed + 1)) ] && echo "PASS signature $sig retrained" ||
+	{ echo "FAIL signature retrained"; fails=$((fails + 1)); }
+corpus=$(stat "spam corpus-fed")
+check "honeypot alone: discarded" 4 '^verdict: discard' -- --rcpt trap@example.com "$M/spam6.eml"
+check "honeypot among others: removed" 0 '^delete-rcpt: <trap@example.com>$' \
+	'^header-add: X-DSPAM-Result: Spam$' -- --rcpt trap@example.com --rcpt bob@example.com "$M/spam6.eml"
+[ "$(stat "spam corpus-fed")" = $((corpus + 2)) ] && echo "PASS honeypot mail trained" ||
+	{ echo "FAIL honeypot mail trained"; fails=$((fails + 1)); }
+
+# option errors: file, line and column
+for bad in 'threshold: 2' 'algorithm: naive' 'training: always' 'tokenizer: trigram' \
+	'spam_addresses: { a: b }' 'map_size: 0'; do
+	conf "$bad"
+	"$MODMILTER_TEST" -c "$tmp/c.yaml" "$M/ham5.eml" > "$tmp/out" 2>&1
+	rc=$?
+	key=${bad%%:*}
+	if [ $rc = 1 ] && grep -qE "^$tmp/c.yaml:5:[0-9]+: .*$key" "$tmp/out"; then
+		echo "PASS option error: $bad"
+	else
+		echo "FAIL option error: $bad (exit $rc)"; cat "$tmp/out"; fails=$((fails + 1))
+	fi
+done
+[ $fails -eq 0 ]

@@ -1,0 +1,543 @@
+/*
+ * NAME
+ *	test_dspam - unit tests of the dspam classifier's modules
+ * DESCRIPTION
+ *	Tokenizer on tricky MIME (quoted-printable, base64, RFC 2047,
+ *	nested multiparts, a missing closing boundary, HTML, attachments
+ *	left out), the stability of the token hashes, each combiner on
+ *	cases computed by hand, the bookkeeping of TEFT and TOE, and a
+ *	correction by signature that undoes exactly what classification
+ *	counted. Dictionaries live in a temporary LMDB directory.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "dspam.h"
+
+static char storedir[] = "/tmp/test_dspam.XXXXXX";
+
+static int
+has(const struct tokset *ts, uint64_t h)
+{
+	size_t lo = 0, hi = ts->len;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (ts->t[mid].h == h)
+			return 1;
+		if (ts->t[mid].h < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+static int
+has_word(const struct tokset *ts, const char *w)
+{
+	return has(ts, dspam_hash(w, strlen(w)));
+}
+
+static int
+has_hdr(const struct tokset *ts, const char *name, const char *w)
+{
+	return has(ts, dspam_hash2(name, strlen(name), w, strlen(w)));
+}
+
+static void
+tok(const char *msg, struct tokset *ts, int pairs)
+{
+	struct tokopts o = { .pairs = pairs };
+
+	tokset_init(ts);
+	assert_int_equal(dspam_tokenize(&o, (const unsigned char *)msg,
+	    strlen(msg), ts), 0);
+}
+
+static const char tricky[] =
+	"From somebody@example.org Mon Jan  2 10:00:00 2023\n"
+	"From: =?UTF-8?B?SsO8cmdlbg==?= <Juergen@Example.ORG>\r\n"
+	"To: bob@example.com\r\n"
+	"Subject: =?ISO-8859-1?Q?Gr=FC=DFe_aus?= Berlin\r\n"
+	"X-DSPAM-Result: Innocent\r\n"
+	"Content-Type: multipart/mixed;\r\n"
+	"\tboundary=\"outer\"\r\n"
+	"\r\n"
+	"preamble words ignored\r\n"
+	"--outer\r\n"
+	"Content-Type: multipart/alternative; boundary=inner\r\n"
+	"\r\n"
+	"--inner\r\n"
+	"Content-Type: text/plain; charset=utf-8\r\n"
+	"Content-Transfer-Encoding: quoted-printable\r\n"
+	"\r\n"
+	"Caf=C3=A9 lunch with the compi=\r\n"
+	"ler team\r\n"
+	"--inner\r\n"
+	"Content-Type: text/html\r\n"
+	"\r\n"
+	"<html><body><p>Tom&amp;Jerry <a href=\"http://Click.Spam.Example.net/x\">here</a>"
+	"<!-- hiddenword --><script>scriptword()</script></p></body></html>\r\n"
+	"--inner--\r\n"
+	"--outer\r\n"
+	"Content-Type: text/plain\r\n"
+	"Content-Transfer-Encoding: base64\r\n"
+	"\r\n"
+	"c2VjcmV0IGJhc2U2NHdvcmQgaW5zaWRl\r\n"	/* "secret base64word inside" */
+	"--outer\r\n"
+	"Content-Type: image/png\r\n"
+	"Content-Transfer-Encoding: base64\r\n"
+	"\r\n"
+	"aW1hZ2Vjb250ZW50d29yZA==\r\n"		/* "imagecontentword" */
+	"--outer\r\n"
+	"Content-Type: text/plain\r\n"
+	"\r\n"
+	"truncated lastpart without closing boundary\r\n";
+
+static void
+test_tokenizer_mime(void **state)
+{
+	struct tokset ts;
+
+	(void)state;
+	tok(tricky, &ts, 0);
+	/* quoted-printable with a soft line break, UTF-8 */
+	assert_true(has_word(&ts, "Café"));
+	assert_true(has_word(&ts, "compiler"));
+	/* RFC 2047 in B and Q, prefixed by the header name */
+	assert_true(has_hdr(&ts, "subject", "Grüße"));
+	assert_true(has_hdr(&ts, "subject", "Berlin"));
+	assert_true(has_hdr(&ts, "from", "Jürgen"));
+	/* host tokens from addresses, From: whitelist token, lower-cased */
+	assert_true(has_hdr(&ts, "host", "example.org"));
+	assert_int_equal(ts.from_token, dspam_hash2("from-whitelist", 14,
+	    "juergen@example.org", 19));
+	assert_true(has(&ts, ts.from_token));
+	/* our own header does not feed itself */
+	assert_false(has_hdr(&ts, "x-dspam-result", "Innocent"));
+	/* HTML: entities decoded, link host and parents, comments and
+	   scripts dropped */
+	assert_true(has_word(&ts, "Tom"));
+	assert_true(has_word(&ts, "Jerry"));
+	assert_true(has_hdr(&ts, "url", "click.spam.example.net"));
+	assert_true(has_hdr(&ts, "url", "example.net"));
+	assert_false(has_word(&ts, "hiddenword"));
+	assert_false(has_word(&ts, "scriptword"));
+	/* base64 text is decoded, a base64 image is not read */
+	assert_true(has_word(&ts, "base64word"));
+	assert_false(has_word(&ts, "imagecontentword"));
+	/* the part after the last boundary still counts */
+	assert_true(has_word(&ts, "lastpart"));
+	/* the preamble is not a part */
+	assert_false(has_word(&ts, "preamble"));
+	/* sorted and unique */
+	for (size_t i = 1; i < ts.len; i++)
+		assert_true(ts.t[i - 1].h < ts.t[i].h);
+	tokset_free(&ts);
+}
+
+static void
+test_tokenizer_words_and_pairs(void **state)
+{
+	struct tokset ts, tp;
+	const char *m = "Subject: hi\n\nalpha beta gamma alpha 12345 x $100 free!!\n";
+
+	(void)state;
+	tok(m, &ts, 0);
+	assert_true(has_word(&ts, "alpha"));
+	assert_true(has_word(&ts, "$100"));
+	assert_true(has_word(&ts, "free!!"));
+	assert_false(has_word(&ts, "12345"));	/* pure numbers */
+	assert_false(has_word(&ts, "x"));	/* too short */
+	for (size_t i = 0; i < ts.len; i++)
+		if (ts.t[i].h == dspam_hash("alpha", 5))
+			assert_int_equal(ts.t[i].n, 2);
+	tok(m, &tp, 4);
+	/* pairs add tokens, the words stay */
+	assert_true(tp.len > ts.len);
+	assert_true(has_word(&tp, "gamma"));
+	tokset_free(&ts);
+	tokset_free(&tp);
+}
+
+static void
+test_tokenizer_malformed(void **state)
+{
+	static const char *bad[] = {
+		"", "\n\n", "Subject", "Content-Type: multipart/mixed; boundary=\n\n--\n--",
+		"Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n====!!!",
+		"Content-Type: text/html\n\n<a href=\"http://", "Subject: =?utf-8?B?",
+		"Content-Type: text/plain; charset=no-such-charset\n\n\xff\xfe words",
+		"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: multipart/mixed; boundary=b\n\n--b\n",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct tokset ts;
+
+		tok(bad[i], &ts, 4);
+		tokset_free(&ts);
+	}
+}
+
+static void
+test_hash_stable(void **state)
+{
+	(void)state;
+	/* values a stored dictionary depends on: they must never change */
+	assert_int_equal(dspam_hash("viagra", 6), 0x06b3c4ea13857858ULL);
+	assert_int_equal(dspam_hash2("subject", 7, "Free", 4), 0x06f98f76617748a9ULL);
+	assert_int_equal(dspam_hash("", 0), 0x8b0fd55bdb7c31b6ULL);
+	/* the separator keeps prefix and word apart */
+	assert_int_not_equal(dspam_hash2("ab", 2, "c", 1), dspam_hash2("a", 1, "bc", 1 + 1));
+	assert_int_not_equal(dspam_hash2("subject", 7, "Free", 4), dspam_hash("subjectFree", 11));
+}
+
+static void
+test_chi2(void **state)
+{
+	(void)state;
+	/* df 2: Q = e^-m */
+	assert_true(fabs(chi2_log_q(4.0, 2) - (-2.0)) < 1e-12);
+	/* df 4: Q = e^-m (1 + m) */
+	assert_true(fabs(chi2_log_q(4.0, 4) - (log(3.0) - 2.0)) < 1e-12);
+	assert_true(fabs(exp(chi2_log_p(4.0, 4)) - (1.0 - 3.0 * exp(-2.0))) < 1e-12);
+	/* far tails stay finite in logs */
+	assert_true(chi2_log_q(3000.0, 20) < -1000.0);
+	assert_true(isfinite(chi2_log_p(0.001, 200)));
+}
+
+static void
+test_robinson_token(void **state)
+{
+	struct combparams p;
+
+	(void)state;
+	combine_defaults(&p);
+	p.robs = 0.05;
+	p.robx = 0.5;
+	/* p(w) = 0.3 / (0.3 + 0.1) = 0.75; n = 4 */
+	assert_true(fabs(combine_token_robinson(&p, 3, 1, 10, 10) -
+	    (0.05 * 0.5 + 4 * 0.75) / 4.05) < 1e-12);
+	/* unknown: the prior */
+	assert_true(fabs(combine_token_robinson(&p, 0, 0, 10, 10) - 0.5) < 1e-12);
+}
+
+static void
+test_fisher(void **state)
+{
+	struct combparams p;
+	struct tokstat st[2] = { { 9, 1, 1 }, { 3, 1, 1 } };
+	struct verdict v;
+	double f1, f2, h, s, want;
+
+	(void)state;
+	combine_defaults(&p);
+	p.min_dev = 0.0;
+	/* one token: I = f */
+	f1 = combine_token_robinson(&p, 9, 1, 10, 10);
+	combine(&p, st, 1, 10, 10, &v);
+	assert_true(fabs(v.probability - f1) < 1e-9);
+	assert_int_equal(v.used, 1);
+	assert_true(v.spam);
+	/* two tokens: H = Q(-2 ln f1f2, 4), S = Q(-2 ln (1-f1)(1-f2), 4) */
+	f2 = combine_token_robinson(&p, 3, 1, 10, 10);
+	h = f1 * f2 * (1.0 - log(f1 * f2));
+	s = (1 - f1) * (1 - f2) * (1.0 - log((1 - f1) * (1 - f2)));
+	want = (1.0 + h - s) / 2.0;
+	combine(&p, st, 2, 10, 10, &v);
+	assert_true(fabs(v.probability - want) < 1e-9);
+	assert_true(fabs(v.logodds - log(want / (1 - want))) < 1e-6);
+	/* min_dev leaves the weak token out */
+	p.min_dev = 0.3;
+	combine(&p, st, 2, 10, 10, &v);
+	assert_int_equal(v.used, 1);
+	/* nothing known: 0.5, innocent */
+	st[0].spam = st[0].ham = st[1].spam = st[1].ham = 0;
+	combine(&p, st, 2, 10, 10, &v);
+	assert_true(fabs(v.probability - 0.5) < 1e-12);
+	assert_false(v.spam);
+}
+
+static void
+test_burton(void **state)
+{
+	struct combparams p;
+	/* Graham: 0.99 (clamped), 0.2, and one below 5 weighted hits */
+	struct tokstat st[3] = { { 10, 0, 1 }, { 1, 2, 1 }, { 1, 1, 1 } };
+	struct verdict v;
+	double want = 0.99 * 0.2 / (0.99 * 0.2 + 0.01 * 0.8);
+
+	(void)state;
+	combine_defaults(&p);
+	p.algo = ALGO_BURTON;
+	assert_true(fabs(combine_token_graham(10, 0, 10, 10) - 0.99) < 1e-12);
+	assert_true(fabs(combine_token_graham(1, 2, 10, 10) - 0.2) < 1e-12);
+	assert_true(combine_token_graham(1, 1, 10, 10) < 0.0);
+	combine(&p, st, 3, 10, 10, &v);
+	assert_int_equal(v.used, 2);
+	assert_true(fabs(v.probability - want) < 1e-9);
+	/* seen twice in the message: counted twice */
+	st[1].n = 2;
+	want = 0.99 * 0.04 / (0.99 * 0.04 + 0.01 * 0.64);
+	combine(&p, st, 3, 10, 10, &v);
+	assert_int_equal(v.used, 3);
+	assert_true(fabs(v.probability - want) < 1e-9);
+}
+
+/* --- dictionaries --- */
+
+static struct dstore *
+store(void)
+{
+	char *err = NULL;
+	struct dstore *ds = dstore_open(storedir, 64, 1, &err);
+
+	if (ds == NULL)
+		fail_msg("%s", err);
+	return ds;
+}
+
+static void
+counts(struct dstore *ds, uint64_t dict, const struct tokset *ts, size_t i,
+    uint32_t *spam, uint32_t *ham)
+{
+	struct tokstat *st = calloc(ts->len, sizeof(*st));
+	struct dtxn *t = dtxn_begin(ds, 0, NULL);
+
+	assert_non_null(st);
+	assert_non_null(t);
+	assert_int_equal(dict_lookup(t, dict, ts, st, NULL), 0);
+	*spam = st[i].spam;
+	*ham = st[i].ham;
+	dtxn_abort(t);
+	free(st);
+}
+
+static void
+totals(struct dstore *ds, uint64_t dict, struct dtotals *tot)
+{
+	struct dtxn *t = dtxn_begin(ds, 0, NULL);
+
+	assert_non_null(t);
+	assert_int_equal(dict_totals(t, dict, tot, NULL), 0);
+	dtxn_abort(t);
+}
+
+static void
+test_teft_toe(void **state)
+{
+	struct classifier c = { 0 };
+	struct tokset ts;
+	struct verdict v;
+	struct dtotals tot;
+	uint64_t dteft = dstore_dict_id("teft"), dtoe = dstore_dict_id("toe");
+	uint32_t s, h;
+
+	(void)state;
+	c.ds = store();
+	combine_defaults(&c.cp);
+	c.sig_ttl = 3600;
+	tok("Subject: hello\n\nquarterly report attached\n", &ts, 0);
+
+	c.mode = MODE_TEFT;
+	assert_int_equal(classify_and_learn(&c, dteft, &ts, &v, NULL, NULL), 0);
+	assert_false(v.spam);			/* empty dictionary: innocent */
+	totals(c.ds, dteft, &tot);
+	assert_int_equal(tot.ham_learned, 1);
+	assert_int_equal(tot.ham_classified, 1);
+	assert_int_equal(tot.spam_learned, 0);
+	counts(c.ds, dteft, &ts, 0, &s, &h);
+	assert_int_equal(s, 0);
+	assert_int_equal(h, 1);
+
+	c.mode = MODE_TOE;
+	assert_int_equal(classify_and_learn(&c, dtoe, &ts, &v, NULL, NULL), 0);
+	totals(c.ds, dtoe, &tot);
+	assert_int_equal(tot.ham_learned, 0);
+	assert_int_equal(tot.ham_classified, 1);
+	counts(c.ds, dtoe, &ts, 0, &s, &h);
+	assert_int_equal(s + h, 0);
+	/* an error under TOE: corpus-trained into the right class */
+	assert_int_equal(train_tokens(&c, dtoe, &ts, 1, SRC_CORPUS, NULL), 0);
+	counts(c.ds, dtoe, &ts, 0, &s, &h);
+	assert_int_equal(s, 1);
+	assert_int_equal(h, 0);
+	/* an error under TEFT moves the counts */
+	assert_int_equal(train_tokens(&c, dteft, &ts, 1, SRC_ERROR, NULL), 0);
+	counts(c.ds, dteft, &ts, 0, &s, &h);
+	assert_int_equal(s, 1);
+	assert_int_equal(h, 0);
+	totals(c.ds, dteft, &tot);
+	assert_int_equal(tot.spam_learned, 1);
+	assert_int_equal(tot.ham_learned, 0);
+	assert_int_equal(tot.spam_misclassified, 1);
+	tokset_free(&ts);
+	dstore_close(c.ds);
+}
+
+static void
+test_retrain_signature(void **state)
+{
+	struct classifier c = { 0 };
+	struct tokset ts, other;
+	struct verdict v;
+	struct dtotals tot;
+	uint64_t d = dstore_dict_id("sig");
+	char id[SIG_ID_LEN + 1], found[SIG_ID_LEN + 1], buf[128];
+	uint32_t s, h;
+
+	(void)state;
+	c.ds = store();
+	combine_defaults(&c.cp);
+	c.mode = MODE_TEFT;
+	c.sig_ttl = 3600;
+	tok("Subject: cheap\n\ncheap pills online pharmacy\n", &ts, 0);
+	tok("Subject: other\n\nsomething unrelated entirely\n", &other, 0);
+	assert_int_equal(classify_and_learn(&c, d, &other, &v, NULL, NULL), 0);
+	assert_int_equal(sig_new_id(id), 0);
+	assert_true(sig_valid_id(id));
+	assert_int_equal(classify_and_learn(&c, d, &ts, &v, id, NULL), 0);
+	assert_false(v.spam);
+	totals(c.ds, d, &tot);
+	assert_int_equal(tot.ham_learned, 2);
+
+	/* the correction moves exactly the counted tokens */
+	assert_int_equal(retrain_signature(&c, id, 1, NULL), 1);
+	for (size_t i = 0; i < ts.len; i++) {
+		counts(c.ds, d, &ts, i, &s, &h);
+		assert_int_equal(s, 1);
+		assert_int_equal(h, 0);
+	}
+	counts(c.ds, d, &other, 0, &s, &h);
+	assert_int_equal(h, 1);			/* the other message untouched */
+	totals(c.ds, d, &tot);
+	assert_int_equal(tot.ham_learned, 1);
+	assert_int_equal(tot.spam_learned, 1);
+	assert_int_equal(tot.spam_misclassified, 1);
+	assert_int_equal(tot.ham_classified, 1);
+
+	/* the same correction again changes nothing */
+	assert_int_equal(retrain_signature(&c, id, 1, NULL), 1);
+	counts(c.ds, d, &ts, 0, &s, &h);
+	assert_int_equal(s, 1);
+	totals(c.ds, d, &tot);
+	assert_int_equal(tot.spam_learned, 1);
+
+	/* and back: the original counts */
+	assert_int_equal(retrain_signature(&c, id, 0, NULL), 1);
+	for (size_t i = 0; i < ts.len; i++) {
+		counts(c.ds, d, &ts, i, &s, &h);
+		assert_int_equal(s, 0);
+		assert_int_equal(h, 1);
+	}
+	totals(c.ds, d, &tot);
+	assert_int_equal(tot.ham_learned, 2);
+	assert_int_equal(tot.spam_learned, 0);
+
+	/* unknown and malformed ids */
+	assert_int_equal(retrain_signature(&c, "0123456789abcdef0123456789abcdef", 1, NULL), 0);
+	assert_false(sig_valid_id("0123"));
+	assert_false(sig_valid_id("0123456789ABCDEF0123456789ABCDEF"));
+
+	/* found in a forwarded message */
+	snprintf(buf, sizeof(buf), "> X-Dspam-Signature:  %s\n> body\n", id);
+	assert_int_equal(sig_find_in((unsigned char *)buf, strlen(buf), found), 1);
+	assert_string_equal(found, id);
+	assert_int_equal(sig_find_in((const unsigned char *)"X-DSPAM-Signature: 12", 21, found), 0);
+	tokset_free(&ts);
+	tokset_free(&other);
+	dstore_close(c.ds);
+}
+
+static void
+test_purge_and_count(void **state)
+{
+	struct dstore *ds = store();
+	struct dtxn *t;
+	uint64_t d = dstore_dict_id("purge"), h[3] = { 11, 12, 13 };
+	size_t n;
+
+	(void)state;
+	t = dtxn_begin(ds, 1, NULL);
+	assert_int_equal(dict_update(t, d, h, 3, 1, 0, 0, NULL), 0);
+	assert_int_equal(dict_update(t, d, h, 1, 1, 0, 0, NULL), 0);
+	assert_int_equal(dtxn_commit(t, NULL), 0);
+	t = dtxn_begin(ds, 0, NULL);
+	assert_int_equal(dict_count_tokens(t, d, &n, NULL), 0);
+	assert_int_equal(n, 3);
+	dtxn_abort(t);
+	/* trained today: nothing is old enough */
+	t = dtxn_begin(ds, 1, NULL);
+	assert_int_equal(dict_purge(t, d, 1, 1, &n, NULL), 0);
+	assert_int_equal(n, 0);
+	/* TUM: a mature token is not trained further */
+	assert_int_equal(dict_update(t, d, h, 1, 1, 0, 2, NULL), 0);
+	/* decrementing to zero removes the token */
+	assert_int_equal(dict_update(t, d, h + 2, 1, -1, 0, 0, NULL), 0);
+	assert_int_equal(dtxn_commit(t, NULL), 0);
+	t = dtxn_begin(ds, 0, NULL);
+	assert_int_equal(dict_count_tokens(t, d, &n, NULL), 0);
+	assert_int_equal(n, 2);
+	dtxn_abort(t);
+	dstore_close(ds);
+}
+
+static void
+test_store_failure(void **state)
+{
+	char *err = NULL;
+
+	(void)state;
+	assert_null(dstore_open("/proc/nonexistent/dspam", 64, 0, &err));
+	assert_non_null(err);
+	free(err);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tokenizer_mime),
+		cmocka_unit_test(test_tokenizer_words_and_pairs),
+		cmocka_unit_test(test_tokenizer_malformed),
+		cmocka_unit_test(test_hash_stable),
+		cmocka_unit_test(test_chi2),
+		cmocka_unit_test(test_robinson_token),
+		cmocka_unit_test(test_fisher),
+		cmocka_unit_test(test_burton),
+		cmocka_unit_test(test_teft_toe),
+		cmocka_unit_test(test_retrain_signature),
+		cmocka_unit_test(test_purge_and_count),
+		cmocka_unit_test(test_store_failure),
+	};
+	int r;
+
+	if (mkdtemp(storedir) == NULL) {
+		perror("mkdtemp");
+		return 99;
+	}
+	r = cmocka_run_group_tests(tests, NULL, NULL);
+	{
+		char p[64];
+
+		snprintf(p, sizeof(p), "%s/data.mdb", storedir);
+		unlink(p);
+		snprintf(p, sizeof(p), "%s/lock.mdb", storedir);
+		unlink(p);
+		rmdir(storedir);
+	}
+	return r;
+}
