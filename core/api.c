@@ -303,7 +303,7 @@ valid_header(const char *name, const char *value)
 static int
 needs(mm_ctx *c, unsigned act, const char *what)
 {
-	if (!(c->inst->p->actions & act)) {
+	if (!(c->inst->actions & act)) {
 		log_msg(MM_LOG_WARNING, c->msg->qid, c->inst->name,
 		    "%s without declaring the action; ignored", what);
 		return 0;
@@ -496,6 +496,19 @@ api_store_open(mm_ctx *c, const char *dbname, char **err)
 	return store_open(conf, dbname, err);
 }
 
+static int
+api_narrow(mm_ctx *c, unsigned actions, unsigned flags)
+{
+	struct instance *in = c ? c->inst : NULL;
+
+	if (in == NULL || c->s != NULL || in->p == NULL ||
+	    (actions & ~in->p->actions) || (flags & ~in->p->flags))
+		return -1;
+	in->actions = actions;
+	in->flags = flags;
+	return 0;
+}
+
 static void
 api_free(void *p)
 {
@@ -565,4 +578,5 @@ const struct mm_api core_api = {
 	.store_del = store_del,
 	.free = api_free,
 	.now = api_now,
+	.narrow = api_narrow,
 };

@@ -218,6 +218,8 @@ parse_instance(struct conf *c, const char *name, const mm_opt *def,
 	}
 	in->mod = m;
 	in->p = m->desc;
+	in->actions = in->p->actions;
+	in->flags = in->p->flags;
 	before = def->tree->nerrors;
 	if (in->p->init(in->ictx, &core_api, opts, &in->data, &ierr) != 0) {
 		if (ierr || def->tree->nerrors == before)
@@ -240,8 +242,8 @@ parse_instance(struct conf *c, const char *name, const mm_opt *def,
 	    (in->p->body ? 1u << MM_STAGE_BODY : 0) |
 	    (in->p->eom ? 1u << MM_STAGE_EOM : 0) |
 	    (in->p->unknown ? 1u << MM_STAGE_UNKNOWN : 0);
-	c->actions |= in->p->actions;
-	c->flags |= in->p->flags;
+	c->actions |= in->actions;
+	c->flags |= in->flags;
 	if (in->monitor)
 		c->any_monitor = 1;
 	if (in->p->conn_open)
@@ -375,8 +377,8 @@ parse_chain(struct conf *c, const mm_opt *def)
 				cfg_error(it, "chain '%s' lists '%s' twice", ch->name, it->scalar);
 		ch->plugins[ch->n++] = in;
 		if (in->p) {
-			ch->actions |= in->p->actions;
-			ch->flags |= in->p->flags;
+			ch->actions |= in->actions;
+			ch->flags |= in->flags;
 		}
 	}
 }
@@ -477,8 +479,8 @@ conf_load(const char *path, FILE *errfp)
 		for (size_t i = 0; i < c->ninst; i++) {
 			c->chains[0].plugins[c->chains[0].n++] = c->inst[i];
 			if (c->inst[i]->p) {
-				c->chains[0].actions |= c->inst[i]->p->actions;
-				c->chains[0].flags |= c->inst[i]->p->flags;
+				c->chains[0].actions |= c->inst[i]->actions;
+				c->chains[0].flags |= c->inst[i]->flags;
 			}
 		}
 	}

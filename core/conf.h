@@ -47,6 +47,7 @@ struct instance {
 	int monitor;
 	enum on_error on_error;
 	double timeout;			/* seconds; 0 = none */
+	unsigned actions, flags;	/* the descriptor's, narrowed at init */
 	int index;			/* position in conf->inst */
 	struct mm_ctx *ictx;		/* context for init/fini logging */
 	struct conf *conf;

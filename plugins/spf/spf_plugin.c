@@ -94,7 +94,6 @@ spf_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *options,
 	SPF_dns_server_t *resolv;
 	struct spf_guard g;
 
-	(void)ctx;
 	if (p == NULL) {
 		*err = strdup("out of memory");
 		return -1;
@@ -129,6 +128,10 @@ spf_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *options,
 		spf_fini(p);
 		return -1;
 	}
+	/* without Authentication-Results the core need not read the
+	   headers (to remove forged ones) on our behalf */
+	if (!p->conf.authres && MM_API_HAS(api, narrow))
+		api->narrow(ctx, MM_ACT_ADDHDRS, 0);
 	*instance = p;
 	return 0;
 }

@@ -87,6 +87,15 @@ wt_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *opts,
 			    c->groups[i].name, a, c->groups[i].archive_continue ?
 			    "delivered without their archived copy" : "tempfailed");
 	}
+	if (MM_API_HAS(api, narrow)) {
+		int archives = 0;
+		for (size_t i = 0; i < c->ngroups; i++)
+			archives |= c->groups[i].archive != NULL;
+		/* the whole message is needed only to archive it */
+		if (!archives)
+			api->narrow(ctx, MM_ACT_ADDRCPT | MM_ACT_DELRCPT |
+			    MM_ACT_ADDHDRS | MM_ACT_CHGHDRS, 0);
+	}
 	*instance = c;
 	return 0;
 }

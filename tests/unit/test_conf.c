@@ -314,7 +314,8 @@ test_wrong_sdk(void **state)
 	expect_failed(&r, 1);
 	expect_at(&r, "badabi", 1, "plugin 'old'");
 	expect_at(&r, "badabi", 1, "SDK 2.0");
-	expect_at(&r, "badabi", 1, "SDK 1.0");
+	expect_at(&r, "badabi", 1, "built for SDK 2.0");
+	expect_at(&r, "badabi", 1, "major versions must match");
 	done(&r);
 }
 

@@ -58,7 +58,7 @@ extern "C" {
 #endif
 
 #define MM_SDK_MAJOR	1
-#define MM_SDK_MINOR	0
+#define MM_SDK_MINOR	1
 
 /* The symbol modmilterd looks up in every plugin object. */
 #define MM_PLUGIN_SYMBOL	"mm_plugin_descriptor"
@@ -246,6 +246,13 @@ struct mm_api {
 
 	/* --- time --- */
 	double (*now)(mm_ctx *ctx);	/* wall clock seconds */
+
+	/* --- SDK 1.1 --- */
+	/* During init only: narrow what this instance uses to a subset of
+	   the descriptor's actions and flags (e.g. no MM_F_MESSAGE when its
+	   options need no message), so the core asks the MTA for less.
+	   -1 if called outside init or with bits the descriptor lacks. */
+	int (*narrow)(mm_ctx *ctx, unsigned actions, unsigned flags);
 };
 
 /* Is member m present in the running core's API table? */
