@@ -110,8 +110,9 @@ milter_negotiation(const struct conf *c, unsigned long f0, unsigned long f1,
 		p |= need_headers ? SMFIP_NR_HDR : SMFIP_NOHDRS;
 	if (!(h & (1u << MM_STAGE_EOH)))
 		p |= SMFIP_NOEOH;
-	if (!(h & (1u << MM_STAGE_BODY)) && !(c->flags & MM_F_MESSAGE))
-		p |= SMFIP_NOBODY;
+	if (!(h & (1u << MM_STAGE_BODY)))
+		/* the core only buffers the body: the MTA need not wait */
+		p |= (c->flags & MM_F_MESSAGE) ? SMFIP_NR_BODY : SMFIP_NOBODY;
 	if (!(h & (1u << MM_STAGE_UNKNOWN)))
 		p |= SMFIP_NOUNKNOWN;
 	p |= SMFIP_SKIP;

@@ -178,6 +178,9 @@ mime_policy_name(struct mime_scan *sc, const char *raw, size_t len,
 	return r;
 }
 
+static void vset(char **slot, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 vset(char **slot, const char *fmt, va_list ap)
 {
