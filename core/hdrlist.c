@@ -33,8 +33,9 @@ hdrlist_received(struct hdrlist *l, const char *name, const char *value)
 	l->orig[l->norig].orig = (int)l->norig;
 	l->orig[l->norig].appended = 0;
 	grow(&l->h, &l->cap, l->n + 1);
-	l->h[l->n].name = xstrdup(name);
-	l->h[l->n].value = xstrdup(value);
+	/* the working entry shares the received strings until changed */
+	l->h[l->n].name = l->orig[l->norig].name;
+	l->h[l->n].value = l->orig[l->norig].value;
 	l->h[l->n].orig = (int)l->norig;
 	l->h[l->n].appended = 0;
 	l->n++;
@@ -97,12 +98,16 @@ hdrlist_change(struct hdrlist *l, const char *name, size_t nth,
 	if (i < 0)
 		return -1;
 	if (value == NULL) {
-		bury(l, l->h[i].name);
-		bury(l, l->h[i].value);
+		if (l->h[i].orig < 0) {
+			bury(l, l->h[i].name);
+			bury(l, l->h[i].value);
+		} else if (l->h[i].value != l->orig[l->h[i].orig].value)
+			bury(l, l->h[i].value);
 		memmove(&l->h[i], &l->h[i + 1], (l->n - (size_t)i - 1) * sizeof(l->h[0]));
 		l->n--;
 	} else {
-		bury(l, l->h[i].value);
+		if (l->h[i].orig < 0 || l->h[i].value != l->orig[l->h[i].orig].value)
+			bury(l, l->h[i].value);
 		l->h[i].value = xstrdup(value);
 	}
 	return 0;
@@ -190,8 +195,10 @@ void
 hdrlist_reset(struct hdrlist *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
-		free(l->h[i].name);
-		free(l->h[i].value);
+		if (l->h[i].orig < 0)
+			free(l->h[i].name);
+		if (l->h[i].orig < 0 || l->h[i].value != l->orig[l->h[i].orig].value)
+			free(l->h[i].value);
 	}
 	for (size_t i = 0; i < l->norig; i++) {
 		free(l->orig[i].name);
