@@ -31,8 +31,10 @@ cleanup() {
 inpeer() { nsenter -t "$peerns" -n "$@"; }
 sink() { # sink NN OPTIONS...
 	a=$1; shift
-	inpeer smtp-sink -u postfix -h mx-peer.example.net -d "$tmp/dumps/$a.%M." "$@" \
-	    "192.0.2.$a:25" 20 > "$tmp/sink$a.log" 2>&1 &
+	# nsenter, not the inpeer function: $! must be smtp-sink itself
+	# (nsenter execs it), not a subshell, so that kill stops it
+	nsenter -t "$peerns" -n smtp-sink -u postfix -h mx-peer.example.net \
+	    -d "$tmp/dumps/$a.%M." "$@" "192.0.2.$a:25" 20 > "$tmp/sink$a.log" 2>&1 &
 	pids="$pids $!"
 	eval "sink$a=$!"
 }

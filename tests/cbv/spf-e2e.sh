@@ -25,17 +25,12 @@ skip_unless_cmd postfix smtp-sink swaks
 e2e_init
 mkdir -p "$E2E_DIR/cbv"
 cbv_net_setup "$E2E_DIR/cbv"
-# sink() leaves $sinkNN naming the background subshell that runs smtp-sink:
-# the cleanup stops both, the subshell and the smtp-sink under it.
-peers='' shells=''
+# sink() leaves $sinkNN naming the smtp-sink process itself
+peers=''
 track() { # track PID...
 	for t in "$@"; do
 		echo "$t cbvnet" >> "$E2E_PIDS"
-		for c in $(ps -o pid= --ppid "$t"); do
-			[ "$(cat "/proc/$c/comm" 2>/dev/null)" = smtp-sink ] || continue
-			echo "$c cbvnet" >> "$E2E_PIDS"
-			peers="$peers $c" shells="$shells $t"
-		done
+		peers="$peers $t"
 	done
 }
 listeners25() { inpeer ss -ltn | grep -c '192\.0\.2\.25:25 '; }
@@ -43,7 +38,7 @@ track $pids
 spf_netns_up 203.0.113.9 || e2e_die "cannot add the client's address"
 
 # the accepting peer again, showing its SMTP conversations (who was probed)
-kill $(ps -o pid= --ppid "$sink25"); wait "$sink25" 2>/dev/null
+kill "$sink25"; wait "$sink25" 2>/dev/null
 i=0
 while [ "$(listeners25)" != 0 ]; do
 	i=$((i + 1)); [ $i -le 50 ] || e2e_die "smtp-sink on 192.0.2.25 did not stop"
@@ -58,7 +53,7 @@ done
 track "$sink25"
 stop_peers() { # smtp-sink takes a while to go: all at once, not one by one
 	kill $peers 2>/dev/null
-	for p in $shells; do wait "$p" 2>/dev/null; done
+	for p in $peers; do wait "$p" 2>/dev/null; done
 }
 
 # The senders' zone, served together with the peers' zone: the nsd of
