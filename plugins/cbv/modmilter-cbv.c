@@ -63,7 +63,10 @@ show(const char *key, const char *val, double expires)
 	if (cache_parse(val, &e) < 0)
 		return;
 	when(e.updated, up, sizeof(up));
-	when(expires, ex, sizeof(ex));
+	if (expires > 0)
+		when(expires, ex, sizeof(ex));
+	else
+		strcpy(ex, "-");	/* query reads through the store API, which keeps the expiry to itself */
 	printf("%s\t%s\t%s\t%s\t%s\t%s\n", key + 2, key[0] == 'd' ? "dsn" : "verify",
 	    cache_status_name(e.status), up, ex, e.text);
 }
