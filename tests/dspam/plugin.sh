@@ -25,26 +25,6 @@ chains:
     plugins: [dspam]
 EOC
 }
-check() {	# check NAME EXPECTED-EXIT PATTERN... -- ARGS
-	name=$1 want=$2; shift 2
-	pats=
-	while [ "$1" != "--" ]; do pats="$pats
-$1"; shift; done
-	shift
-	"$MODMILTER_TEST" -c "$tmp/c.yaml" "$@" > "$tmp/out" 2>&1
-	rc=$?
-	ok=1
-	[ "$rc" = "$want" ] || { echo "  exit $rc, wanted $want"; ok=0; }
-	echo "$pats" | while IFS= read -r p; do
-		[ -z "$p" ] && continue
-		case $p in
-		!*) ! grep -qE -- "${p#!}" "$tmp/out" || { echo "  present: ${p#!}"; exit 1; } ;;
-		*) grep -qE -- "$p" "$tmp/out" || { echo "  missing: $p"; exit 1; } ;;
-		esac
-	done || ok=0
-	if [ $ok = 1 ]; then echo "PASS $name"; else
-		echo "FAIL $name"; cat "$tmp/out"; fails=$((fails + 1)); fi
-}
 stat() { "$DSPAM" --store "$tmp/d" stats | sed -n "s/^$1: *//p"; }
 
 conf 'tag_above: 0.9, quarantine_above: 0.95'

@@ -7,23 +7,6 @@ trap 'rm -rf "$tmp"' EXIT
 fill_config "$top_srcdir/tests/tools/tools.yaml" "$tmp" > "$tmp/c.yaml"
 msg="$top_srcdir/tests/tools/sample.eml"
 fails=0
-check() {	# check NAME EXPECTED-EXIT PATTERN... -- ARGS
-	name=$1 want=$2; shift 2
-	pats=
-	while [ "$1" != "--" ]; do pats="$pats
-$1"; shift; done
-	shift
-	"$MODMILTER_TEST" -c "$tmp/c.yaml" "$@" > "$tmp/out" 2>&1
-	rc=$?
-	ok=1
-	[ "$rc" = "$want" ] || { echo "  exit $rc, wanted $want"; ok=0; }
-	echo "$pats" | while IFS= read -r p; do
-		[ -z "$p" ] && continue
-		grep -qE -- "$p" "$tmp/out" || { echo "  missing: $p"; exit 1; }
-	done || ok=0
-	if [ $ok = 1 ]; then echo "PASS $name"; else
-		echo "FAIL $name"; cat "$tmp/out"; fails=$((fails + 1)); fi
-}
 
 check "external client: hello and actions" 0 \
 	'^verdict: accept' '^header-add: X-Hello: tool$' \
