@@ -11,33 +11,20 @@
 set -e
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/bench/lib.sh"
 RUNS=5 N=20000 CONC=8 KEYS=
 while getopts r:n:c:k: o; do
 	case $o in r) RUNS=$OPTARG ;; n) N=$OPTARG ;; c) CONC=$OPTARG ;; k) KEYS=$OPTARG ;; *) exit 2 ;; esac
 done
-BENCH="$top_builddir/modmilter-bench"
 MSGS=("$top_srcdir"/tests/bench/messages/*.eml)
 tmp=$(mktemp -d /tmp/mmbench.XXXXXX)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$tmp"' EXIT
-TICK=$(getconf CLK_TCK)
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 # run_one NAME PID SOCKET: appends "cpu_us p50 p99 rate" to $tmp/NAME
 run_one() {
-	local t0 t1 out
-	t0=$(cpu_ticks "$2")
-	out=$("$BENCH" -s "$3" -c "$CONC" -n "$N" --warmup 200 --json "${MSGS[@]}")
-	t1=$(cpu_ticks "$2")
-	python3 -c '
-import json, sys
-o = json.loads(sys.argv[1]); t0, t1, tick, n = map(float, sys.argv[2:])
-if o["errors"]: sys.exit("bench errors: %s" % o["errors"])
-lat = o["latency_ms"]
-print("%.2f %.3f %.3f %.0f" % ((t1 - t0) / tick * 1e6 / n, lat["p50"], lat["p99"], o["messages_per_second"]))
-' "$out" "$t0" "$t1" "$TICK" "$N" >> "$tmp/$1"
+	bench_round "$2" "$N" "$tmp/$1" - -s "$3" -c "$CONC" --warmup 200 "${MSGS[@]}"
 }
 
 P1=$(port); P2=$(port)

@@ -23,22 +23,19 @@
 set -e
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/bench/lib.sh"
 RUNS=5 N=4000 CONC=8 SAVE=
 CLASSES="plain-5k multipart zip-clean zip-banned attach-1m"
 while getopts r:n:c:d:m: o; do
 	case $o in r) RUNS=$OPTARG ;; n) N=$OPTARG ;; c) CONC=$OPTARG ;; d) SAVE=$OPTARG ;;
 	m) CLASSES=$OPTARG ;; *) exit 2 ;; esac
 done
-BENCH="$top_builddir/modmilter-bench"
 MK="$top_builddir/tests/mime/mkfixture"
 [ -x "$MK" ] || { echo "build tests/mime/mkfixture first (make check TESTS=)"; exit 2; }
 tmp=$(mktemp -d /tmp/mmmimebench.XXXXXX)
 [ -n "$SAVE" ] || SAVE=$(mktemp -d /dev/shm/mmmimesaved.XXXXXX 2>/dev/null || mktemp -d /tmp/mmmimesaved.XXXXXX)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$tmp" "$SAVE"' EXIT
-TICK=$(getconf CLK_TCK)
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 # --- messages ---
 msg() {	# msg OUT [FILE NAME CTYPE]...
@@ -106,17 +103,7 @@ sleep 1
 
 # run_one CLASS NAME PID SOCKET N: appends "cpu_us p50 p99 rate" to $tmp/CLASS.NAME
 run_one() {
-	local t0 t1 out
-	t0=$(cpu_ticks "$3")
-	out=$("$BENCH" -s "$4" -c "$CONC" -n "$5" --warmup 50 --json "$tmp/$1.eml")
-	t1=$(cpu_ticks "$3")
-	python3 -c '
-import json, sys
-o = json.loads(sys.argv[1]); t0, t1, tick, n = map(float, sys.argv[2:])
-if o["errors"]: sys.exit("bench errors: %s" % o["errors"])
-lat = o["latency_ms"]
-print("%.2f %.3f %.3f %.0f" % ((t1 - t0) / tick * 1e6 / n, lat["p50"], lat["p99"], o["messages_per_second"]))
-' "$out" "$t0" "$t1" "$TICK" "$5" >> "$tmp/$1.$2"
+	bench_round "$3" "$5" "$tmp/$1.$2" - -s "$4" -c "$CONC" --warmup 50 "$tmp/$1.eml"
 }
 for class in $CLASSES; do
 	n=$N

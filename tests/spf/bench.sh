@@ -20,6 +20,7 @@
 set -e
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/bench/lib.sh"
 export top_srcdir top_builddir
 . "$top_srcdir/tests/spf/netns.sh"
 RUNS=5 N=20000 NPY=2000 CONC=8
@@ -35,12 +36,10 @@ done
 spf_netns_enter "$0" "$@"
 spf_netns_up
 
-BENCH="$top_builddir/modmilter-bench"
 MSGS=("$top_srcdir"/tests/bench/messages/*.eml)
 tmp=$(mktemp -d /tmp/spfbench.XXXXXX)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; spf_dns_stop; [ -n "${SPF_BENCH_KEEP-}" ] || rm -rf "$tmp"' EXIT
-TICK=$(getconf CLK_TCK)
 
 cat >"$tmp/example.org.zone" <<'EOF'
 $ORIGIN example.org.
@@ -62,8 +61,6 @@ client TXT "v=spf1 a -all"
 EOF
 spf_dns_start "$tmp/dns" "example.org:$tmp/example.org.zone" "example.com:$tmp/example.com.zone"
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 wait_listen() {	# wait_listen PORT PID
 	local i
 	for ((i = 0; i < 100; i++)); do
@@ -121,22 +118,8 @@ wait_listen "$P4" "$NPID" || { cat "$tmp/modmilterd2.log"; exit 1; }
 # $tmp/NAME; EXPECT is the verdict every message must get (a: accept /
 # continue at end of message, r: reject)
 run_one() {
-	local t0 t1 out
-	t0=$(cpu_ticks "$2")
-	out=$("$BENCH" -s "inet:$3@127.0.0.1" -c "$CONC" -n "$4" --warmup 100 \
-		-f "$5" --json "${MSGS[@]}")
-	t1=$(cpu_ticks "$2")
-	python3 -c '
-import json, sys
-o = json.loads(sys.argv[1]); t0, t1, tick, n = map(float, sys.argv[2:6]); want = sys.argv[6]
-if o["errors"]: sys.exit("bench errors: %s" % o["errors"])
-v = o["verdicts"]
-rejected = sum(c for k, c in v.items() if k.startswith("reject") or k == "replycode")
-if (want == "r") != (rejected == int(n)):
-    sys.exit("%s: unexpected verdicts %s" % (sys.argv[7], v))
-lat = o["latency_ms"]
-print("%.2f %.3f %.3f %.0f" % ((t1 - t0) / tick * 1e6 / n, lat["p50"], lat["p99"], o["messages_per_second"]))
-' "$out" "$t0" "$t1" "$TICK" "$4" "$6" "$1" >>"$tmp/$1"
+	bench_round "$2" "$4" "$tmp/$1" "$6" -s "inet:$3@127.0.0.1" -c "$CONC" \
+	    --warmup 100 -f "$5" "${MSGS[@]}"
 }
 
 for ((r = 0; r < RUNS; r++)); do

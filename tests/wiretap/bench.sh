@@ -21,20 +21,17 @@
 set -e
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/bench/lib.sh"
 RUNS=5 N=20000 NA=5000 CONC=8
 while getopts r:n:a:c: o; do
 	case $o in r) RUNS=$OPTARG ;; n) N=$OPTARG ;; a) NA=$OPTARG ;; c) CONC=$OPTARG ;; *) exit 2 ;; esac
 done
-BENCH="$top_builddir/modmilter-bench"
 MSGS=("$top_srcdir"/tests/bench/messages/*.eml)
 tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/wiretap-bench.XXXXXX")
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$tmp"' EXIT
-TICK=$(getconf CLK_TCK)
 mkdir "$tmp/archive"
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 WIRETAP="{ module: wiretap, options: {
       groups: [
@@ -74,18 +71,10 @@ start() {
 
 # run_one NAME COUNT [BENCH-ARGS]: appends "cpu_us p50 p99 rate" to $tmp/NAME.out
 run_one() {
-	local name=$1 n=$2 t0 t1 out
+	local name=$1 n=$2
 	shift 2
-	t0=$(cpu_ticks "${PID[$name]}")
-	out=$("$BENCH" -s "${SOCK[$name]}" -c "$CONC" -n "$n" --warmup 200 --json "$@" "${MSGS[@]}")
-	t1=$(cpu_ticks "${PID[$name]}")
-	python3 -c '
-import json, sys
-o = json.loads(sys.argv[1]); t0, t1, tick, n = map(float, sys.argv[2:])
-if o["errors"]: sys.exit("bench errors: %s" % o["errors"])
-lat = o["latency_ms"]
-print("%.2f %.3f %.3f %.0f" % ((t1 - t0) / tick * 1e6 / n, lat["p50"], lat["p99"], o["messages_per_second"]))
-' "$out" "$t0" "$t1" "$TICK" "$n" >> "$tmp/$name.out"
+	bench_round "${PID[$name]}" "$n" "$tmp/$name.out" - -s "${SOCK[$name]}" \
+	    -c "$CONC" --warmup 200 "$@" "${MSGS[@]}"
 }
 
 start hello hello
