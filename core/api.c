@@ -493,7 +493,7 @@ api_store_open(mm_ctx *c, const char *dbname, char **err)
 			*err = xstrdup("no configuration");
 		return NULL;
 	}
-	return store_open(conf, dbname, err);
+	return store_open(&conf->store, dbname, err);
 }
 
 static int
@@ -579,4 +579,16 @@ const struct mm_api core_api = {
 	.free = api_free,
 	.now = api_now,
 	.narrow = api_narrow,
+	.store_batch = store_batch,
+	.store_batch_get = store_batch_get,
+	.store_batch_put = store_batch_put,
+	.store_batch_del = store_batch_del,
+	.store_batch_add = store_batch_add,
+	.store_batch_expect = store_batch_expect,
+	.store_batch_run = store_batch_run,
+	.store_result = store_result,
+	.store_batch_free = store_batch_free,
+	.store_counter = store_counter,
+	.store_scan = store_scan,
+	.store_expire = store_expire,
 };

@@ -103,27 +103,6 @@ parse_log(struct conf *c, const mm_opt *root)
 }
 
 static void
-parse_store(struct conf *c, const mm_opt *root)
-{
-	const mm_opt *v = cfg_get(root, "store");
-	const char *backend = "lmdb", *path = LOCALSTATEDIR "/lib/modmilter/store";
-
-	c->store_map_size = 1LL << 30;
-	if (v && v->type == MM_OPT_SCALAR && !cfg_is_null(v))
-		path = v->scalar;
-	else if (v && v->type == MM_OPT_MAP) {
-		cfg_str(v, "backend", "lmdb", &backend);
-		cfg_str(v, "path", path, &path);
-		cfg_int(v, "map_size", 1 << 20, 1LL << 40, 1LL << 30, &c->store_map_size);
-		if (strcmp(backend, "lmdb") != 0)
-			cfg_error(cfg_get(v, "backend"),
-			    "store backend '%s' is not available (lmdb)", backend);
-	} else if (v && !cfg_is_null(v))
-		cfg_error(v, "'store' must be a path or { backend:, path:, map_size: }");
-	c->store_path = xstrdup(path);
-}
-
-static void
 strv_from_opt(const mm_opt *map, const char *key, char ***out, size_t *n)
 {
 	const char **l;
@@ -437,7 +416,7 @@ conf_load(const char *path, FILE *errfp)
 	c->tmpdir = dupopt(root, "tmpdir", "/var/tmp");
 	cfg_int(root, "message_memory_limit", 4096, 1LL << 32, 4 << 20, &c->memory_limit);
 	parse_log(c, root);
-	parse_store(c, root);
+	store_cfg_parse(cfg_get(root, "store"), &c->store);
 	if (c->authserv_id && (strpbrk(c->authserv_id, " \t;()\"\\") || !*c->authserv_id))
 		cfg_error(cfg_get(root, "authserv_id"),
 		    "authserv_id must be a host name without spaces, ';', '(' or quotes");
@@ -550,6 +529,6 @@ conf_unref(struct conf *c)
 	free(c->plugin_dir);
 	free(c->stats_socket);
 	free(c->tmpdir);
-	free(c->store_path);
+	store_cfg_free(&c->store);
 	free(c);
 }

@@ -26,11 +26,11 @@
 
 #include "cidr.h"
 #include "log.h"
+#include "store.h"
 
 enum on_error { ONERR_TEMPFAIL, ONERR_CONTINUE, ONERR_REJECT };
 
 struct module;
-struct store_env;
 
 struct istats {
 	unsigned long long calls[MM_STAGE_COUNT];
@@ -82,8 +82,7 @@ struct conf {
 	char *authserv_id;
 	struct cidr *internal, *trusted;
 	size_t ninternal, ntrusted;
-	char *store_path;
-	long long store_map_size;
+	struct store_cfg store;		/* store: (store.h) */
 	char *plugin_dir;
 	char *stats_socket;
 	char *tmpdir;
@@ -100,7 +99,6 @@ struct conf {
 	int any_monitor;
 	int any_conn_open;		/* some plugin can decide at conn_open */
 	char *macros[MM_STAGE_COUNT];	/* space-separated, for smfi_setsymlist */
-	struct store_env *store;	/* opened on first use */
 	int refs;
 };
 

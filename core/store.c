@@ -1,24 +1,33 @@
 /*
  * NAME
- *	store - the key-value store plugins share (named databases, TTLs)
+ *	store - the key-value store plugins share (named databases, TTLs,
+ *	atomic batches, counters, scans)
  * DESCRIPTION
- *	See store.h. Each stored value is an 8-byte big-endian expiry time
- *	(unix seconds, 0 = never) followed by the plugin's bytes.
+ *	See store.h. Database names are letters, digits, '.', '_' and '-'
+ *	(they become part of Redis keys). Expiry times are whole unix
+ *	seconds; an entry whose time has come reads as absent, whatever
+ *	the backend still holds.
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
+#include "cfgtree.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
 
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+
 struct store_env {
-	char *path;
+	char *id;			/* backend + where, e.g. "lmdb:/var/..." */
 	const struct store_ops *ops;
 	void *env;
 	struct mm_store *dbs;
@@ -32,37 +41,234 @@ struct mm_store {
 	struct mm_store *next;
 };
 
+struct mm_store_batch {
+	struct mm_store *st;
+	struct store_op *ops;
+	size_t n, cap;
+	int ran;
+};
+
 static pthread_mutex_t store_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct store_env *envs;
 
+/* --- configuration --- */
+
+void
+store_cfg_free(struct store_cfg *cfg)
+{
+	free(cfg->path);
+	free(cfg->host);
+	free(cfg->socket);
+	free(cfg->password);
+	free(cfg->prefix);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+static void
+cfg_defaults(struct store_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->backend = STORE_LMDB;
+	cfg->path = xstrdup(LOCALSTATEDIR "/lib/modmilter/store");
+	cfg->map_size = 1LL << 30;
+	cfg->host = xstrdup("127.0.0.1");
+	cfg->port = 6379;
+	cfg->prefix = xstrdup("modmilter:");
+	cfg->timeout = 1.0;
+}
+
+static void
+set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = v ? xstrdup(v) : NULL;
+}
+
+void
+store_cfg_parse(const mm_opt *v, struct store_cfg *cfg)
+{
+	const char *backend = "lmdb", *s;
+	long long n;
+
+	cfg_defaults(cfg);
+	if (v == NULL || cfg_is_null(v))
+		return;
+	if (v->type == MM_OPT_SCALAR) {
+		set_str(&cfg->path, v->scalar);
+		return;
+	}
+	if (v->type != MM_OPT_MAP) {
+		cfg_error(v, "'store' must be a path or a map (backend: lmdb "
+		    "with path, map_size; backend: redis with host, port, socket, "
+		    "database, password, prefix, timeout)");
+		return;
+	}
+	cfg_str(v, "backend", "lmdb", &backend);
+	if (strcmp(backend, "lmdb") == 0) {
+		cfg->backend = STORE_LMDB;
+		if (cfg_str(v, "path", NULL, &s) == 0 && s)
+			set_str(&cfg->path, s);
+		cfg_int(v, "map_size", 1 << 20, 1LL << 40, 1LL << 30, &cfg->map_size);
+	} else if (strcmp(backend, "redis") == 0) {
+#ifndef HAVE_HIREDIS
+		cfg_error(cfg_get(v, "backend"), "store backend 'redis' is not "
+		    "available: modmilterd was built without hiredis");
+#endif
+		cfg->backend = STORE_REDIS;
+		if (cfg_str(v, "host", NULL, &s) == 0 && s)
+			set_str(&cfg->host, s);
+		if (cfg_int(v, "port", 1, 65535, 6379, &n) == 0)
+			cfg->port = (int)n;
+		if (cfg_str(v, "socket", NULL, &s) == 0 && s)
+			set_str(&cfg->socket, s);
+		if (cfg_int(v, "database", 0, 1 << 20, 0, &n) == 0)
+			cfg->database = (int)n;
+		if (cfg_str(v, "password", NULL, &s) == 0 && s)
+			set_str(&cfg->password, s);
+		if (cfg_str(v, "prefix", NULL, &s) == 0 && s)
+			set_str(&cfg->prefix, s);
+		cfg_duration(v, "timeout", 1.0, &cfg->timeout);
+		if (!(cfg->timeout > 0))
+			cfg_error(cfg_get(v, "timeout"), "timeout must be above zero");
+	} else {
+		cfg_error(cfg_get(v, "backend"),
+		    "store backend must be lmdb or redis, not '%s'", backend);
+	}
+}
+
+int
+store_cfg_from_uri(const char *uri, struct store_cfg *cfg, char **err)
+{
+	cfg_defaults(cfg);
+	if (strncmp(uri, "lmdb:", 5) == 0)
+		uri += 5;
+	if (strncmp(uri, "redis://", 8) != 0) {
+		if (*uri == 0) {
+			*err = xstrdup("empty store path");
+			return -1;
+		}
+		set_str(&cfg->path, uri);
+		return 0;
+	}
+	cfg->backend = STORE_REDIS;
+	uri += 8;
+	if (*uri == '/') {		/* redis:///run/redis.sock */
+		set_str(&cfg->socket, uri);
+		return 0;
+	}
+	const char *at = strrchr(uri, '@'), *slash, *colon;
+	if (at) {
+		const char *pw = uri;
+		if (*pw == ':')
+			pw++;
+		cfg->password = xstrndup(pw, (size_t)(at - pw));
+		uri = at + 1;
+	}
+	slash = strchr(uri, '/');
+	colon = strchr(uri, ':');
+	if (colon && slash && colon > slash)
+		colon = NULL;
+	size_t hl = colon ? (size_t)(colon - uri) : slash ? (size_t)(slash - uri) :
+	    strlen(uri);
+	if (hl > 0) {
+		free(cfg->host);
+		cfg->host = xstrndup(uri, hl);
+	}
+	if (colon) {
+		char *end;
+		long p = strtol(colon + 1, &end, 10);
+		if (end == colon + 1 || p < 1 || p > 65535 || (*end && *end != '/')) {
+			*err = xasprintf("bad port in store address '%s'", uri);
+			return -1;
+		}
+		cfg->port = (int)p;
+	}
+	if (slash && slash[1]) {
+		char *end;
+		long d = strtol(slash + 1, &end, 10);
+		if (end == slash + 1 || *end || d < 0) {
+			*err = xasprintf("bad database number in store address '%s'", uri);
+			return -1;
+		}
+		cfg->database = (int)d;
+	}
+	return 0;
+}
+
+/* --- opening --- */
+
+static char *
+env_id(const struct store_cfg *cfg)
+{
+	if (cfg->backend == STORE_REDIS)
+		return cfg->socket ? xasprintf("redis:%s/%d/%s", cfg->socket,
+		    cfg->database, cfg->prefix) :
+		    xasprintf("redis:%s:%d/%d/%s", cfg->host, cfg->port,
+		    cfg->database, cfg->prefix);
+	return xasprintf("lmdb:%s", cfg->path);
+}
+
+static int
+valid_dbname(const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL)
+		return 0;
+	for (; s[n]; n++)
+		if (!(isalnum((unsigned char)s[n]) || s[n] == '.' ||
+		    s[n] == '_' || s[n] == '-'))
+			return 0;
+	return n > 0 && n <= 200;
+}
+
 mm_store *
-store_open(struct conf *c, const char *dbname, char **err)
+store_open(const struct store_cfg *cfg, const char *dbname, char **err)
 {
 	struct store_env *e;
 	struct mm_store *st;
+	char *id;
 
-	if (dbname == NULL || *dbname == 0 || strlen(dbname) > 200) {
+	if (!valid_dbname(dbname)) {
 		if (err)
-			*err = xstrdup("bad database name");
+			*err = xasprintf("bad database name '%s' (letters, digits, "
+			    "'.', '_', '-')", dbname ? dbname : "");
 		return NULL;
 	}
+	id = env_id(cfg);
 	pthread_mutex_lock(&store_lock);
 	for (e = envs; e; e = e->next)
-		if (strcmp(e->path, c->store_path) == 0)
+		if (strcmp(e->id, id) == 0)
 			break;
 	if (e == NULL) {
-		void *h = store_lmdb_ops.env_open(c->store_path, c->store_map_size, err);
-		if (h == NULL) {
+		const struct store_ops *ops = &store_lmdb_ops;
+		void *h;
+#ifdef HAVE_HIREDIS
+		if (cfg->backend == STORE_REDIS)
+			ops = &store_redis_ops;
+#else
+		if (cfg->backend == STORE_REDIS) {
 			pthread_mutex_unlock(&store_lock);
+			if (err)
+				*err = xstrdup("store backend redis: built without hiredis");
+			free(id);
+			return NULL;
+		}
+#endif
+		if ((h = ops->env_open(cfg, err)) == NULL) {
+			pthread_mutex_unlock(&store_lock);
+			free(id);
 			return NULL;
 		}
 		e = xcalloc(1, sizeof(*e));
-		e->path = xstrdup(c->store_path);
-		e->ops = &store_lmdb_ops;
+		e->id = id;
+		id = NULL;
+		e->ops = ops;
 		e->env = h;
 		e->next = envs;
 		envs = e;
 	}
+	free(id);
 	for (st = e->dbs; st; st = st->next)
 		if (strcmp(st->name, dbname) == 0)
 			break;
@@ -83,74 +289,334 @@ store_open(struct conf *c, const char *dbname, char **err)
 	return st;
 }
 
+/* --- counters --- */
+
 static void
-put_be64(unsigned char *p, uint64_t v)
+put_le64(unsigned char *p, int64_t sv)
 {
-	for (int i = 7; i >= 0; i--, v >>= 8)
+	uint64_t v = (uint64_t)sv;
+	for (int i = 0; i < 8; i++, v >>= 8)
 		p[i] = (unsigned char)v;
 }
 
-static uint64_t
-get_be64(const unsigned char *p)
+static int64_t
+get_le64(const unsigned char *p)
 {
 	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
+	for (int i = 7; i >= 0; i--)
 		v = v << 8 | p[i];
-	return v;
+	return (int64_t)v;
 }
+
+int64_t
+store_counter(const void *val, size_t vlen, size_t i)
+{
+	if (val == NULL || vlen / 8 <= i)
+		return 0;
+	return get_le64((const unsigned char *)val + 8 * i);
+}
+
+void
+store_counters_apply(const unsigned char *old, size_t olen,
+    const int64_t *delta, size_t n, unsigned char **out, size_t *outlen)
+{
+	size_t k = olen / 8 > n ? olen / 8 : n, i;
+	unsigned char *p = xmalloc(8 * k);
+	int nonzero = 0;
+
+	for (i = 0; i < k; i++) {
+		int64_t v = store_counter(old, olen, i), r;
+		if (i < n) {
+			if (__builtin_add_overflow(v, delta[i], &r))
+				r = delta[i] > 0 ? INT64_MAX : 0;
+			v = r < 0 ? 0 : r;
+		}
+		nonzero |= v != 0;
+		put_le64(p + 8 * i, v);
+	}
+	if (!nonzero) {
+		free(p);
+		*out = NULL;
+		*outlen = 0;
+		return;
+	}
+	*out = p;
+	*outlen = 8 * k;
+}
+
+/* --- batches --- */
+
+static int64_t
+expiry(double ttl)
+{
+	return ttl > 0 ? (int64_t)(wall_now() + ttl + 0.999) : 0;
+}
+
+mm_store_batch *
+store_batch(mm_store *st)
+{
+	struct mm_store_batch *b;
+
+	if (st == NULL)
+		return NULL;
+	b = xcalloc(1, sizeof(*b));
+	b->st = st;
+	return b;
+}
+
+static struct store_op *
+new_op(mm_store_batch *b, enum store_opcode code, const void *key, size_t klen)
+{
+	struct store_op *o;
+
+	if (b == NULL || b->ran || key == NULL || klen == 0 || klen > 4096)
+		return NULL;
+	if (b->n == b->cap) {
+		b->cap = b->cap ? 2 * b->cap : 16;
+		b->ops = xrealloc(b->ops, b->cap * sizeof(*b->ops));
+	}
+	o = &b->ops[b->n++];
+	memset(o, 0, sizeof(*o));
+	o->code = code;
+	o->key = xmalloc(klen);
+	memcpy(o->key, key, klen);
+	o->klen = klen;
+	return o;
+}
+
+static int
+op_index(mm_store_batch *b, struct store_op *o)
+{
+	return o ? (int)(o - b->ops) : -1;
+}
+
+int
+store_batch_get(mm_store_batch *b, const void *key, size_t klen)
+{
+	return op_index(b, new_op(b, SOP_GET, key, klen));
+}
+
+static void
+set_val(struct store_op *o, const void *val, size_t vlen)
+{
+	o->val = xmalloc(vlen ? vlen : 1);
+	if (vlen)
+		memcpy(o->val, val, vlen);
+	o->vlen = vlen;
+}
+
+int
+store_batch_put(mm_store_batch *b, const void *key, size_t klen,
+    const void *val, size_t vlen, double ttl)
+{
+	struct store_op *o;
+
+	if (val == NULL && vlen)
+		return -1;
+	if ((o = new_op(b, SOP_PUT, key, klen)) == NULL)
+		return -1;
+	set_val(o, val, vlen);
+	o->expires = expiry(ttl);
+	return op_index(b, o);
+}
+
+int
+store_batch_del(mm_store_batch *b, const void *key, size_t klen)
+{
+	return op_index(b, new_op(b, SOP_DEL, key, klen));
+}
+
+int
+store_batch_add(mm_store_batch *b, const void *key, size_t klen,
+    const int64_t *delta, size_t n, double ttl)
+{
+	struct store_op *o;
+
+	if (delta == NULL || n == 0 || n > 64)
+		return -1;
+	if ((o = new_op(b, SOP_ADD, key, klen)) == NULL)
+		return -1;
+	o->delta = xmalloc(n * sizeof(*delta));
+	memcpy(o->delta, delta, n * sizeof(*delta));
+	o->n = n;
+	o->expires = expiry(ttl);
+	return op_index(b, o);
+}
+
+int
+store_batch_expect(mm_store_batch *b, const void *key, size_t klen,
+    const void *val, size_t vlen)
+{
+	struct store_op *o;
+
+	if ((o = new_op(b, SOP_EXPECT, key, klen)) == NULL)
+		return -1;
+	if (val != NULL)
+		set_val(o, val, vlen);
+	return op_index(b, o);
+}
+
+int
+store_batch_run(mm_store_batch *b)
+{
+	int64_t now;
+	int r;
+
+	if (b == NULL || b->ran)
+		return -1;
+	b->ran = 1;
+	if (b->n == 0)
+		return 1;
+	r = b->st->env->ops->run(b->st->env->env, b->st->db, b->ops, b->n);
+	if (r <= 0)
+		return r;
+	/* results past their expiry read as absent */
+	now = (int64_t)wall_now();
+	for (size_t i = 0; i < b->n; i++) {
+		struct store_op *o = &b->ops[i];
+		if (o->found && o->rexpires != 0 && o->rexpires <= now) {
+			o->found = 0;
+			free(o->rval);
+			o->rval = NULL;
+			o->rlen = 0;
+		}
+	}
+	return 1;
+}
+
+int
+store_result(mm_store_batch *b, int op, const void **val, size_t *vlen)
+{
+	struct store_op *o;
+
+	if (b == NULL || !b->ran || op < 0 || (size_t)op >= b->n)
+		return -1;
+	o = &b->ops[op];
+	if (!o->found)
+		return 0;
+	*val = o->rval;
+	*vlen = o->rlen;
+	return 1;
+}
+
+void
+store_batch_free(mm_store_batch *b)
+{
+	if (b == NULL)
+		return;
+	for (size_t i = 0; i < b->n; i++) {
+		free(b->ops[i].key);
+		free(b->ops[i].val);
+		free(b->ops[i].delta);
+		free(b->ops[i].rval);
+	}
+	free(b->ops);
+	free(b);
+}
+
+/* --- single operations (one-op batches) --- */
 
 int
 store_get(mm_store *st, const void *key, size_t klen, void **val, size_t *vlen)
 {
-	void *raw;
-	size_t rl;
-	int r;
-	uint64_t exp;
+	mm_store_batch *b = store_batch(st);
+	int i, r;
 
-	if (st == NULL || key == NULL || klen == 0)
-		return -1;
-	r = st->env->ops->get(st->env->env, st->db, key, klen, &raw, &rl);
-	if (r <= 0)
-		return r;
-	if (rl < 8) {
-		free(raw);
+	if ((i = store_batch_get(b, key, klen)) < 0 ||
+	    (r = store_batch_run(b)) < 0) {
+		store_batch_free(b);
 		return -1;
 	}
-	exp = get_be64(raw);
-	if (exp != 0 && exp <= (uint64_t)wall_now()) {
-		free(raw);
-		return 0;
+	if ((r = b->ops[i].found) == 1) {
+		/* hand the value over, NUL-terminated for string users */
+		struct store_op *o = &b->ops[i];
+		*val = xmalloc(o->rlen + 1);
+		memcpy(*val, o->rval, o->rlen);
+		((char *)*val)[o->rlen] = 0;
+		*vlen = o->rlen;
 	}
-	*vlen = rl - 8;
-	*val = xmalloc(rl - 8 + 1);
-	memcpy(*val, (unsigned char *)raw + 8, rl - 8);
-	((char *)*val)[rl - 8] = 0;
-	free(raw);
-	return 1;
+	store_batch_free(b);
+	return r;
 }
 
 int
 store_put(mm_store *st, const void *key, size_t klen, const void *val,
     size_t vlen, double ttl)
 {
-	unsigned char *raw;
-	int r;
+	mm_store_batch *b = store_batch(st);
+	int r = store_batch_put(b, key, klen, val, vlen, ttl) < 0 ? -1 :
+	    store_batch_run(b) > 0 ? 0 : -1;
 
-	if (st == NULL || key == NULL || klen == 0 || (val == NULL && vlen))
-		return -1;
-	raw = xmalloc(vlen + 8);
-	put_be64(raw, ttl > 0 ? (uint64_t)(wall_now() + ttl + 0.999) : 0);
-	if (vlen)
-		memcpy(raw + 8, val, vlen);
-	r = st->env->ops->put(st->env->env, st->db, key, klen, raw, vlen + 8);
-	free(raw);
+	store_batch_free(b);
 	return r;
 }
 
 int
 store_del(mm_store *st, const void *key, size_t klen)
 {
-	if (st == NULL || key == NULL || klen == 0)
+	mm_store_batch *b = store_batch(st);
+	int r = store_batch_del(b, key, klen) < 0 ? -1 :
+	    store_batch_run(b) > 0 ? 0 : -1;
+
+	store_batch_free(b);
+	return r;
+}
+
+/* --- scans --- */
+
+struct scan_arg {
+	int (*cb)(void *, const void *, size_t, const void *, size_t, double);
+	void *arg;
+	int64_t now;
+	int expire_only;
+	long removed;
+};
+
+static int
+scan_one(void *a, const void *key, size_t klen, const void *val, size_t vlen,
+    int64_t expires)
+{
+	struct scan_arg *s = a;
+
+	if (expires != 0 && expires <= s->now) {
+		if (!s->expire_only)
+			return MM_SCAN_NEXT;
+		s->removed++;
+		return MM_SCAN_DELETE;
+	}
+	if (s->expire_only)
+		return MM_SCAN_NEXT;
+	return s->cb(s->arg, key, klen, val, vlen, (double)expires);
+}
+
+int
+store_scan(mm_store *st, const void *prefix, size_t plen,
+    int (*cb)(void *arg, const void *key, size_t klen, const void *val,
+    size_t vlen, double expires), void *arg)
+{
+	struct scan_arg s = { cb, arg, (int64_t)wall_now(), 0, 0 };
+
+	if (st == NULL || cb == NULL || (prefix == NULL && plen))
 		return -1;
-	return st->env->ops->del(st->env->env, st->db, key, klen);
+	return st->env->ops->scan(st->env->env, st->db, prefix, plen, scan_one, &s);
+}
+
+long
+store_expire(mm_store *st)
+{
+	struct scan_arg s = { NULL, NULL, (int64_t)wall_now(), 1, 0 };
+
+	if (st == NULL)
+		return -1;
+	if (st->env->ops->scan(st->env->env, st->db, NULL, 0, scan_one, &s) < 0)
+		return -1;
+	return s.removed;
+}
+
+int
+store_sync(mm_store *st)
+{
+	if (st == NULL)
+		return -1;
+	return st->env->ops->sync ? st->env->ops->sync(st->env->env) : 0;
 }

@@ -1,44 +1,138 @@
 /*
  * NAME
- *	store - the key-value store plugins share (named databases, TTLs)
+ *	store - the key-value store plugins share (named databases, TTLs,
+ *	atomic batches, counters, scans)
  * SYNOPSIS
  *	#include "store.h"
  *
- *	mm_store *st = store_open(conf, "cbv", &err);
+ *	mm_store *st = store_open(&conf->store, "cbv", &err);
  *	store_put(st, key, klen, val, vlen, ttl_seconds);
  *	store_get(st, key, klen, &val, &vlen);		(1 found, 0 absent)
- *	store_del(st, key, klen);
+ *
+ *	mm_store_batch *b = store_batch(st);
+ *	int i = store_batch_add(b, key, klen, delta, 2, 0);
+ *	store_batch_run(b);				(1 done, 0 conflict, -1 error)
+ *	store_result(b, i, &val, &vlen);
+ *	store_batch_free(b);
  * DESCRIPTION
- *	A front over backends (struct store_ops); the embedded LMDB backend
- *	(store_lmdb.c) is the default. The API speaks of named databases,
- *	keys and expiry only, so a network backend fits behind it. Values
- *	carry their expiry; an expired entry reads as absent.
- *	Safe to use from many threads. An environment is opened once per
- *	process and kept across reloads (LMDB forbids opening one twice).
+ *	A front over backends (struct store_ops): embedded LMDB
+ *	(store_lmdb.c, the default) and Redis (store_redis.c, so several
+ *	mail hosts share one store). Every operation, even a single get, is
+ *	a batch run by the backend as one atomic unit. The front checks
+ *	arguments, turns TTLs into absolute expiry times and hides entries
+ *	past their expiry from readers.
+ *
+ *	Safe to use from many threads. A backend environment is opened once
+ *	per process (per path or server) and kept across reloads (LMDB
+ *	forbids opening one twice).
+ *
+ *	The store configuration (struct store_cfg) is read from the
+ *	"store:" node of the daemon's YAML by store_cfg_parse(), so tools
+ *	that share the daemon's store read the same file.
  */
 #ifndef MM_STORE_H
 #define MM_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <modmilter/plugin.h>
 
-struct conf;
+enum store_backend { STORE_LMDB = 0, STORE_REDIS = 1 };
+
+struct store_cfg {
+	enum store_backend backend;
+	/* lmdb */
+	char *path;
+	long long map_size;
+	int nosync;		/* bulk tools: no flush per commit (store_sync) */
+	/* redis */
+	char *host;		/* default 127.0.0.1 */
+	int port;		/* default 6379 */
+	char *socket;		/* a unix socket instead of host:port */
+	int database;
+	char *password;
+	char *prefix;		/* of every key; default "modmilter:" */
+	double timeout;		/* connect and per command, seconds */
+};
+
+/* One operation of a batch, as a backend sees it. */
+enum store_opcode { SOP_GET, SOP_PUT, SOP_DEL, SOP_ADD, SOP_EXPECT };
+
+struct store_op {
+	enum store_opcode code;
+	unsigned char *key;
+	size_t klen;
+	unsigned char *val;	/* PUT, EXPECT (NULL: must be absent) */
+	size_t vlen;
+	int64_t *delta;		/* ADD */
+	size_t n;
+	int64_t expires;	/* PUT, ADD: unix seconds, 0 never */
+	/* results (GET, ADD), set by the backend; rval malloc'ed */
+	int found;
+	unsigned char *rval;
+	size_t rlen;
+	int64_t rexpires;
+};
+
+/* A scan callback as backends call it: expired entries included. */
+typedef int (*store_scan_fn)(void *arg, const void *key, size_t klen,
+    const void *val, size_t vlen, int64_t expires);
 
 struct store_ops {
 	const char *name;
-	void *(*env_open)(const char *path, long long map_size, char **err);
+	void *(*env_open)(const struct store_cfg *cfg, char **err);
 	void *(*db_open)(void *env, const char *name, char **err);
-	int (*get)(void *env, void *db, const void *k, size_t kl, void **v, size_t *vl);
-	int (*put)(void *env, void *db, const void *k, size_t kl, const void *v, size_t vl);
-	int (*del)(void *env, void *db, const void *k, size_t kl);
+	/* 1 done, 0 an EXPECT failed (nothing written), -1 error */
+	int (*run)(void *env, void *db, struct store_op *ops, size_t n);
+	/* MM_SCAN_DELETE answers are applied after the walk */
+	int (*scan)(void *env, void *db, const void *prefix, size_t plen,
+	    store_scan_fn cb, void *arg);
+	int (*sync)(void *env);		/* may be NULL */
 };
 
 extern const struct store_ops store_lmdb_ops;
+#ifdef HAVE_HIREDIS
+extern const struct store_ops store_redis_ops;
+#endif
 
-mm_store *store_open(struct conf *c, const char *dbname, char **err);
-int store_get(mm_store *st, const void *key, size_t klen, void **val, size_t *vlen);
+/* Read the "store:" node (NULL: defaults) into cfg; errors are recorded
+   at the nodes (cfgtree). store_cfg_free releases the strings. */
+void store_cfg_parse(const mm_opt *node, struct store_cfg *cfg);
+void store_cfg_free(struct store_cfg *cfg);
+/* "lmdb:/path", a plain path, or "redis://[:password@]host[:port][/db]"
+   or "redis:///path/to/socket"; 0, or -1 with *err set. */
+int store_cfg_from_uri(const char *uri, struct store_cfg *cfg, char **err);
+
+mm_store *store_open(const struct store_cfg *cfg, const char *dbname,
+    char **err);
+int store_get(mm_store *st, const void *key, size_t klen, void **val,
+    size_t *vlen);
 int store_put(mm_store *st, const void *key, size_t klen, const void *val,
     size_t vlen, double ttl);
 int store_del(mm_store *st, const void *key, size_t klen);
+
+mm_store_batch *store_batch(mm_store *st);
+int store_batch_get(mm_store_batch *b, const void *key, size_t klen);
+int store_batch_put(mm_store_batch *b, const void *key, size_t klen,
+    const void *val, size_t vlen, double ttl);
+int store_batch_del(mm_store_batch *b, const void *key, size_t klen);
+int store_batch_add(mm_store_batch *b, const void *key, size_t klen,
+    const int64_t *delta, size_t n, double ttl);
+int store_batch_expect(mm_store_batch *b, const void *key, size_t klen,
+    const void *val, size_t vlen);
+int store_batch_run(mm_store_batch *b);
+int store_result(mm_store_batch *b, int op, const void **val, size_t *vlen);
+void store_batch_free(mm_store_batch *b);
+int64_t store_counter(const void *val, size_t vlen, size_t i);
+
+int store_scan(mm_store *st, const void *prefix, size_t plen,
+    int (*cb)(void *arg, const void *key, size_t klen, const void *val,
+    size_t vlen, double expires), void *arg);
+long store_expire(mm_store *st);
+int store_sync(mm_store *st);
+
+/* Counter records (shared by the backends). */
+void store_counters_apply(const unsigned char *old, size_t olen,
+    const int64_t *delta, size_t n, unsigned char **out, size_t *outlen);
 
 #endif

@@ -2,10 +2,19 @@
  * NAME
  *	store_lmdb - the embedded LMDB backend of the store
  * DESCRIPTION
- *	One environment (a directory) with named sub-databases. MDB_NOTLS
- *	lets libmilter's per-connection threads each run their own read
- *	transactions; writers are serialised by LMDB itself. A full map is
- *	reported as an error (the plugin decides; usually TEMPFAIL).
+ *	One environment (a directory) with named sub-databases. A batch is
+ *	one transaction: read-only when it has no write, else one write
+ *	transaction that commits all or nothing. MDB_NOTLS lets libmilter's
+ *	per-connection threads each run their own read transactions;
+ *	writers are serialised by LMDB itself, across processes too, so a
+ *	command line tool may work on the store while the daemon runs.
+ *
+ *	Each value is an 8-byte big-endian expiry time (unix seconds,
+ *	0 = never) followed by the caller's bytes. Expired entries stay
+ *	until store_expire() removes them; the front hides them.
+ *
+ *	A full map is reported as an error naming map_size (the plugin
+ *	decides; usually TEMPFAIL).
  */
 #include "config.h"
 
@@ -19,48 +28,80 @@
 #include "store.h"
 #include "util.h"
 
-static void *
-l_env_open(const char *path, long long map_size, char **err)
-{
+struct lenv {
 	MDB_env *env;
-	int r;
+	char *path;
+};
 
-	if (mkdir(path, 0750) < 0 && errno != EEXIST) {
-		*err = xasprintf("store %s: cannot create: %s", path, strerror(errno));
+static void
+put_be64(unsigned char *p, int64_t sv)
+{
+	uint64_t v = (uint64_t)sv;
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+static int64_t
+get_be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return (int64_t)v;
+}
+
+static void *
+l_env_open(const struct store_cfg *cfg, char **err)
+{
+	struct lenv *e;
+	MDB_env *env;
+	int r, dead;
+
+	if (mkdir(cfg->path, 0750) < 0 && errno != EEXIST) {
+		*err = xasprintf("store %s: cannot create: %s", cfg->path,
+		    strerror(errno));
 		return NULL;
 	}
 	if ((r = mdb_env_create(&env)) != 0) {
-		*err = xasprintf("store %s: %s", path, mdb_strerror(r));
+		*err = xasprintf("store %s: %s", cfg->path, mdb_strerror(r));
 		return NULL;
 	}
 	mdb_env_set_maxdbs(env, 256);
 	mdb_env_set_maxreaders(env, 1024);
-	mdb_env_set_mapsize(env, (size_t)map_size);
-	if ((r = mdb_env_open(env, path, MDB_NOTLS, 0640)) != 0) {
-		*err = xasprintf("store %s: %s", path, mdb_strerror(r));
+	mdb_env_set_mapsize(env, (size_t)cfg->map_size);
+	if ((r = mdb_env_open(env, cfg->path,
+	    MDB_NOTLS | (cfg->nosync ? MDB_NOSYNC : 0), 0640)) != 0) {
+		*err = xasprintf("store %s: %s", cfg->path, mdb_strerror(r));
 		mdb_env_close(env);
 		return NULL;
 	}
-	return env;
+	mdb_reader_check(env, &dead);	/* slots of processes that died */
+	e = xcalloc(1, sizeof(*e));
+	e->env = env;
+	e->path = xstrdup(cfg->path);
+	return e;
 }
 
 static void *
-l_db_open(void *env, const char *name, char **err)
+l_db_open(void *ve, const char *name, char **err)
 {
+	struct lenv *e = ve;
 	MDB_txn *txn = NULL;
 	MDB_dbi dbi;
 	int r;
 	MDB_dbi *p;
 
-	if ((r = mdb_txn_begin(env, NULL, 0, &txn)) != 0 ||
+	if ((r = mdb_txn_begin(e->env, NULL, 0, &txn)) != 0 ||
 	    (r = mdb_dbi_open(txn, name, MDB_CREATE, &dbi)) != 0) {
-		*err = xasprintf("store database %s: %s", name, mdb_strerror(r));
+		*err = xasprintf("store %s database %s: %s", e->path, name,
+		    mdb_strerror(r));
 		if (txn)
 			mdb_txn_abort(txn);
 		return NULL;
 	}
 	if ((r = mdb_txn_commit(txn)) != 0) {
-		*err = xasprintf("store database %s: %s", name, mdb_strerror(r));
+		*err = xasprintf("store %s database %s: %s", e->path, name,
+		    mdb_strerror(r));
 		return NULL;
 	}
 	p = xmalloc(sizeof(*p));
@@ -69,75 +110,259 @@ l_db_open(void *env, const char *name, char **err)
 }
 
 static int
-l_get(void *env, void *db, const void *k, size_t kl, void **v, size_t *vl)
+failed(struct lenv *e, const char *what, int r)
 {
-	MDB_txn *txn;
-	MDB_val key = { kl, (void *)k }, val;
-	int r;
+	log_warn("store %s: %s: %s%s", e->path, what, mdb_strerror(r),
+	    r == MDB_MAP_FULL ? " (raise store map_size)" : "");
+	return -1;
+}
 
-	if (mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) != 0)
-		return -1;
-	r = mdb_get(txn, *(MDB_dbi *)db, &key, &val);
-	if (r == 0) {
-		*v = xmalloc(val.mv_size ? val.mv_size : 1);
-		memcpy(*v, val.mv_data, val.mv_size);
-		*vl = val.mv_size;
-	}
-	mdb_txn_abort(txn);
+/* Read a live entry: 1 found (payload in *v), 0 absent or expired. */
+static int
+read_live(MDB_txn *txn, MDB_dbi dbi, struct store_op *o, MDB_val *v,
+    int64_t *exp, int64_t now, int *code)
+{
+	MDB_val key = { o->klen, o->key };
+	int r = mdb_get(txn, dbi, &key, v);
+
 	if (r == MDB_NOTFOUND)
 		return 0;
 	if (r != 0) {
-		log_warn("store: read failed: %s", mdb_strerror(r));
+		*code = r;
 		return -1;
 	}
+	if (v->mv_size < 8)
+		return 0;	/* not ours: treat as absent */
+	*exp = get_be64(v->mv_data);
+	if (*exp != 0 && *exp <= now)
+		return 0;
+	v->mv_data = (unsigned char *)v->mv_data + 8;
+	v->mv_size -= 8;
 	return 1;
 }
 
 static int
-l_put(void *env, void *db, const void *k, size_t kl, const void *v, size_t vl)
+write_val(MDB_txn *txn, MDB_dbi dbi, struct store_op *o, const void *p,
+    size_t len, int64_t exp)
 {
-	MDB_txn *txn;
-	MDB_val key = { kl, (void *)k }, val = { vl, (void *)v };
-	int r;
+	MDB_val key = { o->klen, o->key }, v = { len + 8, NULL };
+	int r = mdb_put(txn, dbi, &key, &v, MDB_RESERVE);
 
-	if ((r = mdb_txn_begin(env, NULL, 0, &txn)) != 0) {
-		log_warn("store: write failed: %s", mdb_strerror(r));
-		return -1;
+	if (r != 0)
+		return r;
+	put_be64(v.mv_data, exp);
+	if (len)
+		memcpy((unsigned char *)v.mv_data + 8, p, len);
+	return 0;
+}
+
+static void
+set_result(struct store_op *o, const void *p, size_t len, int64_t exp)
+{
+	o->found = 1;
+	o->rval = xmalloc(len ? len : 1);
+	if (len)
+		memcpy(o->rval, p, len);
+	o->rlen = len;
+	o->rexpires = exp;
+}
+
+static int
+l_run(void *ve, void *db, struct store_op *ops, size_t n)
+{
+	struct lenv *e = ve;
+	MDB_dbi dbi = *(MDB_dbi *)db;
+	MDB_txn *txn;
+	MDB_val v;
+	int64_t now = (int64_t)wall_now(), exp;
+	int write = 0, r = 0, code = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ops[i].code == SOP_PUT || ops[i].code == SOP_DEL ||
+		    ops[i].code == SOP_ADD)
+			write = 1;
+	if ((r = mdb_txn_begin(e->env, NULL, write ? 0 : MDB_RDONLY, &txn)) != 0)
+		return failed(e, "begin", r);
+	/* expectations first, against the store as it was */
+	for (i = 0; i < n; i++) {
+		struct store_op *o = &ops[i];
+		if (o->code != SOP_EXPECT)
+			continue;
+		if ((r = read_live(txn, dbi, o, &v, &exp, now, &code)) < 0) {
+			r = code;
+			goto fail;
+		}
+		if ((r == 1) != (o->val != NULL) || (r == 1 &&
+		    (v.mv_size != o->vlen || memcmp(v.mv_data, o->val, o->vlen)))) {
+			mdb_txn_abort(txn);
+			return 0;
+		}
 	}
-	if ((r = mdb_put(txn, *(MDB_dbi *)db, &key, &val, 0)) != 0) {
+	for (i = 0; i < n; i++) {
+		struct store_op *o = &ops[i];
+		MDB_val key = { o->klen, o->key };
+
+		switch (o->code) {
+		case SOP_GET:
+			if ((r = read_live(txn, dbi, o, &v, &exp, now, &code)) < 0) {
+				r = code;
+				goto fail;
+			}
+			if (r == 1)
+				set_result(o, v.mv_data, v.mv_size, exp);
+			break;
+		case SOP_PUT:
+			if ((r = write_val(txn, dbi, o, o->val, o->vlen, o->expires)) != 0)
+				goto fail;
+			break;
+		case SOP_DEL:
+			r = mdb_del(txn, dbi, &key, NULL);
+			if (r != 0 && r != MDB_NOTFOUND)
+				goto fail;
+			break;
+		case SOP_ADD: {
+			unsigned char *nv;
+			size_t nl;
+
+			if ((r = read_live(txn, dbi, o, &v, &exp, now, &code)) < 0) {
+				r = code;
+				goto fail;
+			}
+			store_counters_apply(r == 1 ? v.mv_data : NULL,
+			    r == 1 ? v.mv_size : 0, o->delta, o->n, &nv, &nl);
+			if (nv == NULL) {
+				r = mdb_del(txn, dbi, &key, NULL);
+				if (r != 0 && r != MDB_NOTFOUND)
+					goto fail;
+				break;
+			}
+			r = write_val(txn, dbi, o, nv, nl, o->expires);
+			if (r == 0)
+				set_result(o, nv, nl, o->expires);
+			free(nv);
+			if (r != 0)
+				goto fail;
+			break;
+		}
+		case SOP_EXPECT:
+			break;
+		}
+	}
+	r = 0;
+	if (!write) {
 		mdb_txn_abort(txn);
-		log_warn("store: write failed: %s", mdb_strerror(r));
-		return -1;
+		return 1;
 	}
-	if ((r = mdb_txn_commit(txn)) != 0) {
-		log_warn("store: commit failed: %s", mdb_strerror(r));
-		return -1;
+	if ((r = mdb_txn_commit(txn)) != 0)
+		return failed(e, "commit", r);
+	return 1;
+fail:
+	mdb_txn_abort(txn);
+	return failed(e, "batch", r);
+}
+
+struct delkey {
+	unsigned char *k;
+	size_t len;
+};
+
+static int
+delete_keys(struct lenv *e, MDB_dbi dbi, struct delkey *dk, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		MDB_txn *txn;
+		size_t stop = i + 1000 < n ? i + 1000 : n;
+		int r;
+
+		if ((r = mdb_txn_begin(e->env, NULL, 0, &txn)) != 0)
+			return failed(e, "begin", r);
+		for (; i < stop; i++) {
+			MDB_val key = { dk[i].len, dk[i].k };
+			r = mdb_del(txn, dbi, &key, NULL);
+			if (r != 0 && r != MDB_NOTFOUND) {
+				mdb_txn_abort(txn);
+				return failed(e, "delete", r);
+			}
+		}
+		if ((r = mdb_txn_commit(txn)) != 0)
+			return failed(e, "commit", r);
 	}
 	return 0;
 }
 
 static int
-l_del(void *env, void *db, const void *k, size_t kl)
+l_scan(void *ve, void *db, const void *prefix, size_t plen, store_scan_fn cb,
+    void *arg)
 {
+	struct lenv *e = ve;
+	MDB_dbi dbi = *(MDB_dbi *)db;
 	MDB_txn *txn;
-	MDB_val key = { kl, (void *)k };
-	int r;
+	MDB_cursor *c;
+	MDB_val key = { plen, (void *)prefix }, v;
+	struct delkey *dk = NULL;
+	size_t ndk = 0, cap = 0;
+	int r, rc = 0;
 
-	if (mdb_txn_begin(env, NULL, 0, &txn) != 0)
-		return -1;
-	r = mdb_del(txn, *(MDB_dbi *)db, &key, NULL);
-	if (r != 0 && r != MDB_NOTFOUND) {
+	if ((r = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return failed(e, "begin", r);
+	if ((r = mdb_cursor_open(txn, dbi, &c)) != 0) {
 		mdb_txn_abort(txn);
-		return -1;
+		return failed(e, "cursor", r);
 	}
-	return mdb_txn_commit(txn) == 0 ? 0 : -1;
+	r = plen ? mdb_cursor_get(c, &key, &v, MDB_SET_RANGE) :
+	    mdb_cursor_get(c, &key, &v, MDB_FIRST);
+	while (r == 0) {
+		int a;
+
+		if (key.mv_size < plen || memcmp(key.mv_data, prefix, plen) != 0)
+			break;
+		if (v.mv_size >= 8) {
+			a = cb(arg, key.mv_data, key.mv_size,
+			    (unsigned char *)v.mv_data + 8, v.mv_size - 8,
+			    get_be64(v.mv_data));
+			if (a == MM_SCAN_STOP)
+				break;
+			if (a == MM_SCAN_DELETE) {
+				if (ndk == cap) {
+					cap = cap ? 2 * cap : 64;
+					dk = xrealloc(dk, cap * sizeof(*dk));
+				}
+				dk[ndk].k = xmalloc(key.mv_size);
+				memcpy(dk[ndk].k, key.mv_data, key.mv_size);
+				dk[ndk++].len = key.mv_size;
+			}
+		}
+		r = mdb_cursor_get(c, &key, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	if (r != 0 && r != MDB_NOTFOUND)
+		rc = failed(e, "scan", r);
+	if (rc == 0 && ndk)
+		rc = delete_keys(e, dbi, dk, ndk);
+	for (size_t i = 0; i < ndk; i++)
+		free(dk[i].k);
+	free(dk);
+	return rc;
+}
+
+static int
+l_sync(void *ve)
+{
+	struct lenv *e = ve;
+	int r = mdb_env_sync(e->env, 1);
+
+	return r == 0 ? 0 : failed(e, "sync", r);
 }
 
 const struct store_ops store_lmdb_ops = {
 	.name = "lmdb",
 	.env_open = l_env_open,
 	.db_open = l_db_open,
-	.get = l_get,
-	.put = l_put,
-	.del = l_del,
+	.run = l_run,
+	.scan = l_scan,
+	.sync = l_sync,
 };

@@ -6,7 +6,8 @@
  *	modmilter-cbv -c FILE [-d DB] query ADDRESS...
  *	modmilter-cbv -c FILE [-d DB] purge ADDRESS...
  *	modmilter-cbv -c FILE [-d DB] flush
- *	(-s STOREDIR instead of -c FILE names the store directly)
+ *	(-s STORE instead of -c FILE names the store directly: a directory
+ *	for LMDB, or redis://[:PASSWORD@]HOST[:PORT][/DB] or redis:///SOCKET)
  * DESCRIPTION
  *	Opens the store that modmilterd uses with configuration FILE (the
  *	cbv plugin's database, "cbv" unless its option db says otherwise)
@@ -23,7 +24,6 @@
  */
 #include "config.h"
 
-#include <lmdb.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +39,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: modmilter-cbv {-c FILE | -s STOREDIR} [-d DB] "
+	fprintf(stderr, "usage: modmilter-cbv {-c FILE | -s STORE} [-d DB] "
 	    "list | query ADDRESS... | purge ADDRESS... | flush\n");
 	exit(2);
 }
@@ -66,96 +66,85 @@ show(const char *key, const char *val, double expires)
 	if (expires > 0)
 		when(expires, ex, sizeof(ex));
 	else
-		strcpy(ex, "-");	/* query reads through the store API, which keeps the expiry to itself */
+		strcpy(ex, "never");
 	printf("%s\t%s\t%s\t%s\t%s\t%s\n", key + 2, key[0] == 'd' ? "dsn" : "verify",
 	    cache_status_name(e.status), up, ex, e.text);
 }
 
-/* list and flush: LMDB directly (the store API has no iteration). */
-static int
-scan(const char *path, const char *db, int flush)
-{
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int r;
+struct walk {
+	const char *only;	/* query: this exact key */
+	int flush;
+	size_t n;
+};
 
-	if ((r = mdb_env_create(&env)) != 0)
-		goto fail;
-	mdb_env_set_maxdbs(env, 256);
-	if ((r = mdb_env_open(env, path, flush ? MDB_NOTLS : MDB_RDONLY | MDB_NOTLS,
-	    0640)) != 0) {
-		mdb_env_close(env);
-		goto fail;
+static int
+visit(void *arg, const void *k, size_t kl, const void *v, size_t vl,
+    double expires)
+{
+	struct walk *w = arg;
+	char key[CBV_ADDR_MAX + 8], val[CBV_TEXT_MAX + 64];
+
+	if (w->flush) {
+		w->n++;
+		return MM_SCAN_DELETE;
 	}
-	if ((r = mdb_txn_begin(env, NULL, flush ? 0 : MDB_RDONLY, &txn)) != 0) {
-		mdb_env_close(env);
-		goto fail;
-	}
-	if ((r = mdb_dbi_open(txn, db, 0, &dbi)) != 0) {
-		mdb_txn_abort(txn);
-		mdb_env_close(env);
-		if (r == MDB_NOTFOUND)
-			return 0;	/* nothing cached yet */
-		goto fail;
-	}
-	if (flush) {
-		if ((r = mdb_drop(txn, dbi, 0)) != 0 || (r = mdb_txn_commit(txn)) != 0) {
-			mdb_env_close(env);
-			goto fail;
-		}
-		mdb_env_close(env);
-		return 0;
-	}
-	if ((r = mdb_cursor_open(txn, dbi, &cur)) == 0) {
-		double now = (double)time(NULL);
-		while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
-			const unsigned char *p = v.mv_data;
-			uint64_t exp = 0;
-			char key[CBV_ADDR_MAX + 8], val[CBV_TEXT_MAX + 64];
-			if (v.mv_size < 8 || k.mv_size < 3 || k.mv_size >= sizeof(key))
-				continue;
-			for (int i = 0; i < 8; i++)
-				exp = exp << 8 | p[i];
-			if (exp != 0 && (double)exp <= now)
-				continue;
-			memcpy(key, k.mv_data, k.mv_size);
-			key[k.mv_size] = 0;
-			snprintf(val, sizeof(val), "%.*s", (int)(v.mv_size - 8), p + 8);
-			show(key, val, (double)exp);
-		}
-		mdb_cursor_close(cur);
-	}
-	mdb_txn_abort(txn);
-	mdb_env_close(env);
-	return r == 0 ? 0 : 2;
-fail:
-	fprintf(stderr, "modmilter-cbv: store %s, database %s: %s\n", path, db,
-	    mdb_strerror(r));
-	return 2;
+	if (kl < 3 || kl >= sizeof(key) ||
+	    (w->only && (strlen(w->only) != kl || memcmp(w->only, k, kl) != 0)))
+		return MM_SCAN_NEXT;
+	memcpy(key, k, kl);
+	key[kl] = 0;
+	snprintf(val, sizeof(val), "%.*s", (int)vl, (const char *)v);
+	show(key, val, expires);
+	w->n++;
+	return MM_SCAN_NEXT;
 }
 
-static int
-each_address(struct conf *c, const char *db, char **addrs, int n, int purge)
+static mm_store *
+open_db(const struct store_cfg *cfg, const char *db)
 {
 	char *err = NULL;
-	mm_store *st = store_open(c, db, &err);
-	int found = 0;
+	mm_store *st = store_open(cfg, db, &err);
 
 	if (st == NULL) {
 		fprintf(stderr, "modmilter-cbv: %s\n", err ? err : "cannot open the store");
 		free(err);
+	}
+	return st;
+}
+
+/* list and flush: every entry of the database */
+static int
+scan_all(const struct store_cfg *cfg, const char *db, int flush)
+{
+	struct walk w = { NULL, flush, 0 };
+	mm_store *st = open_db(cfg, db);
+
+	if (st == NULL)
+		return 2;
+	if (store_scan(st, NULL, 0, visit, &w) < 0) {
+		fprintf(stderr, "modmilter-cbv: database %s: store error\n", db);
 		return 2;
 	}
+	if (flush)
+		printf("flushed %zu entries\n", w.n);
+	return 0;
+}
+
+static int
+each_address(const struct store_cfg *cfg, const char *db, char **addrs, int n,
+    int purge)
+{
+	mm_store *st = open_db(cfg, db);
+	size_t found = 0;
+
+	if (st == NULL)
+		return 2;
 	for (int i = 0; i < n; i++) {
 		static const char *const kinds[] = { "v:", "d:" };
 		for (int k = 0; k < 2; k++) {
 			char key[CBV_ADDR_MAX + 8];
-			void *val;
-			size_t vl;
-			int r;
+			struct walk w = { key, 0, 0 };
+
 			cache_key(kinds[k], addrs[i], key, sizeof(key));
 			if (purge) {
 				if (store_del(st, key, strlen(key)) < 0) {
@@ -164,16 +153,11 @@ each_address(struct conf *c, const char *db, char **addrs, int n, int purge)
 				}
 				continue;
 			}
-			r = store_get(st, key, strlen(key), &val, &vl);
-			if (r < 0) {
+			if (store_scan(st, key, strlen(key), visit, &w) < 0) {
 				fprintf(stderr, "modmilter-cbv: store error reading %s\n", key);
 				return 2;
 			}
-			if (r == 1) {
-				show(key, val, 0);
-				free(val);
-				found++;
-			}
+			found += w.n;
 		}
 	}
 	return purge || found ? 0 : 1;
@@ -183,7 +167,10 @@ int
 main(int argc, char **argv)
 {
 	const char *file = NULL, *dir = NULL, *db = "cbv", *cmd;
-	struct conf *c = NULL, bare;
+	struct conf *c = NULL;
+	struct store_cfg bare;
+	const struct store_cfg *cfg;
+	char *err = NULL;
 	int ch, rc;
 
 	while ((ch = getopt(argc, argv, "c:s:d:")) != -1)
@@ -200,23 +187,27 @@ main(int argc, char **argv)
 	if (file) {
 		if ((c = conf_load(file, stderr)) == NULL)
 			return 2;
+		cfg = &c->store;
 	} else {
-		memset(&bare, 0, sizeof(bare));
-		bare.store_path = (char *)dir;
-		bare.store_map_size = 1LL << 30;
-		c = &bare;
+		if (store_cfg_from_uri(dir, &bare, &err) < 0) {
+			fprintf(stderr, "modmilter-cbv: %s\n", err);
+			return 2;
+		}
+		cfg = &bare;
 	}
 	if (strcmp(cmd, "list") == 0 && optind == argc)
-		rc = scan(c->store_path, db, 0);
+		rc = scan_all(cfg, db, 0);
 	else if (strcmp(cmd, "flush") == 0 && optind == argc)
-		rc = scan(c->store_path, db, 1);
+		rc = scan_all(cfg, db, 1);
 	else if (strcmp(cmd, "query") == 0 && optind < argc)
-		rc = each_address(c, db, argv + optind, argc - optind, 0);
+		rc = each_address(cfg, db, argv + optind, argc - optind, 0);
 	else if (strcmp(cmd, "purge") == 0 && optind < argc)
-		rc = each_address(c, db, argv + optind, argc - optind, 1);
+		rc = each_address(cfg, db, argv + optind, argc - optind, 1);
 	else
 		usage();
 	if (file)
 		conf_unref(c);
+	else
+		store_cfg_free(&bare);
 	return rc;
 }

@@ -117,11 +117,17 @@ if [ -x "$top_builddir/modmilter-cbv" ]; then
 	if grep -q 'alice@ok.example.net.*OK' "$tmp/list" && grep -q 'bob@bad.example.net.*BOUNCE' "$tmp/list" &&
 	   grep -q 'carol@soft.example.net.*DEFER' "$tmp/list"; then ok "modmilter-cbv list"; else
 		ko "modmilter-cbv list"; sed 's/^/  | /' "$tmp/list"; fi
+	# an OK entry lives 31 days: the expiry column is that date
+	exp=$(date -u -d '+31 days' +%Y-%m-%d)
 	"$CBV" -c "$tmp/c.yaml" query alice@ok.example.net > "$tmp/q" 2>&1 && grep -q OK "$tmp/q" &&
-		ok "modmilter-cbv query" || { ko "modmilter-cbv query"; cat "$tmp/q"; }
+		awk -F'\t' -v d="$exp" '$5 ~ "^" d "T" { f = 1 } END { exit !f }' "$tmp/q" &&
+		ok "modmilter-cbv query (with its expiry)" || { ko "modmilter-cbv query"; cat "$tmp/q"; }
 	"$CBV" -c "$tmp/c.yaml" purge alice@ok.example.net > "$tmp/q" 2>&1
 	if ! "$CBV" -c "$tmp/c.yaml" query alice@ok.example.net > "$tmp/q" 2>&1; then
 		ok "modmilter-cbv purge"; else ko "modmilter-cbv purge"; cat "$tmp/q"; fi
+	"$CBV" -c "$tmp/c.yaml" list | grep -q 'bob@bad' && "$CBV" -c "$tmp/c.yaml" flush > "$tmp/q" 2>&1 &&
+		"$CBV" -c "$tmp/c.yaml" list > "$tmp/list" 2>&1 && [ ! -s "$tmp/list" ] &&
+		ok "modmilter-cbv flush" || { ko "modmilter-cbv flush"; cat "$tmp/q" "$tmp/list"; }
 fi
 
 [ $fails -eq 0 ]

@@ -277,6 +277,30 @@ test_bad_cidr(void **state)
 }
 
 static void
+test_bad_store(void **state)
+{
+	static struct result r;
+
+	(void)state;
+	load(&r, "plugin_dir: " PLUGDIR "\n"
+	    "store:\n"
+	    "  backend: redis\n"
+	    "  port: 99999\n"
+	    "  timeout: soon\n");
+	expect_failed(&r, 2);
+	expect_at(&r, "99999", 1, "port");
+	expect_at(&r, "soon", 1, "timeout");
+	done(&r);
+
+	load(&r, "plugin_dir: " PLUGDIR "\n"
+	    "store:\n"
+	    "  backend: memcached\n");
+	expect_failed(&r, 1);
+	expect_at(&r, "memcached", 1, "lmdb or redis");
+	done(&r);
+}
+
+static void
 test_module_absent(void **state)
 {
 	static struct result r;
@@ -536,7 +560,7 @@ test_valid(void **state)
 	assert_string_equal(c->listen, "inet:9999@127.0.0.1");
 	assert_string_equal(c->authserv_id, "mx.example.com");
 	assert_string_equal(c->plugin_dir, PLUGDIR);
-	assert_string_equal(c->store_path, "/tmp/modmilter-unit-store");
+	assert_string_equal(c->store.path, "/tmp/modmilter-unit-store");
 	assert_int_equal(c->ninternal, 2);
 	assert_int_equal(c->ntrusted, 1);
 
@@ -771,6 +795,7 @@ main(void)
 		cmocka_unit_test_teardown(test_unknown_key, cleanup),
 		cmocka_unit_test_teardown(test_wrong_type, cleanup),
 		cmocka_unit_test_teardown(test_bad_cidr, cleanup),
+		cmocka_unit_test_teardown(test_bad_store, cleanup),
 		cmocka_unit_test_teardown(test_module_absent, cleanup),
 		cmocka_unit_test_teardown(test_wrong_sdk, cleanup),
 		cmocka_unit_test_teardown(test_init_failure, cleanup),

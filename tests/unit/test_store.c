@@ -1,22 +1,31 @@
 #include "config.h"
 /*
  * NAME
- *	test_store - the key-value store plugins share, on LMDB
+ *	test_store - the key-value store plugins share, on LMDB and Redis
  * DESCRIPTION
- *	Through the same API table plugins use: put, get, overwrite and
- *	delete in named databases that do not see each other's keys; a value
- *	past its TTL reads as absent; binary keys and values survive; many
- *	threads write and read at once without losing a write; a store that
- *	cannot be created is an error, not a crash.
+ *	Through the same API table plugins use, once per backend: put, get,
+ *	overwrite and delete in named databases that do not see each other's
+ *	keys; a value past its TTL reads as absent; binary keys and values
+ *	survive; batches are atomic (a failed expectation writes nothing);
+ *	counter records add, never go below zero and vanish at zero; many
+ *	threads adding to the same counters lose no update; scans see a
+ *	prefix, stop, delete and skip expired entries; a store that cannot
+ *	be created is an error, not a crash. The Redis group runs a real
+ *	redis-server on a unix socket (skipped when none is installed) and
+ *	checks that an outage is an error, not a hang, and that the store
+ *	reconnects when the server is back.
  */
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -24,30 +33,95 @@
 #include "session.h"
 #include "store.h"
 
-static struct conf c;
-static char dir[] = "/tmp/modmilter-store-XXXXXX";
+static struct store_cfg c;
+static char dir[64];
+static char *redis_pidfile, *redis_sock;
 
 static int
-setup(void **state)
+mkdir_tmp(void)
 {
+	snprintf(dir, sizeof(dir), "/tmp/modmilter-store-XXXXXX");
+	return mkdtemp(dir) == NULL ? -1 : 0;
+}
+
+static int
+setup_lmdb(void **state)
+{
+	char *err = NULL;
 	(void)state;
-	if (mkdtemp(dir) == NULL)
+	if (mkdir_tmp() < 0)
 		return -1;
-	memset(&c, 0, sizeof(c));
-	c.store_path = xasprintf("%s/db", dir);
-	c.store_map_size = 64 << 20;
+	char *path = xasprintf("%s/db", dir);
+	if (store_cfg_from_uri(path, &c, &err) < 0)
+		return -1;
+	free(path);
+	c.map_size = 64 << 20;
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	char *cmd = xasprintf("rm -rf %s", dir);
+	char *cmd;
 	(void)state;
+	if (redis_pidfile) {
+		cmd = xasprintf("kill $(cat %s) 2>/dev/null; sleep 0.2", redis_pidfile);
+		if (system(cmd) != 0) {}
+		free(cmd);
+	}
+	cmd = xasprintf("rm -rf %s", dir);
 	if (system(cmd) != 0)
 		return -1;
 	free(cmd);
-	free(c.store_path);
+	store_cfg_free(&c);
+	return 0;
+}
+
+static int
+redis_start(void)
+{
+	char *cmd = xasprintf("redis-server --port 0 --unixsocket %s --save '' "
+	    "--appendonly no --daemonize yes --pidfile %s --logfile %s/redis.log",
+	    redis_sock, redis_pidfile, dir);
+	int r = system(cmd);
+
+	free(cmd);
+	for (int i = 0; r == 0 && i < 100; i++) {
+		struct stat sb;
+		if (stat(redis_sock, &sb) == 0)
+			return 0;
+		usleep(50000);
+	}
+	return -1;
+}
+
+static void
+redis_stop(void)
+{
+	char *cmd = xasprintf("kill $(cat %s); while [ -S %s ]; do sleep 0.05; done",
+	    redis_pidfile, redis_sock);
+	if (system(cmd) != 0) {}
+	free(cmd);
+}
+
+static int
+setup_redis(void **state)
+{
+	char *uri, *err = NULL;
+	(void)state;
+	if (mkdir_tmp() < 0)
+		return -1;
+	redis_sock = xasprintf("%s/redis.sock", dir);
+	redis_pidfile = xasprintf("%s/redis.pid", dir);
+	if (redis_start() < 0)
+		return -1;
+	uri = xasprintf("redis://%s", redis_sock);
+	if (store_cfg_from_uri(uri, &c, &err) < 0)
+		return -1;
+	free(uri);
+	free(c.prefix);
+	c.prefix = xasprintf("t%ld:", (long)getpid());
+	c.timeout = 0.5;
 	return 0;
 }
 
@@ -186,31 +260,394 @@ test_threads(void **state)
 	assert_int_equal(found, THREADS * PER);
 }
 
-static void
-test_unusable_path(void **state)
+
+static mm_store_batch *
+batch(mm_store *st)
 {
-	struct conf bad;
+	mm_store_batch *b = core_api.store_batch(st);
+	assert_non_null(b);
+	return b;
+}
+
+static void
+test_batch(void **state)
+{
+	mm_store *a = open_db("batch");
+	mm_store_batch *b = batch(a);
+	const void *v;
+	size_t vl;
+	int g0, g1, g2;
+
+	(void)state;
+	g0 = core_api.store_batch_get(b, "x", 1);	/* before the put */
+	assert_true(core_api.store_batch_put(b, "x", 1, "one", 3, 0) >= 0);
+	g1 = core_api.store_batch_get(b, "x", 1);	/* sees the put */
+	assert_true(core_api.store_batch_put(b, "y", 1, "two", 3, 0) >= 0);
+	assert_true(core_api.store_batch_del(b, "y", 1) >= 0);
+	g2 = core_api.store_batch_get(b, "y", 1);
+	assert_int_equal(core_api.store_batch_run(b), 1);
+	assert_int_equal(core_api.store_result(b, g0, &v, &vl), 0);
+	assert_int_equal(core_api.store_result(b, g1, &v, &vl), 1);
+	assert_int_equal(vl, 3);
+	assert_memory_equal(v, "one", 3);
+	assert_int_equal(core_api.store_result(b, g2, &v, &vl), 0);
+	/* a batch runs once */
+	assert_int_equal(core_api.store_batch_run(b), -1);
+	assert_true(core_api.store_batch_get(b, "x", 1) < 0);
+	core_api.store_batch_free(b);
+	/* bad arguments */
+	b = batch(a);
+	assert_true(core_api.store_batch_get(b, NULL, 0) < 0);
+	assert_true(core_api.store_batch_add(b, "c", 1, NULL, 2, 0) < 0);
+	core_api.store_batch_free(b);
+	assert_null(core_api.store_batch(NULL));
+}
+
+static void
+test_counters(void **state)
+{
+	mm_store *a = open_db("counters");
+	const int64_t d1[2] = { 3, 1 }, d2[2] = { -5, 1 }, d3[3] = { 0, -2, 7 },
+	    d4[3] = { 0, 0, -7 };
+	mm_store_batch *b;
+	const void *v;
+	size_t vl;
+	int i;
+
+	(void)state;
+	b = batch(a);
+	i = core_api.store_batch_add(b, "c", 1, d1, 2, 0);
+	assert_int_equal(core_api.store_batch_run(b), 1);
+	assert_int_equal(core_api.store_result(b, i, &v, &vl), 1);
+	assert_int_equal(vl, 16);
+	assert_int_equal(core_api.store_counter(v, vl, 0), 3);
+	assert_int_equal(core_api.store_counter(v, vl, 1), 1);
+	assert_int_equal(core_api.store_counter(v, vl, 5), 0);
+	core_api.store_batch_free(b);
+	/* never below zero */
+	b = batch(a);
+	i = core_api.store_batch_add(b, "c", 1, d2, 2, 0);
+	assert_int_equal(core_api.store_batch_run(b), 1);
+	assert_int_equal(core_api.store_result(b, i, &v, &vl), 1);
+	assert_int_equal(core_api.store_counter(v, vl, 0), 0);
+	assert_int_equal(core_api.store_counter(v, vl, 1), 2);
+	core_api.store_batch_free(b);
+	/* a longer delta grows the record */
+	b = batch(a);
+	i = core_api.store_batch_add(b, "c", 1, d3, 3, 0);
+	assert_int_equal(core_api.store_batch_run(b), 1);
+	assert_int_equal(core_api.store_result(b, i, &v, &vl), 1);
+	assert_int_equal(vl, 24);
+	assert_int_equal(core_api.store_counter(v, vl, 1), 0);
+	assert_int_equal(core_api.store_counter(v, vl, 2), 7);
+	core_api.store_batch_free(b);
+	/* all zero: gone */
+	b = batch(a);
+	i = core_api.store_batch_add(b, "c", 1, d4, 3, 0);
+	assert_int_equal(core_api.store_batch_run(b), 1);
+	assert_int_equal(core_api.store_result(b, i, &v, &vl), 0);
+	core_api.store_batch_free(b);
+	b = batch(a);
+	i = core_api.store_batch_get(b, "c", 1);
+	assert_int_equal(core_api.store_batch_run(b), 1);
+	assert_int_equal(core_api.store_result(b, i, &v, &vl), 0);
+	core_api.store_batch_free(b);
+}
+
+static void
+test_expect(void **state)
+{
+	mm_store *a = open_db("expect");
+	mm_store_batch *b;
+	void *v;
+	size_t vl;
+	const int64_t one[1] = { 1 };
+
+	(void)state;
+	/* absent: runs */
+	b = batch(a);
+	core_api.store_batch_expect(b, "sig", 3, NULL, 0);
+	core_api.store_batch_put(b, "sig", 3, "A", 1, 0);
+	core_api.store_batch_add(b, "n", 1, one, 1, 0);
+	assert_int_equal(core_api.store_batch_run(b), 1);
+	core_api.store_batch_free(b);
+	/* the same again: the expectation fails, nothing is written */
+	b = batch(a);
+	core_api.store_batch_add(b, "n", 1, one, 1, 0);
+	core_api.store_batch_put(b, "sig", 3, "B", 1, 0);
+	core_api.store_batch_expect(b, "sig", 3, NULL, 0);
+	assert_int_equal(core_api.store_batch_run(b), 0);
+	core_api.store_batch_free(b);
+	assert_int_equal(core_api.store_get(a, "sig", 3, &v, &vl), 1);
+	assert_memory_equal(v, "A", 1);
+	core_api.free(v);
+	assert_int_equal(core_api.store_get(a, "n", 1, &v, &vl), 1);
+	assert_int_equal(core_api.store_counter(v, vl, 0), 1);
+	core_api.free(v);
+	/* a value: compare and swap */
+	b = batch(a);
+	core_api.store_batch_expect(b, "sig", 3, "A", 1);
+	core_api.store_batch_put(b, "sig", 3, "C", 1, 0);
+	assert_int_equal(core_api.store_batch_run(b), 1);
+	core_api.store_batch_free(b);
+	b = batch(a);
+	core_api.store_batch_expect(b, "sig", 3, "A", 1);
+	core_api.store_batch_put(b, "sig", 3, "D", 1, 0);
+	assert_int_equal(core_api.store_batch_run(b), 0);
+	core_api.store_batch_free(b);
+	assert_int_equal(core_api.store_get(a, "sig", 3, &v, &vl), 1);
+	assert_memory_equal(v, "C", 1);
+	core_api.free(v);
+}
+
+struct seen {
+	int n, deleted;
+	char keys[16][16];
+	double exp[16];
+};
+
+static int
+collect(void *arg, const void *k, size_t kl, const void *v, size_t vl,
+    double expires)
+{
+	struct seen *s = arg;
+	(void)v;
+	(void)vl;
+	if (s->n < 16 && kl < 16) {
+		memcpy(s->keys[s->n], k, kl);
+		s->keys[s->n][kl] = 0;
+		s->exp[s->n] = expires;
+	}
+	s->n++;
+	if (kl >= 4 && memcmp(k, "p:b", 3) == 0 && s->deleted >= 0) {
+		s->deleted++;
+		return MM_SCAN_DELETE;
+	}
+	return MM_SCAN_NEXT;
+}
+
+static int
+stop_at_first(void *arg, const void *k, size_t kl, const void *v, size_t vl,
+    double expires)
+{
+	(void)k; (void)kl; (void)v; (void)vl; (void)expires;
+	(*(int *)arg)++;
+	return MM_SCAN_STOP;
+}
+
+static int
+has(const struct seen *s, const char *k)
+{
+	for (int i = 0; i < s->n && i < 16; i++)
+		if (strcmp(s->keys[i], k) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+test_scan(void **state)
+{
+	mm_store *a = open_db("scan");
+	struct seen s;
+	int n = 0;
+	double now = (double)time(NULL);
+
+	(void)state;
+	assert_int_equal(core_api.store_put(a, "p:a1", 4, "1", 1, 0), 0);
+	assert_int_equal(core_api.store_put(a, "p:a2", 4, "2", 1, 3600), 0);
+	assert_int_equal(core_api.store_put(a, "p:b1", 4, "3", 1, 0), 0);
+	assert_int_equal(core_api.store_put(a, "p*b2", 4, "4", 1, 0), 0);
+	assert_int_equal(core_api.store_put(a, "q:a1", 4, "5", 1, 0), 0);
+	assert_int_equal(core_api.store_put(a, "p:gone", 6, "6", 1, 1), 0);
+	sleep(2);
+	memset(&s, 0, sizeof(s));
+	s.deleted = -1;		/* only look */
+	assert_int_equal(core_api.store_scan(a, "p:", 2, collect, &s), 0);
+	assert_int_equal(s.n, 3);
+	assert_true(has(&s, "p:a1") && has(&s, "p:a2") && has(&s, "p:b1"));
+	for (int i = 0; i < 3; i++)
+		if (strcmp(s.keys[i], "p:a2") == 0)
+			assert_true(s.exp[i] > now + 3000 && s.exp[i] < now + 3700);
+		else
+			assert_true(s.exp[i] == 0);
+	/* a glob character in the prefix is taken literally */
+	memset(&s, 0, sizeof(s));
+	s.deleted = -1;
+	assert_int_equal(core_api.store_scan(a, "p*", 2, collect, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_true(has(&s, "p*b2"));
+	/* delete while scanning */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(core_api.store_scan(a, "p:", 2, collect, &s), 0);
+	assert_int_equal(s.deleted, 1);
+	memset(&s, 0, sizeof(s));
+	s.deleted = -1;
+	assert_int_equal(core_api.store_scan(a, NULL, 0, collect, &s), 0);
+	assert_int_equal(s.n, 4);
+	assert_false(has(&s, "p:b1"));
+	/* stop */
+	assert_int_equal(core_api.store_scan(a, NULL, 0, stop_at_first, &n), 0);
+	assert_int_equal(n, 1);
+	/* expired entries go (LMDB keeps them until now; Redis already did) */
+	assert_int_equal(core_api.store_expire(a), c.backend == STORE_LMDB ? 1 : 0);
+	assert_int_equal(core_api.store_expire(a), 0);
+}
+
+#define ADDERS 4
+#define ADDS 150
+#define NCOUNTERS 10
+
+static void *
+adder(void *arg)
+{
+	mm_store *a = open_db("adders");
+	const int64_t d[2] = { 1, 2 };
+
+	(void)arg;
+	for (int i = 0; i < ADDS; i++) {
+		mm_store_batch *b = core_api.store_batch(a);
+		for (int k = 0; k < NCOUNTERS; k++) {
+			char key[8];
+			snprintf(key, sizeof(key), "k%d", k);
+			core_api.store_batch_add(b, key, strlen(key), d, 2, 0);
+		}
+		int r = core_api.store_batch_run(b);
+		core_api.store_batch_free(b);
+		if (r != 1)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+static void
+test_counters_threads(void **state)
+{
+	pthread_t t[ADDERS];
+	mm_store *a = open_db("adders");
+
+	(void)state;
+	for (long i = 0; i < ADDERS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, adder, (void *)i), 0);
+	for (int i = 0; i < ADDERS; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		assert_null(r);
+	}
+	for (int k = 0; k < NCOUNTERS; k++) {
+		char key[8];
+		void *v;
+		size_t vl;
+		snprintf(key, sizeof(key), "k%d", k);
+		assert_int_equal(core_api.store_get(a, key, strlen(key), &v, &vl), 1);
+		assert_int_equal(core_api.store_counter(v, vl, 0), ADDERS * ADDS);
+		assert_int_equal(core_api.store_counter(v, vl, 1), 2 * ADDERS * ADDS);
+		core_api.free(v);
+	}
+}
+
+static void
+test_uri(void **state)
+{
+	struct store_cfg u;
 	char *err = NULL;
 
 	(void)state;
-	memset(&bad, 0, sizeof(bad));
-	bad.store_path = "/proc/modmilter-no-such/store";
-	bad.store_map_size = 1 << 20;
+	assert_int_equal(store_cfg_from_uri("redis://:s3cret@mx.example:6380/2", &u, &err), 0);
+	assert_int_equal(u.backend, STORE_REDIS);
+	assert_string_equal(u.host, "mx.example");
+	assert_int_equal(u.port, 6380);
+	assert_int_equal(u.database, 2);
+	assert_string_equal(u.password, "s3cret");
+	store_cfg_free(&u);
+	assert_int_equal(store_cfg_from_uri("redis:///run/redis/redis.sock", &u, &err), 0);
+	assert_string_equal(u.socket, "/run/redis/redis.sock");
+	store_cfg_free(&u);
+	assert_int_equal(store_cfg_from_uri("lmdb:/var/x", &u, &err), 0);
+	assert_int_equal(u.backend, STORE_LMDB);
+	assert_string_equal(u.path, "/var/x");
+	store_cfg_free(&u);
+	assert_int_equal(store_cfg_from_uri("redis://h:99999", &u, &err), -1);
+	assert_non_null(strstr(err, "port"));
+	free(err);
+	store_cfg_free(&u);
+}
+
+static void
+test_unusable_path(void **state)
+{
+	struct store_cfg bad;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(store_cfg_from_uri("/proc/modmilter-no-such/store", &bad, &err), 0);
+	bad.map_size = 1 << 20;
 	assert_null(store_open(&bad, "x", &err));
 	assert_non_null(err);
 	assert_non_null(strstr(err, "/proc/modmilter-no-such/store"));
 	free(err);
+	err = NULL;
+	/* a name that cannot be a database */
+	assert_null(store_open(&c, "a:b", &err));
+	assert_non_null(err);
+	free(err);
+	store_cfg_free(&bad);
+}
+
+static void
+test_redis_outage(void **state)
+{
+	mm_store *a = open_db("outage");
+	void *v;
+	size_t vl;
+	struct timespec t0, t1;
+
+	(void)state;
+	assert_int_equal(core_api.store_put(a, "k", 1, "x", 1, 0), 0);
+	redis_stop();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(core_api.store_get(a, "k", 1, &v, &vl), -1);
+	assert_int_equal(core_api.store_put(a, "k", 1, "y", 1, 0), -1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 3);
+	assert_int_equal(redis_start(), 0);
+	/* the server came back empty (no persistence): a fresh write works */
+	assert_int_equal(core_api.store_put(a, "k", 1, "z", 1, 0), 0);
+	assert_int_equal(core_api.store_get(a, "k", 1, &v, &vl), 1);
+	assert_memory_equal(v, "z", 1);
+	core_api.free(v);
 }
 
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
+	const struct CMUnitTest common[] = {
 		cmocka_unit_test(test_put_get_del),
 		cmocka_unit_test(test_binary),
 		cmocka_unit_test(test_ttl),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_counters),
+		cmocka_unit_test(test_expect),
+		cmocka_unit_test(test_scan),
+		cmocka_unit_test(test_counters_threads),
+		cmocka_unit_test(test_uri),
 		cmocka_unit_test(test_unusable_path),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	const struct CMUnitTest redis_only[] = {
+		cmocka_unit_test(test_redis_outage),
+	};
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);	/* as modmilterd: a dead server is an error */
+	log_open(LOG_DEST_STDERR, MM_LOG_ERR, "test_store");
+	rc = cmocka_run_group_tests_name("lmdb", common, setup_lmdb, teardown);
+#ifdef HAVE_HIREDIS
+	if (system("command -v redis-server >/dev/null 2>&1") == 0) {
+		rc |= cmocka_run_group_tests_name("redis", common, setup_redis, NULL);
+		rc |= cmocka_run_group_tests_name("redis outage", redis_only, NULL, teardown);
+	} else {
+		printf("SKIP: redis-server is not installed; the Redis backend is not tested\n");
+	}
+#endif
+	return rc;
 }

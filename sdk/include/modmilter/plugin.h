@@ -51,6 +51,7 @@
 
 #include <stddef.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #ifdef __cplusplus
@@ -58,7 +59,7 @@ extern "C" {
 #endif
 
 #define MM_SDK_MAJOR	1
-#define MM_SDK_MINOR	1
+#define MM_SDK_MINOR	2
 
 /* The symbol modmilterd looks up in every plugin object. */
 #define MM_PLUGIN_SYMBOL	"mm_plugin_descriptor"
@@ -124,6 +125,7 @@ typedef enum mm_log_level {
 typedef struct mm_ctx mm_ctx;		/* instance + connection + message */
 typedef struct mm_opt mm_opt;		/* one node of the options YAML */
 typedef struct mm_store mm_store;	/* a named key-value database */
+typedef struct mm_store_batch mm_store_batch;	/* operations run as one */
 
 /* Options node types. */
 typedef enum mm_opt_type {
@@ -253,7 +255,64 @@ struct mm_api {
 	   options need no message), so the core asks the MTA for less.
 	   -1 if called outside init or with bits the descriptor lacks. */
 	int (*narrow)(mm_ctx *ctx, unsigned actions, unsigned flags);
+
+	/* --- SDK 1.2: store batches, counters and scans ---
+	 * A batch is a list of operations on one database run as a unit:
+	 * all of its writes happen or none do (one LMDB transaction; one
+	 * server-side script on Redis), and no other writer sees half of
+	 * it. Operations run in the order they were added; a get sees the
+	 * batch's own earlier writes. Each add function returns the
+	 * operation's index (for store_result), or -1.
+	 *
+	 * store_batch_add treats the value as a record of n counters
+	 * (int64_t, little endian, 8 bytes each; absent = all zero), adds
+	 * delta[i] to counter i, never lets a counter go below zero, and
+	 * deletes a record whose counters all end at zero. Its result is
+	 * the record as written. ttl as for store_put: seconds from now,
+	 * <= 0 no expiry.
+	 *
+	 * store_batch_expect makes the whole batch conditional: it runs only
+	 * when the key holds exactly val (val NULL: the key is absent),
+	 * judged before any of the batch's writes. Use it for
+	 * read-check-write updates that must not apply twice.
+	 *
+	 * store_batch_run: 1 done, 0 an expectation failed (nothing
+	 * written), -1 error (nothing written; logged). Results stay valid
+	 * until store_batch_free. */
+	mm_store_batch *(*store_batch)(mm_store *st);
+	int (*store_batch_get)(mm_store_batch *b, const void *key, size_t klen);
+	int (*store_batch_put)(mm_store_batch *b, const void *key, size_t klen,
+	    const void *val, size_t vlen, double ttl_seconds);
+	int (*store_batch_del)(mm_store_batch *b, const void *key, size_t klen);
+	int (*store_batch_add)(mm_store_batch *b, const void *key, size_t klen,
+	    const int64_t *delta, size_t n, double ttl_seconds);
+	int (*store_batch_expect)(mm_store_batch *b, const void *key,
+	    size_t klen, const void *val, size_t vlen);
+	int (*store_batch_run)(mm_store_batch *b);
+	/* After run: 1 with val and vlen set (get, add), 0 absent. */
+	int (*store_result)(mm_store_batch *b, int op, const void **val,
+	    size_t *vlen);
+	void (*store_batch_free)(mm_store_batch *b);
+	/* Read a counter record (as store_batch_add writes them). */
+	int64_t (*store_counter)(const void *val, size_t vlen, size_t i);
+
+	/* Visit every live entry whose key starts with prefix (plen 0: all),
+	   in no promised order. expires is the unix time it expires, 0 for
+	   never. The callback returns MM_SCAN_NEXT, MM_SCAN_DELETE (remove
+	   this entry; done after the walk) or MM_SCAN_STOP. 0 ok, -1 error. */
+	int (*store_scan)(mm_store *st, const void *prefix, size_t plen,
+	    int (*cb)(void *arg, const void *key, size_t klen, const void *val,
+	    size_t vlen, double expires), void *arg);
+	/* Remove expired entries now (backends without their own expiry
+	   keep them until then; they read as absent meanwhile). Returns
+	   how many, or -1. */
+	long (*store_expire)(mm_store *st);
 };
+
+/* store_scan callback results */
+#define MM_SCAN_NEXT	0
+#define MM_SCAN_DELETE	1
+#define MM_SCAN_STOP	2
 
 /* Is member m present in the running core's API table? */
 #define MM_API_HAS(api, m) \
