@@ -3,9 +3,11 @@
  *	modmilter-dspam - train, correct and query the dspam plugin's
  *	dictionaries
  * SYNOPSIS
- *	modmilter-dspam [--store DIR] [--dict NAME] [--algorithm fisher|burton]
- *	    [--mode teft|toe|tum|notrain] [--threshold P] [--tokenizer words|chain|osb]
- *	    [--map-size MB] [--robs S] [--robx X] [--min-dev D] [--max-tokens N]
+ *	modmilter-dspam [-c CONFIG | --store STORE] [--database NAME]
+ *	    [--dict NAME] [--algorithm fisher|burton]
+ *	    [--mode teft|toe|tum|notrain] [--threshold P]
+ *	    [--tokenizer words|chain|osb] [--map-size MB] [--robs S] [--robx X]
+ *	    [--min-dev D] [--max-tokens N] [--purge-days N] [--purge-hits N]
  *	    COMMAND ...
  *
  *	train --spam|--ham [--source corpus|error|inoculation] FILE...
@@ -13,19 +15,25 @@
  *	classify [--learn] [--score] FILE...
  *	online LIST
  *	stats
- *	purge [--days N] [--hits N]
+ *	purge
  * DESCRIPTION
- *	Works on the same LMDB store as the plugin (option db), also while
- *	modmilterd runs. FILE is one RFC 5322 message ("-" is standard
- *	input). classify prints "FILE spam|innocent PROBABILITY" (and the
- *	log-odds with --score); with --learn it trains by --mode and keeps
- *	a signature, printed as the last field, as the milter does.
- *	online reads lines "spam FILE" / "ham FILE" and plays them in
- *	order as a mail host would: classify, train by --mode, and correct
- *	every error; it prints one line per message and a summary.
- *	stats prints the dictionary's totals; purge drops the tokens with
- *	at most N hits (default 1) not trained for DAYS days (default 30),
- *	and expired signatures.
+ *	Works on the same store as the plugin, also while modmilterd runs:
+ *	the "store:" of the daemon's configuration file CONFIG, or STORE (a
+ *	directory for LMDB, redis://[:PASSWORD@]HOST[:PORT][/DB] or
+ *	redis:///SOCKET), else the daemon's default; database NAME
+ *	(default "dspam", the plugin's option database). FILE is one
+ *	RFC 5322 message ("-" is standard input). classify prints "FILE
+ *	spam|innocent PROBABILITY" (and the log-odds with --score); with
+ *	--learn it trains by --mode and keeps a signature, printed as the
+ *	last field, as the milter does. online reads lines "spam FILE" /
+ *	"ham FILE" and plays them in order as a mail host would: classify,
+ *	train by --mode, and correct every error; it prints one line per
+ *	message and a summary. stats prints the dictionary's totals. Tokens
+ *	trained here with at most --purge-hits hits (default 1) expire
+ *	--purge-days days later (default 30) unless trained again, as the
+ *	plugin's purge_hits and purge_after say; purge removes expired
+ *	tokens and signatures now (LMDB keeps them until then; Redis drops
+ *	them itself).
  *
  *	Bulk commands commit without flushing and flush once at the end.
  * DIAGNOSTICS
@@ -44,7 +52,10 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "cfgtree.h"
 #include "dspam.h"
+#include "log.h"
+#include "store.h"
 
 #ifndef LOCALSTATEDIR
 #define LOCALSTATEDIR "/var"
@@ -59,15 +70,16 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: modmilter-dspam [--store DIR] [--dict NAME] [--algorithm fisher|burton]\n"
-	    "         [--mode teft|toe|tum|notrain] [--threshold P] [--tokenizer words|chain|osb] [--map-size MB]\n"
+	    "usage: modmilter-dspam [-c CONFIG | --store DIR|redis://...] [--database NAME] [--dict NAME]\n"
+	    "         [--algorithm fisher|burton] [--mode teft|toe|tum|notrain] [--threshold P]\n"
+	    "         [--tokenizer words|chain|osb] [--map-size MB] [--purge-days N] [--purge-hits N]\n"
 	    "         [--robs S] [--robx X] [--min-dev D] [--max-tokens N] COMMAND\n"
 	    "  train --spam|--ham [--source corpus|error|inoculation] FILE...\n"
 	    "  retrain --signature ID --spam|--ham\n"
 	    "  classify [--learn] [--score] FILE...\n"
 	    "  online LIST            (lines: spam|ham FILE)\n"
 	    "  stats\n"
-	    "  purge [--days N] [--hits N]\n");
+	    "  purge\n");
 	exit(2);
 }
 
@@ -149,6 +161,17 @@ fail(char *err)
 	return 1;
 }
 
+/* bulk commands commit without a flush each; flush once at the end */
+static int
+sync_store(char **err)
+{
+	if (store_sync(C.ds.st) < 0) {
+		*err = strdup("cannot flush the store");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 cmd_train(int argc, char **argv)
 {
@@ -192,7 +215,7 @@ cmd_train(int argc, char **argv)
 	if (rc == 0) {
 		char *err = NULL;
 
-		if (dstore_sync(C.ds, &err) < 0)
+		if (sync_store(&err) < 0)
 			return fail(err);
 		fprintf(stderr, "trained %d messages as %s in %.2fs\n", argc - optind,
 		    klass ? "spam" : "innocent", now() - t0);
@@ -236,7 +259,7 @@ cmd_retrain(int argc, char **argv)
 		return 1;
 	}
 	printf("%s retrained as %s\n", id, klass ? "spam" : "innocent");
-	return dstore_sync(C.ds, &err) < 0 ? fail(err) : 0;
+	return sync_store(&err) < 0 ? fail(err) : 0;
 }
 
 static int
@@ -290,7 +313,7 @@ cmd_classify(int argc, char **argv)
 	if (learn) {
 		char *err = NULL;
 
-		if (dstore_sync(C.ds, &err) < 0)
+		if (sync_store(&err) < 0)
 			return fail(err);
 	}
 	return rc;
@@ -351,7 +374,7 @@ cmd_online(int argc, char **argv)
 	}
 	if (f != stdin)
 		fclose(f);
-	if (dstore_sync(C.ds, &err) < 0)
+	if (sync_store(&err) < 0)
 		return fail(err);
 	printf("# online %s: %zu messages (%zu spam, %zu ham), FP %zu (%.2f %%), "
 	    "FN %zu (%.2f %%), %.0f msg/s\n", train_mode_name(C.mode), n, nspam,
@@ -365,21 +388,15 @@ static int
 cmd_stats(int argc, char **argv)
 {
 	struct dtotals tot;
-	struct dtxn *t;
 	char *err = NULL;
 	size_t ntok = 0;
 
 	(void)argv;
 	if (argc != 1)
 		usage();
-	if ((t = dtxn_begin(C.ds, 0, &err)) == NULL)
+	if (dict_read(&C.ds, dict, NULL, NULL, &tot, &err) < 0 ||
+	    dict_count_tokens(&C.ds, dict, &ntok, &err) < 0)
 		return fail(err);
-	if (dict_totals(t, dict, &tot, &err) < 0 ||
-	    dict_count_tokens(t, dict, &ntok, &err) < 0) {
-		dtxn_abort(t);
-		return fail(err);
-	}
-	dtxn_abort(t);
 	printf("dictionary:          %s\n", dict_name);
 	printf("tokens:              %zu\n", ntok);
 	printf("spam learned:        %llu\n", (unsigned long long)tot.spam_learned);
@@ -396,45 +413,67 @@ cmd_stats(int argc, char **argv)
 static int
 cmd_purge(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "days", required_argument, NULL, 'd' },
-		{ "hits", required_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
-	};
-	long days = 30, hits = 1;
-	struct dtxn *t;
 	char *err = NULL;
-	size_t ntok = 0, nsig = 0;
-	int o;
+	long n;
 
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		if (o == 'd')
-			days = strtol(optarg, NULL, 10);
-		else if (o == 'h')
-			hits = strtol(optarg, NULL, 10);
-		else
-			usage();
-	}
-	if (optind != argc || days < 0 || hits < 1)
+	(void)argv;
+	if (argc != 1)
 		usage();
-	if ((t = dtxn_begin(C.ds, 1, &err)) == NULL)
+	if ((n = dstore_expire(&C.ds, &err)) < 0 || sync_store(&err) < 0)
 		return fail(err);
-	if (dict_purge(t, dict, (unsigned)days, (uint32_t)hits, &ntok, &err) < 0 ||
-	    sig_purge(t, &nsig, &err) < 0) {
-		dtxn_abort(t);
-		return fail(err);
-	}
-	if (dtxn_commit(t, &err) < 0 || dstore_sync(C.ds, &err) < 0)
-		return fail(err);
-	printf("purged %zu tokens, %zu signatures\n", ntok, nsig);
+	printf("purged %ld expired tokens and signatures\n", n);
 	return 0;
+}
+
+/* the store functions of the core, as the plugin reaches them */
+static const struct mm_api store_api = {
+	.size = sizeof(struct mm_api),
+	.sdk_major = MM_SDK_MAJOR, .sdk_minor = MM_SDK_MINOR,
+	.store_get = store_get,
+	.store_put = store_put,
+	.store_del = store_del,
+	.free = free,
+	.store_batch = store_batch,
+	.store_batch_get = store_batch_get,
+	.store_batch_put = store_batch_put,
+	.store_batch_del = store_batch_del,
+	.store_batch_add = store_batch_add,
+	.store_batch_expect = store_batch_expect,
+	.store_batch_run = store_batch_run,
+	.store_result = store_result,
+	.store_batch_free = store_batch_free,
+	.store_counter = store_counter,
+	.store_scan = store_scan,
+	.store_expire = store_expire,
+};
+
+/* the "store:" of the daemon's configuration file */
+static int
+store_of_config(const char *path, struct store_cfg *cfg)
+{
+	struct cfgtree *t = cfgtree_load(path);
+	int ok;
+
+	if (t == NULL) {
+		fprintf(stderr, "modmilter-dspam: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	store_cfg_parse(t->root ? cfg_get(t->root, "store") : NULL, cfg);
+	ok = t->nerrors == 0;
+	cfgtree_print_errors(t, stderr);
+	cfgtree_free(t);
+	return ok ? 0 : -1;
 }
 
 int
 main(int argc, char **argv)
 {
 	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
 		{ "store", required_argument, NULL, 's' },
+		{ "database", required_argument, NULL, 'B' },
+		{ "purge-days", required_argument, NULL, 'P' },
+		{ "purge-hits", required_argument, NULL, 'p' },
 		{ "dict", required_argument, NULL, 'd' },
 		{ "algorithm", required_argument, NULL, 'a' },
 		{ "mode", required_argument, NULL, 'm' },
@@ -448,17 +487,24 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *store = LOCALSTATEDIR "/lib/modmilter/dspam", *cmd;
-	size_t map_mb = 1024;
+	const char *store = NULL, *config = NULL, *database = "dspam", *cmd;
+	struct store_cfg cfg;
+	long long map_mb = 0;
+	double purge_days = 30;
+	long purge_hits = 1;
 	char *err = NULL;
 	int o, rc;
 
 	combine_defaults(&C.cp);
 	C.mode = MODE_TEFT;
 	C.sig_ttl = 14 * 86400.0;
-	while ((o = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "+c:", lo, NULL)) != -1) {
 		switch (o) {
+		case 'c': config = optarg; break;
 		case 's': store = optarg; break;
+		case 'B': database = optarg; break;
+		case 'P': purge_days = strtod(optarg, NULL); break;
+		case 'p': purge_hits = strtol(optarg, NULL, 10); break;
 		case 'd': dict_name = optarg; break;
 		case 'a':
 			if (strcmp(optarg, "fisher") == 0)
@@ -483,7 +529,7 @@ main(int argc, char **argv)
 			else
 				usage();
 			break;
-		case 'M': map_mb = strtoul(optarg, NULL, 10); break;
+		case 'M': map_mb = strtoll(optarg, NULL, 10); break;
 		case 'S': C.cp.robs = strtod(optarg, NULL); break;
 		case 'X': C.cp.robx = strtod(optarg, NULL); break;
 		case 'D': C.cp.min_dev = strtod(optarg, NULL); break;
@@ -491,7 +537,8 @@ main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (optind >= argc || map_mb == 0 || !(C.cp.threshold >= 0.0 &&
+	if (optind >= argc || map_mb < 0 || !(purge_days >= 0) || purge_hits < 0 ||
+	    !(C.cp.threshold >= 0.0 &&
 	    C.cp.threshold <= 1.0) || !(C.cp.robs > 0.0) || !(C.cp.robx >= 0.0 &&
 	    C.cp.robx <= 1.0) || !(C.cp.min_dev >= 0.0 && C.cp.min_dev <= 0.5))
 		usage();
@@ -499,7 +546,23 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	dict = dstore_dict_id(dict_name);
-	if ((C.ds = dstore_open(store, map_mb, 1, &err)) == NULL)
+	log_open(LOG_DEST_STDERR, MM_LOG_WARNING, "modmilter-dspam");
+	if (store != NULL) {
+		if (store_cfg_from_uri(store, &cfg, &err) < 0)
+			return fail(err);
+	} else if (config != NULL) {
+		if (store_of_config(config, &cfg) < 0)
+			return 1;
+	} else {
+		store_cfg_parse(NULL, &cfg);	/* the daemon's default */
+	}
+	if (map_mb > 0)
+		cfg.map_size = map_mb * 1024 * 1024;
+	cfg.nosync = 1;
+	C.ds.api = &store_api;
+	C.ds.purge_after = purge_days * 86400.0;
+	C.ds.purge_hits = (uint32_t)purge_hits;
+	if ((C.ds.st = store_open(&cfg, database, &err)) == NULL)
 		return fail(err);
 	if (strcmp(cmd, "train") == 0)
 		rc = cmd_train(argc, argv);
@@ -515,6 +578,6 @@ main(int argc, char **argv)
 		rc = cmd_purge(argc, argv);
 	else
 		usage();
-	dstore_close(C.ds);
+	store_cfg_free(&cfg);
 	return rc;
 }

@@ -1,124 +1,73 @@
 /*
  * NAME
- *	dict - token dictionaries in one LMDB environment
+ *	dict - token dictionaries and signatures in the core's store
  * SYNOPSIS
  *	#include "dspam.h"
  *
- *	struct dstore *ds = dstore_open("/var/lib/modmilter/dspam", 1024, &err);
- *	struct dtxn *t = dtxn_begin(ds, 1, &err);
- *	dict_lookup(t, dstore_dict_id("alice@example.com"), &ts, stats, &err);
- *	dict_update(t, dict, hashes, n, +1, 0, 0, &err);
- *	dtxn_commit(t, &err);
+ *	struct dstore ds = { api, store, 30 * 86400.0, 1 };
+ *	dict_read(&ds, dict, &ts, stats, &totals, &err);
+ *	struct dwrite *w = dwrite_begin(&ds);
+ *	dwrite_tokens(w, dict, &ts, stats, +1, 0, 0);
+ *	dwrite_totals(w, dict, delta);
+ *	dwrite_sig(w, id, &sig, ttl);
+ *	dwrite_run(w, &err);			(1 done, 0 conflict, -1 error)
  * DESCRIPTION
- *	Every dictionary (per user, per group, shared) lives in one LMDB
- *	environment under a 64-bit id (the hash of its name). A token's
- *	key is 16 bytes, the dictionary id then the token hash, both big
- *	endian, so one dictionary is one contiguous key range and a sorted
- *	token set is read in key order. A token's value is 12 bytes: spam
- *	hits, innocent hits, and the day it was last trained (for purge),
- *	little endian. Token hash 0 holds the dictionary's totals.
- *	Signatures use a second named database (sig.c).
+ *	Every dictionary (per user, per group, shared) lives in one
+ *	database of the core store (LMDB on this host, or Redis shared by
+ *	several) under a 64-bit id, the hash of its name:
  *
- *	A process opens an environment once (LMDB forbids opening it
- *	twice); instances that name the same path share it, counted.
- *	MDB_NOTLS lets the milter's threads each run read transactions;
- *	LMDB serialises writers, across threads and processes, so the
- *	daemon and the command line tool may work on one store at once.
+ *	'T' dict token	a counter record [spam hits, innocent hits]
+ *			(ids and hashes 8 bytes big endian, so a
+ *			dictionary is one key range);
+ *	'T' dict 0	the dictionary's totals, eight counters (struct
+ *			dtotals, in its order);
+ *	'S' id		a signature: dictionary, class, whether its tokens
+ *			are counted, and the token hashes (sig.c).
+ *
+ *	Reads of one message are one store batch; so are its writes, which
+ *	are counter additions: two writers (two threads, two mail hosts)
+ *	training at once both count, and counts never go below zero.
+ *
+ *	Stale rare tokens expire in the store: a token whose hits after a
+ *	training are at most purge_hits gets an expiry purge_after from
+ *	then; a token with more hits is kept until it falls back. LMDB
+ *	keeps expired entries until "modmilter-dspam purge" (or any
+ *	store_expire) removes them; Redis drops them itself.
  * DIAGNOSTICS
- *	Functions return -1 with *err set to a malloc'ed message; a full
- *	map (MDB_MAP_FULL) says to raise map_size.
+ *	Functions return -1 with *err set to a malloc'ed message when the
+ *	store fails (the core logs the backend's own reason).
  */
 #include "config.h"
 
-#include <errno.h>
-#include <lmdb.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "dspam.h"
 
-struct dstore {
-	char *path;
-	MDB_env *env;
-	MDB_dbi tok, sig;
-	int refs;
-	struct dstore *next;
-};
+#define KEY_LEN 17
 
-struct dtxn {
-	struct dstore *ds;
-	MDB_txn *txn;
-	int write;
-};
-
-static pthread_mutex_t stores_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct dstore *stores;
-
-static void seterr(char **err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-seterr(char **err, const char *fmt, ...)
+static int
+seterr(char **err, const char *what)
 {
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(err, fmt, ap) < 0)
+	if (err != NULL && asprintf(err, "dspam store: %s", what) < 0)
 		*err = NULL;
-	va_end(ap);
+	return -1;
 }
 
 static void
 put_be64(unsigned char *p, uint64_t v)
 {
-	int i;
-
-	for (i = 7; i >= 0; i--) {
-		p[i] = (unsigned char)(v & 0xff);
-		v >>= 8;
-	}
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
 }
 
 static void
-put_le32(unsigned char *p, uint32_t v)
+token_key(unsigned char k[KEY_LEN], uint64_t dict, uint64_t tok)
 {
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
-}
-
-static uint32_t
-get_le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-get_le64(const unsigned char *p)
-{
-	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
-}
-
-static void
-put_le64(unsigned char *p, uint64_t v)
-{
-	put_le32(p, (uint32_t)v);
-	put_le32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint32_t
-today(void)
-{
-	return (uint32_t)(time(NULL) / 86400);
+	k[0] = 'T';
+	put_be64(k + 1, dict);
+	put_be64(k + 9, tok);
 }
 
 uint64_t
@@ -127,379 +76,199 @@ dstore_dict_id(const char *name)
 	return dspam_hash2("dict", 4, name, strlen(name));
 }
 
-struct dstore *
-dstore_open(const char *path, size_t map_mb, int nosync, char **err)
-{
-	struct dstore *ds;
-	MDB_txn *txn = NULL;
-	int r, dead;
-
-	pthread_mutex_lock(&stores_lock);
-	for (ds = stores; ds != NULL; ds = ds->next) {
-		if (strcmp(ds->path, path) == 0) {
-			ds->refs++;
-			pthread_mutex_unlock(&stores_lock);
-			return ds;
-		}
-	}
-	if (mkdir(path, 0750) < 0 && errno != EEXIST) {
-		seterr(err, "dspam store %s: cannot create: %s", path, strerror(errno));
-		goto fail;
-	}
-	if ((ds = calloc(1, sizeof(*ds))) == NULL ||
-	    (ds->path = strdup(path)) == NULL) {
-		seterr(err, "dspam store %s: out of memory", path);
-		if (ds)
-			free(ds);
-		ds = NULL;
-		goto fail;
-	}
-	if ((r = mdb_env_create(&ds->env)) != 0) {
-		seterr(err, "dspam store %s: %s", path, mdb_strerror(r));
-		ds->env = NULL;
-		goto fail;
-	}
-	mdb_env_set_maxdbs(ds->env, 4);
-	mdb_env_set_maxreaders(ds->env, 1024);
-	mdb_env_set_mapsize(ds->env, map_mb * 1024 * 1024);
-	if ((r = mdb_env_open(ds->env, path,
-	    MDB_NOTLS | (nosync ? MDB_NOSYNC : 0), 0640)) != 0) {
-		seterr(err, "dspam store %s: %s", path, mdb_strerror(r));
-		goto fail;
-	}
-	mdb_reader_check(ds->env, &dead);
-	if ((r = mdb_txn_begin(ds->env, NULL, 0, &txn)) != 0 ||
-	    (r = mdb_dbi_open(txn, "tokens", MDB_CREATE, &ds->tok)) != 0 ||
-	    (r = mdb_dbi_open(txn, "signatures", MDB_CREATE, &ds->sig)) != 0 ||
-	    (r = mdb_txn_commit(txn)) != 0) {
-		if (txn && r != 0)
-			mdb_txn_abort(txn);
-		seterr(err, "dspam store %s: %s", path, mdb_strerror(r));
-		goto fail;
-	}
-	ds->refs = 1;
-	ds->next = stores;
-	stores = ds;
-	pthread_mutex_unlock(&stores_lock);
-	return ds;
-fail:
-	if (ds != NULL) {
-		if (ds->env)
-			mdb_env_close(ds->env);
-		free(ds->path);
-		free(ds);
-	}
-	pthread_mutex_unlock(&stores_lock);
-	return NULL;
-}
-
-int
-dstore_sync(struct dstore *ds, char **err)
-{
-	int r = mdb_env_sync(ds->env, 1);
-
-	if (r != 0) {
-		seterr(err, "dspam store %s: sync: %s", ds->path, mdb_strerror(r));
-		return -1;
-	}
-	return 0;
-}
-
-void
-dstore_close(struct dstore *ds)
-{
-	struct dstore **pp;
-
-	if (ds == NULL)
-		return;
-	pthread_mutex_lock(&stores_lock);
-	if (--ds->refs == 0) {
-		for (pp = &stores; *pp != NULL; pp = &(*pp)->next) {
-			if (*pp == ds) {
-				*pp = ds->next;
-				break;
-			}
-		}
-		mdb_env_close(ds->env);
-		free(ds->path);
-		free(ds);
-	}
-	pthread_mutex_unlock(&stores_lock);
-}
-
-struct dtxn *
-dtxn_begin(struct dstore *ds, int write, char **err)
-{
-	struct dtxn *t = calloc(1, sizeof(*t));
-	int r;
-
-	if (t == NULL) {
-		seterr(err, "dspam store: out of memory");
-		return NULL;
-	}
-	if ((r = mdb_txn_begin(ds->env, NULL, write ? 0 : MDB_RDONLY, &t->txn)) != 0) {
-		seterr(err, "dspam store %s: %s", ds->path, mdb_strerror(r));
-		free(t);
-		return NULL;
-	}
-	t->ds = ds;
-	t->write = write;
-	return t;
-}
-
-int
-dtxn_commit(struct dtxn *t, char **err)
-{
-	int r = mdb_txn_commit(t->txn);
-
-	if (r != 0)
-		seterr(err, "dspam store %s: commit: %s%s", t->ds->path,
-		    mdb_strerror(r), r == MDB_MAP_FULL ? " (raise map_size)" : "");
-	free(t);
-	return r == 0 ? 0 : -1;
-}
-
-void
-dtxn_abort(struct dtxn *t)
-{
-	if (t == NULL)
-		return;
-	mdb_txn_abort(t->txn);
-	free(t);
-}
-
-MDB_txn *
-dtxn_lmdb(struct dtxn *t, MDB_dbi *sig)
-{
-	*sig = t->ds->sig;
-	return t->txn;
-}
-
 static void
-make_key(unsigned char k[16], uint64_t dict, uint64_t tok)
+totals_from(const struct mm_api *api, const void *v, size_t vl,
+    struct dtotals *t)
 {
-	put_be64(k, dict);
-	put_be64(k + 8, tok);
+	uint64_t *f[T_COUNT] = { &t->spam_learned, &t->ham_learned,
+	    &t->spam_classified, &t->ham_classified, &t->spam_misclassified,
+	    &t->ham_misclassified, &t->spam_corpus, &t->ham_corpus };
+
+	for (size_t i = 0; i < T_COUNT; i++)
+		*f[i] = (uint64_t)api->store_counter(v, vl, i);
 }
 
 int
-dict_lookup(struct dtxn *t, uint64_t dict, const struct tokset *ts,
-    struct tokstat *st, char **err)
+dict_read(const struct dstore *ds, uint64_t dict, const struct tokset *ts,
+    struct tokstat *st, struct dtotals *tot, char **err)
 {
-	unsigned char k[16];
-	MDB_val key = { sizeof(k), k }, val;
-	MDB_cursor *c;
-	size_t i;
-	int r;
+	const struct mm_api *api = ds->api;
+	mm_store_batch *b = api->store_batch(ds->st);
+	unsigned char k[KEY_LEN];
+	const void *v;
+	size_t vl, i, n = ts ? ts->len : 0;
+	int ti, first = -1, r;
 
-	/* one cursor over the sorted set: LMDB searches the current leaf
-	   page first, so neighbouring tokens skip the descent from the root */
-	if ((r = mdb_cursor_open(t->txn, t->ds->tok, &c)) != 0) {
-		seterr(err, "dspam store %s: read: %s", t->ds->path, mdb_strerror(r));
-		return -1;
-	}
-	put_be64(k, dict);
-	for (i = 0; i < ts->len; i++) {
-		put_be64(k + 8, ts->t[i].h);
-		key.mv_size = sizeof(k);
-		key.mv_data = k;
-		st[i].n = ts->t[i].n;
-		r = mdb_cursor_get(c, &key, &val, MDB_SET);
-		if (r == MDB_NOTFOUND || (r == 0 && val.mv_size < 8)) {
-			st[i].spam = st[i].ham = 0;
-		} else if (r == 0) {
-			st[i].spam = get_le32(val.mv_data);
-			st[i].ham = get_le32((unsigned char *)val.mv_data + 4);
-		} else {
-			mdb_cursor_close(c);
-			seterr(err, "dspam store %s: read: %s", t->ds->path,
-			    mdb_strerror(r));
-			return -1;
-		}
-	}
-	mdb_cursor_close(c);
-	return 0;
-}
-
-static uint32_t
-bump(uint32_t v, int d)
-{
-	if (d < 0)
-		return v > 0 ? v - 1 : 0;
-	if (d > 0)
-		return v < UINT32_MAX ? v + 1 : v;
-	return v;
-}
-
-int
-dict_update(struct dtxn *t, uint64_t dict, const uint64_t *h, size_t n,
-    int dspam, int dham, uint32_t maxhits, char **err)
-{
-	unsigned char k[16], v[12];
-	MDB_val key = { sizeof(k), k }, val;
-	uint32_t day = today();
-	size_t i;
-	int r;
-
-	put_be64(k, dict);
+	if (b == NULL)
+		return seterr(err, "cannot start a batch");
+	token_key(k, dict, 0);
+	ti = api->store_batch_get(b, k, sizeof(k));
 	for (i = 0; i < n; i++) {
-		uint32_t s = 0, g = 0;
-
-		put_be64(k + 8, h[i]);
-		r = mdb_get(t->txn, t->ds->tok, &key, &val);
-		if (r == 0 && val.mv_size >= 8) {
-			s = get_le32(val.mv_data);
-			g = get_le32((unsigned char *)val.mv_data + 4);
-		} else if (r != 0 && r != MDB_NOTFOUND) {
-			seterr(err, "dspam store %s: read: %s", t->ds->path,
-			    mdb_strerror(r));
-			return -1;
-		}
-		if (maxhits > 0 && (uint64_t)s + g >= maxhits &&
-		    (dspam > 0 || dham > 0))
-			continue;	/* a mature token (TUM) */
-		s = bump(s, dspam);
-		g = bump(g, dham);
-		if (s == 0 && g == 0) {
-			r = mdb_del(t->txn, t->ds->tok, &key, NULL);
-			if (r == MDB_NOTFOUND)
-				r = 0;
-		} else {
-			MDB_val nv = { sizeof(v), v };
-
-			put_le32(v, s);
-			put_le32(v + 4, g);
-			put_le32(v + 8, day);
-			r = mdb_put(t->txn, t->ds->tok, &key, &nv, 0);
-		}
-		if (r != 0) {
-			seterr(err, "dspam store %s: write: %s%s", t->ds->path,
-			    mdb_strerror(r), r == MDB_MAP_FULL ? " (raise map_size)" : "");
-			return -1;
-		}
+		token_key(k, dict, ts->t[i].h);
+		r = api->store_batch_get(b, k, sizeof(k));
+		if (i == 0)
+			first = r;
 	}
-	return 0;
-}
-
-int
-dict_totals(struct dtxn *t, uint64_t dict, struct dtotals *tot, char **err)
-{
-	unsigned char k[16];
-	MDB_val key = { sizeof(k), k }, val;
-	int r;
-
+	if (ti < 0 || (n && first < 0) || api->store_batch_run(b) != 1) {
+		api->store_batch_free(b);
+		return seterr(err, "read failed");
+	}
 	memset(tot, 0, sizeof(*tot));
-	make_key(k, dict, 0);
-	r = mdb_get(t->txn, t->ds->tok, &key, &val);
-	if (r == MDB_NOTFOUND)
-		return 0;
-	if (r != 0) {
-		seterr(err, "dspam store %s: read: %s", t->ds->path, mdb_strerror(r));
-		return -1;
-	}
-	if (val.mv_size >= 64) {
-		const unsigned char *p = val.mv_data;
-
-		tot->spam_learned = get_le64(p);
-		tot->ham_learned = get_le64(p + 8);
-		tot->spam_classified = get_le64(p + 16);
-		tot->ham_classified = get_le64(p + 24);
-		tot->spam_misclassified = get_le64(p + 32);
-		tot->ham_misclassified = get_le64(p + 40);
-		tot->spam_corpus = get_le64(p + 48);
-		tot->ham_corpus = get_le64(p + 56);
-	}
-	return 0;
-}
-
-int
-dict_put_totals(struct dtxn *t, uint64_t dict, const struct dtotals *tot,
-    char **err)
-{
-	unsigned char k[16], v[64];
-	MDB_val key = { sizeof(k), k }, val = { sizeof(v), v };
-	int r;
-
-	make_key(k, dict, 0);
-	put_le64(v, tot->spam_learned);
-	put_le64(v + 8, tot->ham_learned);
-	put_le64(v + 16, tot->spam_classified);
-	put_le64(v + 24, tot->ham_classified);
-	put_le64(v + 32, tot->spam_misclassified);
-	put_le64(v + 40, tot->ham_misclassified);
-	put_le64(v + 48, tot->spam_corpus);
-	put_le64(v + 56, tot->ham_corpus);
-	if ((r = mdb_put(t->txn, t->ds->tok, &key, &val, 0)) != 0) {
-		seterr(err, "dspam store %s: write: %s%s", t->ds->path,
-		    mdb_strerror(r), r == MDB_MAP_FULL ? " (raise map_size)" : "");
-		return -1;
-	}
-	return 0;
-}
-
-/* Walk one dictionary's tokens; purge when days > 0, else count. */
-static int
-walk(struct dtxn *t, uint64_t dict, unsigned days, uint32_t maxhits,
-    size_t *n, char **err)
-{
-	unsigned char k[16];
-	MDB_val key = { sizeof(k), k }, val;
-	MDB_cursor *c;
-	uint32_t limit = today() - days;
-	int r, purge = days > 0 || maxhits > 0;
-
-	*n = 0;
-	if ((r = mdb_cursor_open(t->txn, t->ds->tok, &c)) != 0) {
-		seterr(err, "dspam store %s: %s", t->ds->path, mdb_strerror(r));
-		return -1;
-	}
-	make_key(k, dict, 1);
-	r = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE);
-	while (r == 0) {
-		const unsigned char *kp = key.mv_data;
-		uint64_t d = 0;
-		int i;
-
-		if (key.mv_size != 16)
-			break;
-		for (i = 0; i < 8; i++)
-			d = d << 8 | kp[i];
-		if (d != dict)
-			break;
-		if (!purge) {
-			(*n)++;
-		} else if (val.mv_size >= 12) {
-			uint32_t s = get_le32(val.mv_data);
-			uint32_t g = get_le32((unsigned char *)val.mv_data + 4);
-			uint32_t day = get_le32((unsigned char *)val.mv_data + 8);
-
-			if ((uint64_t)s + g <= maxhits && day < limit) {
-				/* after a delete, MDB_NEXT gives the entry that
-				   followed the deleted one */
-				if ((r = mdb_cursor_del(c, 0)) != 0)
-					break;
-				(*n)++;
-			}
+	if (api->store_result(b, ti, &v, &vl) == 1)
+		totals_from(api, v, vl, tot);
+	for (i = 0; i < n; i++) {
+		st[i].n = ts->t[i].n;
+		st[i].spam = st[i].ham = 0;
+		if (api->store_result(b, first + (int)i, &v, &vl) == 1) {
+			int64_t s = api->store_counter(v, vl, 0);
+			int64_t g = api->store_counter(v, vl, 1);
+			st[i].spam = s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
+			st[i].ham = g > UINT32_MAX ? UINT32_MAX : (uint32_t)g;
 		}
-		r = mdb_cursor_get(c, &key, &val, MDB_NEXT);
 	}
-	mdb_cursor_close(c);
-	if (r != 0 && r != MDB_NOTFOUND) {
-		seterr(err, "dspam store %s: %s", t->ds->path, mdb_strerror(r));
-		return -1;
-	}
+	api->store_batch_free(b);
 	return 0;
 }
 
-int
-dict_purge(struct dtxn *t, uint64_t dict, unsigned days, uint32_t maxhits,
-    size_t *removed, char **err)
+struct dwrite {
+	const struct dstore *ds;
+	mm_store_batch *b;
+	int failed;
+};
+
+struct dwrite *
+dwrite_begin(const struct dstore *ds)
 {
-	return walk(t, dict, days, maxhits ? maxhits : UINT32_MAX, removed, err);
+	struct dwrite *w = calloc(1, sizeof(*w));
+
+	if (w == NULL)
+		return NULL;
+	w->ds = ds;
+	if ((w->b = ds->api->store_batch(ds->st)) == NULL) {
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+static int64_t
+after(uint32_t v, int d)
+{
+	int64_t r = (int64_t)v + d;
+	return r < 0 ? 0 : r;
+}
+
+void
+dwrite_tokens(struct dwrite *w, uint64_t dict, const uint64_t *h,
+    const struct tokstat *known, size_t n, int dspam, int dham,
+    uint32_t maxhits)
+{
+	const struct dstore *ds = w->ds;
+	unsigned char k[KEY_LEN];
+	int64_t d[2] = { dspam, dham };
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t had = (uint64_t)known[i].spam + known[i].ham;
+		double ttl = 0;
+
+		if (maxhits > 0 && had >= maxhits && (dspam > 0 || dham > 0))
+			continue;	/* a mature token (TUM) */
+		if (ds->purge_after > 0 && (uint64_t)(after(known[i].spam, dspam) +
+		    after(known[i].ham, dham)) <= ds->purge_hits)
+			ttl = ds->purge_after;
+		token_key(k, dict, h[i]);
+		if (ds->api->store_batch_add(w->b, k, sizeof(k), d, 2, ttl) < 0)
+			w->failed = 1;
+	}
+}
+
+void
+dwrite_totals(struct dwrite *w, uint64_t dict, const int64_t delta[T_COUNT])
+{
+	unsigned char k[KEY_LEN];
+
+	token_key(k, dict, 0);
+	if (w->ds->api->store_batch_add(w->b, k, sizeof(k), delta, T_COUNT, 0) < 0)
+		w->failed = 1;
+}
+
+void
+dwrite_put(struct dwrite *w, const void *key, size_t klen, const void *val,
+    size_t vlen, double ttl)
+{
+	if (w->ds->api->store_batch_put(w->b, key, klen, val, vlen, ttl) < 0)
+		w->failed = 1;
+}
+
+void
+dwrite_expect(struct dwrite *w, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	if (w->ds->api->store_batch_expect(w->b, key, klen, val, vlen) < 0)
+		w->failed = 1;
 }
 
 int
-dict_count_tokens(struct dtxn *t, uint64_t dict, size_t *n, char **err)
+dwrite_run(struct dwrite *w, char **err)
 {
-	return walk(t, dict, 0, 0, n, err);
+	int r = w->failed ? -1 : w->ds->api->store_batch_run(w->b);
+
+	w->ds->api->store_batch_free(w->b);
+	free(w);
+	if (r < 0)
+		return seterr(err, "write failed");
+	return r;
+}
+
+void
+dwrite_abort(struct dwrite *w)
+{
+	if (w == NULL)
+		return;
+	w->ds->api->store_batch_free(w->b);
+	free(w);
+}
+
+struct count_arg {
+	size_t n;
+};
+
+static int
+count_one(void *arg, const void *key, size_t klen, const void *val,
+    size_t vlen, double expires)
+{
+	const unsigned char *k = key;
+	int tot = 1;
+
+	(void)val;
+	(void)vlen;
+	(void)expires;
+	for (size_t i = 9; i < klen; i++)
+		tot &= k[i] == 0;
+	if (klen == KEY_LEN && !tot)
+		((struct count_arg *)arg)->n++;
+	return MM_SCAN_NEXT;
+}
+
+int
+dict_count_tokens(const struct dstore *ds, uint64_t dict, size_t *n, char **err)
+{
+	unsigned char k[KEY_LEN];
+	struct count_arg a = { 0 };
+
+	token_key(k, dict, 0);
+	if (ds->api->store_scan(ds->st, k, 9, count_one, &a) < 0)
+		return seterr(err, "scan failed");
+	*n = a.n;
+	return 0;
+}
+
+long
+dstore_expire(const struct dstore *ds, char **err)
+{
+	long n = ds->api->store_expire(ds->st);
+
+	if (n < 0)
+		seterr(err, "expire failed");
+	return n;
 }

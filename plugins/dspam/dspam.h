@@ -7,7 +7,7 @@
  * DESCRIPTION
  *	A message becomes a token set (tokenize.c, from the decoded text
  *	of mimetext.c, hashed by hash.c); the set is looked up in a
- *	dictionary (dict.c, LMDB), combined into a probability
+ *	dictionary (dict.c, in the core store), combined into a probability
  *	(combine.c), trained by mode and source (train.c), and remembered
  *	under a signature for later corrections (sig.c).
  *
@@ -19,6 +19,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <modmilter/plugin.h>
 
 /* --- hash.c --- */
 uint64_t dspam_hash(const void *data, size_t len);
@@ -116,9 +118,14 @@ void combine(const struct combparams *p, const struct tokstat *st, size_t n,
 double chi2_log_q(double x2, unsigned df);
 double chi2_log_p(double x2, unsigned df);
 
-/* --- dict.c: dictionaries in one LMDB environment --- */
-struct dstore;			/* an open environment (shared, refcounted) */
-struct dtxn;			/* a transaction on it */
+/* --- dict.c: dictionaries in the core store --- */
+struct dstore {
+	const struct mm_api *api;	/* its store_* members */
+	mm_store *st;
+	double purge_after;	/* a token with <= purge_hits hits expires this
+				   long after its last training; 0: never */
+	uint32_t purge_hits;
+};
 
 struct dtotals {
 	uint64_t spam_learned, ham_learned;
@@ -127,37 +134,39 @@ struct dtotals {
 	uint64_t spam_corpus, ham_corpus;
 };
 
-/* nosync: commits are not flushed to disk (bulk tools; see dstore_sync) */
-/* sig.c's way to the signatures database of the same transaction
-   (MDB_txn and MDB_dbi as lmdb.h defines them) */
-struct MDB_txn;
-struct MDB_txn *dtxn_lmdb(struct dtxn *t, unsigned int *sig);
+/* indexes of the totals' counters (struct dtotals order) */
+enum { T_SPAM_LEARNED, T_HAM_LEARNED, T_SPAM_CLASSIFIED, T_HAM_CLASSIFIED,
+	T_SPAM_MISS, T_HAM_MISS, T_SPAM_CORPUS, T_HAM_CORPUS, T_COUNT };
 
-struct dstore *dstore_open(const char *path, size_t map_mb, int nosync,
-    char **err);
-int dstore_sync(struct dstore *ds, char **err);
-void dstore_close(struct dstore *ds);
 uint64_t dstore_dict_id(const char *name);
 
-struct dtxn *dtxn_begin(struct dstore *ds, int write, char **err);
-int dtxn_commit(struct dtxn *t, char **err);
-void dtxn_abort(struct dtxn *t);
+/* The totals and (ts may be NULL) the counts of a sorted token set,
+   st[i].n taken from ts, in one read. 0 ok, -1 error. */
+int dict_read(const struct dstore *ds, uint64_t dict, const struct tokset *ts,
+    struct tokstat *st, struct dtotals *tot, char **err);
 
-/* Counts for the sorted set (st[i].n taken from ts). 0 ok, -1 error. */
-int dict_lookup(struct dtxn *t, uint64_t dict, const struct tokset *ts,
-    struct tokstat *st, char **err);
-/* Add dspam/dham (each -1, 0, +1) to every token; counts stay >= 0.
-   maxhits > 0: only tokens whose total is below it (TUM). */
-int dict_update(struct dtxn *t, uint64_t dict, const uint64_t *h, size_t n,
-    int dspam, int dham, uint32_t maxhits, char **err);
-int dict_totals(struct dtxn *t, uint64_t dict, struct dtotals *tot,
+/* Writes, collected and run as one atomic store batch. */
+struct dwrite;
+struct dwrite *dwrite_begin(const struct dstore *ds);
+/* Add dspam/dham (each -1, 0, +1) to every token; known: the counts
+   read before (for expiry and TUM); maxhits > 0: only tokens whose
+   total is below it. */
+void dwrite_tokens(struct dwrite *w, uint64_t dict, const uint64_t *h,
+    const struct tokstat *known, size_t n, int dspam, int dham,
+    uint32_t maxhits);
+void dwrite_totals(struct dwrite *w, uint64_t dict, const int64_t delta[T_COUNT]);
+void dwrite_put(struct dwrite *w, const void *key, size_t klen,
+    const void *val, size_t vlen, double ttl);
+void dwrite_expect(struct dwrite *w, const void *key, size_t klen,
+    const void *val, size_t vlen);
+/* 1 done, 0 an expectation failed (nothing written), -1 error; frees w */
+int dwrite_run(struct dwrite *w, char **err);
+void dwrite_abort(struct dwrite *w);
+
+int dict_count_tokens(const struct dstore *ds, uint64_t dict, size_t *n,
     char **err);
-int dict_put_totals(struct dtxn *t, uint64_t dict, const struct dtotals *tot,
-    char **err);
-/* Remove tokens last trained more than days ago with at most maxhits. */
-int dict_purge(struct dtxn *t, uint64_t dict, unsigned days, uint32_t maxhits,
-    size_t *removed, char **err);
-int dict_count_tokens(struct dtxn *t, uint64_t dict, size_t *n, char **err);
+/* Remove expired tokens and signatures now; how many, or -1. */
+long dstore_expire(const struct dstore *ds, char **err);
 
 /* --- sig.c: signatures (the token set of a classified message) --- */
 #define SIG_ID_LEN 32		/* hex characters */
@@ -172,11 +181,14 @@ struct sig {
 
 int sig_new_id(char id[SIG_ID_LEN + 1]);
 int sig_valid_id(const char *id);
-int sig_put(struct dtxn *t, const char *id, const struct sig *s,
+/* Add the signature's record to a write batch. */
+int sig_write(struct dwrite *w, const char *id, const struct sig *s,
     double ttl_seconds, char **err);
+/* Make the batch conditional on the signature being still s. */
+int sig_expect(struct dwrite *w, const char *id, const struct sig *s);
 /* 1 found, 0 absent or expired, -1 error; s->h is malloc'ed */
-int sig_get(struct dtxn *t, const char *id, struct sig *s, char **err);
-int sig_purge(struct dtxn *t, size_t *removed, char **err);
+int sig_read(const struct dstore *ds, const char *id, struct sig *s,
+    char **err);
 void sig_free(struct sig *s);
 /* Find "X-DSPAM-Signature: <id>" anywhere in a message. */
 int sig_find_in(const unsigned char *msg, size_t len, char id[SIG_ID_LEN + 1]);
@@ -186,7 +198,7 @@ enum train_mode { MODE_TEFT = 0, MODE_TOE, MODE_TUM, MODE_NOTRAIN };
 enum train_source { SRC_CORPUS = 0, SRC_ERROR, SRC_INOCULATION };
 
 struct classifier {
-	struct dstore *ds;
+	struct dstore ds;
 	struct combparams cp;
 	enum train_mode mode;
 	double sig_ttl;		/* seconds a signature is kept */

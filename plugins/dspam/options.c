@@ -16,6 +16,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -144,8 +145,8 @@ dspam_inst_free(struct dspam_inst *d)
 
 	if (d == NULL)
 		return;
-	if (d->c.ds)
-		dstore_close(d->c.ds);
+	free(d->database);
+	pthread_mutex_destroy(&d->lock);
 	free(d->dictionary);
 	free(d->tag_text);
 	addrlist_free(&d->spam_addrs);
@@ -197,7 +198,7 @@ dspam_options(const struct mm_api *api, const mm_opt *o, char **err)
 {
 	struct dspam_inst *d = calloc(1, sizeof(*d));
 	const char *db, *algo, *tok, *mode, *dict, *tag;
-	long long map_size, max_size, max_tokens;
+	long long max_size, max_tokens, purge_hits;
 	double ttl;
 	int per_rcpt;
 
@@ -206,8 +207,11 @@ dspam_options(const struct mm_api *api, const mm_opt *o, char **err)
 		return NULL;
 	}
 	combine_defaults(&d->c.cp);
-	if (api->opt_str(o, "db", LOCALSTATEDIR "/lib/modmilter/dspam", &db) < 0 ||
-	    api->opt_int(o, "map_size", 1, 1 << 20, 1024, &map_size) < 0 ||
+	pthread_mutex_init(&d->lock, NULL);
+	d->c.ds.api = api;
+	if (api->opt_str(o, "database", "dspam", &db) < 0 ||
+	    api->opt_duration(o, "purge_after", 30 * 86400.0, &d->c.ds.purge_after) < 0 ||
+	    api->opt_int(o, "purge_hits", 0, 1000000, 1, &purge_hits) < 0 ||
 	    api->opt_str(o, "algorithm", "fisher", &algo) < 0 ||
 	    api->opt_str(o, "tokenizer", "words", &tok) < 0 ||
 	    api->opt_str(o, "training", "teft", &mode) < 0 ||
@@ -271,8 +275,18 @@ dspam_options(const struct mm_api *api, const mm_opt *o, char **err)
 		*err = strdup("dspam: out of memory");
 		goto fail;
 	}
-	if ((d->c.ds = dstore_open(db, (size_t)map_size, 0, err)) == NULL)
+	if (*db == '\0' || strlen(db) > 200 ||
+	    strspn(db, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._-") != strlen(db)) {
+		api->opt_error(api->opt_get(o, "database"), "database: a store "
+		    "database name (letters, digits, '.', '_', '-')");
 		goto fail;
+	}
+	d->c.ds.purge_hits = (uint32_t)purge_hits;
+	if ((d->database = strdup(db)) == NULL) {
+		*err = strdup("dspam: out of memory");
+		goto fail;
+	}
 	return d;
 fail:
 	dspam_inst_free(d);

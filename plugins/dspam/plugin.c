@@ -39,6 +39,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,12 +58,39 @@ dspam_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *opts,
 {
 	struct dspam_inst *d;
 
-	(void)ctx;
+	if (!MM_API_HAS(api, store_expire)) {
+		*err = strdup("dspam needs a core with SDK 1.2 (store batches)");
+		return -1;
+	}
 	if ((d = dspam_options(api, opts, err)) == NULL)
 		return -1;
 	d->api = api;
+	d->ictx = ctx;
 	*instance = d;
 	return 0;
+}
+
+/*
+ * The store, opened on first use: after the daemon has dropped its
+ * privileges, so that an LMDB store it creates belongs to its user.
+ * -1 (logged) while it cannot be opened.
+ */
+static int
+ready(struct dspam_inst *d, mm_ctx *ctx)
+{
+	char *err = NULL;
+	int r = 0;
+
+	pthread_mutex_lock(&d->lock);
+	if (d->c.ds.st == NULL &&
+	    (d->c.ds.st = d->api->store_open(d->ictx, d->database, &err)) == NULL) {
+		d->api->log(ctx, MM_LOG_ERR, "store database %s: %s", d->database,
+		    err ? err : "cannot open");
+		free(err);
+		r = -1;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return r;
 }
 
 static void
@@ -96,15 +124,12 @@ rcpt_dict(const struct dspam_inst *d, const char *rcpt, mm_ctx *ctx)
 			return d->groups[i].name;
 	if (d->per_recipient && rcpt != NULL && *rcpt != '\0') {
 		struct dtotals tot;
-		struct dtxn *t;
 		char *err = NULL;
 		int has = 0;
 
-		if ((t = dtxn_begin(d->c.ds, 0, &err)) != NULL) {
-			if (dict_totals(t, dstore_dict_id(rcpt), &tot, &err) == 0)
-				has = tot.spam_learned + tot.ham_learned > 0;
-			dtxn_abort(t);
-		}
+		if (dict_read(&d->c.ds, dstore_dict_id(rcpt), NULL, NULL, &tot,
+		    &err) == 0)
+			has = tot.spam_learned + tot.ham_learned > 0;
 		if (err != NULL) {
 			d->api->log(ctx, MM_LOG_WARNING, "dictionary of %s: %s", rcpt, err);
 			free(err);
@@ -192,6 +217,8 @@ dspam_eoh(mm_ctx *ctx, void *instance)
 
 	if (d->triage_above > 1.0 || m == NULL)
 		return MM_CONTINUE;
+	if (ready(d, ctx) < 0)
+		return MM_ERROR;
 	o.headers_only = 1;
 	tokset_init(&ts);
 	if (dspam_tokenize_parts(&o, m->h, m->nh, NULL, 0, &ts) < 0) {
@@ -444,6 +471,8 @@ dspam_eom(mm_ctx *ctx, void *instance)
 		d->api->log(ctx, MM_LOG_ERR, "the message body is not available");
 		return MM_ERROR;
 	}
+	if (ready(d, ctx) < 0)
+		return MM_ERROR;
 	if (train_from_mail(ctx, d, body, blen, &err, &failed)) {
 		if ((res = drop_special_rcpts(ctx, d, &left)) != MM_CONTINUE)
 			return res;

@@ -3,12 +3,14 @@
  *	plugin.h - the dspam plugin's instance, shared by its glue files
  * DESCRIPTION
  *	An instance is read-only once init() returns, so every connection
- *	thread may use it without a lock; the dictionary store does its own
- *	locking (LMDB).
+ *	thread may use it without a lock, except for the store handle, set
+ *	once under the lock when first needed; the store does its own
+ *	locking.
  */
 #ifndef DSPAM_PLUGIN_H
 #define DSPAM_PLUGIN_H
 
+#include <pthread.h>
 #include <modmilter/plugin.h>
 
 #include "dspam.h"
@@ -29,6 +31,9 @@ struct dspam_group {
 
 struct dspam_inst {
 	const struct mm_api *api;
+	mm_ctx *ictx;		/* the instance's context, for store_open */
+	pthread_mutex_t lock;	/* the store's first opening */
+	char *database;		/* store database of the dictionaries */
 	struct classifier c;
 	struct tokopts tok;
 	char *dictionary;	/* shared / screener dictionary */

@@ -6,8 +6,9 @@
  *
  *	char id[SIG_ID_LEN + 1];
  *	sig_new_id(id);
- *	sig_put(txn, id, &sig, ttl, &err);
- *	sig_get(txn, id, &sig, &err);		(1 found, 0 absent/expired)
+ *	sig_write(w, id, &sig, ttl, &err);	(part of a dwrite batch)
+ *	sig_read(&ds, id, &sig, &err);		(1 found, 0 absent/expired)
+ *	sig_expect(w, id, &sig);		(the batch runs only if unchanged)
  *	sig_find_in(msg, len, id);		("X-DSPAM-Signature: <id>")
  * DESCRIPTION
  *	When a message is classified, its token set is kept for a while
@@ -16,10 +17,10 @@
  *	exactly the tokens that were counted, whatever happened to the
  *	message on its way back (forwarding, quoting, re-encoding).
  *
- *	A signature is stored in the "signatures" database of the
- *	dictionary's environment: expiry time, dictionary id, the class it
- *	was last classified or trained as, whether its tokens are counted
- *	in that class, and the token hashes, little endian.
+ *	A signature is kept in the dictionaries' store database under 'S'
+ *	and the 16 id bytes, with the store's own expiry: dictionary id,
+ *	the class it was last classified or trained as, whether its tokens
+ *	are counted in that class, and the token hashes, little endian.
  * DIAGNOSTICS
  *	-1 with *err set (malloc'ed) on a store failure; a malformed or
  *	expired record reads as absent.
@@ -27,7 +28,6 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +37,8 @@
 
 #include "dspam.h"
 
-#define HDR_LEN 24
+#define HDR_LEN 16
+#define SIG_KEY_LEN (1 + SIG_ID_LEN / 2)
 
 static void
 put_le64(unsigned char *p, uint64_t v)
@@ -102,134 +103,125 @@ sig_new_id(char id[SIG_ID_LEN + 1])
 }
 
 static void
-id_key(const char *id, unsigned char k[SIG_ID_LEN / 2])
+id_key(const char *id, unsigned char k[SIG_KEY_LEN])
 {
 	size_t i;
 
+	k[0] = 'S';
 	for (i = 0; i < SIG_ID_LEN / 2; i++)
-		k[i] = (unsigned char)(hexnib((unsigned char)id[2 * i]) << 4 |
+		k[1 + i] = (unsigned char)(hexnib((unsigned char)id[2 * i]) << 4 |
 		    hexnib((unsigned char)id[2 * i + 1]));
 }
 
-int
-sig_put(struct dtxn *t, const char *id, const struct sig *s,
-    double ttl_seconds, char **err)
+/* the stored form: dictionary, class, learned, count, hashes */
+static unsigned char *
+encode(const struct sig *s, size_t *len)
 {
-	unsigned char k[SIG_ID_LEN / 2], *v;
-	MDB_dbi dbi;
-	MDB_txn *txn = dtxn_lmdb(t, &dbi);
-	MDB_val key = { sizeof(k), k }, val;
-	size_t i, vl = HDR_LEN + s->n * 8;
-	int r;
+	unsigned char *v;
+	size_t i;
 
-	if (!sig_valid_id(id)) {
-		if (err)
-			*err = strdup("dspam: malformed signature id");
-		return -1;
-	}
-	if ((v = malloc(vl)) == NULL) {
-		if (err)
-			*err = strdup("dspam: out of memory");
-		return -1;
-	}
-	id_key(id, k);
-	put_le64(v, (uint64_t)time(NULL) + (uint64_t)(ttl_seconds > 0 ? ttl_seconds : 0));
-	put_le64(v + 8, s->dict);
-	v[16] = (unsigned char)s->klass;
-	v[17] = (unsigned char)s->learned;
-	v[18] = v[19] = 0;
-	v[20] = (unsigned char)(s->n & 0xff);
-	v[21] = (unsigned char)(s->n >> 8 & 0xff);
-	v[22] = (unsigned char)(s->n >> 16 & 0xff);
-	v[23] = (unsigned char)(s->n >> 24 & 0xff);
+	*len = HDR_LEN + s->n * 8;
+	if ((v = malloc(*len)) == NULL)
+		return NULL;
+	put_le64(v, s->dict);
+	v[8] = (unsigned char)s->klass;
+	v[9] = (unsigned char)s->learned;
+	v[10] = v[11] = 0;
+	v[12] = (unsigned char)(s->n & 0xff);
+	v[13] = (unsigned char)(s->n >> 8 & 0xff);
+	v[14] = (unsigned char)(s->n >> 16 & 0xff);
+	v[15] = (unsigned char)(s->n >> 24 & 0xff);
 	for (i = 0; i < s->n; i++)
 		put_le64(v + HDR_LEN + 8 * i, s->h[i]);
-	val.mv_size = vl;
-	val.mv_data = v;
-	r = mdb_put(txn, dbi, &key, &val, 0);
-	free(v);
-	if (r != 0) {
-		if (err && asprintf(err, "dspam signature store: %s%s", mdb_strerror(r),
-		    r == MDB_MAP_FULL ? " (raise map_size)" : "") < 0)
-			*err = NULL;
-		return -1;
-	}
-	return 0;
+	return v;
 }
 
-int
-sig_get(struct dtxn *t, const char *id, struct sig *s, char **err)
+static int
+decode(const unsigned char *v, size_t len, struct sig *s)
 {
-	unsigned char k[SIG_ID_LEN / 2];
-	const unsigned char *v;
-	MDB_dbi dbi;
-	MDB_txn *txn = dtxn_lmdb(t, &dbi);
-	MDB_val key = { sizeof(k), k }, val;
 	size_t i, n;
-	int r;
 
-	memset(s, 0, sizeof(*s));
-	if (!sig_valid_id(id))
+	if (len < HDR_LEN)
 		return 0;
-	id_key(id, k);
-	r = mdb_get(txn, dbi, &key, &val);
-	if (r == MDB_NOTFOUND)
+	n = (size_t)v[12] | (size_t)v[13] << 8 | (size_t)v[14] << 16 |
+	    (size_t)v[15] << 24;
+	if (len != HDR_LEN + n * 8)
 		return 0;
-	if (r != 0) {
-		if (err && asprintf(err, "dspam signature store: %s", mdb_strerror(r)) < 0)
-			*err = NULL;
-		return -1;
-	}
-	v = val.mv_data;
-	if (val.mv_size < HDR_LEN)
-		return 0;
-	n = (size_t)v[20] | (size_t)v[21] << 8 | (size_t)v[22] << 16 |
-	    (size_t)v[23] << 24;
-	if (val.mv_size != HDR_LEN + n * 8 || get_le64(v) < (uint64_t)time(NULL))
-		return 0;
-	s->dict = get_le64(v + 8);
-	s->klass = v[16];
-	s->learned = v[17];
+	s->dict = get_le64(v);
+	s->klass = v[8];
+	s->learned = v[9];
 	s->n = n;
-	if ((s->h = malloc((n ? n : 1) * sizeof(*s->h))) == NULL) {
-		if (err)
-			*err = strdup("dspam: out of memory");
+	if ((s->h = malloc((n ? n : 1) * sizeof(*s->h))) == NULL)
 		return -1;
-	}
 	for (i = 0; i < n; i++)
 		s->h[i] = get_le64(v + HDR_LEN + 8 * i);
 	return 1;
 }
 
 int
-sig_purge(struct dtxn *t, size_t *removed, char **err)
+sig_write(struct dwrite *w, const char *id, const struct sig *s,
+    double ttl_seconds, char **err)
 {
-	MDB_dbi dbi;
-	MDB_txn *txn = dtxn_lmdb(t, &dbi);
-	MDB_cursor *c;
-	MDB_val key, val;
-	uint64_t now = (uint64_t)time(NULL);
-	int r;
+	unsigned char k[SIG_KEY_LEN], *v;
+	size_t vl;
 
-	*removed = 0;
-	if ((r = mdb_cursor_open(txn, dbi, &c)) != 0)
-		goto fail;
-	r = mdb_cursor_get(c, &key, &val, MDB_FIRST);
-	while (r == 0) {
-		if (val.mv_size < HDR_LEN || get_le64(val.mv_data) < now) {
-			if ((r = mdb_cursor_del(c, 0)) != 0)
-				break;
-			(*removed)++;
-		}
-		r = mdb_cursor_get(c, &key, &val, MDB_NEXT);
+	if (!sig_valid_id(id)) {
+		if (err)
+			*err = strdup("dspam: malformed signature id");
+		return -1;
 	}
-	mdb_cursor_close(c);
-	if (r == MDB_NOTFOUND)
+	if ((v = encode(s, &vl)) == NULL) {
+		if (err)
+			*err = strdup("dspam: out of memory");
+		return -1;
+	}
+	id_key(id, k);
+	dwrite_put(w, k, sizeof(k), v, vl, ttl_seconds);
+	free(v);
+	return 0;
+}
+
+int
+sig_expect(struct dwrite *w, const char *id, const struct sig *s)
+{
+	unsigned char k[SIG_KEY_LEN], *v;
+	size_t vl;
+
+	if ((v = encode(s, &vl)) == NULL)
+		return -1;
+	id_key(id, k);
+	dwrite_expect(w, k, sizeof(k), v, vl);
+	free(v);
+	return 0;
+}
+
+int
+sig_read(const struct dstore *ds, const char *id, struct sig *s, char **err)
+{
+	const struct mm_api *api = ds->api;
+	unsigned char k[SIG_KEY_LEN];
+	mm_store_batch *b;
+	const void *v;
+	size_t vl;
+	int i, r;
+
+	memset(s, 0, sizeof(*s));
+	if (!sig_valid_id(id))
 		return 0;
-fail:
-	if (err && asprintf(err, "dspam signature store: %s", mdb_strerror(r)) < 0)
-		*err = NULL;
-	return -1;
+	id_key(id, k);
+	if ((b = api->store_batch(ds->st)) == NULL ||
+	    (i = api->store_batch_get(b, k, sizeof(k))) < 0 ||
+	    api->store_batch_run(b) != 1) {
+		api->store_batch_free(b);
+		if (err)
+			*err = strdup("dspam store: signature read failed");
+		return -1;
+	}
+	r = api->store_result(b, i, &v, &vl) == 1 ? decode(v, vl, s) : 0;
+	api->store_batch_free(b);
+	if (r < 0 && err)
+		*err = strdup("dspam: out of memory");
+	return r;
 }
 
 void

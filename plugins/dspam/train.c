@@ -32,8 +32,11 @@
  *	Whitelisting (DSPAM's): a message whose From: token has at least
  *	10 innocent hits and none as spam is innocent whatever its words.
  *
- *	Classification, training and the signature of one message are one
- *	LMDB transaction.
+ *	The writes of one message (its tokens, the totals, its signature)
+ *	are one atomic store batch of counter additions, after one read.
+ *	A correction by signature is conditional on the signature being
+ *	unchanged since it was read, and is tried again otherwise, so two
+ *	corrections of one message at once never count it twice.
  * DIAGNOSTICS
  *	-1 with *err (malloc'ed) on a store failure; nothing is changed.
  */
@@ -96,21 +99,15 @@ oom(char **err)
 	return -1;
 }
 
-/* Classify within an open transaction. */
+/* Read the counts of ts (st, tot) and combine them. */
 static int
-classify_in(const struct classifier *c, struct dtxn *t, uint64_t dict,
-    const struct tokset *ts, const struct dtotals *tot, struct verdict *v,
-    char **err)
+classify_in(const struct classifier *c, uint64_t dict, const struct tokset *ts,
+    struct tokstat *st, struct dtotals *tot, struct verdict *v, char **err)
 {
-	struct tokstat *st = malloc((ts->len ? ts->len : 1) * sizeof(*st));
 	size_t i;
 
-	if (st == NULL)
-		return oom(err);
-	if (dict_lookup(t, dict, ts, st, err) < 0) {
-		free(st);
+	if (dict_read(&c->ds, dict, ts, st, tot, err) < 0)
 		return -1;
-	}
 	combine(&c->cp, st, ts->len, tot->spam_learned, tot->ham_learned, v);
 	if (ts->from_token != 0) {
 		for (i = 0; i < ts->len; i++) {
@@ -126,8 +123,13 @@ classify_in(const struct classifier *c, struct dtxn *t, uint64_t dict,
 			break;
 		}
 	}
-	free(st);
 	return 0;
+}
+
+static struct tokstat *
+stats_for(const struct tokset *ts)
+{
+	return malloc((ts->len ? ts->len : 1) * sizeof(struct tokstat));
 }
 
 int
@@ -135,15 +137,13 @@ classify_tokens(const struct classifier *c, uint64_t dict,
     const struct tokset *ts, struct verdict *v, char **err)
 {
 	struct dtotals tot;
-	struct dtxn *t = dtxn_begin(c->ds, 0, err);
+	struct tokstat *st = stats_for(ts);
 	int r;
 
-	if (t == NULL)
-		return -1;
-	r = dict_totals(t, dict, &tot, err);
-	if (r == 0)
-		r = classify_in(c, t, dict, ts, &tot, v, err);
-	dtxn_abort(t);
+	if (st == NULL)
+		return oom(err);
+	r = classify_in(c, dict, ts, st, &tot, v, err);
+	free(st);
 	return r;
 }
 
@@ -159,34 +159,24 @@ hashes(const struct tokset *ts)
 	return h;
 }
 
-static void
-count_learned(struct dtotals *tot, int klass, int d)
-{
-	uint64_t *p = klass ? &tot->spam_learned : &tot->ham_learned;
-
-	if (d > 0)
-		(*p)++;
-	else if (*p > 0)
-		(*p)--;
-}
-
 int
 classify_and_learn(const struct classifier *c, uint64_t dict,
     const struct tokset *ts, struct verdict *v, const char *sig_id,
     char **err)
 {
 	struct dtotals tot;
-	struct dtxn *t;
+	struct tokstat *st = stats_for(ts);
+	struct dwrite *w = NULL;
 	struct sig s;
+	int64_t delta[T_COUNT] = { 0 };
 	uint64_t *h = NULL;
 	uint32_t maxhits = 0;
-	int learn = 0;
+	int learn = 0, r = -1;
 
-	if ((t = dtxn_begin(c->ds, 1, err)) == NULL)
-		return -1;
-	if (dict_totals(t, dict, &tot, err) < 0 ||
-	    classify_in(c, t, dict, ts, &tot, v, err) < 0)
-		goto fail;
+	if (st == NULL)
+		return oom(err);
+	if (classify_in(c, dict, ts, st, &tot, v, err) < 0)
+		goto done;
 	switch (c->mode) {
 	case MODE_TEFT:
 		learn = 1;
@@ -199,37 +189,33 @@ classify_and_learn(const struct classifier *c, uint64_t dict,
 	default:
 		break;
 	}
-	if ((learn || sig_id) && (h = hashes(ts)) == NULL) {
+	if ((h = hashes(ts)) == NULL || (w = dwrite_begin(&c->ds)) == NULL) {
 		oom(err);
-		goto fail;
+		goto done;
 	}
 	if (learn) {
-		if (dict_update(t, dict, h, ts->len, v->spam ? 1 : 0,
-		    v->spam ? 0 : 1, maxhits, err) < 0)
-			goto fail;
-		count_learned(&tot, v->spam, 1);
+		dwrite_tokens(w, dict, h, st, ts->len, v->spam ? 1 : 0,
+		    v->spam ? 0 : 1, maxhits);
+		delta[v->spam ? T_SPAM_LEARNED : T_HAM_LEARNED] = 1;
 	}
-	if (v->spam)
-		tot.spam_classified++;
-	else
-		tot.ham_classified++;
-	if (dict_put_totals(t, dict, &tot, err) < 0)
-		goto fail;
+	delta[v->spam ? T_SPAM_CLASSIFIED : T_HAM_CLASSIFIED] = 1;
+	dwrite_totals(w, dict, delta);
 	if (sig_id != NULL) {
 		s.dict = dict;
 		s.klass = v->spam;
 		s.learned = learn;
 		s.h = h;
 		s.n = ts->len;
-		if (sig_put(t, sig_id, &s, c->sig_ttl, err) < 0)
-			goto fail;
+		if (sig_write(w, sig_id, &s, c->sig_ttl, err) < 0)
+			goto done;
 	}
+	r = dwrite_run(w, err) < 0 ? -1 : 0;
+	w = NULL;
+done:
+	dwrite_abort(w);
 	free(h);
-	return dtxn_commit(t, err);
-fail:
-	free(h);
-	dtxn_abort(t);
-	return -1;
+	free(st);
+	return r;
 }
 
 int
@@ -237,114 +223,153 @@ train_tokens(const struct classifier *c, uint64_t dict,
     const struct tokset *ts, int klass, enum train_source src, char **err)
 {
 	struct dtotals tot;
-	struct dtxn *t;
-	uint64_t *h;
-	int pass;
+	struct tokstat *st = stats_for(ts);
+	struct dwrite *w;
+	int64_t delta[T_COUNT] = { 0 };
+	uint64_t *h = hashes(ts);
+	int pass, r = -1;
 
-	if ((h = hashes(ts)) == NULL)
-		return oom(err);
-	if ((t = dtxn_begin(c->ds, 1, err)) == NULL) {
+	if (st == NULL || h == NULL) {
+		free(st);
 		free(h);
-		return -1;
+		return oom(err);
 	}
-	if (dict_totals(t, dict, &tot, err) < 0)
-		goto fail;
+	if (dict_read(&c->ds, dict, ts, st, &tot, err) < 0)
+		goto done;
+	if ((w = dwrite_begin(&c->ds)) == NULL) {
+		oom(err);
+		goto done;
+	}
 	if (src == SRC_ERROR) {
-		if (dict_update(t, dict, h, ts->len, klass ? 1 : -1,
-		    klass ? -1 : 1, 0, err) < 0)
-			goto fail;
-		count_learned(&tot, !klass, -1);
-		count_learned(&tot, klass, 1);
-		if (klass)
-			tot.spam_misclassified++;
-		else
-			tot.ham_misclassified++;
+		dwrite_tokens(w, dict, h, st, ts->len, klass ? 1 : -1,
+		    klass ? -1 : 1, 0);
+		delta[klass ? T_HAM_LEARNED : T_SPAM_LEARNED] = -1;
+		delta[klass ? T_SPAM_LEARNED : T_HAM_LEARNED] = 1;
+		delta[klass ? T_SPAM_MISS : T_HAM_MISS] = 1;
 	} else {
-		if (dict_update(t, dict, h, ts->len, klass ? 1 : 0, klass ? 0 : 1,
-		    0, err) < 0)
-			goto fail;
-		count_learned(&tot, klass, 1);
-		if (klass)
-			tot.spam_corpus++;
-		else
-			tot.ham_corpus++;
+		dwrite_tokens(w, dict, h, st, ts->len, klass ? 1 : 0,
+		    klass ? 0 : 1, 0);
+		delta[klass ? T_SPAM_LEARNED : T_HAM_LEARNED] = 1;
+		delta[klass ? T_SPAM_CORPUS : T_HAM_CORPUS] = 1;
 	}
+	dwrite_totals(w, dict, delta);
+	if (dwrite_run(w, err) < 0)
+		goto done;
+	/* inoculation: train again while the dictionary still disagrees */
 	for (pass = 1; src == SRC_INOCULATION && pass < INOCULATION_PASSES; pass++) {
 		struct verdict v;
 
-		if (classify_in(c, t, dict, ts, &tot, &v, err) < 0)
-			goto fail;
+		if (classify_in(c, dict, ts, st, &tot, &v, err) < 0)
+			goto done;
 		if (v.spam == klass)
 			break;
-		if (dict_update(t, dict, h, ts->len, klass ? 1 : 0, klass ? 0 : 1,
-		    0, err) < 0)
-			goto fail;
+		if ((w = dwrite_begin(&c->ds)) == NULL) {
+			oom(err);
+			goto done;
+		}
+		dwrite_tokens(w, dict, h, st, ts->len, klass ? 1 : 0,
+		    klass ? 0 : 1, 0);
+		if (dwrite_run(w, err) < 0)
+			goto done;
 	}
-	if (dict_put_totals(t, dict, &tot, err) < 0)
-		goto fail;
+	r = 0;
+done:
 	free(h);
-	return dtxn_commit(t, err);
-fail:
+	free(st);
+	return r;
+}
+
+/* One attempt; 0 when the signature changed meanwhile (try again). */
+static int
+retrain_once(const struct classifier *c, const char *sig_id, int klass,
+    char **err)
+{
+	struct dtotals tot;
+	struct tokset ts;
+	struct tokstat *st = NULL;
+	struct dwrite *w = NULL;
+	struct sig s, now;
+	int64_t delta[T_COUNT] = { 0 };
+	uint64_t *h = NULL;
+	size_t i;
+	int r;
+
+	if ((r = sig_read(&c->ds, sig_id, &s, err)) <= 0)
+		return r < 0 ? -1 : 2;
+	if (s.klass == klass && s.learned) {
+		sig_free(&s);
+		return 1;		/* already counted as that */
+	}
+	r = -1;
+	/* the counts of its tokens, for their expiry */
+	tokset_init(&ts);
+	for (i = 0; i < s.n; i++)
+		if (tokset_add(&ts, s.h[i]) < 0)
+			goto done;
+	tokset_finish(&ts);
+	if ((st = stats_for(&ts)) == NULL || (h = hashes(&ts)) == NULL) {
+		oom(err);
+		goto done;
+	}
+	if (dict_read(&c->ds, s.dict, &ts, st, &tot, err) < 0)
+		goto done;
+	if ((w = dwrite_begin(&c->ds)) == NULL) {
+		oom(err);
+		goto done;
+	}
+	if (sig_expect(w, sig_id, &s) < 0) {
+		oom(err);
+		goto done;
+	}
+	if (s.learned) {
+		dwrite_tokens(w, s.dict, h, st, ts.len, klass ? 1 : -1,
+		    klass ? -1 : 1, 0);
+		delta[klass ? T_HAM_LEARNED : T_SPAM_LEARNED] = -1;
+	} else {
+		dwrite_tokens(w, s.dict, h, st, ts.len, klass ? 1 : 0,
+		    klass ? 0 : 1, 0);
+	}
+	delta[klass ? T_SPAM_LEARNED : T_HAM_LEARNED] = 1;
+	if (s.klass != klass) {
+		delta[s.klass ? T_SPAM_CLASSIFIED : T_HAM_CLASSIFIED] = -1;
+		delta[klass ? T_SPAM_MISS : T_HAM_MISS] = 1;
+	} else {
+		delta[klass ? T_SPAM_CORPUS : T_HAM_CORPUS] = 1;
+	}
+	dwrite_totals(w, s.dict, delta);
+	now = s;
+	now.klass = klass;
+	now.learned = 1;
+	if (sig_write(w, sig_id, &now, c->sig_ttl, err) < 0)
+		goto done;
+	r = dwrite_run(w, err);
+	w = NULL;
+done:
+	dwrite_abort(w);
 	free(h);
-	dtxn_abort(t);
-	return -1;
+	free(st);
+	tokset_free(&ts);
+	sig_free(&s);
+	return r;
 }
 
 int
 retrain_signature(const struct classifier *c, const char *sig_id, int klass,
     char **err)
 {
-	struct dtotals tot;
-	struct dtxn *t;
-	struct sig s;
-	int r;
+	int attempt, r = 0;
 
-	if ((t = dtxn_begin(c->ds, 1, err)) == NULL)
+	/* a concurrent correction of the same message wins; we then see
+	   its result and apply ours on top (or nothing, if the same) */
+	for (attempt = 0; attempt < 5; attempt++) {
+		r = retrain_once(c, sig_id, klass, err);
+		if (r != 0)
+			break;
+	}
+	if (r == 0) {
+		if (err)
+			*err = strdup("dspam: signature kept changing; not retrained");
 		return -1;
-	if ((r = sig_get(t, sig_id, &s, err)) <= 0) {
-		dtxn_abort(t);
-		return r;
 	}
-	if (s.klass == klass && s.learned) {
-		sig_free(&s);
-		dtxn_abort(t);		/* already counted as that */
-		return 1;
-	}
-	if (dict_totals(t, s.dict, &tot, err) < 0)
-		goto fail;
-	if (s.learned) {
-		if (dict_update(t, s.dict, s.h, s.n, klass ? 1 : -1, klass ? -1 : 1,
-		    0, err) < 0)
-			goto fail;
-		count_learned(&tot, !klass, -1);
-	} else if (dict_update(t, s.dict, s.h, s.n, klass ? 1 : 0, klass ? 0 : 1,
-	    0, err) < 0) {
-		goto fail;
-	}
-	count_learned(&tot, klass, 1);
-	if (s.klass != klass) {
-		uint64_t *was = s.klass ? &tot.spam_classified : &tot.ham_classified;
-
-		if (*was > 0)
-			(*was)--;
-		if (klass)
-			tot.spam_misclassified++;
-		else
-			tot.ham_misclassified++;
-	} else if (klass) {
-		tot.spam_corpus++;
-	} else {
-		tot.ham_corpus++;
-	}
-	s.klass = klass;
-	s.learned = 1;
-	if (dict_put_totals(t, s.dict, &tot, err) < 0 ||
-	    sig_put(t, sig_id, &s, c->sig_ttl, err) < 0)
-		goto fail;
-	sig_free(&s);
-	return dtxn_commit(t, err) < 0 ? -1 : 1;
-fail:
-	sig_free(&s);
-	dtxn_abort(t);
-	return -1;
+	return r == 2 ? 0 : r;
 }

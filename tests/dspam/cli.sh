@@ -48,6 +48,10 @@ d frobnicate > /dev/null 2>&1
 [ $? = 2 ] && ok "usage: exit 2" || ko "usage: exit 2"
 "$DSPAM" --store /proc/nonexistent/store stats > /dev/null 2>&1
 [ $? = 1 ] && ok "store failure: exit 1" || ko "store failure: exit 1"
+printf 'store:\n  backend: redis\n  port: 99999\n' > "$tmp/bad.yaml"
+"$DSPAM" -c "$tmp/bad.yaml" stats > "$tmp/err" 2>&1
+[ $? = 1 ] && grep -q "bad.yaml:3:.*port" "$tmp/err" && ok "bad store in -c FILE: FILE:LINE" ||
+	{ ko "bad store in -c FILE"; cat "$tmp/err"; }
 
 # dictionaries are separate
 d --dict other classify "$M/spam5.eml" | grep -q " innocent 0\.5" &&
@@ -60,5 +64,14 @@ d --dict online --mode toe online "$tmp/list" > "$tmp/online"
 tail -1 "$tmp/online" | grep -q "^# online toe: 6 messages" && grep -q "^spam .*spam6.eml spam " "$tmp/online" &&
 	ok "online TOE" || { ko "online TOE"; cat "$tmp/online"; }
 
-d purge --days 1 | grep -q "^purged 0 tokens" && ok "purge keeps fresh tokens" || ko "purge"
+d purge | grep -q "^purged 0 expired" && ok "purge keeps fresh tokens" || ko "purge keeps fresh tokens"
+# rare tokens expire: trained with a purge period of under a second
+d --dict short --purge-days 0.00001 train --spam "$M/spam1.eml" 2>/dev/null
+n=$(d --dict short stats | sed -n 's/^tokens: *//p')
+sleep 2
+n2=$(d --dict short stats | sed -n 's/^tokens: *//p')
+p=$(d purge)
+[ "$n" -gt 10 ] && [ "$n2" = 0 ] && echo "$p" | grep -Eq "^purged [1-9][0-9]* expired" &&
+	[ "$(d stats | sed -n 's/^tokens: *//p')" -gt 0 ] && ok "rare tokens expire, purge removes them" ||
+	ko "rare tokens expire ($n -> $n2; $p)"
 [ $fails -eq 0 ]

@@ -10,8 +10,8 @@ M="$top_srcdir/tests/dspam/messages"
 tmp=$(mktemp -d /tmp/mmdspamplug.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 fails=0
-"$DSPAM" --store "$tmp/d" train --spam "$M"/spam[1-4].eml 2>/dev/null &&
-	"$DSPAM" --store "$tmp/d" train --ham "$M"/ham[1-4].eml 2>/dev/null || { echo "FAIL training"; exit 1; }
+"$DSPAM" --store "$tmp/store" train --spam "$M"/spam[1-4].eml 2>/dev/null &&
+	"$DSPAM" --store "$tmp/store" train --ham "$M"/ham[1-4].eml 2>/dev/null || { echo "FAIL training"; exit 1; }
 
 conf() {	# conf 'OPTIONS'
 	cat > "$tmp/c.yaml" <<EOC
@@ -19,13 +19,13 @@ plugin_dir: $PLUGINS
 store: $tmp/store
 networks: { internal: [10.0.0.0/8] }
 plugins:
-  dspam: { module: dspam, options: { db: $tmp/d, map_size: 16, $1 } }
+  dspam: { module: dspam, options: { $1 } }
 chains:
   - name: inbound
     plugins: [dspam]
 EOC
 }
-stat() { "$DSPAM" --store "$tmp/d" stats | sed -n "s/^$1: *//p"; }
+stat() { "$DSPAM" --store "$tmp/store" stats | sed -n "s/^$1: *//p"; }
 
 conf 'tag_above: 0.9, quarantine_above: 0.95'
 check "spam: headers, tag, quarantine" 0 '^header-add: X-DSPAM-Result: Spam$' \
@@ -78,7 +78,7 @@ check "honeypot among others: removed" 0 '^delete-rcpt: <trap@example.com>$' \
 
 # option errors: file, line and column
 for bad in 'threshold: 2' 'algorithm: naive' 'training: always' 'tokenizer: trigram' \
-	'spam_addresses: { a: b }' 'map_size: 0'; do
+	'spam_addresses: { a: b }' 'database: "a:b"' 'purge_hits: -1'; do
 	conf "$bad"
 	"$MODMILTER_TEST" -c "$tmp/c.yaml" "$M/ham5.eml" > "$tmp/out" 2>&1
 	rc=$?

@@ -7,7 +7,10 @@
  *	left out), the stability of the token hashes, each combiner on
  *	cases computed by hand, the bookkeeping of TEFT and TOE, and a
  *	correction by signature that undoes exactly what classification
- *	counted. Dictionaries live in a temporary LMDB directory.
+ *	counted (also when six threads correct the same message at once),
+ *	the expiry of rare tokens, and a full store that fails a training
+ *	whole. Dictionaries live in a temporary LMDB store, reached through
+ *	the core's API table as in the daemon.
  */
 #include "config.h"
 
@@ -21,8 +24,14 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 
 #include "dspam.h"
+#include "log.h"
+#include "store.h"
+
+/* the core's API table (core/api.c), as the daemon hands it to plugins */
+extern const struct mm_api core_api;
 
 static char storedir[] = "/tmp/test_dspam.XXXXXX";
 
@@ -299,41 +308,46 @@ test_burton(void **state)
 
 /* --- dictionaries --- */
 
-static struct dstore *
-store(void)
+static struct dstore
+store_at(const char *dir, long long map_size)
 {
+	struct store_cfg cfg;
+	struct dstore ds = { &core_api, NULL, 0, 0 };
 	char *err = NULL;
-	struct dstore *ds = dstore_open(storedir, 64, 1, &err);
 
-	if (ds == NULL)
+	assert_int_equal(store_cfg_from_uri(dir, &cfg, &err), 0);
+	cfg.map_size = map_size;
+	cfg.nosync = 1;
+	if ((ds.st = store_open(&cfg, "dspam", &err)) == NULL)
 		fail_msg("%s", err);
+	store_cfg_free(&cfg);
 	return ds;
 }
 
+static struct dstore
+store(void)
+{
+	return store_at(storedir, 64 << 20);
+}
+
 static void
-counts(struct dstore *ds, uint64_t dict, const struct tokset *ts, size_t i,
-    uint32_t *spam, uint32_t *ham)
+counts(const struct dstore *ds, uint64_t dict, const struct tokset *ts,
+    size_t i, uint32_t *spam, uint32_t *ham)
 {
 	struct tokstat *st = calloc(ts->len, sizeof(*st));
-	struct dtxn *t = dtxn_begin(ds, 0, NULL);
+	struct dtotals tot;
 
 	assert_non_null(st);
-	assert_non_null(t);
-	assert_int_equal(dict_lookup(t, dict, ts, st, NULL), 0);
+	assert_int_equal(dict_read(ds, dict, ts, st, &tot, NULL), 0);
 	*spam = st[i].spam;
 	*ham = st[i].ham;
-	dtxn_abort(t);
 	free(st);
 }
 
 static void
-totals(struct dstore *ds, uint64_t dict, struct dtotals *tot)
+totals(const struct dstore *ds, uint64_t dict, struct dtotals *tot)
 {
-	struct dtxn *t = dtxn_begin(ds, 0, NULL);
-
-	assert_non_null(t);
-	assert_int_equal(dict_totals(t, dict, tot, NULL), 0);
-	dtxn_abort(t);
+	assert_int_equal(dict_read(ds, dict, NULL, NULL, tot, NULL), 0);
 }
 
 static void
@@ -355,37 +369,36 @@ test_teft_toe(void **state)
 	c.mode = MODE_TEFT;
 	assert_int_equal(classify_and_learn(&c, dteft, &ts, &v, NULL, NULL), 0);
 	assert_false(v.spam);			/* empty dictionary: innocent */
-	totals(c.ds, dteft, &tot);
+	totals(&c.ds, dteft, &tot);
 	assert_int_equal(tot.ham_learned, 1);
 	assert_int_equal(tot.ham_classified, 1);
 	assert_int_equal(tot.spam_learned, 0);
-	counts(c.ds, dteft, &ts, 0, &s, &h);
+	counts(&c.ds, dteft, &ts, 0, &s, &h);
 	assert_int_equal(s, 0);
 	assert_int_equal(h, 1);
 
 	c.mode = MODE_TOE;
 	assert_int_equal(classify_and_learn(&c, dtoe, &ts, &v, NULL, NULL), 0);
-	totals(c.ds, dtoe, &tot);
+	totals(&c.ds, dtoe, &tot);
 	assert_int_equal(tot.ham_learned, 0);
 	assert_int_equal(tot.ham_classified, 1);
-	counts(c.ds, dtoe, &ts, 0, &s, &h);
+	counts(&c.ds, dtoe, &ts, 0, &s, &h);
 	assert_int_equal(s + h, 0);
 	/* an error under TOE: corpus-trained into the right class */
 	assert_int_equal(train_tokens(&c, dtoe, &ts, 1, SRC_CORPUS, NULL), 0);
-	counts(c.ds, dtoe, &ts, 0, &s, &h);
+	counts(&c.ds, dtoe, &ts, 0, &s, &h);
 	assert_int_equal(s, 1);
 	assert_int_equal(h, 0);
 	/* an error under TEFT moves the counts */
 	assert_int_equal(train_tokens(&c, dteft, &ts, 1, SRC_ERROR, NULL), 0);
-	counts(c.ds, dteft, &ts, 0, &s, &h);
+	counts(&c.ds, dteft, &ts, 0, &s, &h);
 	assert_int_equal(s, 1);
 	assert_int_equal(h, 0);
-	totals(c.ds, dteft, &tot);
+	totals(&c.ds, dteft, &tot);
 	assert_int_equal(tot.spam_learned, 1);
 	assert_int_equal(tot.ham_learned, 0);
 	assert_int_equal(tot.spam_misclassified, 1);
 	tokset_free(&ts);
-	dstore_close(c.ds);
 }
 
 static void
@@ -411,19 +424,19 @@ test_retrain_signature(void **state)
 	assert_true(sig_valid_id(id));
 	assert_int_equal(classify_and_learn(&c, d, &ts, &v, id, NULL), 0);
 	assert_false(v.spam);
-	totals(c.ds, d, &tot);
+	totals(&c.ds, d, &tot);
 	assert_int_equal(tot.ham_learned, 2);
 
 	/* the correction moves exactly the counted tokens */
 	assert_int_equal(retrain_signature(&c, id, 1, NULL), 1);
 	for (size_t i = 0; i < ts.len; i++) {
-		counts(c.ds, d, &ts, i, &s, &h);
+		counts(&c.ds, d, &ts, i, &s, &h);
 		assert_int_equal(s, 1);
 		assert_int_equal(h, 0);
 	}
-	counts(c.ds, d, &other, 0, &s, &h);
+	counts(&c.ds, d, &other, 0, &s, &h);
 	assert_int_equal(h, 1);			/* the other message untouched */
-	totals(c.ds, d, &tot);
+	totals(&c.ds, d, &tot);
 	assert_int_equal(tot.ham_learned, 1);
 	assert_int_equal(tot.spam_learned, 1);
 	assert_int_equal(tot.spam_misclassified, 1);
@@ -431,19 +444,19 @@ test_retrain_signature(void **state)
 
 	/* the same correction again changes nothing */
 	assert_int_equal(retrain_signature(&c, id, 1, NULL), 1);
-	counts(c.ds, d, &ts, 0, &s, &h);
+	counts(&c.ds, d, &ts, 0, &s, &h);
 	assert_int_equal(s, 1);
-	totals(c.ds, d, &tot);
+	totals(&c.ds, d, &tot);
 	assert_int_equal(tot.spam_learned, 1);
 
 	/* and back: the original counts */
 	assert_int_equal(retrain_signature(&c, id, 0, NULL), 1);
 	for (size_t i = 0; i < ts.len; i++) {
-		counts(c.ds, d, &ts, i, &s, &h);
+		counts(&c.ds, d, &ts, i, &s, &h);
 		assert_int_equal(s, 0);
 		assert_int_equal(h, 1);
 	}
-	totals(c.ds, d, &tot);
+	totals(&c.ds, d, &tot);
 	assert_int_equal(tot.ham_learned, 2);
 	assert_int_equal(tot.spam_learned, 0);
 
@@ -459,51 +472,167 @@ test_retrain_signature(void **state)
 	assert_int_equal(sig_find_in((const unsigned char *)"X-DSPAM-Signature: 12", 21, found), 0);
 	tokset_free(&ts);
 	tokset_free(&other);
-	dstore_close(c.ds);
+}
+
+/* Many corrections of one message at once count it once. */
+struct racer {
+	const struct classifier *c;
+	const char *id;
+	int r;
+};
+
+static void *
+race(void *arg)
+{
+	struct racer *r = arg;
+
+	r->r = retrain_signature(r->c, r->id, 1, NULL);
+	return NULL;
+}
+
+static void
+test_retrain_race(void **state)
+{
+	struct classifier c = { 0 };
+	struct tokset ts;
+	struct verdict v;
+	struct dtotals tot;
+	uint64_t d = dstore_dict_id("race");
+	char id[SIG_ID_LEN + 1];
+	pthread_t t[6];
+	struct racer r[6];
+	uint32_t s, h;
+
+	(void)state;
+	c.ds = store();
+	combine_defaults(&c.cp);
+	c.mode = MODE_TEFT;
+	c.sig_ttl = 3600;
+	tok("Subject: race\n\nthe same correction many times over\n", &ts, 0);
+	assert_int_equal(sig_new_id(id), 0);
+	assert_int_equal(classify_and_learn(&c, d, &ts, &v, id, NULL), 0);
+	assert_false(v.spam);
+	for (int i = 0; i < 6; i++) {
+		r[i] = (struct racer){ &c, id, -9 };
+		assert_int_equal(pthread_create(&t[i], NULL, race, &r[i]), 0);
+	}
+	for (int i = 0; i < 6; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(r[i].r, 1);
+	}
+	for (size_t i = 0; i < ts.len; i++) {
+		counts(&c.ds, d, &ts, i, &s, &h);
+		assert_int_equal(s, 1);
+		assert_int_equal(h, 0);
+	}
+	totals(&c.ds, d, &tot);
+	assert_int_equal(tot.spam_learned, 1);
+	assert_int_equal(tot.ham_learned, 0);
+	assert_int_equal(tot.spam_misclassified, 1);
+	tokset_free(&ts);
 }
 
 static void
 test_purge_and_count(void **state)
 {
-	struct dstore *ds = store();
-	struct dtxn *t;
-	uint64_t d = dstore_dict_id("purge"), h[3] = { 11, 12, 13 };
+	struct dstore ds = store();
+	struct dwrite *w;
+	struct tokset ts;
+	struct tokstat st[3];
+	struct dtotals tot;
+	uint64_t d = dstore_dict_id("purge"), h[3];
 	size_t n;
-
-	(void)state;
-	t = dtxn_begin(ds, 1, NULL);
-	assert_int_equal(dict_update(t, d, h, 3, 1, 0, 0, NULL), 0);
-	assert_int_equal(dict_update(t, d, h, 1, 1, 0, 0, NULL), 0);
-	assert_int_equal(dtxn_commit(t, NULL), 0);
-	t = dtxn_begin(ds, 0, NULL);
-	assert_int_equal(dict_count_tokens(t, d, &n, NULL), 0);
-	assert_int_equal(n, 3);
-	dtxn_abort(t);
-	/* trained today: nothing is old enough */
-	t = dtxn_begin(ds, 1, NULL);
-	assert_int_equal(dict_purge(t, d, 1, 1, &n, NULL), 0);
-	assert_int_equal(n, 0);
-	/* TUM: a mature token is not trained further */
-	assert_int_equal(dict_update(t, d, h, 1, 1, 0, 2, NULL), 0);
-	/* decrementing to zero removes the token */
-	assert_int_equal(dict_update(t, d, h + 2, 1, -1, 0, 0, NULL), 0);
-	assert_int_equal(dtxn_commit(t, NULL), 0);
-	t = dtxn_begin(ds, 0, NULL);
-	assert_int_equal(dict_count_tokens(t, d, &n, NULL), 0);
-	assert_int_equal(n, 2);
-	dtxn_abort(t);
-	dstore_close(ds);
-}
-
-static void
-test_store_failure(void **state)
-{
 	char *err = NULL;
 
 	(void)state;
-	assert_null(dstore_open("/proc/nonexistent/dspam", 64, 0, &err));
+	ds.purge_after = 1;		/* a second, to see it happen */
+	ds.purge_hits = 1;
+	tokset_init(&ts);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(tokset_add(&ts, 11 + (uint64_t)i), 0);
+	tokset_finish(&ts);
+	for (int i = 0; i < 3; i++)
+		h[i] = ts.t[i].h;
+	/* h[0] trained twice: 2 hits, kept; h[1], h[2] once: expire */
+	assert_int_equal(dict_read(&ds, d, &ts, st, &tot, NULL), 0);
+	w = dwrite_begin(&ds);
+	dwrite_tokens(w, d, h, st, 3, 1, 0, 0);
+	assert_int_equal(dwrite_run(w, NULL), 1);
+	assert_int_equal(dict_read(&ds, d, &ts, st, &tot, NULL), 0);
+	w = dwrite_begin(&ds);
+	dwrite_tokens(w, d, h, st, 1, 1, 0, 0);
+	assert_int_equal(dwrite_run(w, NULL), 1);
+	assert_int_equal(dict_count_tokens(&ds, d, &n, NULL), 0);
+	assert_int_equal(n, 3);
+	/* TUM: a mature token is not trained further */
+	assert_int_equal(dict_read(&ds, d, &ts, st, &tot, NULL), 0);
+	assert_int_equal(st[0].spam, 2);
+	w = dwrite_begin(&ds);
+	dwrite_tokens(w, d, h, st, 1, 1, 0, 2);
+	assert_int_equal(dwrite_run(w, NULL), 1);
+	assert_int_equal(dict_read(&ds, d, &ts, st, &tot, NULL), 0);
+	assert_int_equal(st[0].spam, 2);
+	/* decrementing to zero removes the token */
+	w = dwrite_begin(&ds);
+	dwrite_tokens(w, d, h + 2, st + 2, 1, -1, 0, 0);
+	assert_int_equal(dwrite_run(w, NULL), 1);
+	assert_int_equal(dict_count_tokens(&ds, d, &n, NULL), 0);
+	assert_int_equal(n, 2);
+	/* the rare token expires; the trained one stays */
+	sleep(2);
+	assert_int_equal(dict_count_tokens(&ds, d, &n, NULL), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(dstore_expire(&ds, &err), 1);
+	assert_int_equal(dict_read(&ds, d, &ts, st, &tot, NULL), 0);
+	assert_int_equal(st[0].spam, 2);
+	assert_int_equal(st[1].spam + st[1].ham, 0);
+	tokset_free(&ts);
+}
+
+/* A store that is full fails the write whole: nothing half-counted. */
+static void
+test_store_full(void **state)
+{
+	char dir[] = "/tmp/test_dspam_full.XXXXXX", cmd[80];
+	struct classifier c = { 0 };
+	struct dtotals before, after;
+	uint64_t d = dstore_dict_id("full");
+	char *err = NULL;
+	int i, r = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	c.ds = store_at(dir, 1 << 20);
+	combine_defaults(&c.cp);
+	c.mode = MODE_TEFT;
+	for (i = 0; i < 1000 && r == 0; i++) {
+		struct tokset ts;
+		char msg[4096];
+		size_t n = (size_t)snprintf(msg, sizeof(msg), "Subject: m%d\n\n", i);
+
+		for (int k = 0; k < 150; k++)
+			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "w%dx%d ", i, k);
+		tok(msg, &ts, 0);
+		struct tokstat *was = calloc(ts.len, sizeof(*was));
+		struct tokstat *now = calloc(ts.len, sizeof(*now));
+		assert_true(was && now);
+		assert_int_equal(dict_read(&c.ds, d, &ts, was, &before, NULL), 0);
+		r = train_tokens(&c, d, &ts, i % 2, SRC_CORPUS, &err);
+		if (r < 0) {
+			/* the failed message left no trace */
+			assert_int_equal(dict_read(&c.ds, d, &ts, now, &after, NULL), 0);
+			assert_memory_equal(&before, &after, sizeof(before));
+			assert_memory_equal(was, now, ts.len * sizeof(*was));
+		}
+		free(was);
+		free(now);
+		tokset_free(&ts);
+	}
+	assert_int_equal(r, -1);
 	assert_non_null(err);
 	free(err);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 int
@@ -520,11 +649,13 @@ main(void)
 		cmocka_unit_test(test_burton),
 		cmocka_unit_test(test_teft_toe),
 		cmocka_unit_test(test_retrain_signature),
+		cmocka_unit_test(test_retrain_race),
 		cmocka_unit_test(test_purge_and_count),
-		cmocka_unit_test(test_store_failure),
+		cmocka_unit_test(test_store_full),
 	};
 	int r;
 
+	log_open(LOG_DEST_STDERR, MM_LOG_ERR, "test_dspam");
 	if (mkdtemp(storedir) == NULL) {
 		perror("mkdtemp");
 		return 99;
