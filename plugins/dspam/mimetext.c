@@ -18,6 +18,13 @@
  *	message/rfc822 parts entered (10 levels at most). Non-text leaves
  *	contribute their part headers only.
  *
+ *	Of a multipart/alternative, only one alternative is read, as a
+ *	reader sees only one: the first text/plain part, else the last part
+ *	(RFC 2046: the sender's preferred). The alternatives carry the same
+ *	text; reading both counts the HTML rendering's leftovers (layout,
+ *	image names, alt texts, tracking links) on top of the words, and
+ *	those look alike in commercial newsletters and in spam.
+ *
  *	It is a small reader of its own rather than GMime: the tokenizer
  *	needs decoded text only, at thousands of messages a second, and the
  *	plugin builds without the libraries of the mime plugin (configure
@@ -603,6 +610,63 @@ walk_text(const char *ctype, const char *mtype, const char *cte,
 	return r;
 }
 
+/* The media type of a part, from its header ("text/plain" without one). */
+static void
+part_media_type(const unsigned char *p, size_t len, char *buf, size_t size)
+{
+	size_t i = 0, eol;
+
+	media_type("text/plain", buf, size);
+	while (i < len) {
+		size_t ll = line_len(p + i, len - i, &eol);
+
+		if (ll == 0)
+			break;		/* end of the part header */
+		if (ll > 13 && strncasecmp((const char *)p + i, "content-type:", 13) == 0) {
+			char v[64];
+			size_t n = ll - 13 < sizeof(v) - 1 ? ll - 13 : sizeof(v) - 1;
+
+			memcpy(v, p + i + 13, n);
+			v[n] = '\0';
+			media_type(v, buf, size);
+			break;
+		}
+		i += ll + eol;
+		if (eol == 0)
+			break;
+	}
+}
+
+/*
+ * One part of a multipart: walked at once, or, of an alternative, kept
+ * as a candidate (the first text/plain part, and the last part).
+ */
+struct parts {
+	int alternative;
+	const unsigned char *plain, *last;
+	size_t plain_len, last_len;
+};
+
+static int
+multipart_part(struct parts *ps, const unsigned char *p, size_t len,
+    const struct mimetext_cb *cb, int depth, const char *deftype)
+{
+	char mtype[64];
+
+	if (!ps->alternative)
+		return walk_entity(p, len, cb, depth + 1, 0, deftype);
+	ps->last = p;
+	ps->last_len = len;
+	if (ps->plain == NULL) {
+		part_media_type(p, len, mtype, sizeof(mtype));
+		if (strcmp(mtype, "text/plain") == 0) {
+			ps->plain = p;
+			ps->plain_len = len;
+		}
+	}
+	return 0;
+}
+
 static int
 walk_multipart(const char *ctype, const unsigned char *body, size_t len,
     const struct mimetext_cb *cb, int depth, const char *subtype)
@@ -610,6 +674,7 @@ walk_multipart(const char *ctype, const unsigned char *body, size_t len,
 	char *b = get_param(ctype, "boundary");
 	size_t bl, i = 0, start = 0, eol;
 	int in_part = 0, r = 0;
+	struct parts ps = { strcmp(subtype, "alternative") == 0, NULL, NULL, 0, 0 };
 	const char *deftype = strcmp(subtype, "digest") == 0 ? "message/rfc822" :
 	    "text/plain";
 
@@ -634,8 +699,8 @@ walk_multipart(const char *ctype, const unsigned char *body, size_t len,
 					end--;
 				if (end > start && body[end - 1] == '\r')
 					end--;
-				r = walk_entity(body + start, end - start, cb,
-				    depth + 1, 0, deftype);
+				r = multipart_part(&ps, body + start, end - start,
+				    cb, depth, deftype);
 			}
 			in_part = !last;
 			start = i + ll + eol;
@@ -647,7 +712,12 @@ walk_multipart(const char *ctype, const unsigned char *body, size_t len,
 			break;
 	}
 	if (r == 0 && in_part && start < len)	/* no closing boundary */
-		r = walk_entity(body + start, len - start, cb, depth + 1, 0, deftype);
+		r = multipart_part(&ps, body + start, len - start, cb, depth,
+		    deftype);
+	if (r == 0 && ps.plain != NULL)
+		r = walk_entity(ps.plain, ps.plain_len, cb, depth + 1, 0, deftype);
+	else if (r == 0 && ps.last != NULL)
+		r = walk_entity(ps.last, ps.last_len, cb, depth + 1, 0, deftype);
 	free(b);
 	return r;
 }

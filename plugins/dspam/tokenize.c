@@ -18,7 +18,10 @@
  *	  addresses and host names also give their domain and parents;
  *	- body words (3 to 40 bytes of letters, digits, UTF-8 and the
  *	  inner punctuation $ ' - _ . ! @; pure numbers are left out),
- *	  with their case;
+ *	  ASCII letters lower-cased: in running text the case of a word
+ *	  mostly tells where it stands in a sentence, and "Free", "FREE"
+ *	  and "free" kept apart split one word's evidence into three rarer
+ *	  tokens (header words keep their case);
  *	- URLs and hosts, from text and from HTML href/src ("url" + host,
  *	  and each parent domain);
  *	- optionally (o->pairs) word pairs in the subject and the body:
@@ -327,7 +330,16 @@ words(struct tk *k, const char *prefix, size_t plen, const char *s,
 			wl--;
 		if (wl < MIN_WORD || wl > MAX_WORD || all_digits(s + st, wl))
 			continue;
-		add_word(k, prefix, plen, s + st, wl, pairs);
+		if (plen == 0) {
+			char lw[MAX_WORD];
+			size_t j;
+
+			for (j = 0; j < wl; j++)	/* ASCII only: UTF-8 stays */
+				lw[j] = s[st + j] >= 'A' && s[st + j] <= 'Z' ?
+				    (char)(s[st + j] - 'A' + 'a') : s[st + j];
+			add_word(k, prefix, plen, lw, wl, pairs);
+		} else
+			add_word(k, prefix, plen, s + st, wl, pairs);
 		if (hosts) {
 			const char *at = memchr(s + st, '@', wl);
 			const char *h = at ? at + 1 : s + st;

@@ -97,9 +97,13 @@ static const char tricky[] =
 	"--inner\r\n"
 	"Content-Type: text/html\r\n"
 	"\r\n"
+	"<html><body><p>Café lunch <b>htmlonlyword</b></p></body></html>\r\n"
+	"--inner--\r\n"
+	"--outer\r\n"
+	"Content-Type: text/html\r\n"
+	"\r\n"
 	"<html><body><p>Tom&amp;Jerry <a href=\"http://Click.Spam.Example.net/x\">here</a>"
 	"<!-- hiddenword --><script>scriptword()</script></p></body></html>\r\n"
-	"--inner--\r\n"
 	"--outer\r\n"
 	"Content-Type: text/plain\r\n"
 	"Content-Transfer-Encoding: base64\r\n"
@@ -122,9 +126,13 @@ test_tokenizer_mime(void **state)
 
 	(void)state;
 	tok(tricky, &ts, 0);
-	/* quoted-printable with a soft line break, UTF-8 */
-	assert_true(has_word(&ts, "Café"));
+	/* quoted-printable with a soft line break, UTF-8; body words
+	   lower-cased (ASCII letters only) */
+	assert_true(has_word(&ts, "café"));
+	assert_false(has_word(&ts, "Café"));
 	assert_true(has_word(&ts, "compiler"));
+	/* of an alternative, the text/plain part only */
+	assert_false(has_word(&ts, "htmlonlyword"));
 	/* RFC 2047 in B and Q, prefixed by the header name */
 	assert_true(has_hdr(&ts, "subject", "Grüße"));
 	assert_true(has_hdr(&ts, "subject", "Berlin"));
@@ -138,8 +146,8 @@ test_tokenizer_mime(void **state)
 	assert_false(has_hdr(&ts, "x-dspam-result", "Innocent"));
 	/* HTML: entities decoded, link host and parents, comments and
 	   scripts dropped */
-	assert_true(has_word(&ts, "Tom"));
-	assert_true(has_word(&ts, "Jerry"));
+	assert_true(has_word(&ts, "tom"));
+	assert_true(has_word(&ts, "jerry"));
 	assert_true(has_hdr(&ts, "url", "click.spam.example.net"));
 	assert_true(has_hdr(&ts, "url", "example.net"));
 	assert_false(has_word(&ts, "hiddenword"));
@@ -154,6 +162,29 @@ test_tokenizer_mime(void **state)
 	/* sorted and unique */
 	for (size_t i = 1; i < ts.len; i++)
 		assert_true(ts.t[i - 1].h < ts.t[i].h);
+	tokset_free(&ts);
+}
+
+/* an alternative without text/plain: its last part, the preferred one */
+static void
+test_tokenizer_alternative(void **state)
+{
+	struct tokset ts;
+	const char *m =
+	    "Subject: KEEP Case\n"
+	    "Content-Type: multipart/alternative; boundary=b\n\n"
+	    "--b\nContent-Type: text/enriched\n\nfirstword\n"
+	    "--b\nContent-Type: text/html\n\n<p>SECONDWORD</p>\n"
+	    "--b--\n";
+
+	(void)state;
+	tok(m, &ts, 0);
+	assert_false(has_word(&ts, "firstword"));
+	assert_true(has_word(&ts, "secondword"));
+	assert_false(has_word(&ts, "SECONDWORD"));
+	/* header words keep their case */
+	assert_true(has_hdr(&ts, "subject", "KEEP"));
+	assert_false(has_hdr(&ts, "subject", "keep"));
 	tokset_free(&ts);
 }
 
@@ -640,6 +671,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tokenizer_mime),
+		cmocka_unit_test(test_tokenizer_alternative),
 		cmocka_unit_test(test_tokenizer_words_and_pairs),
 		cmocka_unit_test(test_tokenizer_malformed),
 		cmocka_unit_test(test_hash_stable),
