@@ -61,6 +61,9 @@
 #define LOCALSTATEDIR "/var"
 #endif
 
+/* corpus training: messages per store write */
+#define TRAIN_CHUNK 256
+
 static struct classifier C;
 static struct tokopts TO = { .pairs = 0 };
 static const char *dict_name = "shared";
@@ -198,19 +201,46 @@ cmd_train(int argc, char **argv)
 	if (klass < 0 || optind >= argc)
 		usage();
 	t0 = now();
-	for (i = optind; i < argc; i++) {
-		struct tokset ts;
-		char *err = NULL;
+	if (src == SRC_CORPUS) {
+		/* corpus training of many files: a chunk per store write */
+		struct tokset chunk[TRAIN_CHUNK];
+		size_t n = 0;
+		int bad = 0;
 
-		if (tokenize_file(argv[i], &ts) < 0) {
-			rc = 1;
-			continue;
+		for (i = optind; i <= argc && rc == 0; i++) {
+			char *err = NULL;
+
+			if (i < argc) {
+				if (tokenize_file(argv[i], &chunk[n]) < 0) {
+					bad = 1;	/* reported; the others are trained */
+					continue;
+				}
+				if (++n < TRAIN_CHUNK)
+					continue;
+			}
+			if (n > 0 && train_corpus_many(&C, dict, chunk, n, klass, &err) < 0)
+				rc = fail(err);
+			while (n > 0)
+				tokset_free(&chunk[--n]);
 		}
-		if (train_tokens(&C, dict, &ts, klass, src, &err) < 0)
-			rc = fail(err);
-		tokset_free(&ts);
-		if (rc)
-			break;
+		while (n > 0)
+			tokset_free(&chunk[--n]);
+		rc = rc ? rc : bad;
+	} else {
+		for (i = optind; i < argc; i++) {
+			struct tokset ts;
+			char *err = NULL;
+
+			if (tokenize_file(argv[i], &ts) < 0) {
+				rc = 1;
+				continue;
+			}
+			if (train_tokens(&C, dict, &ts, klass, src, &err) < 0)
+				rc = fail(err);
+			tokset_free(&ts);
+			if (rc)
+				break;
+		}
 	}
 	if (rc == 0) {
 		char *err = NULL;

@@ -152,10 +152,27 @@ dwrite_begin(const struct dstore *ds)
 }
 
 static int64_t
-after(uint32_t v, int d)
+after(uint32_t v, int64_t d)
 {
 	int64_t r = (int64_t)v + d;
 	return r < 0 ? 0 : r;
+}
+
+void
+dwrite_token(struct dwrite *w, uint64_t dict, uint64_t h,
+    const struct tokstat *known, int64_t dspam, int64_t dham)
+{
+	const struct dstore *ds = w->ds;
+	unsigned char k[KEY_LEN];
+	int64_t d[2] = { dspam, dham };
+	double ttl = 0;
+
+	if (ds->purge_after > 0 && (uint64_t)(after(known->spam, dspam) +
+	    after(known->ham, dham)) <= ds->purge_hits)
+		ttl = ds->purge_after;
+	token_key(k, dict, h);
+	if (ds->api->store_batch_add(w->b, k, sizeof(k), d, 2, ttl) < 0)
+		w->failed = 1;
 }
 
 void
@@ -163,22 +180,12 @@ dwrite_tokens(struct dwrite *w, uint64_t dict, const uint64_t *h,
     const struct tokstat *known, size_t n, int dspam, int dham,
     uint32_t maxhits)
 {
-	const struct dstore *ds = w->ds;
-	unsigned char k[KEY_LEN];
-	int64_t d[2] = { dspam, dham };
-
 	for (size_t i = 0; i < n; i++) {
 		uint64_t had = (uint64_t)known[i].spam + known[i].ham;
-		double ttl = 0;
 
 		if (maxhits > 0 && had >= maxhits && (dspam > 0 || dham > 0))
 			continue;	/* a mature token (TUM) */
-		if (ds->purge_after > 0 && (uint64_t)(after(known[i].spam, dspam) +
-		    after(known[i].ham, dham)) <= ds->purge_hits)
-			ttl = ds->purge_after;
-		token_key(k, dict, h[i]);
-		if (ds->api->store_batch_add(w->b, k, sizeof(k), d, 2, ttl) < 0)
-			w->failed = 1;
+		dwrite_token(w, dict, h[i], &known[i], dspam, dham);
 	}
 }
 

@@ -154,6 +154,9 @@ struct dwrite *dwrite_begin(const struct dstore *ds);
 void dwrite_tokens(struct dwrite *w, uint64_t dict, const uint64_t *h,
     const struct tokstat *known, size_t n, int dspam, int dham,
     uint32_t maxhits);
+/* One token, with its own deltas. */
+void dwrite_token(struct dwrite *w, uint64_t dict, uint64_t h,
+    const struct tokstat *known, int64_t dspam, int64_t dham);
 void dwrite_totals(struct dwrite *w, uint64_t dict, const int64_t delta[T_COUNT]);
 void dwrite_put(struct dwrite *w, const void *key, size_t klen,
     const void *val, size_t vlen, double ttl);
@@ -221,6 +224,12 @@ int classify_and_learn(const struct classifier *c, uint64_t dict,
 /* Train ts as spam (klass 1) or innocent (0) from a source. */
 int train_tokens(const struct classifier *c, uint64_t dict,
     const struct tokset *ts, int klass, enum train_source src, char **err);
+
+/* Corpus training of n messages of one class at once: one read and one
+   atomic write for all (the counts are those of n trainings one by one);
+   for bulk training from files. */
+int train_corpus_many(const struct classifier *c, uint64_t dict,
+    const struct tokset *ts, size_t n, int klass, char **err);
 
 /* Correct the message a signature names; 1 done, 0 unknown signature. */
 int retrain_signature(const struct classifier *c, const char *sig_id,

@@ -279,6 +279,52 @@ done:
 	return r;
 }
 
+int
+train_corpus_many(const struct classifier *c, uint64_t dict,
+    const struct tokset *ts, size_t n, int klass, char **err)
+{
+	struct tokset acc;
+	struct tokstat *st = NULL;
+	struct dtotals tot;
+	struct dwrite *w = NULL;
+	int64_t delta[T_COUNT] = { 0 };
+	size_t i, j;
+	int r = -1;
+
+	/* every token with the number of messages that have it */
+	tokset_init(&acc);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < ts[i].len; j++)
+			if (tokset_add(&acc, ts[i].t[j].h) < 0) {
+				oom(err);
+				goto done;
+			}
+	tokset_finish(&acc);
+	if ((st = stats_for(&acc)) == NULL) {
+		oom(err);
+		goto done;
+	}
+	if (dict_read(&c->ds, dict, &acc, st, &tot, err) < 0)
+		goto done;
+	if ((w = dwrite_begin(&c->ds)) == NULL) {
+		oom(err);
+		goto done;
+	}
+	for (i = 0; i < acc.len; i++)
+		dwrite_token(w, dict, acc.t[i].h, &st[i], klass ? acc.t[i].n : 0,
+		    klass ? 0 : acc.t[i].n);
+	delta[klass ? T_SPAM_LEARNED : T_HAM_LEARNED] = (int64_t)n;
+	delta[klass ? T_SPAM_CORPUS : T_HAM_CORPUS] = (int64_t)n;
+	dwrite_totals(w, dict, delta);
+	r = dwrite_run(w, err) < 0 ? -1 : 0;
+	w = NULL;
+done:
+	dwrite_abort(w);
+	free(st);
+	tokset_free(&acc);
+	return r;
+}
+
 /* One attempt; 0 when the signature changed meanwhile (try again). */
 static int
 retrain_once(const struct classifier *c, const char *sig_id, int klass,

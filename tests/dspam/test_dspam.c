@@ -620,6 +620,54 @@ test_purge_and_count(void **state)
 	tokset_free(&ts);
 }
 
+/* Corpus training of many messages at once counts as one by one. */
+static void
+test_corpus_many(void **state)
+{
+	struct classifier c = { 0 };
+	struct tokset ts[3], all;
+	struct dtotals ta, tb;
+	uint64_t da = dstore_dict_id("one-by-one"), db = dstore_dict_id("at-once");
+
+	(void)state;
+	c.ds = store();
+	c.ds.purge_after = 3600;
+	c.ds.purge_hits = 1;
+	combine_defaults(&c.cp);
+	tok("Subject: a\n\ncheap pills cheap offer\n", &ts[0], 0);
+	tok("Subject: b\n\ncheap watches today\n", &ts[1], 0);
+	tok("Subject: c\n\noffer ends today\n", &ts[2], 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(train_tokens(&c, da, &ts[i], 1, SRC_CORPUS, NULL), 0);
+	assert_int_equal(train_corpus_many(&c, db, ts, 3, 1, NULL), 0);
+	totals(&c.ds, da, &ta);
+	totals(&c.ds, db, &tb);
+	assert_memory_equal(&ta, &tb, sizeof(ta));
+	assert_int_equal(tb.spam_learned, 3);
+	tok("Subject: a b c\n\ncheap pills offer watches today ends\n", &all, 0);
+	for (size_t i = 0; i < all.len; i++) {
+		uint32_t sa, ha, sb, hb;
+
+		counts(&c.ds, da, &all, i, &sa, &ha);
+		counts(&c.ds, db, &all, i, &sb, &hb);
+		assert_int_equal(sa, sb);
+		assert_int_equal(ha, hb);
+	}
+	/* "cheap" is in two of the messages: two hits, not three */
+	int seen = 0;
+	for (size_t i = 0; i < all.len; i++)
+		if (all.t[i].h == dspam_hash("cheap", 5)) {
+			uint32_t sb, hb;
+			counts(&c.ds, db, &all, i, &sb, &hb);
+			assert_int_equal(sb, 2);
+			seen = 1;
+		}
+	assert_true(seen);
+	for (int i = 0; i < 3; i++)
+		tokset_free(&ts[i]);
+	tokset_free(&all);
+}
+
 /* A store that is full fails the write whole: nothing half-counted. */
 static void
 test_store_full(void **state)
@@ -682,6 +730,7 @@ main(void)
 		cmocka_unit_test(test_teft_toe),
 		cmocka_unit_test(test_retrain_signature),
 		cmocka_unit_test(test_retrain_race),
+		cmocka_unit_test(test_corpus_many),
 		cmocka_unit_test(test_purge_and_count),
 		cmocka_unit_test(test_store_full),
 	};

