@@ -317,7 +317,7 @@ l_scan(void *ve, void *db, const void *prefix, size_t plen, store_scan_fn cb,
 	while (r == 0) {
 		int a;
 
-		if (key.mv_size < plen || memcmp(key.mv_data, prefix, plen) != 0)
+		if (plen && (key.mv_size < plen || memcmp(key.mv_data, prefix, plen) != 0))
 			break;
 		if (v.mv_size >= 8) {
 			a = cb(arg, key.mv_data, key.mv_size,
