@@ -455,27 +455,9 @@ cmd_purge(int argc, char **argv)
 	return 0;
 }
 
-/* the store functions of the core, as the plugin reaches them */
-static const struct mm_api store_api = {
-	.size = sizeof(struct mm_api),
-	.sdk_major = MM_SDK_MAJOR, .sdk_minor = MM_SDK_MINOR,
-	.store_get = store_get,
-	.store_put = store_put,
-	.store_del = store_del,
-	.free = free,
-	.store_batch = store_batch,
-	.store_batch_get = store_batch_get,
-	.store_batch_put = store_batch_put,
-	.store_batch_del = store_batch_del,
-	.store_batch_add = store_batch_add,
-	.store_batch_expect = store_batch_expect,
-	.store_batch_run = store_batch_run,
-	.store_result = store_result,
-	.store_batch_free = store_batch_free,
-	.store_counter = store_counter,
-	.store_scan = store_scan,
-	.store_expire = store_expire,
-};
+/* the core's API table (core/api.c): its store functions are what the
+   plugin reaches in the daemon */
+extern const struct mm_api core_api;
 
 /* the "store:" of the daemon's configuration file */
 static int
@@ -589,7 +571,7 @@ main(int argc, char **argv)
 	if (map_mb > 0)
 		cfg.map_size = map_mb * 1024 * 1024;
 	cfg.nosync = 1;
-	C.ds.api = &store_api;
+	C.ds.api = &core_api;
 	C.ds.purge_after = purge_days * 86400.0;
 	C.ds.purge_hits = (uint32_t)purge_hits;
 	if ((C.ds.st = store_open(&cfg, database, &err)) == NULL)

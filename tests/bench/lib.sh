@@ -32,3 +32,15 @@ lat = o["latency_ms"]
 print("%.2f %.3f %.3f %.0f" % ((t1 - t0) / tick * 1e6 / n, lat["p50"], lat["p99"], o["messages_per_second"]))
 ' "$out" "$t0" "$t1" "$TICK" "$n" "$want" "$outf" >> "$outf"
 }
+
+# bench_daemon NAME CONFIG: modmilterd -f -c CONFIG on a free loopback
+# port, its log in $tmp/NAME.log; sets PID[NAME] and SOCK[NAME] (the
+# caller declares -A PID SOCK) and adds the process to pids.
+bench_daemon() {
+	local name=$1 conf=$2 p
+	p=$(port)
+	"$top_builddir/modmilterd" -f -c "$conf" -l "inet:$p@127.0.0.1" 2>"$tmp/$name.log" &
+	PID[$name]=$!
+	SOCK[$name]="inet:$p@127.0.0.1"
+	pids+=($!)
+}

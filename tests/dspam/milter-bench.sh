@@ -58,8 +58,7 @@ done
 declare -A PID SOCK
 # start NAME STORE-YAML DSPAM-OPTIONS (empty: hello alone)
 start() {
-	local name=$1 store=$2 opts=$3 p
-	p=$(port)
+	local name=$1 store=$2 opts=$3
 	{
 		echo "plugin_dir: $top_builddir/.libs"
 		echo "log: { level: warning }"
@@ -73,11 +72,7 @@ start() {
 			echo "chains: [ { name: all, plugins: [hello] } ]"
 		fi
 	} > "$tmp/$name.yaml"
-	"$top_builddir/modmilterd" -f -c "$tmp/$name.yaml" -l "inet:$p@127.0.0.1" \
-		2>"$tmp/$name.log" &
-	PID[$name]=$!
-	SOCK[$name]="inet:$p@127.0.0.1"
-	pids+=($!)
+	bench_daemon "$name" "$tmp/$name.yaml"
 }
 for m in notrain toe teft; do cp -r "$tmp/lmdb" "$tmp/lmdb-$m"; done
 start hello "$tmp/lmdb-hello" ""

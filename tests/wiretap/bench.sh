@@ -51,9 +51,8 @@ ARCHIVE="{ module: wiretap, options: { groups: [ { name: tap,
 # start NAME CHAIN INSTANCE-YAML...: a daemon with these instances, in this order
 declare -A PID SOCK
 start() {
-	local name=$1 chain=$2 p
+	local name=$1 chain=$2
 	shift 2
-	p=$(port)
 	{
 		echo "plugin_dir: $top_builddir/.libs"
 		echo "log: { level: warning }"
@@ -62,11 +61,7 @@ start() {
 		while [ $# -gt 0 ]; do echo "  $1: $2"; shift 2; done
 		echo "chains: [ { name: all, plugins: [$chain] } ]"
 	} > "$tmp/$name.yaml"
-	"$top_builddir/modmilterd" -f -c "$tmp/$name.yaml" -l "inet:$p@127.0.0.1" \
-		2>"$tmp/$name.log" &
-	PID[$name]=$!
-	SOCK[$name]="inet:$p@127.0.0.1"
-	pids+=($!)
+	bench_daemon "$name" "$tmp/$name.yaml"
 }
 
 # run_one NAME COUNT [BENCH-ARGS]: appends "cpu_us p50 p99 rate" to $tmp/NAME.out
