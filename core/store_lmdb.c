@@ -237,12 +237,14 @@ l_run(void *ve, void *db, struct store_op *ops, size_t n)
 					goto fail;
 				break;
 			}
-			r = write_val(txn, dbi, o, nv, nl, o->expires);
-			if (r == 0)
-				set_result(o, nv, nl, o->expires);
-			free(nv);
-			if (r != 0)
+			if ((r = write_val(txn, dbi, o, nv, nl, o->expires)) != 0) {
+				free(nv);
 				goto fail;
+			}
+			o->found = 1;		/* the result is the new record */
+			o->rval = nv;
+			o->rlen = nl;
+			o->rexpires = o->expires;
 			break;
 		}
 		case SOP_EXPECT:
