@@ -21,7 +21,8 @@
  *	semantics); a stale entry is served while one worker thread per
  *	instance refreshes it. A probe already in flight for the same
  *	address is waited for, not repeated; probes per domain are rate
- *	limited with a backoff (ratelimit.c). At end of message the MTA is
+ *	limited with a backoff (ratelimit.c, state in the store, so shared
+ *	by the hosts that share it). At end of message the MTA is
  *	kept waiting with api->progress.
  * DIAGNOSTICS
  *	Every verdict is logged with its reason. A store failure, DNS
@@ -73,6 +74,23 @@ kv_put(void *arg, const char *key, const char *val, double ttl)
 	struct cbv *c = arg;
 
 	return c->api->store_put(c->st, key, strlen(key), val, strlen(val), ttl);
+}
+
+static int
+kv_cas(void *arg, const char *key, const char *expect, const char *val,
+    double ttl)
+{
+	struct cbv *c = arg;
+	mm_store_batch *b = c->api->store_batch(c->st);
+	int r = -1;
+
+	if (b != NULL &&
+	    c->api->store_batch_expect(b, key, strlen(key), expect,
+	    expect ? strlen(expect) : 0) >= 0 &&
+	    c->api->store_batch_put(b, key, strlen(key), val, strlen(val), ttl) >= 0)
+		r = c->api->store_batch_run(b);
+	c->api->store_batch_free(b);
+	return r;
 }
 
 static void
@@ -182,12 +200,18 @@ probe_and_cache(struct cbv *c, mm_ctx *ctx, const char *key, const char *addr,
 	double t0 = smtp_clock(), wait = 0;
 	int r;
 
-	if (!rl_admit(c->rl, domain_of(addr), c->api->now(ctx), &wait)) {
+	if ((kv = store(c, ctx)) == NULL ||
+	    (r = rl_admit(kv, c->rl, domain_of(addr), c->api->now(ctx), &wait)) <= 0) {
 		memset(res, 0, sizeof(*res));
 		res->status = CBV_DEFER;
-		snprintf(res->text, sizeof(res->text), "domain %s: probe rate limit or "
-		    "backoff, next probe in %.0fs", domain_of(addr), wait);
-		c->api->log(ctx, MM_LOG_NOTICE, "%s: not probed: %s", addr, res->text);
+		if (kv == NULL || r < 0)
+			snprintf(res->text, sizeof(res->text), "domain %s: the probe "
+			    "rate state is unavailable (store)", domain_of(addr));
+		else
+			snprintf(res->text, sizeof(res->text), "domain %s: probe rate "
+			    "limit or backoff, next probe in %.0fs", domain_of(addr), wait);
+		c->api->log(ctx, kv == NULL || r < 0 ? MM_LOG_WARNING : MM_LOG_NOTICE,
+		    "%s: not probed: %s", addr, res->text);
 		return;
 	}
 	if (ctx != c->ictx && c->stage == CBV_STAGE_EOM) {
@@ -196,12 +220,13 @@ probe_and_cache(struct cbv *c, mm_ctx *ctx, const char *key, const char *addr,
 		pc.d.progress_interval = c->progress_interval;
 	}
 	probe_run(&pc, addr, data, len, res);
-	rl_result(c->rl, domain_of(addr), c->api->now(ctx), res->host_failed);
+	if (rl_result(kv, c->rl, domain_of(addr), c->api->now(ctx),
+	    res->host_failed) < 0)
+		c->api->log(ctx, MM_LOG_WARNING, "%s: cannot record the probe for "
+		    "the domain's rate (store)", addr);
 	c->api->log(ctx, MM_LOG_INFO, "%s %s: %s in %.3fs: %s", data ? "notice to" :
 	    "probe of", addr, cache_status_name(res->status), smtp_clock() - t0,
 	    res->text);
-	if ((kv = store(c, ctx)) == NULL)
-		return;
 	r = cache_update(kv, &c->ttl, key, c->api->now(ctx), res->status, res->text);
 	if (r < 0)
 		c->api->log(ctx, MM_LOG_WARNING, "%s: cannot cache the result", addr);
@@ -635,6 +660,7 @@ cbv_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *opts, void **inst,
 	c->kv.arg = c;
 	c->kv.get = kv_get;
 	c->kv.put = kv_put;
+	c->kv.cas = kv_cas;
 	c->kv.release = kv_release;
 	if (cbv_options(c, api, opts, err) < 0) {
 		cbv_fini(c);

@@ -48,11 +48,15 @@ struct cbv_ttl {
 
 /* The store the cache lives in (the core's store in the plugin, a table
    in the unit tests). get returns 1 found, 0 absent, -1 error; the value
-   is malloc'ed (NUL-terminated) and released with release(). */
+   is malloc'ed (NUL-terminated) and released with release(). cas writes
+   val only if the key still holds expect (NULL: is absent): 1 written,
+   0 it did not, -1 error. */
 struct cbv_kv {
 	void *arg;
 	int (*get)(void *arg, const char *key, char **val);
 	int (*put)(void *arg, const char *key, const char *val, double ttl);
+	int (*cas)(void *arg, const char *key, const char *expect,
+	    const char *val, double ttl);
 	void (*release)(void *arg, char *val);
 };
 
@@ -80,8 +84,10 @@ int cache_mark_probed(const struct cbv_kv *, const struct cbv_ttl *,
 struct cbv_rl;
 struct cbv_rl *rl_new(double per_minute, double backoff_min, double backoff_max);
 void rl_free(struct cbv_rl *);
-int rl_admit(struct cbv_rl *, const char *domain, double now, double *wait);
-void rl_result(struct cbv_rl *, const char *domain, double now, int failed);
+int rl_admit(const struct cbv_kv *, const struct cbv_rl *, const char *domain,
+    double now, double *wait);
+int rl_result(const struct cbv_kv *, const struct cbv_rl *, const char *domain,
+    double now, int failed);
 
 /* ---- netcheck.c ---- */
 

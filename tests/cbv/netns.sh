@@ -82,6 +82,16 @@ check "no such domain: 550" "$tmp/c.yaml" hal@nosuch.example.net 2 'reject 550 .
 check "implicit MX (A only): accepted" "$tmp/c.yaml" ian@implicit.example.net 0 'probe of ian@implicit.example.net: OK'
 check "first MX dead, second answers" "$tmp/c.yaml" jo@backup.example.net 0 'probe of jo@backup.example.net: OK'
 check "dead MX: 451" "$tmp/c.yaml" kim@dead.example.net 3 'tempfail 451 4\.4\.3 .*[Cc]onnect'
+# the per-domain rate is kept in the store: separate processes (here,
+# one modmilter-test each) share it, as hosts sharing a store would
+mkconf "$tmp/rate.yaml" ", db: cbvrate"
+sed -i 's/rate: 100,/rate: 1,/' "$tmp/rate.yaml"
+check "rate 1/min: first probe of a domain" "$tmp/rate.yaml" una@implicit.example.net 0 \
+	'probe of una@implicit.example.net: OK'
+check "rate 1/min: another process, same domain: 451" "$tmp/rate.yaml" vic@implicit.example.net 3 \
+	'tempfail 451 4\.4\.3 .*probe rate limit'
+check "rate 1/min: another domain is probed" "$tmp/rate.yaml" wes@backup.example.net 0 \
+	'probe of wes@backup.example.net: OK'
 check "our own domain: never probed" "$tmp/c.yaml" me@example.com 0
 if grep -q 'probe of' "$tmp/out"; then ko "own domain probed"; else ok "own domain not probed"; fi
 check "null sender: never probed" "$tmp/c.yaml" "" 0

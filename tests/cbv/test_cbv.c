@@ -30,6 +30,7 @@
 struct mem {
 	char *key[16], *val[16];
 	int n, fail_get, fail_put, puts;
+	int cas_conflicts;		/* the next N cas calls lose a race */
 };
 
 static int
@@ -68,6 +69,27 @@ mem_put(void *arg, const char *key, const char *val, double ttl)
 	return 0;
 }
 
+static int
+mem_cas(void *arg, const char *key, const char *expect, const char *val,
+    double ttl)
+{
+	struct mem *m = arg;
+	char *now = NULL;
+	int r, same;
+
+	if (m->cas_conflicts > 0) {
+		m->cas_conflicts--;
+		return 0;
+	}
+	if ((r = mem_get(arg, key, &now)) < 0)
+		return -1;
+	same = expect ? r == 1 && strcmp(now, expect) == 0 : r == 0;
+	free(now);
+	if (!same)
+		return 0;
+	return mem_put(arg, key, val, ttl) < 0 ? -1 : 1;
+}
+
 static void
 mem_release(void *arg, char *val)
 {
@@ -91,7 +113,8 @@ static const struct cbv_ttl ttl = {
 	.defer_expire = 600,
 };
 
-#define KV(m) { .arg = (m), .get = mem_get, .put = mem_put, .release = mem_release }
+#define KV(m) { .arg = (m), .get = mem_get, .put = mem_put, .cas = mem_cas, \
+	.release = mem_release }
 
 static void
 test_positive(void **state)
@@ -206,33 +229,52 @@ test_store_failure_and_format(void **state)
 static void
 test_ratelimit(void **state)
 {
-	struct cbv_rl *rl = rl_new(3, 60, 200);
+	struct mem m = { 0 };
+	struct cbv_kv kv = KV(&m);
+	struct cbv_rl *rl = rl_new(3, 60, 200), *other = rl_new(3, 60, 200);
 	double w = 0, t = 1000;
 
 	(void)state;
 	assert_non_null(rl);
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(rl_admit(rl, "example.net", t, &w), 1);
-	assert_int_equal(rl_admit(rl, "example.net", t, &w), 0);
+		assert_int_equal(rl_admit(&kv, rl, "example.net", t, &w), 1);
+	assert_int_equal(rl_admit(&kv, rl, "example.net", t, &w), 0);
 	assert_true(w > 19 && w <= 20.01);
-	assert_int_equal(rl_admit(rl, "other.example", t, &w), 1);
-	assert_int_equal(rl_admit(rl, "EXAMPLE.net", t + 20, &w), 1);
+	/* another host sharing the store sees the same bucket */
+	assert_int_equal(rl_admit(&kv, other, "example.net", t + 1, &w), 0);
+	assert_int_equal(rl_admit(&kv, rl, "other.example", t, &w), 1);
+	assert_int_equal(rl_admit(&kv, rl, "EXAMPLE.net", t + 20, &w), 1);
 	/* backoff after failures: 60 s, then 120 s, at most 200 s */
-	rl_result(rl, "down.example", t, 1);
-	assert_int_equal(rl_admit(rl, "down.example", t + 59, &w), 0);
-	assert_int_equal(rl_admit(rl, "down.example", t + 60, &w), 1);
-	rl_result(rl, "down.example", t + 60, 1);
-	assert_int_equal(rl_admit(rl, "down.example", t + 179, &w), 0);
-	assert_int_equal(rl_admit(rl, "down.example", t + 180, &w), 1);
-	rl_result(rl, "down.example", t + 180, 1);
-	rl_result(rl, "down.example", t + 180, 1);
-	assert_int_equal(rl_admit(rl, "down.example", t + 379, &w), 0);
-	assert_int_equal(rl_admit(rl, "down.example", t + 380, &w), 1);
+	assert_int_equal(rl_result(&kv, rl, "down.example", t, 1), 0);
+	assert_int_equal(rl_admit(&kv, rl, "down.example", t + 59, &w), 0);
+	assert_int_equal(rl_admit(&kv, rl, "down.example", t + 60, &w), 1);
+	rl_result(&kv, rl, "down.example", t + 60, 1);
+	assert_int_equal(rl_admit(&kv, rl, "down.example", t + 179, &w), 0);
+	assert_int_equal(rl_admit(&kv, rl, "down.example", t + 180, &w), 1);
+	rl_result(&kv, rl, "down.example", t + 180, 1);
+	rl_result(&kv, rl, "down.example", t + 180, 1);
+	assert_int_equal(rl_admit(&kv, rl, "down.example", t + 379, &w), 0);
+	assert_int_equal(rl_admit(&kv, rl, "down.example", t + 380, &w), 1);
 	/* an answer ends the backoff */
-	rl_result(rl, "down.example", t + 380, 1);
-	rl_result(rl, "down.example", t + 381, 0);
-	assert_int_equal(rl_admit(rl, "down.example", t + 382, &w), 1);
+	rl_result(&kv, rl, "down.example", t + 380, 1);
+	rl_result(&kv, rl, "down.example", t + 381, 0);
+	assert_int_equal(rl_admit(&kv, rl, "down.example", t + 382, &w), 1);
+	/* a lost race is retried on what the winner wrote */
+	mem_clear(&m);
+	m.cas_conflicts = 2;
+	assert_int_equal(rl_admit(&kv, rl, "race.example", t, &w), 1);
+	assert_int_equal(rl_admit(&kv, rl, "race.example", t, &w), 1);
+	assert_int_equal(rl_admit(&kv, rl, "race.example", t, &w), 1);
+	assert_int_equal(rl_admit(&kv, rl, "race.example", t, &w), 0);
+	/* endless conflicts or a failed store: an error, not a probe */
+	m.cas_conflicts = 100;
+	assert_int_equal(rl_admit(&kv, rl, "busy.example", t, &w), -1);
+	m.cas_conflicts = 0;
+	m.fail_get = 1;
+	assert_int_equal(rl_admit(&kv, rl, "example.org", t, &w), -1);
+	mem_clear(&m);
 	rl_free(rl);
+	rl_free(other);
 }
 
 static int
