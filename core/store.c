@@ -318,22 +318,34 @@ store_counter(const void *val, size_t vlen, size_t i)
 
 void
 store_counters_apply(const unsigned char *old, size_t olen,
-    const int64_t *delta, size_t n, unsigned char **out, size_t *outlen)
+    const int64_t *delta, size_t n, unsigned char **out, size_t *outlen,
+    int64_t *sum)
 {
 	size_t k = olen / 8 > n ? olen / 8 : n, i;
 	unsigned char *p = xmalloc(8 * k);
+	int64_t total = 0;
 	int nonzero = 0;
 
 	for (i = 0; i < k; i++) {
-		int64_t v = store_counter(old, olen, i), r;
+		int64_t v = store_counter(old, olen, i);
 		if (i < n) {
-			if (__builtin_add_overflow(v, delta[i], &r))
-				r = delta[i] > 0 ? INT64_MAX : 0;
-			v = r < 0 ? 0 : r;
+			/* both within 0 .. 2^53 (old) and int64: no overflow */
+			if (delta[i] > STORE_COUNTER_MAX)
+				v = STORE_COUNTER_MAX;
+			else if (delta[i] < -STORE_COUNTER_MAX)
+				v = 0;
+			else
+				v += delta[i];
 		}
+		if (v < 0)
+			v = 0;
+		if (v > STORE_COUNTER_MAX)
+			v = STORE_COUNTER_MAX;
 		nonzero |= v != 0;
+		total += v;	/* at most 64 counters of 2^53: no overflow */
 		put_le64(p + 8 * i, v);
 	}
+	*sum = total;
 	if (!nonzero) {
 		free(p);
 		*out = NULL;
@@ -346,10 +358,16 @@ store_counters_apply(const unsigned char *old, size_t olen,
 
 /* --- batches --- */
 
+#define TTL_MAX (100.0 * 366 * 86400)
+
 static int64_t
 expiry(double ttl)
 {
-	return ttl > 0 ? (int64_t)(wall_now() + ttl + 0.999) : 0;
+	if (!(ttl > 0))		/* also NaN */
+		return 0;
+	if (ttl > TTL_MAX)
+		ttl = TTL_MAX;
+	return (int64_t)(wall_now() + ttl + 0.999);
 }
 
 mm_store_batch *
@@ -369,7 +387,7 @@ new_op(mm_store_batch *b, enum store_opcode code, const void *key, size_t klen)
 {
 	struct store_op *o;
 
-	if (b == NULL || b->ran || key == NULL || klen == 0 || klen > 4096)
+	if (b == NULL || b->ran || key == NULL || klen == 0 || klen > STORE_KEY_MAX)
 		return NULL;
 	if (b->n == b->cap) {
 		b->cap = b->cap ? 2 * b->cap : 16;
@@ -428,7 +446,7 @@ store_batch_del(mm_store_batch *b, const void *key, size_t klen)
 
 int
 store_batch_add(mm_store_batch *b, const void *key, size_t klen,
-    const int64_t *delta, size_t n, double ttl)
+    const int64_t *delta, size_t n, double ttl, int64_t ttl_limit)
 {
 	struct store_op *o;
 
@@ -440,6 +458,7 @@ store_batch_add(mm_store_batch *b, const void *key, size_t klen,
 	memcpy(o->delta, delta, n * sizeof(*delta));
 	o->n = n;
 	o->expires = expiry(ttl);
+	o->ttl_limit = ttl_limit;
 	return op_index(b, o);
 }
 
@@ -468,8 +487,15 @@ store_batch_run(mm_store_batch *b)
 	if (b->n == 0)
 		return 1;
 	r = b->st->env->ops->run(b->st->env->env, b->st->db, b->ops, b->n);
-	if (r <= 0)
+	if (r <= 0) {
+		/* no results from a batch that did not run */
+		for (size_t i = 0; i < b->n; i++) {
+			free(b->ops[i].rval);
+			b->ops[i].rval = NULL;
+			b->ops[i].found = 0;
+		}
 		return r;
+	}
 	/* results past their expiry read as absent */
 	now = (int64_t)wall_now();
 	for (size_t i = 0; i < b->n; i++) {

@@ -10,7 +10,7 @@
  *	store_get(st, key, klen, &val, &vlen);		(1 found, 0 absent)
  *
  *	mm_store_batch *b = store_batch(st);
- *	int i = store_batch_add(b, key, klen, delta, 2, 0);
+ *	int i = store_batch_add(b, key, klen, delta, 2, 0, -1);
  *	store_batch_run(b);				(1 done, 0 conflict, -1 error)
  *	store_result(b, i, &val, &vlen);
  *	store_batch_free(b);
@@ -67,6 +67,8 @@ struct store_op {
 	int64_t *delta;		/* ADD */
 	size_t n;
 	int64_t expires;	/* PUT, ADD: unix seconds, 0 never */
+	int64_t ttl_limit;	/* ADD: expires only if the sum is at most this
+				   (< 0: always) */
 	/* results (GET, ADD), set by the backend; rval malloc'ed */
 	int found;
 	unsigned char *rval;
@@ -74,7 +76,9 @@ struct store_op {
 	int64_t rexpires;
 };
 
-/* A scan callback as backends call it: expired entries included. */
+/* A scan callback as backends call it: expired entries included. A
+   backend visits each entry once, and deletes an entry the callback
+   answered MM_SCAN_DELETE for only if it still holds what was visited. */
 typedef int (*store_scan_fn)(void *arg, const void *key, size_t klen,
     const void *val, size_t vlen, int64_t expires);
 
@@ -117,7 +121,7 @@ int store_batch_put(mm_store_batch *b, const void *key, size_t klen,
     const void *val, size_t vlen, double ttl);
 int store_batch_del(mm_store_batch *b, const void *key, size_t klen);
 int store_batch_add(mm_store_batch *b, const void *key, size_t klen,
-    const int64_t *delta, size_t n, double ttl);
+    const int64_t *delta, size_t n, double ttl, int64_t ttl_limit);
 int store_batch_expect(mm_store_batch *b, const void *key, size_t klen,
     const void *val, size_t vlen);
 int store_batch_run(mm_store_batch *b);
@@ -131,8 +135,13 @@ int store_scan(mm_store *st, const void *prefix, size_t plen,
 long store_expire(mm_store *st);
 int store_sync(mm_store *st);
 
-/* Counter records (shared by the backends). */
+/* Counter records (shared by the backends): counters stay within
+   0 .. STORE_COUNTER_MAX (exact in a Lua double, for Redis). *sum is
+   the sum of the new record's counters (saturated). */
+#define STORE_COUNTER_MAX	(1LL << 53)
+#define STORE_KEY_MAX		511	/* LMDB's default limit */
 void store_counters_apply(const unsigned char *old, size_t olen,
-    const int64_t *delta, size_t n, unsigned char **out, size_t *outlen);
+    const int64_t *delta, size_t n, unsigned char **out, size_t *outlen,
+    int64_t *sum);
 
 #endif

@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,6 +32,9 @@
 struct lenv {
 	MDB_env *env;
 	char *path;
+	/* held shared around every transaction, exclusively to adopt a map
+	   another process has grown (MDB_MAP_RESIZED) */
+	pthread_rwlock_t resize;
 };
 
 static void
@@ -79,6 +83,14 @@ l_env_open(const struct store_cfg *cfg, char **err)
 	e = xcalloc(1, sizeof(*e));
 	e->env = env;
 	e->path = xstrdup(cfg->path);
+	{
+		pthread_rwlockattr_t a;	/* a resize must not wait forever */
+		pthread_rwlockattr_init(&a);
+		pthread_rwlockattr_setkind_np(&a,
+		    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+		pthread_rwlock_init(&e->resize, &a);
+		pthread_rwlockattr_destroy(&a);
+	}
 	return e;
 }
 
@@ -107,6 +119,37 @@ l_db_open(void *ve, const char *name, char **err)
 	p = xmalloc(sizeof(*p));
 	*p = dbi;
 	return p;
+}
+
+/*
+ * Begin a transaction, the resize lock held shared (the caller releases
+ * it after the commit or abort). When another process has grown the
+ * map, adopt its size first: LMDB allows that only while this process
+ * has no transaction open.
+ */
+static int
+begin(struct lenv *e, unsigned flags, MDB_txn **txn)
+{
+	int r;
+
+	pthread_rwlock_rdlock(&e->resize);
+	if ((r = mdb_txn_begin(e->env, NULL, flags, txn)) != MDB_MAP_RESIZED)
+		return r;
+	pthread_rwlock_unlock(&e->resize);
+	pthread_rwlock_wrlock(&e->resize);
+	r = mdb_env_set_mapsize(e->env, 0);
+	pthread_rwlock_unlock(&e->resize);
+	pthread_rwlock_rdlock(&e->resize);
+	if (r != 0)
+		return r;
+	log_info("store %s: adopted the map size another process set", e->path);
+	return mdb_txn_begin(e->env, NULL, flags, txn);
+}
+
+static void
+end(struct lenv *e)
+{
+	pthread_rwlock_unlock(&e->resize);
 }
 
 static int
@@ -168,10 +211,8 @@ set_result(struct store_op *o, const void *p, size_t len, int64_t exp)
 }
 
 static int
-l_run(void *ve, void *db, struct store_op *ops, size_t n)
+run_txn(struct lenv *e, MDB_dbi dbi, struct store_op *ops, size_t n)
 {
-	struct lenv *e = ve;
-	MDB_dbi dbi = *(MDB_dbi *)db;
 	MDB_txn *txn;
 	MDB_val v;
 	int64_t now = (int64_t)wall_now(), exp;
@@ -182,7 +223,7 @@ l_run(void *ve, void *db, struct store_op *ops, size_t n)
 		if (ops[i].code == SOP_PUT || ops[i].code == SOP_DEL ||
 		    ops[i].code == SOP_ADD)
 			write = 1;
-	if ((r = mdb_txn_begin(e->env, NULL, write ? 0 : MDB_RDONLY, &txn)) != 0)
+	if ((r = begin(e, write ? 0 : MDB_RDONLY, &txn)) != 0)
 		return failed(e, "begin", r);
 	/* expectations first, against the store as it was */
 	for (i = 0; i < n; i++) {
@@ -229,22 +270,26 @@ l_run(void *ve, void *db, struct store_op *ops, size_t n)
 				r = code;
 				goto fail;
 			}
+			int64_t sum, x = o->expires;
+
 			store_counters_apply(r == 1 ? v.mv_data : NULL,
-			    r == 1 ? v.mv_size : 0, o->delta, o->n, &nv, &nl);
+			    r == 1 ? v.mv_size : 0, o->delta, o->n, &nv, &nl, &sum);
+			if (o->ttl_limit >= 0 && sum > o->ttl_limit)
+				x = 0;		/* busy enough to keep */
 			if (nv == NULL) {
 				r = mdb_del(txn, dbi, &key, NULL);
 				if (r != 0 && r != MDB_NOTFOUND)
 					goto fail;
 				break;
 			}
-			if ((r = write_val(txn, dbi, o, nv, nl, o->expires)) != 0) {
+			if ((r = write_val(txn, dbi, o, nv, nl, x)) != 0) {
 				free(nv);
 				goto fail;
 			}
 			o->found = 1;		/* the result is the new record */
 			o->rval = nv;
 			o->rlen = nl;
-			o->rexpires = o->expires;
+			o->rexpires = x;
 			break;
 		}
 		case SOP_EXPECT:
@@ -264,11 +309,23 @@ fail:
 	return failed(e, "batch", r);
 }
 
+static int
+l_run(void *ve, void *db, struct store_op *ops, size_t n)
+{
+	struct lenv *e = ve;
+	int r = run_txn(e, *(MDB_dbi *)db, ops, n);
+
+	end(e);
+	return r;
+}
+
 struct delkey {
-	unsigned char *k;
-	size_t len;
+	unsigned char *k, *v;	/* the key and the raw value as visited */
+	size_t len, vlen;
 };
 
+/* Delete what the walk marked, unless it changed since (a writer may
+   have re-created an expired entry meanwhile). */
 static int
 delete_keys(struct lenv *e, MDB_dbi dbi, struct delkey *dk, size_t n)
 {
@@ -279,17 +336,28 @@ delete_keys(struct lenv *e, MDB_dbi dbi, struct delkey *dk, size_t n)
 		size_t stop = i + 1000 < n ? i + 1000 : n;
 		int r;
 
-		if ((r = mdb_txn_begin(e->env, NULL, 0, &txn)) != 0)
+		if ((r = begin(e, 0, &txn)) != 0) {
+			end(e);
 			return failed(e, "begin", r);
+		}
 		for (; i < stop; i++) {
-			MDB_val key = { dk[i].len, dk[i].k };
-			r = mdb_del(txn, dbi, &key, NULL);
+			MDB_val key = { dk[i].len, dk[i].k }, v;
+
+			r = mdb_get(txn, dbi, &key, &v);
+			if (r == 0 && (v.mv_size != dk[i].vlen ||
+			    memcmp(v.mv_data, dk[i].v, v.mv_size) != 0))
+				continue;	/* changed: keep it */
+			if (r == 0)
+				r = mdb_del(txn, dbi, &key, NULL);
 			if (r != 0 && r != MDB_NOTFOUND) {
 				mdb_txn_abort(txn);
+				end(e);
 				return failed(e, "delete", r);
 			}
 		}
-		if ((r = mdb_txn_commit(txn)) != 0)
+		r = mdb_txn_commit(txn);
+		end(e);
+		if (r != 0)
 			return failed(e, "commit", r);
 	}
 	return 0;
@@ -308,10 +376,13 @@ l_scan(void *ve, void *db, const void *prefix, size_t plen, store_scan_fn cb,
 	size_t ndk = 0, cap = 0;
 	int r, rc = 0;
 
-	if ((r = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn)) != 0)
+	if ((r = begin(e, MDB_RDONLY, &txn)) != 0) {
+		end(e);
 		return failed(e, "begin", r);
+	}
 	if ((r = mdb_cursor_open(txn, dbi, &c)) != 0) {
 		mdb_txn_abort(txn);
+		end(e);
 		return failed(e, "cursor", r);
 	}
 	r = plen ? mdb_cursor_get(c, &key, &v, MDB_SET_RANGE) :
@@ -334,19 +405,25 @@ l_scan(void *ve, void *db, const void *prefix, size_t plen, store_scan_fn cb,
 				}
 				dk[ndk].k = xmalloc(key.mv_size);
 				memcpy(dk[ndk].k, key.mv_data, key.mv_size);
-				dk[ndk++].len = key.mv_size;
+				dk[ndk].len = key.mv_size;
+				dk[ndk].v = xmalloc(v.mv_size);
+				memcpy(dk[ndk].v, v.mv_data, v.mv_size);
+				dk[ndk++].vlen = v.mv_size;
 			}
 		}
 		r = mdb_cursor_get(c, &key, &v, MDB_NEXT);
 	}
 	mdb_cursor_close(c);
 	mdb_txn_abort(txn);
+	end(e);
 	if (r != 0 && r != MDB_NOTFOUND)
 		rc = failed(e, "scan", r);
 	if (rc == 0 && ndk)
 		rc = delete_keys(e, dbi, dk, ndk);
-	for (size_t i = 0; i < ndk; i++)
+	for (size_t i = 0; i < ndk; i++) {
 		free(dk[i].k);
+		free(dk[i].v);
+	}
 	free(dk);
 	return rc;
 }

@@ -11,7 +11,9 @@
  *	checks every expectation before it writes anything. Counter records
  *	are little-endian int64 arrays, as on LMDB, packed and unpacked in
  *	the script; Lua's numbers are doubles, so counters are exact up to
- *	2^53.
+ *	2^53, where counters saturate on both backends. The script checks
+ *	every key's type before it writes anything: Redis does not undo a
+ *	script that fails halfway.
  *
  *	hiredis contexts are not thread-safe: each batch borrows one from
  *	a pool (connecting when none is free) and returns it; a context
@@ -27,6 +29,7 @@
 #include "config.h"
 
 #include <hiredis/hiredis.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,17 +44,26 @@ static const char script[] =
 "local nk = #KEYS\n"
 "local ai = 1\n"
 "local ops = {}\n"
+"local MAX = 9007199254740992\n"
+"-- parse, and refuse before any write what could fail halfway\n"
 "for k = 1, nk do\n"
 "  local op = { c = ARGV[ai] }\n"
 "  ai = ai + 1\n"
 "  if op.c == 'p' then\n"
 "    op.v = ARGV[ai]; op.x = tonumber(ARGV[ai + 1]); ai = ai + 2\n"
 "  elseif op.c == 'a' then\n"
-"    op.x = tonumber(ARGV[ai]); local n = tonumber(ARGV[ai + 1]); op.d = {}\n"
-"    for i = 1, n do op.d[i] = tonumber(ARGV[ai + 1 + i]) end\n"
-"    ai = ai + 2 + n\n"
+"    op.x = tonumber(ARGV[ai]); op.l = tonumber(ARGV[ai + 1])\n"
+"    local n = tonumber(ARGV[ai + 2]); op.d = {}\n"
+"    for i = 1, n do op.d[i] = tonumber(ARGV[ai + 2 + i]) end\n"
+"    ai = ai + 3 + n\n"
 "  elseif op.c == 'e' then\n"
 "    op.p = ARGV[ai] == '1'; op.v = ARGV[ai + 1]; ai = ai + 2\n"
+"  end\n"
+"  if op.c == 'p' or op.c == 'a' or op.c == 'g' or op.c == 'e' then\n"
+"    local t = redis.call('TYPE', KEYS[k]).ok\n"
+"    if t ~= 'string' and t ~= 'none' then\n"
+"      return redis.error_reply('WRONGTYPE ' .. KEYS[k] .. ' is a ' .. t)\n"
+"    end\n"
 "  end\n"
 "  ops[k] = op\n"
 "end\n"
@@ -83,20 +95,21 @@ static const char script[] =
 "    local olen = 0\n"
 "    if old then olen = math.floor(#old / 8) end\n"
 "    local n = math.max(olen, #op.d)\n"
-"    local parts, nz = {}, false\n"
+"    local parts, nz, sum = {}, false, 0\n"
 "    for i = 1, n do\n"
 "      local v = 0\n"
 "      if i <= olen then v = struct.unpack('<i8', old, (i - 1) * 8 + 1) end\n"
-"      if op.d[i] then\n"
-"        v = v + op.d[i]\n"
-"        if v < 0 then v = 0 end\n"
-"      end\n"
+"      if op.d[i] then v = v + op.d[i] end\n"
+"      if v < 0 then v = 0 end\n"
+"      if v > MAX then v = MAX end\n"
 "      if v ~= 0 then nz = true end\n"
+"      sum = sum + v\n"
 "      parts[i] = struct.pack('<i8', v)\n"
 "    end\n"
 "    if nz then\n"
-"      local nv = table.concat(parts)\n"
-"      setx(key, nv, op.x)\n"
+"      local nv, x = table.concat(parts), op.x\n"
+"      if op.l >= 0 and sum > op.l then x = 0 end\n"
+"      setx(key, nv, x)\n"
 "      res[k] = nv\n"
 "    else\n"
 "      redis.call('DEL', key)\n"
@@ -136,6 +149,25 @@ load_script(struct renv *e, redisContext *c)
 		log_warn("store redis %s: cannot load the batch script: %s", e->where,
 		    r && r->type == REDIS_REPLY_ERROR ? r->str : c->errstr);
 	}
+	freeReplyObject(r);
+	return ok ? 0 : -1;
+}
+
+/* EXAT (6.2) and EXPIRETIME (7.0): Redis 7 or later. */
+static int
+check_version(struct renv *e, redisContext *c)
+{
+	redisReply *r = redisCommand(c, "INFO server");
+	const char *v;
+	int major = 0, ok;
+
+	if (r && r->type == REDIS_REPLY_STRING &&
+	    (v = strstr(r->str, "redis_version:")) != NULL)
+		major = atoi(v + 14);
+	ok = major >= 7;
+	if (!ok)
+		log_err("store redis %s: %s", e->where, major ? "Redis 7 or later is "
+		    "needed (EXAT, EXPIRETIME)" : "cannot read the server's version");
 	freeReplyObject(r);
 	return ok ? 0 : -1;
 }
@@ -180,42 +212,60 @@ dial(struct renv *e)
 		}
 		freeReplyObject(r);
 	}
-	if (e->sha[0] == 0 && load_script(e, c) < 0) {
+	if (check_version(e, c) < 0) {
+		redisFree(c);
+		return NULL;
+	}
+	pthread_mutex_lock(&e->lock);
+	int loaded = e->sha[0] != 0;
+	pthread_mutex_unlock(&e->lock);
+	if (!loaded && load_script(e, c) < 0) {
 		redisFree(c);
 		return NULL;
 	}
 	return c;
 }
 
-static redisContext *
-borrow(struct renv *e, int *pooled)
-{
-	redisContext *c = NULL;
-
-	pthread_mutex_lock(&e->lock);
-	if (e->npool)
-		c = e->pool[--e->npool];
-	pthread_mutex_unlock(&e->lock);
-	*pooled = c != NULL;
-	return c ? c : dial(e);
-}
-
-/* After the server went away every idle connection is dead: drop them. */
-static void
-drain(struct renv *e)
-{
-	pthread_mutex_lock(&e->lock);
-	while (e->npool)
-		redisFree(e->pool[--e->npool]);
-	pthread_mutex_unlock(&e->lock);
-}
-
-/* A pooled connection that fails on I/O was closed by the server while
-   idle (restart, client timeout): the command never ran. */
+/*
+ * An idle pooled connection has nothing to read: if its socket is
+ * readable or hung up, the server closed it (restart, client timeout).
+ * Checked before a command is sent, never after: a command that failed
+ * or timed out is not sent again (it may have run).
+ */
 static int
-stale(redisContext *c, int pooled)
+alive(redisContext *c)
 {
-	return pooled && (c->err == REDIS_ERR_IO || c->err == REDIS_ERR_EOF);
+	struct pollfd p = { c->fd, POLLIN, 0 };
+
+	return !c->err && poll(&p, 1, 0) == 0;
+}
+
+static redisContext *
+borrow(struct renv *e)
+{
+	redisContext *c;
+
+	for (;;) {
+		c = NULL;
+		pthread_mutex_lock(&e->lock);
+		if (e->npool)
+			c = e->pool[--e->npool];
+		pthread_mutex_unlock(&e->lock);
+		if (c == NULL)
+			return dial(e);
+		if (alive(c))
+			return c;
+		redisFree(c);
+	}
+}
+
+/* the script's SHA-1, read under the lock that load_script writes it under */
+static void
+script_sha(struct renv *e, char sha[41])
+{
+	pthread_mutex_lock(&e->lock);
+	memcpy(sha, e->sha, 41);
+	pthread_mutex_unlock(&e->lock);
 }
 
 static void
@@ -349,11 +399,12 @@ r_run(void *ve, void *db, struct store_op *ops, size_t n)
 	redisContext *c;
 	redisReply *r = NULL;
 	size_t i, shaidx;
-	int rc = -1, attempt, pooled;
+	int rc = -1, attempt;
+	char sha[41];
 
 	arg_str(&a, "EVALSHA");
 	shaidx = a.n;
-	arg_add(&a, e->sha, 40);
+	arg_add(&a, sha, 40);
 	arg_fmt_ll(&a, (long long)n);
 	for (i = 0; i < n; i++)
 		arg_own(&a, full_key(d, ops[i].key, ops[i].klen), d->plen + ops[i].klen);
@@ -375,6 +426,7 @@ r_run(void *ve, void *db, struct store_op *ops, size_t n)
 		case SOP_ADD:
 			arg_str(&a, "a");
 			arg_fmt_ll(&a, (long long)o->expires);
+			arg_fmt_ll(&a, (long long)o->ttl_limit);
 			arg_fmt_ll(&a, (long long)o->n);
 			for (size_t j = 0; j < o->n; j++)
 				arg_fmt_ll(&a, (long long)o->delta[j]);
@@ -386,22 +438,13 @@ r_run(void *ve, void *db, struct store_op *ops, size_t n)
 			break;
 		}
 	}
-	if ((c = borrow(e, &pooled)) == NULL) {
+	if ((c = borrow(e)) == NULL) {
 		arg_free(&a);
 		return -1;
 	}
-	for (attempt = 0; attempt < 3; attempt++) {
+	script_sha(e, sha);
+	for (attempt = 0; attempt < 2; attempt++) {
 		r = redisCommandArgv(c, (int)a.n, a.v, a.len);
-		if (r == NULL && stale(c, pooled)) {
-			redisFree(c);
-			drain(e);
-			if ((c = dial(e)) == NULL) {
-				arg_free(&a);
-				return -1;
-			}
-			pooled = 0;
-			continue;
-		}
 		if (r && r->type == REDIS_REPLY_ERROR &&
 		    strncmp(r->str, "NOSCRIPT", 8) == 0 &&
 		    strcmp(a.v[0], "EVAL") != 0) {
@@ -467,6 +510,106 @@ glob_of(const struct rdb *d, const unsigned char *p, size_t plen, size_t *len)
 	return g;
 }
 
+/* Keys a scan has visited: SCAN may return a key more than once. */
+struct kset {
+	struct kslot { uint64_t h; char *k; size_t len; } *t;
+	size_t n, cap;
+};
+
+static uint64_t
+fnv(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (n--)
+		h = (h ^ (unsigned char)*p++) * 1099511628211ULL;
+	return h | 1;		/* 0 marks an empty slot */
+}
+
+/* 1 when the key is new (and now remembered), 0 when seen before */
+static int
+kset_add(struct kset *s, const char *k, size_t len)
+{
+	uint64_t h = fnv(k, len);
+	size_t i;
+
+	if (2 * (s->n + 1) > s->cap) {
+		struct kset g = { NULL, 0, s->cap ? 2 * s->cap : 1024 };
+		g.t = xcalloc(g.cap, sizeof(*g.t));
+		for (i = 0; i < s->cap; i++)
+			if (s->t[i].h) {
+				size_t j = s->t[i].h & (g.cap - 1);
+				while (g.t[j].h)
+					j = (j + 1) & (g.cap - 1);
+				g.t[j] = s->t[i];
+			}
+		free(s->t);
+		s->t = g.t;
+		s->cap = g.cap;
+	}
+	for (i = h & (s->cap - 1); s->t[i].h; i = (i + 1) & (s->cap - 1))
+		if (s->t[i].h == h && s->t[i].len == len && !memcmp(s->t[i].k, k, len))
+			return 0;
+	s->t[i].h = h;
+	s->t[i].k = xmalloc(len ? len : 1);
+	memcpy(s->t[i].k, k, len);
+	s->t[i].len = len;
+	s->n++;
+	return 1;
+}
+
+static void
+kset_free(struct kset *s)
+{
+	for (size_t i = 0; i < s->cap; i++)
+		free(s->t[i].k);
+	free(s->t);
+}
+
+/* delete each key only if it still holds the value the walk saw */
+static const char del_script[] =
+"for i = 1, #KEYS do\n"
+"  if redis.call('GET', KEYS[i]) == ARGV[i] then redis.call('DEL', KEYS[i]) end\n"
+"end\n"
+"return 0\n";
+
+static int
+delete_seen(struct renv *e, redisContext *c, struct argvec *keys,
+    struct argvec *vals)
+{
+	size_t i, m;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < keys->n; i += m) {
+		struct argvec a = { 0 };
+		redisReply *r;
+
+		m = keys->n - i < 500 ? keys->n - i : 500;
+		arg_str(&a, "EVAL");
+		arg_str(&a, del_script);
+		arg_fmt_ll(&a, (long long)m);
+		for (size_t j = 0; j < m; j++)
+			arg_add(&a, keys->v[i + j], keys->len[i + j]);
+		for (size_t j = 0; j < m; j++)
+			arg_add(&a, vals->v[i + j], vals->len[i + j]);
+		r = redisCommandArgv(c, (int)a.n, a.v, a.len);
+		if (r == NULL || r->type == REDIS_REPLY_ERROR)
+			rc = reply_failed(e, c, r, "delete");
+		freeReplyObject(r);
+		arg_free(&a);
+	}
+	return rc;
+}
+
+static char *
+copy_of(const char *p, size_t n)
+{
+	char *c = xmalloc(n ? n : 1);
+
+	memcpy(c, p, n);
+	return c;
+}
+
 static int
 r_scan(void *ve, void *db, const void *prefix, size_t plen, store_scan_fn cb,
     void *arg)
@@ -477,26 +620,14 @@ r_scan(void *ve, void *db, const void *prefix, size_t plen, store_scan_fn cb,
 	size_t glen, i;
 	char *glob = glob_of(d, prefix, plen, &glen);
 	char cursor[32] = "0";
-	struct argvec dels = { 0 };
-	int rc = 0, stop = 0, pooled;
+	struct argvec dkeys = { 0 }, dvals = { 0 };
+	struct kset seen = { 0 };
+	int rc = 0, stop = 0;
 
-	if ((c = borrow(e, &pooled)) == NULL) {
+	if ((c = borrow(e)) == NULL) {
 		free(glob);
 		return -1;
 	}
-	if (pooled) {	/* make sure it is alive before walking */
-		redisReply *p = redisCommand(c, "PING");
-		if (p == NULL) {
-			redisFree(c);
-			drain(e);
-			if ((c = dial(e)) == NULL) {
-				free(glob);
-				return -1;
-			}
-		}
-		freeReplyObject(p);
-	}
-	arg_str(&dels, "DEL");
 	do {
 		const char *av[] = { "SCAN", cursor, "MATCH", glob, "COUNT", "1000" };
 		size_t al[] = { 4, strlen(cursor), 5, glen, 5, 4 };
@@ -515,6 +646,7 @@ r_scan(void *ve, void *db, const void *prefix, size_t plen, store_scan_fn cb,
 			redisAppendCommand(c, "GET %b", k->str, k->len);
 			redisAppendCommand(c, "EXPIRETIME %b", k->str, k->len);
 		}
+		/* read every reply, even after a stop, to keep the stream whole */
 		for (i = 0; i < keys->elements && rc == 0; i++) {
 			redisReply *k = keys->element[i], *v = NULL, *x = NULL;
 
@@ -522,7 +654,7 @@ r_scan(void *ve, void *db, const void *prefix, size_t plen, store_scan_fn cb,
 			    redisGetReply(c, (void **)&x) != REDIS_OK) {
 				rc = reply_failed(e, c, NULL, "scan");
 			} else if (!stop && v->type == REDIS_REPLY_STRING &&
-			    k->len >= d->plen) {
+			    k->len >= d->plen && kset_add(&seen, k->str, k->len)) {
 				long long ex = x->type == REDIS_REPLY_INTEGER &&
 				    x->integer > 0 ? x->integer : 0;
 				int act = cb(arg, k->str + d->plen, k->len - d->plen,
@@ -530,9 +662,8 @@ r_scan(void *ve, void *db, const void *prefix, size_t plen, store_scan_fn cb,
 				if (act == MM_SCAN_STOP)
 					stop = 1;
 				else if (act == MM_SCAN_DELETE) {
-					char *kc = xmalloc(k->len);
-					memcpy(kc, k->str, k->len);
-					arg_own(&dels, kc, k->len);
+					arg_own(&dkeys, copy_of(k->str, k->len), k->len);
+					arg_own(&dvals, copy_of(v->str, v->len), v->len);
 				}
 			}
 			freeReplyObject(v);
@@ -540,26 +671,12 @@ r_scan(void *ve, void *db, const void *prefix, size_t plen, store_scan_fn cb,
 		}
 		freeReplyObject(r);
 	} while (rc == 0 && !stop && strcmp(cursor, "0") != 0);
-	/* deletes after the walk, in slices */
-	for (i = 1; rc == 0 && i < dels.n; i += 500) {
-		size_t m = dels.n - i < 500 ? dels.n - i : 500;
-		const char **av = xmalloc((m + 1) * sizeof(*av));
-		size_t *al = xmalloc((m + 1) * sizeof(*al));
-		redisReply *r;
-
-		av[0] = "DEL";
-		al[0] = 3;
-		memcpy(av + 1, dels.v + i, m * sizeof(*av));
-		memcpy(al + 1, dels.len + i, m * sizeof(*al));
-		r = redisCommandArgv(c, (int)(m + 1), av, al);
-		if (r == NULL || r->type == REDIS_REPLY_ERROR)
-			rc = reply_failed(e, c, r, "delete");
-		freeReplyObject(r);
-		free(av);
-		free(al);
-	}
+	if (rc == 0 && dkeys.n)
+		rc = delete_seen(e, c, &dkeys, &dvals);
 	give_back(e, c, rc != 0);
-	arg_free(&dels);
+	arg_free(&dkeys);
+	arg_free(&dvals);
+	kset_free(&seen);
 	free(glob);
 	return rc;
 }

@@ -24,6 +24,7 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +185,7 @@ main(int argc, char **argv)
 		usage();
 	cmd = argv[optind++];
 	log_open(LOG_DEST_STDERR, MM_LOG_WARNING, "modmilter-cbv");
+	signal(SIGPIPE, SIG_IGN);	/* a dead store server is an error, not death */
 	if (file) {
 		if ((c = conf_load(file, stderr)) == NULL)
 			return 2;

@@ -45,6 +45,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -559,6 +560,7 @@ main(int argc, char **argv)
 	argv += optind;
 	dict = dstore_dict_id(dict_name);
 	log_open(LOG_DEST_STDERR, MM_LOG_WARNING, "modmilter-dspam");
+	signal(SIGPIPE, SIG_IGN);	/* a dead store server is an error, not death */
 	if (store != NULL) {
 		if (store_cfg_from_uri(store, &cfg, &err) < 0)
 			return fail(err);
@@ -571,6 +573,8 @@ main(int argc, char **argv)
 	if (map_mb > 0)
 		cfg.map_size = map_mb * 1024 * 1024;
 	cfg.nosync = 1;
+	if (cfg.timeout < 60)
+		cfg.timeout = 60;	/* bulk writes of 256 messages take a while */
 	C.ds.api = &core_api;
 	C.ds.purge_after = purge_days * 86400.0;
 	C.ds.purge_hits = (uint32_t)purge_hits;
@@ -590,6 +594,9 @@ main(int argc, char **argv)
 		rc = cmd_purge(argc, argv);
 	else
 		usage();
+	/* what was committed is flushed, whatever else failed */
+	if (store_sync(C.ds.st) < 0 && rc == 0)
+		rc = fail(strdup("cannot flush the store"));
 	store_cfg_free(&cfg);
 	return rc;
 }

@@ -30,7 +30,8 @@
  *
  *	Stale rare tokens expire in the store: a token whose hits after a
  *	training are at most purge_hits gets an expiry purge_after from
- *	then; a token with more hits is kept until it falls back. LMDB
+ *	then; a token with more hits is kept until it falls back (the store
+ *	judges on the counts it writes, so concurrent writers agree). LMDB
  *	keeps expired entries until "modmilter-dspam purge" (or any
  *	store_expire) removes them; Redis drops them itself.
  * DIAGNOSTICS
@@ -151,27 +152,19 @@ dwrite_begin(const struct dstore *ds)
 	return w;
 }
 
-static int64_t
-after(uint32_t v, int64_t d)
-{
-	int64_t r = (int64_t)v + d;
-	return r < 0 ? 0 : r;
-}
-
 void
-dwrite_token(struct dwrite *w, uint64_t dict, uint64_t h,
-    const struct tokstat *known, int64_t dspam, int64_t dham)
+dwrite_token(struct dwrite *w, uint64_t dict, uint64_t h, int64_t dspam,
+    int64_t dham)
 {
 	const struct dstore *ds = w->ds;
 	unsigned char k[KEY_LEN];
 	int64_t d[2] = { dspam, dham };
-	double ttl = 0;
 
-	if (ds->purge_after > 0 && (uint64_t)(after(known->spam, dspam) +
-	    after(known->ham, dham)) <= ds->purge_hits)
-		ttl = ds->purge_after;
+	/* the store decides on the counts it writes: a token with at most
+	   purge_hits hits expires purge_after from now, others stay */
 	token_key(k, dict, h);
-	if (ds->api->store_batch_add(w->b, k, sizeof(k), d, 2, ttl) < 0)
+	if (ds->api->store_batch_add(w->b, k, sizeof(k), d, 2, ds->purge_after,
+	    (int64_t)ds->purge_hits) < 0)
 		w->failed = 1;
 }
 
@@ -181,11 +174,10 @@ dwrite_tokens(struct dwrite *w, uint64_t dict, const uint64_t *h,
     uint32_t maxhits)
 {
 	for (size_t i = 0; i < n; i++) {
-		uint64_t had = (uint64_t)known[i].spam + known[i].ham;
-
-		if (maxhits > 0 && had >= maxhits && (dspam > 0 || dham > 0))
+		if (maxhits > 0 && known != NULL && (uint64_t)known[i].spam +
+		    known[i].ham >= maxhits && (dspam > 0 || dham > 0))
 			continue;	/* a mature token (TUM) */
-		dwrite_token(w, dict, h[i], &known[i], dspam, dham);
+		dwrite_token(w, dict, h[i], dspam, dham);
 	}
 }
 
@@ -195,7 +187,7 @@ dwrite_totals(struct dwrite *w, uint64_t dict, const int64_t delta[T_COUNT])
 	unsigned char k[KEY_LEN];
 
 	token_key(k, dict, 0);
-	if (w->ds->api->store_batch_add(w->b, k, sizeof(k), delta, T_COUNT, 0) < 0)
+	if (w->ds->api->store_batch_add(w->b, k, sizeof(k), delta, T_COUNT, 0, -1) < 0)
 		w->failed = 1;
 }
 

@@ -148,15 +148,15 @@ int dict_read(const struct dstore *ds, uint64_t dict, const struct tokset *ts,
 /* Writes, collected and run as one atomic store batch. */
 struct dwrite;
 struct dwrite *dwrite_begin(const struct dstore *ds);
-/* Add dspam/dham (each -1, 0, +1) to every token; known: the counts
-   read before (for expiry and TUM); maxhits > 0: only tokens whose
-   total is below it. */
+/* Add dspam/dham (each -1, 0, +1) to every token; maxhits > 0: only
+   tokens whose total in known (the counts read before; NULL when
+   maxhits is 0) is below it (TUM). */
 void dwrite_tokens(struct dwrite *w, uint64_t dict, const uint64_t *h,
     const struct tokstat *known, size_t n, int dspam, int dham,
     uint32_t maxhits);
 /* One token, with its own deltas. */
 void dwrite_token(struct dwrite *w, uint64_t dict, uint64_t h,
-    const struct tokstat *known, int64_t dspam, int64_t dham);
+    int64_t dspam, int64_t dham);
 void dwrite_totals(struct dwrite *w, uint64_t dict, const int64_t delta[T_COUNT]);
 void dwrite_put(struct dwrite *w, const void *key, size_t klen,
     const void *val, size_t vlen, double ttl);
@@ -177,6 +177,7 @@ long dstore_expire(const struct dstore *ds, char **err);
 struct sig {
 	uint64_t dict;
 	int klass;		/* 1 spam, 0 innocent: as last classified/trained */
+	int orig;		/* the class it was classified as */
 	int learned;		/* its tokens are counted in klass */
 	uint64_t *h;
 	size_t n;

@@ -20,7 +20,8 @@
  *	A signature is kept in the dictionaries' store database under 'S'
  *	and the 16 id bytes, with the store's own expiry: dictionary id,
  *	the class it was last classified or trained as, whether its tokens
- *	are counted in that class, and the token hashes, little endian.
+ *	are counted in that class, the class it was first classified as,
+ *	and the token hashes (those counted), little endian.
  * DIAGNOSTICS
  *	-1 with *err set (malloc'ed) on a store failure; a malformed or
  *	expired record reads as absent.
@@ -126,7 +127,8 @@ encode(const struct sig *s, size_t *len)
 	put_le64(v, s->dict);
 	v[8] = (unsigned char)s->klass;
 	v[9] = (unsigned char)s->learned;
-	v[10] = v[11] = 0;
+	v[10] = (unsigned char)s->orig;
+	v[11] = 0;
 	v[12] = (unsigned char)(s->n & 0xff);
 	v[13] = (unsigned char)(s->n >> 8 & 0xff);
 	v[14] = (unsigned char)(s->n >> 16 & 0xff);
@@ -150,6 +152,7 @@ decode(const unsigned char *v, size_t len, struct sig *s)
 	s->dict = get_le64(v);
 	s->klass = v[8];
 	s->learned = v[9];
+	s->orig = v[10];
 	s->n = n;
 	if ((s->h = malloc((n ? n : 1) * sizeof(*s->h))) == NULL)
 		return -1;

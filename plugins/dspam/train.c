@@ -171,6 +171,7 @@ classify_and_learn(const struct classifier *c, uint64_t dict,
 	int64_t delta[T_COUNT] = { 0 };
 	uint64_t *h = NULL;
 	uint32_t maxhits = 0;
+	size_t nh;
 	int learn = 0, r = -1;
 
 	if (st == NULL)
@@ -193,19 +194,31 @@ classify_and_learn(const struct classifier *c, uint64_t dict,
 		oom(err);
 		goto done;
 	}
+	nh = ts->len;
 	if (learn) {
 		dwrite_tokens(w, dict, h, st, ts->len, v->spam ? 1 : 0,
 		    v->spam ? 0 : 1, maxhits);
 		delta[v->spam ? T_SPAM_LEARNED : T_HAM_LEARNED] = 1;
+		if (maxhits > 0) {
+			/* the signature lists what was counted, so that a
+			   correction undoes exactly that (TUM skips mature
+			   tokens) */
+			size_t i, o = 0;
+
+			for (i = 0; i < ts->len; i++)
+				if ((uint64_t)st[i].spam + st[i].ham < maxhits)
+					h[o++] = h[i];
+			nh = o;
+		}
 	}
 	delta[v->spam ? T_SPAM_CLASSIFIED : T_HAM_CLASSIFIED] = 1;
 	dwrite_totals(w, dict, delta);
 	if (sig_id != NULL) {
 		s.dict = dict;
-		s.klass = v->spam;
+		s.klass = s.orig = v->spam;
 		s.learned = learn;
 		s.h = h;
-		s.n = ts->len;
+		s.n = nh;
 		if (sig_write(w, sig_id, &s, c->sig_ttl, err) < 0)
 			goto done;
 	}
@@ -223,31 +236,24 @@ train_tokens(const struct classifier *c, uint64_t dict,
     const struct tokset *ts, int klass, enum train_source src, char **err)
 {
 	struct dtotals tot;
-	struct tokstat *st = stats_for(ts);
+	struct tokstat *st = NULL;
 	struct dwrite *w;
 	int64_t delta[T_COUNT] = { 0 };
 	uint64_t *h = hashes(ts);
 	int pass, r = -1;
 
-	if (st == NULL || h == NULL) {
-		free(st);
+	if (h == NULL || (w = dwrite_begin(&c->ds)) == NULL) {
 		free(h);
 		return oom(err);
 	}
-	if (dict_read(&c->ds, dict, ts, st, &tot, err) < 0)
-		goto done;
-	if ((w = dwrite_begin(&c->ds)) == NULL) {
-		oom(err);
-		goto done;
-	}
 	if (src == SRC_ERROR) {
-		dwrite_tokens(w, dict, h, st, ts->len, klass ? 1 : -1,
+		dwrite_tokens(w, dict, h, NULL, ts->len, klass ? 1 : -1,
 		    klass ? -1 : 1, 0);
 		delta[klass ? T_HAM_LEARNED : T_SPAM_LEARNED] = -1;
 		delta[klass ? T_SPAM_LEARNED : T_HAM_LEARNED] = 1;
 		delta[klass ? T_SPAM_MISS : T_HAM_MISS] = 1;
 	} else {
-		dwrite_tokens(w, dict, h, st, ts->len, klass ? 1 : 0,
+		dwrite_tokens(w, dict, h, NULL, ts->len, klass ? 1 : 0,
 		    klass ? 0 : 1, 0);
 		delta[klass ? T_SPAM_LEARNED : T_HAM_LEARNED] = 1;
 		delta[klass ? T_SPAM_CORPUS : T_HAM_CORPUS] = 1;
@@ -259,6 +265,10 @@ train_tokens(const struct classifier *c, uint64_t dict,
 	for (pass = 1; src == SRC_INOCULATION && pass < INOCULATION_PASSES; pass++) {
 		struct verdict v;
 
+		if (st == NULL && (st = stats_for(ts)) == NULL) {
+			oom(err);
+			goto done;
+		}
 		if (classify_in(c, dict, ts, st, &tot, &v, err) < 0)
 			goto done;
 		if (v.spam == klass)
@@ -267,7 +277,7 @@ train_tokens(const struct classifier *c, uint64_t dict,
 			oom(err);
 			goto done;
 		}
-		dwrite_tokens(w, dict, h, st, ts->len, klass ? 1 : 0,
+		dwrite_tokens(w, dict, h, NULL, ts->len, klass ? 1 : 0,
 		    klass ? 0 : 1, 0);
 		if (dwrite_run(w, err) < 0)
 			goto done;
@@ -284,8 +294,6 @@ train_corpus_many(const struct classifier *c, uint64_t dict,
     const struct tokset *ts, size_t n, int klass, char **err)
 {
 	struct tokset acc;
-	struct tokstat *st = NULL;
-	struct dtotals tot;
 	struct dwrite *w = NULL;
 	int64_t delta[T_COUNT] = { 0 };
 	size_t i, j;
@@ -300,18 +308,12 @@ train_corpus_many(const struct classifier *c, uint64_t dict,
 				goto done;
 			}
 	tokset_finish(&acc);
-	if ((st = stats_for(&acc)) == NULL) {
-		oom(err);
-		goto done;
-	}
-	if (dict_read(&c->ds, dict, &acc, st, &tot, err) < 0)
-		goto done;
 	if ((w = dwrite_begin(&c->ds)) == NULL) {
 		oom(err);
 		goto done;
 	}
 	for (i = 0; i < acc.len; i++)
-		dwrite_token(w, dict, acc.t[i].h, &st[i], klass ? acc.t[i].n : 0,
+		dwrite_token(w, dict, acc.t[i].h, klass ? acc.t[i].n : 0,
 		    klass ? 0 : acc.t[i].n);
 	delta[klass ? T_SPAM_LEARNED : T_HAM_LEARNED] = (int64_t)n;
 	delta[klass ? T_SPAM_CORPUS : T_HAM_CORPUS] = (int64_t)n;
@@ -320,7 +322,6 @@ train_corpus_many(const struct classifier *c, uint64_t dict,
 	w = NULL;
 done:
 	dwrite_abort(w);
-	free(st);
 	tokset_free(&acc);
 	return r;
 }
@@ -330,14 +331,9 @@ static int
 retrain_once(const struct classifier *c, const char *sig_id, int klass,
     char **err)
 {
-	struct dtotals tot;
-	struct tokset ts;
-	struct tokstat *st = NULL;
 	struct dwrite *w = NULL;
 	struct sig s, now;
 	int64_t delta[T_COUNT] = { 0 };
-	uint64_t *h = NULL;
-	size_t i;
 	int r;
 
 	if ((r = sig_read(&c->ds, sig_id, &s, err)) <= 0)
@@ -347,38 +343,27 @@ retrain_once(const struct classifier *c, const char *sig_id, int klass,
 		return 1;		/* already counted as that */
 	}
 	r = -1;
-	/* the counts of its tokens, for their expiry */
-	tokset_init(&ts);
-	for (i = 0; i < s.n; i++)
-		if (tokset_add(&ts, s.h[i]) < 0)
-			goto done;
-	tokset_finish(&ts);
-	if ((st = stats_for(&ts)) == NULL || (h = hashes(&ts)) == NULL) {
-		oom(err);
-		goto done;
-	}
-	if (dict_read(&c->ds, s.dict, &ts, st, &tot, err) < 0)
-		goto done;
-	if ((w = dwrite_begin(&c->ds)) == NULL) {
-		oom(err);
-		goto done;
-	}
-	if (sig_expect(w, sig_id, &s) < 0) {
+	if ((w = dwrite_begin(&c->ds)) == NULL || sig_expect(w, sig_id, &s) < 0) {
 		oom(err);
 		goto done;
 	}
 	if (s.learned) {
-		dwrite_tokens(w, s.dict, h, st, ts.len, klass ? 1 : -1,
+		dwrite_tokens(w, s.dict, s.h, NULL, s.n, klass ? 1 : -1,
 		    klass ? -1 : 1, 0);
 		delta[klass ? T_HAM_LEARNED : T_SPAM_LEARNED] = -1;
 	} else {
-		dwrite_tokens(w, s.dict, h, st, ts.len, klass ? 1 : 0,
+		dwrite_tokens(w, s.dict, s.h, NULL, s.n, klass ? 1 : 0,
 		    klass ? 0 : 1, 0);
 	}
 	delta[klass ? T_SPAM_LEARNED : T_HAM_LEARNED] = 1;
-	if (s.klass != klass) {
-		delta[s.klass ? T_SPAM_CLASSIFIED : T_HAM_CLASSIFIED] = -1;
+	if (s.klass != klass && klass != s.orig) {
+		/* the classification was wrong */
+		delta[s.orig ? T_SPAM_CLASSIFIED : T_HAM_CLASSIFIED] = -1;
 		delta[klass ? T_SPAM_MISS : T_HAM_MISS] = 1;
+	} else if (s.klass != klass) {
+		/* corrected back: it was right after all */
+		delta[s.orig ? T_SPAM_CLASSIFIED : T_HAM_CLASSIFIED] = 1;
+		delta[s.klass ? T_SPAM_MISS : T_HAM_MISS] = -1;
 	} else {
 		delta[klass ? T_SPAM_CORPUS : T_HAM_CORPUS] = 1;
 	}
@@ -392,9 +377,6 @@ retrain_once(const struct classifier *c, const char *sig_id, int klass,
 	w = NULL;
 done:
 	dwrite_abort(w);
-	free(h);
-	free(st);
-	tokset_free(&ts);
 	sig_free(&s);
 	return r;
 }

@@ -490,6 +490,10 @@ test_retrain_signature(void **state)
 	totals(&c.ds, d, &tot);
 	assert_int_equal(tot.ham_learned, 2);
 	assert_int_equal(tot.spam_learned, 0);
+	/* it was classified right after all: the statistics say so again */
+	assert_int_equal(tot.ham_classified, 2);
+	assert_int_equal(tot.spam_misclassified, 0);
+	assert_int_equal(tot.ham_misclassified, 0);
 
 	/* unknown and malformed ids */
 	assert_int_equal(retrain_signature(&c, "0123456789abcdef0123456789abcdef", 1, NULL), 0);
@@ -620,6 +624,54 @@ test_purge_and_count(void **state)
 	tokset_free(&ts);
 }
 
+/* TUM: mature tokens are not trained, and a correction leaves them be. */
+static void
+test_tum_signature(void **state)
+{
+	struct classifier c = { 0 };
+	struct tokset ts;
+	struct verdict v;
+	struct dwrite *w;
+	uint64_t d = dstore_dict_id("tum");
+	int64_t delta[T_COUNT] = { 0 };
+	char id[SIG_ID_LEN + 1];
+	uint32_t s, h, s0[64], h0[64];
+
+	(void)state;
+	c.ds = store();
+	combine_defaults(&c.cp);
+	c.mode = MODE_TUM;
+	c.sig_ttl = 3600;
+	tok("Subject: tum\n\nmature words here\n", &ts, 0);
+	assert_true(ts.len >= 2 && ts.len < 64);
+	/* a grown-up dictionary; the first token already seen 30 times */
+	w = dwrite_begin(&c.ds);
+	delta[T_HAM_LEARNED] = 3000;
+	dwrite_totals(w, d, delta);
+	dwrite_token(w, d, ts.t[0].h, 0, 30);
+	assert_int_equal(dwrite_run(w, NULL), 1);
+	for (size_t i = 0; i < ts.len; i++)
+		counts(&c.ds, d, &ts, i, &s0[i], &h0[i]);
+	assert_int_equal(sig_new_id(id), 0);
+	assert_int_equal(classify_and_learn(&c, d, &ts, &v, id, NULL), 0);
+	assert_false(v.spam);
+	counts(&c.ds, d, &ts, 0, &s, &h);
+	assert_int_equal(h, 30);		/* mature: not trained */
+	counts(&c.ds, d, &ts, 1, &s, &h);
+	assert_int_equal(h, h0[1] + 1);
+	/* the correction moves what was counted, nothing else */
+	assert_int_equal(retrain_signature(&c, id, 1, NULL), 1);
+	counts(&c.ds, d, &ts, 0, &s, &h);
+	assert_int_equal(s, 0);
+	assert_int_equal(h, 30);
+	for (size_t i = 1; i < ts.len; i++) {
+		counts(&c.ds, d, &ts, i, &s, &h);
+		assert_int_equal(s, s0[i] + 1);
+		assert_int_equal(h, h0[i]);
+	}
+	tokset_free(&ts);
+}
+
 /* Corpus training of many messages at once counts as one by one. */
 static void
 test_corpus_many(void **state)
@@ -730,6 +782,7 @@ main(void)
 		cmocka_unit_test(test_teft_toe),
 		cmocka_unit_test(test_retrain_signature),
 		cmocka_unit_test(test_retrain_race),
+		cmocka_unit_test(test_tum_signature),
 		cmocka_unit_test(test_corpus_many),
 		cmocka_unit_test(test_purge_and_count),
 		cmocka_unit_test(test_store_full),

@@ -81,7 +81,8 @@ static int
 redis_start(void)
 {
 	char *cmd = xasprintf("redis-server --port 0 --unixsocket %s --save '' "
-	    "--appendonly no --daemonize yes --pidfile %s --logfile %s/redis.log",
+	    "--appendonly no --daemonize yes --pidfile %s --logfile %s/redis.log "
+	    "--enable-debug-command local",
 	    redis_sock, redis_pidfile, dir);
 	int r = system(cmd);
 
@@ -298,7 +299,7 @@ test_batch(void **state)
 	/* bad arguments */
 	b = batch(a);
 	assert_true(core_api.store_batch_get(b, NULL, 0) < 0);
-	assert_true(core_api.store_batch_add(b, "c", 1, NULL, 2, 0) < 0);
+	assert_true(core_api.store_batch_add(b, "c", 1, NULL, 2, 0, -1) < 0);
 	core_api.store_batch_free(b);
 	assert_null(core_api.store_batch(NULL));
 }
@@ -316,7 +317,7 @@ test_counters(void **state)
 
 	(void)state;
 	b = batch(a);
-	i = core_api.store_batch_add(b, "c", 1, d1, 2, 0);
+	i = core_api.store_batch_add(b, "c", 1, d1, 2, 0, -1);
 	assert_int_equal(core_api.store_batch_run(b), 1);
 	assert_int_equal(core_api.store_result(b, i, &v, &vl), 1);
 	assert_int_equal(vl, 16);
@@ -326,7 +327,7 @@ test_counters(void **state)
 	core_api.store_batch_free(b);
 	/* never below zero */
 	b = batch(a);
-	i = core_api.store_batch_add(b, "c", 1, d2, 2, 0);
+	i = core_api.store_batch_add(b, "c", 1, d2, 2, 0, -1);
 	assert_int_equal(core_api.store_batch_run(b), 1);
 	assert_int_equal(core_api.store_result(b, i, &v, &vl), 1);
 	assert_int_equal(core_api.store_counter(v, vl, 0), 0);
@@ -334,7 +335,7 @@ test_counters(void **state)
 	core_api.store_batch_free(b);
 	/* a longer delta grows the record */
 	b = batch(a);
-	i = core_api.store_batch_add(b, "c", 1, d3, 3, 0);
+	i = core_api.store_batch_add(b, "c", 1, d3, 3, 0, -1);
 	assert_int_equal(core_api.store_batch_run(b), 1);
 	assert_int_equal(core_api.store_result(b, i, &v, &vl), 1);
 	assert_int_equal(vl, 24);
@@ -343,7 +344,7 @@ test_counters(void **state)
 	core_api.store_batch_free(b);
 	/* all zero: gone */
 	b = batch(a);
-	i = core_api.store_batch_add(b, "c", 1, d4, 3, 0);
+	i = core_api.store_batch_add(b, "c", 1, d4, 3, 0, -1);
 	assert_int_equal(core_api.store_batch_run(b), 1);
 	assert_int_equal(core_api.store_result(b, i, &v, &vl), 0);
 	core_api.store_batch_free(b);
@@ -368,12 +369,12 @@ test_expect(void **state)
 	b = batch(a);
 	core_api.store_batch_expect(b, "sig", 3, NULL, 0);
 	core_api.store_batch_put(b, "sig", 3, "A", 1, 0);
-	core_api.store_batch_add(b, "n", 1, one, 1, 0);
+	core_api.store_batch_add(b, "n", 1, one, 1, 0, -1);
 	assert_int_equal(core_api.store_batch_run(b), 1);
 	core_api.store_batch_free(b);
 	/* the same again: the expectation fails, nothing is written */
 	b = batch(a);
-	core_api.store_batch_add(b, "n", 1, one, 1, 0);
+	core_api.store_batch_add(b, "n", 1, one, 1, 0, -1);
 	core_api.store_batch_put(b, "sig", 3, "B", 1, 0);
 	core_api.store_batch_expect(b, "sig", 3, NULL, 0);
 	assert_int_equal(core_api.store_batch_run(b), 0);
@@ -493,6 +494,120 @@ test_scan(void **state)
 	assert_int_equal(core_api.store_expire(a), 0);
 }
 
+
+/* counters saturate at 2^53; ttl_limit: only small records expire;
+   keys up to 511 bytes */
+static int
+expiry_of(void *arg, const void *k, size_t kl, const void *v, size_t vl,
+    double expires)
+{
+	(void)k; (void)kl; (void)v; (void)vl;
+	*(double *)arg = expires;
+	return MM_SCAN_NEXT;
+}
+
+static void
+test_limits(void **state)
+{
+	mm_store *a = open_db("limits");
+	const int64_t big[1] = { INT64_MAX }, one[1] = { 1 }, five[1] = { 5 },
+	    down[1] = { -6 };
+	mm_store_batch *b;
+	const void *v;
+	size_t vl;
+	double exp = -1, now = (double)time(NULL);
+	char key[600];
+	int i;
+
+	(void)state;
+	b = batch(a);
+	i = core_api.store_batch_add(b, "big", 3, big, 1, 0, -1);
+	core_api.store_batch_add(b, "big", 3, big, 1, 0, -1);
+	assert_int_equal(core_api.store_batch_run(b), 1);
+	assert_int_equal(core_api.store_result(b, i, &v, &vl), 1);
+	assert_int_equal(core_api.store_counter(v, vl, 0), 1LL << 53);
+	core_api.store_batch_free(b);
+	/* rare: expires; busy (sum 6 > 2): kept; rare again: expires */
+	b = batch(a);
+	core_api.store_batch_add(b, "tok", 3, one, 1, 3600, 2);
+	assert_int_equal(core_api.store_batch_run(b), 1);
+	core_api.store_batch_free(b);
+	assert_int_equal(core_api.store_scan(a, "tok", 3, expiry_of, &exp), 0);
+	assert_true(exp > now + 3500 && exp < now + 3700);
+	b = batch(a);
+	core_api.store_batch_add(b, "tok", 3, five, 1, 3600, 2);
+	assert_int_equal(core_api.store_batch_run(b), 1);
+	core_api.store_batch_free(b);
+	assert_int_equal(core_api.store_scan(a, "tok", 3, expiry_of, &exp), 0);
+	assert_true(exp == 0);
+	b = batch(a);
+	core_api.store_batch_add(b, "tok", 3, down, 1, 3600, 2);	/* 6 - 6: gone */
+	core_api.store_batch_add(b, "tok", 3, one, 1, 3600, 2);
+	assert_int_equal(core_api.store_batch_run(b), 1);
+	core_api.store_batch_free(b);
+	assert_int_equal(core_api.store_scan(a, "tok", 3, expiry_of, &exp), 0);
+	assert_true(exp > now + 3500);
+	/* keys */
+	memset(key, 'k', sizeof(key));
+	assert_int_equal(core_api.store_put(a, key, 511, "x", 1, 0), 0);
+	assert_int_equal(core_api.store_put(a, key, 512, "x", 1, 0), -1);
+	/* an absurd TTL is capped, not wrapped */
+	assert_int_equal(core_api.store_put(a, "far", 3, "x", 1, 1e300), 0);
+	void *pv;
+	assert_int_equal(core_api.store_get(a, "far", 3, &pv, &vl), 1);
+	core_api.free(pv);
+}
+
+/* an entry written while the scan that marked it for deletion ran is kept */
+static mm_store *racing;
+
+static void *
+rewrite(void *arg)
+{
+	(void)arg;
+	return (void *)(long)core_api.store_put(racing, "k", 1, "new", 3, 0);
+}
+
+static int
+delete_but_rewrite(void *arg, const void *k, size_t kl, const void *v,
+    size_t vl, double expires)
+{
+	pthread_t t;
+	void *r;
+
+	(void)arg; (void)k; (void)kl; (void)v; (void)vl; (void)expires;
+	if (pthread_create(&t, NULL, rewrite, NULL) != 0)
+		return MM_SCAN_STOP;
+	pthread_join(t, &r);
+	return MM_SCAN_DELETE;
+}
+
+static int
+collect_delete_all(void *arg, const void *k, size_t kl, const void *v,
+    size_t vl, double expires)
+{
+	(void)arg; (void)k; (void)kl; (void)v; (void)vl; (void)expires;
+	return MM_SCAN_DELETE;
+}
+
+static void
+test_scan_delete_changed(void **state)
+{
+	void *v;
+	size_t vl;
+
+	(void)state;
+	racing = open_db("racing");
+	assert_int_equal(core_api.store_put(racing, "k", 1, "old", 3, 0), 0);
+	assert_int_equal(core_api.store_scan(racing, "k", 1, delete_but_rewrite, NULL), 0);
+	assert_int_equal(core_api.store_get(racing, "k", 1, &v, &vl), 1);
+	assert_memory_equal(v, "new", 3);
+	core_api.free(v);
+	/* unchanged: deleted */
+	assert_int_equal(core_api.store_scan(racing, "k", 1, collect_delete_all, NULL), 0);
+	assert_int_equal(core_api.store_get(racing, "k", 1, &v, &vl), 0);
+}
+
 #define ADDERS 4
 #define ADDS 150
 #define NCOUNTERS 10
@@ -509,7 +624,7 @@ adder(void *arg)
 		for (int k = 0; k < NCOUNTERS; k++) {
 			char key[8];
 			snprintf(key, sizeof(key), "k%d", k);
-			core_api.store_batch_add(b, key, strlen(key), d, 2, 0);
+			core_api.store_batch_add(b, key, strlen(key), d, 2, 0, -1);
 		}
 		int r = core_api.store_batch_run(b);
 		core_api.store_batch_free(b);
@@ -594,6 +709,61 @@ test_unusable_path(void **state)
 }
 
 static void
+redis_cli(const char *args)
+{
+	char *cmd = xasprintf("redis-cli -s %s %s >/dev/null 2>&1", redis_sock, args);
+	if (system(cmd) != 0)
+		fail_msg("redis-cli %s failed", args);
+	free(cmd);
+}
+
+/* a key of another type under our prefix: refused before any write */
+static void
+test_redis_wrongtype(void **state)
+{
+	mm_store *a = open_db("wt");
+	mm_store_batch *b = batch(a);
+	const int64_t one[1] = { 1 };
+	char *args = xasprintf("RPUSH %swt:lst x", c.prefix);
+	void *v;
+	size_t vl;
+
+	(void)state;
+	redis_cli(args);
+	free(args);
+	core_api.store_batch_put(b, "first", 5, "x", 1, 0);
+	core_api.store_batch_add(b, "lst", 3, one, 1, 0, -1);
+	assert_int_equal(core_api.store_batch_run(b), -1);
+	core_api.store_batch_free(b);
+	assert_int_equal(core_api.store_get(a, "first", 5, &v, &vl), 0);
+}
+
+/* a batch that timed out is not sent again: it runs at most once */
+static void
+test_redis_timeout_once(void **state)
+{
+	mm_store *a = open_db("slow");
+	mm_store_batch *b = batch(a);
+	const int64_t one[1] = { 1 };
+	char *cmd = xasprintf("redis-cli -s %s DEBUG SLEEP 1.5 >/dev/null 2>&1 &",
+	    redis_sock);
+	void *v;
+	size_t vl;
+
+	(void)state;
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	usleep(300000);
+	core_api.store_batch_add(b, "n", 1, one, 1, 0, -1);
+	assert_int_equal(core_api.store_batch_run(b), -1);	/* timeout 0.5 s */
+	core_api.store_batch_free(b);
+	sleep(2);
+	assert_int_equal(core_api.store_get(a, "n", 1, &v, &vl), 1);
+	assert_int_equal(core_api.store_counter(v, vl, 0), 1);
+	core_api.free(v);
+}
+
+static void
 test_redis_outage(void **state)
 {
 	mm_store *a = open_db("outage");
@@ -630,10 +800,14 @@ main(void)
 		cmocka_unit_test(test_expect),
 		cmocka_unit_test(test_scan),
 		cmocka_unit_test(test_counters_threads),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_scan_delete_changed),
 		cmocka_unit_test(test_uri),
 		cmocka_unit_test(test_unusable_path),
 	};
 	const struct CMUnitTest redis_only[] = {
+		cmocka_unit_test(test_redis_wrongtype),
+		cmocka_unit_test(test_redis_timeout_once),
 		cmocka_unit_test(test_redis_outage),
 	};
 	int rc;

@@ -266,10 +266,12 @@ struct mm_api {
 	 *
 	 * store_batch_add treats the value as a record of n counters
 	 * (int64_t, little endian, 8 bytes each; absent = all zero), adds
-	 * delta[i] to counter i, never lets a counter go below zero, and
+	 * delta[i] to counter i, keeps every counter within 0 .. 2^53, and
 	 * deletes a record whose counters all end at zero. Its result is
-	 * the record as written. ttl as for store_put: seconds from now,
-	 * <= 0 no expiry.
+	 * the record as written. The record expires ttl seconds from now
+	 * when ttl > 0 and, if ttl_limit >= 0, its counters then sum to at
+	 * most ttl_limit (rare entries age out, busy ones stay); otherwise
+	 * it does not expire.
 	 *
 	 * store_batch_expect makes the whole batch conditional: it runs only
 	 * when the key holds exactly val (val NULL: the key is absent),
@@ -277,15 +279,19 @@ struct mm_api {
 	 * read-check-write updates that must not apply twice.
 	 *
 	 * store_batch_run: 1 done, 0 an expectation failed (nothing
-	 * written), -1 error (nothing written; logged). Results stay valid
-	 * until store_batch_free. */
+	 * written), -1 error (logged; nothing written, except that on a
+	 * network store a timeout leaves it unknown whether the server ran
+	 * the batch: design updates so that a repeat is harmless or guarded
+	 * by an expectation). Results stay valid until store_batch_free.
+	 *
+	 * Keys are 1 to 511 bytes; TTLs are capped at 100 years. */
 	mm_store_batch *(*store_batch)(mm_store *st);
 	int (*store_batch_get)(mm_store_batch *b, const void *key, size_t klen);
 	int (*store_batch_put)(mm_store_batch *b, const void *key, size_t klen,
 	    const void *val, size_t vlen, double ttl_seconds);
 	int (*store_batch_del)(mm_store_batch *b, const void *key, size_t klen);
 	int (*store_batch_add)(mm_store_batch *b, const void *key, size_t klen,
-	    const int64_t *delta, size_t n, double ttl_seconds);
+	    const int64_t *delta, size_t n, double ttl_seconds, int64_t ttl_limit);
 	int (*store_batch_expect)(mm_store_batch *b, const void *key,
 	    size_t klen, const void *val, size_t vlen);
 	int (*store_batch_run)(mm_store_batch *b);
@@ -297,9 +303,11 @@ struct mm_api {
 	int64_t (*store_counter)(const void *val, size_t vlen, size_t i);
 
 	/* Visit every live entry whose key starts with prefix (plen 0: all),
-	   in no promised order. expires is the unix time it expires, 0 for
-	   never. The callback returns MM_SCAN_NEXT, MM_SCAN_DELETE (remove
-	   this entry; done after the walk) or MM_SCAN_STOP. 0 ok, -1 error. */
+	   in no promised order, each once. expires is the unix time it
+	   expires, 0 for never. The callback returns MM_SCAN_NEXT,
+	   MM_SCAN_DELETE (remove this entry after the walk, unless it has
+	   changed since it was visited) or MM_SCAN_STOP. The callback must
+	   not use the store. 0 ok, -1 error. */
 	int (*store_scan)(mm_store *st, const void *prefix, size_t plen,
 	    int (*cb)(void *arg, const void *key, size_t klen, const void *val,
 	    size_t vlen, double expires), void *arg);
