@@ -77,6 +77,8 @@ struct conf {
 	char *file;
 	char *listen;
 	char *user, *group;
+	int socket_mode;		/* of a unix socket, at creation */
+	char *socket_group;		/* its group, e.g. postfix */
 	char *pidfile;
 	enum log_dest log_dest;
 	int log_level;

@@ -33,11 +33,18 @@ struct mconn {
 static pthread_mutex_t conf_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct conf *current;
 static unsigned active;		/* milter connections open now */
+static unsigned long long messages;	/* ends of message answered */
 
 unsigned
 milter_active(void)
 {
 	return __atomic_load_n(&active, __ATOMIC_ACQUIRE);
+}
+
+unsigned long long
+milter_messages(void)
+{
+	return __atomic_load_n(&messages, __ATOMIC_RELAXED);
 }
 
 void
@@ -388,6 +395,7 @@ mm_eom(SMFICTX *ctx)
 	eom_out_free(&e);
 	r = answer(m, &o, 0);
 	session_end_message(m->s);
+	__atomic_add_fetch(&messages, 1, __ATOMIC_RELAXED);
 	return r;
 }
 
