@@ -96,6 +96,23 @@ parse_socket_perms(struct conf *c, const mm_opt *root)
 }
 
 static void
+parse_metrics(struct conf *c, const mm_opt *root)
+{
+	const mm_opt *m = cfg_get(root, "metrics");
+
+	if (m == NULL || cfg_is_null(m))
+		return;
+	if (m->type != MM_OPT_MAP) {
+		cfg_error(m, "'metrics' must be a map: { listen: 127.0.0.1:9890 }");
+		return;
+	}
+	c->metrics_listen = dupopt(m, "listen", "127.0.0.1:9890");
+	if (strrchr(c->metrics_listen, ':') == NULL)
+		cfg_error(cfg_get(m, "listen"), "metrics listen must be HOST:PORT "
+		    "(e.g. 127.0.0.1:9890 or [::1]:9890), not '%s'", c->metrics_listen);
+}
+
+static void
 parse_log(struct conf *c, const mm_opt *root)
 {
 	const mm_opt *v = cfg_get(root, "log");
@@ -220,6 +237,7 @@ parse_instance(struct conf *c, const char *name, const mm_opt *def,
 		opts = NULL;
 	}
 
+	in->stats = metrics_instance(name, module ? module : name);
 	in->index = (int)c->ninst;
 	c->inst = xrealloc(c->inst, (c->ninst + 1) * sizeof(*c->inst));
 	c->inst[c->ninst++] = in;
@@ -452,6 +470,7 @@ conf_parse(const char *path, FILE *errfp, int with_plugins)
 	}
 	c->plugin_dir = dupopt(root, "plugin_dir", conf_default_plugin_dir);
 	c->stats_socket = dupopt(root, "stats_socket", NULL);
+	parse_metrics(c, root);
 	c->tmpdir = dupopt(root, "tmpdir", "/var/tmp");
 	cfg_int(root, "message_memory_limit", 4096, 1LL << 32, 4 << 20, &c->memory_limit);
 	cfg_duration(root, "shutdown_timeout", 30, &c->shutdown_timeout);
@@ -558,6 +577,7 @@ conf_unref(struct conf *c)
 		if (in->p && in->p->fini)
 			in->p->fini(in->data);
 		module_unload(in->mod);
+		metrics_instance_release(in->stats);
 		free(in->ictx);
 		free(in->name);
 		free(in);
@@ -588,6 +608,7 @@ conf_unref(struct conf *c)
 	free(c->authserv_id);
 	free(c->plugin_dir);
 	free(c->stats_socket);
+	free(c->metrics_listen);
 	free(c->tmpdir);
 	free(c->log_file);
 	free(c->socket_group);

@@ -48,6 +48,7 @@
 #include "conf.h"
 #include "detach.h"
 #include "log.h"
+#include "metrics.h"
 #include "milter.h"
 #include "notify.h"
 #include "nodelay.h"
@@ -109,6 +110,7 @@ reload(void)
 		for (line = strtok_r(errs, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 			log_err("%s", line);
 		log_err("reload failed; the running configuration stays");
+		metrics_reload(0);
 		notify_status("reload failed: the running configuration stays (see the log)");
 		notify_ready();
 		free(errs);
@@ -124,6 +126,10 @@ reload(void)
 		log_warn("listen changed to %s: takes effect only at restart", c->listen);
 	if (old && (old->user ? !c->user || strcmp(old->user, c->user) : c->user != NULL))
 		log_warn("user changed: takes effect only at restart");
+	if (old && (old->metrics_listen ? !c->metrics_listen ||
+	    strcmp(old->metrics_listen, c->metrics_listen) : c->metrics_listen != NULL))
+		log_warn("metrics listen changed: takes effect only at restart");
+	metrics_reload(1);
 	if (old)
 		conf_unref(old);
 	apply_log(c, 1);
@@ -418,6 +424,12 @@ main(int argc, char **argv)
 		log_warn("TCP_NODELAY: %s", err);
 	if (c0->stats_socket && stats_serve(c0->stats_socket, err, sizeof(err)) < 0) {
 		log_err("%s", err);
+		return 1;
+	}
+	metrics_persist();	/* counters survive reloads */
+	if (c0->metrics_listen && metrics_serve(c0->metrics_listen, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		remove_socket(c0->listen);
 		return 1;
 	}
 	if (drop_privileges(c0) < 0 || (c = conf_load(conf_path, stderr)) == NULL) {
