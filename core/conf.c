@@ -237,7 +237,6 @@ parse_instance(struct conf *c, const char *name, const mm_opt *def,
 		opts = NULL;
 	}
 
-	in->stats = metrics_instance(name, module ? module : name);
 	in->index = (int)c->ninst;
 	c->inst = xrealloc(c->inst, (c->ninst + 1) * sizeof(*c->inst));
 	c->inst[c->ninst++] = in;
@@ -251,6 +250,7 @@ parse_instance(struct conf *c, const char *name, const mm_opt *def,
 	}
 	in->mod = m;
 	in->p = m->desc;
+	in->stats = metrics_instance(name, m->desc->name);
 	in->actions = in->p->actions;
 	in->flags = in->p->flags;
 	before = def->tree->nerrors;

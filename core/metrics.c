@@ -293,6 +293,7 @@ metrics_format(struct buf *b)
 	fam_format(b, &f_store);
 	inst_format(b);
 	pthread_mutex_unlock(&lock);
+	metrics_plugin_format(b);
 }
 
 /* --- HTTP --- */

@@ -54,6 +54,14 @@ void metrics_recipient(const char *chain, const char *verdict);
 void metrics_reload(int ok);
 void metrics_store(const char *backend, const char *result);
 
+/* Plugins' own metrics (the API table's metric_*): modmilter_<module>_<name>. */
+struct mm_metric *metrics_plugin(const char *module, const char *instance,
+    const char *name, const char *help, const char *label, const double *bounds,
+    size_t nbounds, char *err, size_t errlen);
+void metrics_plugin_add(struct mm_metric *m, const char *label_value, double v);
+void metrics_plugin_observe(struct mm_metric *m, const char *label_value, double v);
+
+void metrics_plugin_format(struct buf *b);
 void metrics_format(struct buf *b);
 int metrics_serve(const char *listen, char *err, size_t errlen);
 

@@ -24,9 +24,10 @@ stats_socket: $tmp/stats
 metrics: { listen: 127.0.0.1:$port }
 plugins:
   hello: { module: hello, options: { greeting: m, reject_sender: spammer@example.org } }
+  t: { module: $TESTPLUGINS/testplug.so, options: { metrics: true } }
 chains:
   - name: inbound
-    plugins: [hello]
+    plugins: [hello, t]
 EOC
 "$MODMILTERD" -c "$tmp/c.yaml" || { bad start; exit 1; }
 scrape() { python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' "http://127.0.0.1:$port/metrics"; }
@@ -63,6 +64,12 @@ grep -q '^modmilter_build_info{version=' "$tmp/s1" && ok "build info" || bad "bu
 conns=$(val "$tmp/s1" 'modmilter_connections_total{chain="inbound",outcome="closed"}')
 [ "$conns" = 15200 ] && ok "connections counted" || bad "connections $conns"
 grep -q '^# TYPE modmilter_hook_duration_seconds histogram' "$tmp/s1" && ok "types declared" || bad "types"
+# a plugin's own metrics, registered through the SDK
+[ "$(val "$tmp/s1" 'modmilter_testplug_eom_total{instance="t",class="external"}')" = 15000 ] &&
+	ok "plugin counter" || { bad "plugin counter"; grep testplug "$tmp/s1"; }
+[ "$(val "$tmp/s1" 'modmilter_testplug_sender_bytes_count{instance="t"}')" = 15000 ] &&
+	grep -q '^# TYPE modmilter_testplug_sender_bytes histogram' "$tmp/s1" &&
+	ok "plugin histogram" || bad "plugin histogram"
 
 # a reload keeps every counter
 kill -USR1 "$(cat "$tmp/pid")"; sleep 0.5
@@ -73,6 +80,8 @@ scrape > "$tmp/s2" || bad "scrape after reload"
 [ "$(val "$tmp/s2" 'modmilter_plugin_verdicts_total{instance="hello",module="hello",stage="envfrom",verdict="reject"}')" = 200 ] &&
 	ok "plugin verdicts survive the reload" || bad "plugin verdicts after reload"
 [ "$(val "$tmp/s2" 'modmilter_reloads_total{result="ok"}')" = 1 ] && ok "reload counted" || bad "reloads"
+[ "$(val "$tmp/s2" 'modmilter_testplug_eom_total{instance="t",class="external"}')" = 15100 ] &&
+	ok "plugin counter survives the reload" || bad "plugin counter after reload"
 python3 -c 'import sys, urllib.request, urllib.error
 try:
     urllib.request.urlopen(sys.argv[1], timeout=5)
