@@ -112,6 +112,10 @@ parse_domain(const char *p, struct buf *out, const char **why)
 		if (*p != '.')
 			break;
 		p++;
+		if (*p == '.') {
+			*why = "empty label in the domain";
+			return NULL;
+		}
 		if (!is_label((unsigned char)*p))
 			break;		/* one trailing dot: the root */
 	}
