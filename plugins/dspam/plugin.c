@@ -58,8 +58,9 @@ dspam_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *opts,
 {
 	struct dspam_inst *d;
 
-	if (!MM_API_HAS(api, store_expire)) {
-		*err = strdup("dspam needs a core with SDK 1.2 (store batches)");
+	if (!MM_API_HAS(api, domain_match)) {
+		*err = strdup("dspam needs a core with SDK 1.3 (store batches, "
+		    "address normalisation)");
 		return -1;
 	}
 	if ((d = dspam_options(api, opts, err)) == NULL)
@@ -120,7 +121,7 @@ rcpt_dict(const struct dspam_inst *d, const char *rcpt, mm_ctx *ctx)
 	size_t i;
 
 	for (i = 0; i < d->ngroups; i++)
-		if (addrlist_has(&d->groups[i].members, rcpt))
+		if (addrlist_has(d->api, &d->groups[i].members, rcpt))
 			return d->groups[i].name;
 	if (d->per_recipient && rcpt != NULL && *rcpt != '\0') {
 		struct dtotals tot;
@@ -140,6 +141,15 @@ rcpt_dict(const struct dspam_inst *d, const char *rcpt, mm_ctx *ctx)
 	return d->dictionary;
 }
 
+/* a training or honeypot address */
+static int
+special_rcpt(const struct dspam_inst *d, const char *r)
+{
+	return addrlist_has(d->api, &d->spam_addrs, r) ||
+	    addrlist_has(d->api, &d->ham_addrs, r) ||
+	    addrlist_has(d->api, &d->honeypots, r);
+}
+
 /* the dictionary of the message's recipients (training and honeypot
    addresses aside) */
 static const char *
@@ -151,8 +161,7 @@ message_dict(const struct dspam_inst *d, mm_ctx *ctx)
 	for (i = 0; i < n; i++) {
 		const char *r = d->api->rcpt_at(ctx, i), *rd;
 
-		if (addrlist_has(&d->spam_addrs, r) || addrlist_has(&d->ham_addrs, r) ||
-		    addrlist_has(&d->honeypots, r))
+		if (special_rcpt(d, r))
 			continue;
 		rd = rcpt_dict(d, r, ctx);
 		if (dict != NULL && strcmp(dict, rd) != 0)
@@ -273,8 +282,7 @@ drop_special_rcpts(mm_ctx *ctx, const struct dspam_inst *d, int *left)
 	for (i = 0; i < n; i++) {
 		const char *r = d->api->rcpt_at(ctx, i);
 
-		if (addrlist_has(&d->spam_addrs, r) || addrlist_has(&d->ham_addrs, r) ||
-		    addrlist_has(&d->honeypots, r))
+		if (special_rcpt(d, r))
 			drop[ndrop++] = strdup(r);
 	}
 	*left = (int)(n - ndrop);
@@ -319,9 +327,9 @@ train_from_mail(mm_ctx *ctx, const struct dspam_inst *d,
 	for (i = 0; i < n; i++) {
 		const char *r = d->api->rcpt_at(ctx, i);
 
-		to_spam |= addrlist_has(&d->spam_addrs, r);
-		to_ham |= addrlist_has(&d->ham_addrs, r);
-		honey |= addrlist_has(&d->honeypots, r);
+		to_spam |= addrlist_has(d->api, &d->spam_addrs, r);
+		to_ham |= addrlist_has(d->api, &d->ham_addrs, r);
+		honey |= addrlist_has(d->api, &d->honeypots, r);
 	}
 	internal = d->api->client_class(ctx) == MM_CLIENT_INTERNAL ||
 	    d->api->auth_user(ctx) != NULL;
@@ -489,7 +497,7 @@ dspam_eom(mm_ctx *ctx, void *instance)
 		d->api->log(ctx, MM_LOG_ERR, "tokenizer: out of memory");
 		return MM_ERROR;
 	}
-	if (addrlist_has(&d->innocent_senders, from)) {
+	if (addrlist_has(d->api, &d->innocent_senders, from)) {
 		int r = train_tokens(&d->c, dstore_dict_id(dict), &ts, 0, SRC_CORPUS, &err);
 
 		tokset_free(&ts);

@@ -49,6 +49,7 @@ struct dspam_inst {
 struct dspam_inst *dspam_options(const struct mm_api *api, const mm_opt *o,
     char **err);
 void dspam_inst_free(struct dspam_inst *d);
-int addrlist_has(const struct addrlist *l, const char *addr);
+int addrlist_has(const struct mm_api *api, const struct addrlist *l,
+    const char *addr);
 
 #endif

@@ -2,7 +2,8 @@
 # The dspam plugin in a chain, in-process with modmilter-test: headers,
 # tagging, quarantine, rejection at end of message and by header triage,
 # max_size, innocent senders, training by forwarding to spam@ (internal
-# senders only), honeypots, and option errors at their line and column.
+# senders only), honeypots, the forms of an address that must not hide an
+# innocent sender or a honeypot, and option errors at their line and column.
 . "${top_srcdir:-.}/tests/lib.sh"
 DSPAM="$top_builddir/modmilter-dspam"
 [ -x "$DSPAM" ] && [ -f "$PLUGINS/dspam.so" ] || { echo "SKIP: the dspam plugin is not built"; exit 77; }
@@ -55,6 +56,18 @@ check "innocent sender" 0 '^header-add: X-DSPAM-Result: Whitelisted$' \
 	-- --from alice6@corp.example --rcpt bob@example.com "$M/ham6.eml"
 [ "$(stat "innocent corpus-fed")" = $((before + 1)) ] && echo "PASS innocent sender trained" ||
 	{ echo "FAIL innocent sender trained"; fails=$((fails + 1)); }
+# the forms of an address that must not hide it: a trailing dot, a
+# source route, needless quotes, an upper-case domain
+for f in alice6@corp.example. @relay.example:alice6@corp.example '"alice6"@corp.example' \
+	alice6@CORP.EXAMPLE; do
+	check "innocent sender written $f" 0 '^header-add: X-DSPAM-Result: Whitelisted$' \
+		-- --from "$f" --rcpt bob@example.com "$M/ham6.eml"
+done
+check "not an innocent sender: alice6@corp.example.evil" 0 '!X-DSPAM-Result: Whitelisted' \
+	-- --from alice6@corp.example.evil --rcpt bob@example.com "$M/ham6.eml"
+conf 'innocent_senders: ["Alice6@Corp.Example."]'
+check "innocent sender configured in another form" 0 '^header-add: X-DSPAM-Result: Whitelisted$' \
+	-- --from alice6@corp.example --rcpt bob@example.com "$M/ham6.eml"
 
 conf 'spam_addresses: [spam@example.com], honeypots: [trap@example.com]'
 "$MODMILTER_TEST" -c "$tmp/c.yaml" --rcpt bob@example.com "$M/ham5.eml" > "$tmp/out" 2>&1
@@ -75,10 +88,24 @@ check "honeypot among others: removed" 0 '^delete-rcpt: <trap@example.com>$' \
 	'^header-add: X-DSPAM-Result: Spam$' -- --rcpt trap@example.com --rcpt bob@example.com "$M/spam6.eml"
 [ "$(stat "spam corpus-fed")" = $((corpus + 2)) ] && echo "PASS honeypot mail trained" ||
 	{ echo "FAIL honeypot mail trained"; fails=$((fails + 1)); }
+for f in trap@example.com. @relay.example:trap@example.com '"trap"@example.com' \
+	trap@EXAMPLE.COM; do
+	corpus=$(stat "spam corpus-fed")
+	check "honeypot written $f: discarded" 4 '^verdict: discard' \
+		-- --rcpt "$f" "$M/spam6.eml"
+	check "honeypot written $f among others: removed" 0 '^delete-rcpt: <.*trap"?@' \
+		'!^delete-rcpt: <bob@' -- --rcpt "$f" --rcpt bob@example.com "$M/spam6.eml"
+	[ "$(stat "spam corpus-fed")" = $((corpus + 2)) ] && echo "PASS honeypot $f trained" ||
+		{ echo "FAIL honeypot $f trained"; fails=$((fails + 1)); }
+done
+conf 'honeypots: ["Trap@Example.COM."]'
+check "honeypot configured in another form" 4 '^verdict: discard' \
+	-- --rcpt trap@example.com "$M/spam6.eml"
 
 # option errors: file, line and column
 for bad in 'threshold: 2' 'algorithm: naive' 'training: always' 'tokenizer: trigram' \
-	'spam_addresses: { a: b }' 'database: "a:b"' 'purge_hits: -1'; do
+	'spam_addresses: { a: b }' 'database: "a:b"' 'purge_hits: -1' \
+	'honeypots: ["trap@example..com"]' 'innocent_senders: [alice]'; do
 	conf "$bad"
 	"$MODMILTER_TEST" -c "$tmp/c.yaml" "$M/ham5.eml" > "$tmp/out" 2>&1
 	rc=$?
