@@ -351,19 +351,31 @@ static int
 wanted(struct cbv *c, mm_ctx *ctx, const char *from)
 {
 	const char *dom, *flag;
+	char *norm;
+	int r = -1;
 
-	if (from == NULL || *from == 0 || (dom = strrchr(from, '@')) == NULL ||
-	    dom == from || dom[1] == 0 || strlen(from) >= CBV_ADDR_MAX ||
+	if (from == NULL || *from == 0 || strlen(from) >= CBV_ADDR_MAX ||
 	    strpbrk(from, " <>\r\n\t"))
 		return 0;
-	dom++;
 	if (c->api->client_class(ctx) != MM_CLIENT_EXTERNAL ||
 	    c->api->auth_user(ctx) != NULL)
 		return 0;
-	if (cbv_domain_in(c->local_domains, dom) || cbv_domain_in(c->skip_domains, dom))
-		return 0;
-	if (c->always || cbv_domain_in(c->domains, dom))
-		return 1;
+	/* the domain in the core's normal form: "alice@example.com." or
+	   "@relay:alice@EXAMPLE.COM" is one of our local domains */
+	if ((norm = c->api->addr_normalize(from, NULL)) == NULL ||
+	    (dom = strrchr(norm, '@')) == NULL) {
+		c->api->free(norm);
+		return 0;	/* no mailbox a probe could ask about */
+	}
+	dom++;
+	if (cbv_domain_in(c->api, c->local_domains, dom) ||
+	    cbv_domain_in(c->api, c->skip_domains, dom))
+		r = 0;
+	else if (c->always || cbv_domain_in(c->api, c->domains, dom))
+		r = 1;
+	c->api->free(norm);
+	if (r >= 0)
+		return r;
 	flag = c->api->fact_get(ctx, "spf.verify");
 	return flag != NULL && *flag != 0;
 }
@@ -646,9 +658,13 @@ static int
 cbv_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *opts, void **inst,
     char **err)
 {
-	struct cbv *c = calloc(1, sizeof(*c));
+	struct cbv *c;
 
-	if (c == NULL) {
+	if (!MM_API_HAS(api, domain_match)) {
+		*err = strdup("cbv needs a core with SDK 1.3 (address normalisation)");
+		return -1;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		*err = strdup("out of memory");
 		return -1;
 	}

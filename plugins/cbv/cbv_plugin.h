@@ -67,6 +67,7 @@ struct cbv {
 
 int cbv_options(struct cbv *, const struct mm_api *, const mm_opt *, char **err);
 void cbv_options_free(struct cbv *);
-int cbv_domain_in(char *const *list, const char *domain);
+int cbv_domain_in(const struct mm_api *api, char *const *list,
+    const char *domain);
 
 #endif

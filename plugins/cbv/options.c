@@ -9,8 +9,10 @@
  *	Reads every option of doc/plugins/cbv.md with its default, loads
  *	and checks the DSN templates, and lists our own addresses. A bad
  *	value is reported at its line and column through api->opt_error.
- *	cbv_domain_in() says whether a domain is in a list, or a subdomain
- *	of an entry written ".example.com".
+ *	The domain lists are kept in the core's normal form (lower case,
+ *	no trailing dot); cbv_domain_in() says whether a domain is in a
+ *	list, or a subdomain of an entry written ".example.com", compared
+ *	as the core compares domains (api->domain_match).
  * DIAGNOSTICS
  *	cbv_options() returns -1 with the errors recorded (or *err set).
  */
@@ -69,18 +71,38 @@ str_list(const struct mm_api *api, const mm_opt *o, const char *key, char ***out
 }
 
 int
-cbv_domain_in(char *const *list, const char *domain)
+cbv_domain_in(const struct mm_api *api, char *const *list, const char *domain)
 {
-	size_t dl = strlen(domain);
-
-	for (size_t i = 0; list && list[i]; i++) {
-		const char *e = list[i];
-		size_t el = strlen(e);
-		if (e[0] == '.') {
-			if (dl > el && strcasecmp(domain + dl - el, e) == 0)
-				return 1;
-		} else if (strcasecmp(domain, e) == 0)
+	for (size_t i = 0; list && list[i]; i++)
+		if (api->domain_match(domain, list[i]))
 			return 1;
+	return 0;
+}
+
+/* A list of domains (".example.com": its subdomains), normalised as
+   the core compares them. */
+static int
+domain_list(const struct mm_api *api, const mm_opt *o, const char *key,
+    char ***out)
+{
+	const mm_opt *v = api->opt_get(o, key);
+
+	if (str_list(api, o, key, out) < 0)
+		return -1;
+	for (size_t i = 0; (*out)[i]; i++) {
+		const char *why;
+		char *d = api->domain_normalize((*out)[i], &why);
+		if (d == NULL) {
+			api->opt_error(api->opt_type(v) == MM_OPT_LIST ?
+			    api->opt_at(v, i) : v, "%s: '%s' is not a domain: %s", key,
+			    (*out)[i], why);
+			return -1;
+		}
+		free((*out)[i]);
+		(*out)[i] = strdup(d);
+		api->free(d);
+		if ((*out)[i] == NULL)
+			return -1;
 	}
 	return 0;
 }
@@ -245,9 +267,9 @@ cbv_options(struct cbv *c, const struct mm_api *api, const mm_opt *o, char **err
 		    "on_tempfail must be tempfail or accept");
 		return -1;
 	}
-	if (str_list(api, o, "domains", &c->domains) < 0 ||
-	    str_list(api, o, "skip_domains", &c->skip_domains) < 0 ||
-	    str_list(api, o, "local_domains", &c->local_domains) < 0)
+	if (domain_list(api, o, "domains", &c->domains) < 0 ||
+	    domain_list(api, o, "skip_domains", &c->skip_domains) < 0 ||
+	    domain_list(api, o, "local_domains", &c->local_domains) < 0)
 		return -1;
 
 	if (gethostname(host, sizeof(host)) < 0)

@@ -9,7 +9,8 @@
 #   451 4.4.3 and DEFER cached; a hanging peer -> the deadline holds;
 #   null MX -> 550; MX on 127.0.0.1 or on our own address -> refused;
 #   no such domain -> 550; DNS down -> 451; a DSN reaches the peer and a
-#   refused DSN is a 550.
+#   refused DSN is a 550; our own domain is never probed, however the
+#   sender or local_domains write it.
 . "${top_srcdir:-.}/tests/lib.sh"
 PATH=$PATH:/usr/sbin:/sbin
 
@@ -94,6 +95,21 @@ check "rate 1/min: another domain is probed" "$tmp/rate.yaml" wes@backup.example
 	'probe of wes@backup.example.net: OK'
 check "our own domain: never probed" "$tmp/c.yaml" me@example.com 0
 if grep -q 'probe of' "$tmp/out"; then ko "own domain probed"; else ok "own domain not probed"; fi
+# our own domain written so that a byte comparison misses it: a trailing
+# dot, a source route, needless quotes, upper case; and listed that way
+sed 's/local_domains: \[example.com\]/local_domains: [Example.COM.]/' "$tmp/c.yaml" > "$tmp/own.yaml"
+for f in me@example.com. @relay.example.net:me@example.com '"me"@example.com' me@EXAMPLE.COM; do
+	for conf in c own; do
+		check "our own domain written $f ($conf.yaml): never probed" "$tmp/$conf.yaml" "$f" 0
+		if grep -q 'probe of' "$tmp/out"; then ko "own domain written $f probed"
+		else ok "own domain written $f not probed"; fi
+	done
+done
+sed 's/local_domains: \[example.com\]/local_domains: [example..com]/' "$tmp/c.yaml" > "$tmp/bad.yaml"
+"$MODMILTER_TEST" -c "$tmp/bad.yaml" "$tmp/m.eml" > "$tmp/out" 2>&1
+if [ $? = 1 ] && grep -qE "^$tmp/bad.yaml:[0-9]+:[0-9]+: local_domains: 'example\.\.com' is not a domain" "$tmp/out"
+then ok "a malformed local domain is a configuration error"
+else ko "a malformed local domain is a configuration error"; sed 's/^/  | /' "$tmp/out"; fi
 check "null sender: never probed" "$tmp/c.yaml" "" 0
 if grep -q 'probe of' "$tmp/out"; then ko "null sender probed"; else ok "null sender not probed"; fi
 
