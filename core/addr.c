@@ -88,7 +88,8 @@ parse_domain(const char *p, struct buf *out, const char **why)
 				*why = "unterminated address literal";
 				return NULL;
 			} else if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 127 ||
-			    *p == '[' || *p == '\\') {
+			    *p == '[' || *p == '\\' || *p == '@') {
+				/* no '@': the domain must follow the last one */
 				*why = "bad character in an address literal";
 				return NULL;
 			}

@@ -87,6 +87,8 @@ authres_id(const char *value, int *wellformed, const char **why)
 		return NULL;
 	if (*p == '"') {
 		for (p++; *p != '"'; p++) {
+			if (*p == '\\' && (p[1] == '\r' || p[1] == '\n'))
+				continue;	/* quotes nothing: a line break is folding */
 			if (*p == '\\' && p[1] != 0)
 				p++;
 			else if (*p == 0) {

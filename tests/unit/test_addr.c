@@ -137,6 +137,9 @@ test_malformed(void **state)
 	refused("<@:alice@corp.example>");
 	refused("a@[192.0.2.1");
 	refused("a@[]");
+	/* a literal with '@' would move the domain (found by fuzz_addr) */
+	refused("a@[IPw6a1b8@8@a1]");
+	refused("<@[1@2]:a@x.example>");
 	refused("a@x.example;b@y.example");
 	refused("<<a@x.example>>");
 	refused("a@x_\x7f.example");
