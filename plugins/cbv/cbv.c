@@ -661,7 +661,7 @@ cbv_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *opts, void **inst,
 	struct cbv *c;
 
 	if (!MM_API_HAS(api, domain_match)) {
-		*err = strdup("cbv needs a core with SDK 1.4 (address normalisation)");
+		*err = strdup("cbv needs a core with SDK 1.3 (address normalisation)");
 		return -1;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {

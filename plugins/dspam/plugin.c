@@ -59,7 +59,7 @@ dspam_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *opts,
 	struct dspam_inst *d;
 
 	if (!MM_API_HAS(api, domain_match)) {
-		*err = strdup("dspam needs a core with SDK 1.4 (store batches, "
+		*err = strdup("dspam needs a core with SDK 1.3 (store batches, "
 		    "address normalisation)");
 		return -1;
 	}

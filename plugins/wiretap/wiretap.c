@@ -78,7 +78,7 @@ wt_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *opts,
 		return -1;
 	}
 	if (!MM_API_HAS(api, domain_match)) {
-		*err = strdup("wiretap needs a core with SDK 1.4 (address normalisation)");
+		*err = strdup("wiretap needs a core with SDK 1.3 (address normalisation)");
 		return -1;
 	}
 	if (wt_conf_load(api, opts, &c) < 0)

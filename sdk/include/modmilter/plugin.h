@@ -59,7 +59,7 @@ extern "C" {
 #endif
 
 #define MM_SDK_MAJOR	1
-#define MM_SDK_MINOR	4
+#define MM_SDK_MINOR	3
 
 /* The symbol modmilterd looks up in every plugin object. */
 #define MM_PLUGIN_SYMBOL	"mm_plugin_descriptor"
@@ -338,7 +338,7 @@ struct mm_api {
 	void (*metric_add)(mm_metric *m, const char *label_value, double v);
 	void (*metric_observe)(mm_metric *m, const char *label_value, double v);
 
-	/* --- SDK 1.4: envelope addresses and domains ---
+	/* --- SDK 1.3: envelope addresses and domains ---
 	 * Compare addresses and domains in these normal forms, never as
 	 * the MTA hands them over: "<@relay:\"Alice\"@Corp.Example.>" and
 	 * "Alice@corp.example" name the same mailbox.
