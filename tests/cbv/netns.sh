@@ -7,7 +7,8 @@
 #   accepting peer -> accepted, cached (a second message makes no probe,
 #   even with the peer gone); -f RCPT peer -> 550 5.1.7; -r RCPT peer ->
 #   451 4.4.3 and DEFER cached; a hanging peer -> the deadline holds;
-#   null MX -> 550; MX on 127.0.0.1 or on our own address -> refused;
+#   null MX -> 550; an MX answer over 4 KB (TCP) -> the right MX list;
+#   MX on 127.0.0.1 or on our own address -> refused;
 #   no such domain -> 550; DNS down -> 451; a DSN reaches the peer and a
 #   refused DSN is a 550.
 . "${top_srcdir:-.}/tests/lib.sh"
@@ -82,6 +83,10 @@ check "no such domain: 550" "$tmp/c.yaml" hal@nosuch.example.net 2 'reject 550 .
 check "implicit MX (A only): accepted" "$tmp/c.yaml" ian@implicit.example.net 0 'probe of ian@implicit.example.net: OK'
 check "first MX dead, second answers" "$tmp/c.yaml" jo@backup.example.net 0 'probe of jo@backup.example.net: OK'
 check "dead MX: 451" "$tmp/c.yaml" kim@dead.example.net 3 'tempfail 451 4\.4\.3 .*[Cc]onnect'
+# an MX answer larger than the first 4 KB buffer (truncated over UDP, so
+# the resolver asks over TCP): the whole list is read, the best MX wins
+check "MX answer over 4 KB: right MX list" "$tmp/c.yaml" zed@big.example.net 0 \
+	'probe of zed@big.example.net: OK'
 # the per-domain rate is kept in the store: separate processes (here,
 # one modmilter-test each) share it, as hosts sharing a store would
 mkconf "$tmp/rate.yaml" ", db: cbvrate"
