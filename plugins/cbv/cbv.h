@@ -94,6 +94,7 @@ int rl_result(const struct cbv_kv *, const struct cbv_rl *, const char *domain,
 struct cbv_own;
 struct cbv_own *own_new(int interfaces, char **err);
 int own_add(struct cbv_own *, const char *addr);	/* -1: not an address */
+int own_allow(struct cbv_own *, const char *network);	/* -1: malformed */
 void own_free(struct cbv_own *);
 const char *addr_forbidden(const struct cbv_own *, const struct sockaddr *);
 

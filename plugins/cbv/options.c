@@ -163,6 +163,32 @@ read_templates(struct cbv *c, const struct mm_api *api, const mm_opt *o)
 	return 0;
 }
 
+/* allow_networks: special-purpose networks a test lab probes all the same */
+static int
+read_allow(struct cbv *c, const struct mm_api *api, const mm_opt *o)
+{
+	const mm_opt *v = api->opt_get(o, "allow_networks");
+	size_t n;
+
+	if (v == NULL)
+		return 0;
+	if (api->opt_type(v) != MM_OPT_LIST) {
+		api->opt_error(v, "allow_networks must be a list of networks");
+		return -1;
+	}
+	n = api->opt_len(v);
+	for (size_t i = 0; i < n; i++) {
+		const mm_opt *it = api->opt_at(v, i);
+		const char *s = api->opt_scalar(it);
+		if (s == NULL || own_allow(c->own, s) < 0) {
+			api->opt_error(it, "allow_networks: '%s' is not a network "
+			    "(address/prefix length, no host bits)", s ? s : "");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int
 read_own(struct cbv *c, const struct mm_api *api, const mm_opt *o, char **err)
 {
@@ -182,6 +208,8 @@ read_own(struct cbv *c, const struct mm_api *api, const mm_opt *o, char **err)
 			    "'%s' is not an IP address", addrs[i]);
 			goto out;
 		}
+	if (read_allow(c, api, o) < 0)
+		goto out;
 	while (names[n])
 		n++;
 	if ((c->own_names = calloc(n + 2, sizeof(char *))) == NULL)

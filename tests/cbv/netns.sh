@@ -30,6 +30,7 @@ plugins:
   flag: { module: $TESTPLUGINS/testplug.so, options: { set_fact: { key: spf.verify, value: "1" } } }
   cbv: { module: cbv, options: { helo_name: mx.example.com, local_domains: [example.com],
          step_timeout: 2s, probe_timeout: 4s, dns_timeout: 1s, rate: 100,
+         allow_networks: [192.0.2.0/24],
          template_dir: $top_srcdir/plugins/cbv/templates $2 } }
 chains:
   - name: in
@@ -79,6 +80,16 @@ check "MX on 127.0.0.1: refused" "$tmp/c.yaml" fred@loop.example.net 2 \
 	'reject 550 .*127\.0\.0\.1.*loopback'
 check "MX on our own address: refused" "$tmp/c.yaml" gina@self.example.net 2 \
 	'reject 550 .*192\.0\.2\.1\].*our own'
+# without allow_networks the lab's documentation addresses are what they
+# are in the wild: special-purpose, never probed
+mkconf "$tmp/nolab.yaml" ", db: cbvnolab"
+sed -i '/allow_networks/d' "$tmp/nolab.yaml"
+check "MX on a documentation address (RFC 5737): refused" "$tmp/nolab.yaml" amy@ok.example.net 2 \
+	'reject 550 .*192\.0\.2\.25\].*RFC 5737'
+mkconf "$tmp/badnet.yaml" ""
+sed -i 's|allow_networks: \[192.0.2.0/24\]|allow_networks: [192.0.2.1/24]|' "$tmp/badnet.yaml"
+check "allow_networks with host bits: configuration error at its line" "$tmp/badnet.yaml" \
+	amy@ok.example.net 1 'badnet\.yaml:[0-9]+:[0-9]+: .*allow_networks: .192\.0\.2\.1/24. is not a network'
 check "no such domain: 550" "$tmp/c.yaml" hal@nosuch.example.net 2 'reject 550 .*does not exist'
 check "implicit MX (A only): accepted" "$tmp/c.yaml" ian@implicit.example.net 0 'probe of ian@implicit.example.net: OK'
 check "first MX dead, second answers" "$tmp/c.yaml" jo@backup.example.net 0 'probe of jo@backup.example.net: OK'
