@@ -10,7 +10,8 @@
  *	we must never connect to), mx.c (MX and address lookup with
  *	res_nquery), smtp.c (one SMTP dialogue with deadlines), probe.c
  *	(several MX within one deadline), template.c (DSN templates),
- *	dsn.c (RFC 3464 notices), options.c and cbv.c (the plugin).
+ *	mimeenc.c (folding and encoding what a notice quotes), dsn.c
+ *	(RFC 3464 notices), options.c and cbv.c (the plugin).
  *	Nothing here depends on the modmilter API except options.c and
  *	cbv.c, so the modules are unit-tested on their own.
  */
@@ -192,6 +193,23 @@ int template_render(const struct cbv_template *,
     const char *(*lookup)(void *arg, const char *var), void *arg,
     struct cbv_rendered *);
 void template_rendered_free(struct cbv_rendered *);
+
+/* ---- mimeenc.c ---- */
+
+struct mbuf {
+	char *s;
+	size_t n, cap;
+	int oom;		/* an allocation failed: the result is void */
+};
+
+void mbuf_put(struct mbuf *, const char *, size_t);
+void mbuf_puts(struct mbuf *, const char *);
+void mbuf_text(struct mbuf *, const char *);	/* line ends made CRLF */
+void mime_header(struct mbuf *, const char *name, const char *value,
+    int unstructured);
+int mime_needs_qp(const char *);
+void mime_qp(struct mbuf *, const char *);
+char *mime_utf8(const char *);
 
 /* ---- dsn.c ---- */
 

@@ -85,6 +85,26 @@ cbv_domain_in(char *const *list, const char *domain)
 	return 0;
 }
 
+/* Where to report about key: its value, or the options when defaulted. */
+static const mm_opt *
+node_of(const struct mm_api *api, const mm_opt *o, const char *key)
+{
+	const mm_opt *v = api->opt_get(o, key);
+
+	return v ? v : o;
+}
+
+static int
+printable(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	for (; *s; s++, n++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return 0;
+	return n > 0 && n <= max;
+}
+
 static int
 duration(const struct mm_api *api, const mm_opt *o, const char *key, double def,
     double min, double *out)
@@ -299,8 +319,15 @@ cbv_options(struct cbv *c, const struct mm_api *api, const mm_opt *o, char **err
 	if (api->opt_str(o, "db", "cbv", &s) < 0)
 		return -1;
 	c->db = strdup(s);
-	if (strpbrk(c->helo_name, " \r\n<>") || strpbrk(c->dsn_from, "\r\n")) {
-		api->opt_error(o, "helo_name and dsn_from must be one word / one line");
+	if (strpbrk(c->helo_name, " \r\n<>") || !printable(c->helo_name, 255)) {
+		api->opt_error(node_of(api, o, "helo_name"), "helo_name must be one "
+		    "host name (printable ASCII, at most 255 characters)");
+		return -1;
+	}
+	/* it goes into the notice's From: as it is, never encoded */
+	if (!printable(c->dsn_from, 256)) {
+		api->opt_error(node_of(api, o, "dsn_from"), "dsn_from must be one "
+		    "line of printable ASCII, at most 256 characters");
 		return -1;
 	}
 
