@@ -7,6 +7,9 @@
  *	struct dsn_info di = { .reporting_mta = "mx.example.com", ... };
  *	size_t len;
  *	char *msg = dsn_build(&di, &len);	(free() it)
+ *
+ *	struct mbuf q = { 0 };			(the headers quoted)
+ *	if (dsn_quote_header(&q, 4096, name, value) == 0) stop quoting...
  * DESCRIPTION
  *	Builds the notice sent to a MAIL FROM address: From, To, Subject,
  *	Date, Message-ID and "Auto-Submitted: auto-replied" (RFC 3834, so
@@ -22,10 +25,16 @@
  *	it carries 8-bit text or a word too long to fold; a text part with
  *	8-bit text or overlong lines is UTF-8 in quoted-printable; the
  *	delivery-status fields are printable ASCII, folded.
+ *
+ *	dsn_quote_header() adds one header field of the original message
+ *	to the block the notice quotes, only when all of it fits within
+ *	max bytes: a notice never carries part of a field, and a message
+ *	with huge headers cannot make it large.
  *	The notice goes out with the null sender (probe_from), as RFC 3464
  *	requires.
  * DIAGNOSTICS
- *	dsn_build() returns NULL when out of memory.
+ *	dsn_build() returns NULL when out of memory. dsn_quote_header()
+ *	returns 1 added, 0 no room, -1 out of memory.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -163,4 +172,19 @@ dsn_build(const struct dsn_info *di, size_t *len)
 	}
 	*len = b.n;
 	return b.s;
+}
+
+int
+dsn_quote_header(struct mbuf *q, size_t max, const char *name,
+    const char *value)
+{
+	size_t need = strlen(name) + 2 + strlen(value) + 1;
+
+	if (q->n + need > max)
+		return 0;
+	mbuf_puts(q, name);
+	mbuf_puts(q, ": ");
+	mbuf_puts(q, value);
+	mbuf_puts(q, "\n");
+	return q->oom ? -1 : 1;
 }

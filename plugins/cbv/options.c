@@ -141,6 +141,48 @@ read_cache(struct cbv *c, const struct mm_api *api, const mm_opt *o)
 	return 0;
 }
 
+/* Who gets notices, how many, and how much of the original they quote. */
+static int
+read_dsn_limits(struct cbv *c, const struct mm_api *api, const mm_opt *o)
+{
+	const mm_opt *m = api->opt_get(o, "dsn_limit");
+	long long hmax;
+	const char *s;
+
+	if (api->opt_str(o, "dsn_senders", "authenticated", &s) < 0)
+		return -1;
+	if (strcmp(s, "any") == 0)
+		c->dsn_any_sender = 1;
+	else if (strcmp(s, "authenticated") != 0) {
+		api->opt_error(api->opt_get(o, "dsn_senders"),
+		    "dsn_senders must be authenticated or any");
+		return -1;
+	}
+	if (m != NULL && api->opt_type(m) != MM_OPT_MAP) {
+		api->opt_error(m, "dsn_limit must be a map "
+		    "{ total: N, per_domain: N, period: DURATION }");
+		return -1;
+	}
+	if (api->opt_int(m, "total", 1, 1000000, 100, &c->caps.total) < 0 ||
+	    api->opt_int(m, "per_domain", 1, 1000000, 5, &c->caps.per_domain) < 0 ||
+	    duration(api, m, "period", 3600, 60, &c->caps.period) < 0 ||
+	    api->opt_int(o, "dsn_headers_max", 0, 65536, 4096, &hmax) < 0)
+		return -1;
+	if (c->caps.period > 30 * 86400) {
+		api->opt_error(node_of(api, m, "period"),
+		    "period must be at most 30d");
+		return -1;
+	}
+	if (c->caps.per_domain > c->caps.total) {
+		api->opt_error(node_of(api, m, "per_domain"),
+		    "per_domain (%lld) must not exceed total (%lld)",
+		    c->caps.per_domain, c->caps.total);
+		return -1;
+	}
+	c->headers_max = (size_t)hmax;
+	return 0;
+}
+
 static int
 read_templates(struct cbv *c, const struct mm_api *api, const mm_opt *o)
 {
@@ -341,7 +383,7 @@ cbv_options(struct cbv *c, const struct mm_api *api, const mm_opt *o, char **err
 	    duration(api, o, "backoff_min", 60, 1, &bmin) < 0 ||
 	    duration(api, o, "backoff_max", 3600, 1, &bmax) < 0 ||
 	    duration(api, o, "progress_interval", 5, 0.1, &c->progress_interval) < 0 ||
-	    read_cache(c, api, o) < 0)
+	    read_cache(c, api, o) < 0 || read_dsn_limits(c, api, o) < 0)
 		return -1;
 	c->pc.port = (int)port;
 	c->pc.max_mx = (int)max_mx;

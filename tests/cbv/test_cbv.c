@@ -4,7 +4,8 @@
  * DESCRIPTION
  *	Cache semantics (Postfix verify(8)) with an injected clock over an
  *	in-memory store that can be made to fail; the per-domain rate limit
- *	and backoff; the addresses never probed; templates; the SMTP client
+ *	and backoff; the addresses never probed; whom a notice may go to,
+ *	the notice caps and the bounded quote of headers; templates; the SMTP client
  *	against a scripted peer on loopback (replies, HELO fallback, a peer
  *	naming us, a hanging peer and the deadline, dot-stuffing).
  */
@@ -90,6 +91,31 @@ mem_cas(void *arg, const char *key, const char *expect, const char *val,
 	return mem_put(arg, key, val, ttl) < 0 ? -1 : 1;
 }
 
+/* counters as decimal text; absent is zero, never below zero */
+static int
+mem_add(void *arg, char *const *keys, size_t n, long long delta, double ttl,
+    long long *out)
+{
+	struct mem *m = arg;
+	char *v, num[32];
+
+	assert_true(ttl >= 1);
+	if (m->fail_put || m->fail_get)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		long long x = 0;
+		if (mem_get(arg, keys[i], &v) == 1) {
+			x = atoll(v);
+			free(v);
+		}
+		x = x + delta < 0 ? 0 : x + delta;
+		snprintf(num, sizeof(num), "%lld", x);
+		mem_put(arg, keys[i], num, ttl);
+		out[i] = x;
+	}
+	return 1;
+}
+
 static void
 mem_release(void *arg, char *val)
 {
@@ -114,7 +140,7 @@ static const struct cbv_ttl ttl = {
 };
 
 #define KV(m) { .arg = (m), .get = mem_get, .put = mem_put, .cas = mem_cas, \
-	.release = mem_release }
+	.release = mem_release, .add = mem_add }
 
 static void
 test_positive(void **state)
@@ -413,6 +439,83 @@ test_netcheck(void **state)
 	own_free(ifs);
 }
 
+static void
+test_dsn_sender(void **state)
+{
+	char why[256];
+	struct dsn_sender pass = { "example.net", "pass", "Example.NET", 0, 0 },
+	    other = { "example.net", "pass", "example.org", 0, 0 },
+	    soft = { "example.net", "softfail", "example.net", 0, 0 },
+	    none = { "example.net", NULL, NULL, 0, 0 },
+	    internal = { "example.net", NULL, NULL, 1, 0 },
+	    auth = { "example.net", "fail", "example.net", 0, 1 };
+
+	(void)state;
+	assert_int_equal(dsn_sender_ok(&pass, why, sizeof(why)), 1);
+	assert_int_equal(dsn_sender_ok(&internal, why, sizeof(why)), 1);
+	assert_int_equal(dsn_sender_ok(&auth, why, sizeof(why)), 1);
+	assert_int_equal(dsn_sender_ok(&other, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "SPF pass is for example.org"));
+	assert_int_equal(dsn_sender_ok(&soft, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "SPF softfail"));
+	assert_int_equal(dsn_sender_ok(&none, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "not checked"));
+}
+
+static void
+test_dsn_caps(void **state)
+{
+	struct mem m = { 0 };
+	struct cbv_kv kv = KV(&m);
+	struct dsn_caps caps = { .total = 3, .per_domain = 2, .period = 3600 };
+	double t = 7200 + 10;
+	char why[256];
+
+	(void)state;
+	assert_int_equal(dsn_caps_admit(&kv, &caps, "a.example", t, why, sizeof(why)), 1);
+	assert_int_equal(dsn_caps_admit(&kv, &caps, "A.Example", t, why, sizeof(why)), 1);
+	/* the third to one domain: over per_domain, and not counted */
+	assert_int_equal(dsn_caps_admit(&kv, &caps, "a.example", t, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "per_domain"));
+	assert_non_null(strstr(why, "a.example"));
+	assert_int_equal(dsn_caps_admit(&kv, &caps, "a.example", t + 1, why, sizeof(why)), 0);
+	/* refusals took nothing from the total: one more goes */
+	assert_int_equal(dsn_caps_admit(&kv, &caps, "b.example", t, why, sizeof(why)), 1);
+	assert_int_equal(dsn_caps_admit(&kv, &caps, "c.example", t, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "total"));
+	/* the next period starts afresh */
+	assert_int_equal(dsn_caps_admit(&kv, &caps, "a.example", t + 3600, why,
+	    sizeof(why)), 1);
+	assert_int_equal(dsn_caps_admit(&kv, &caps, "c.example", t + 3600, why,
+	    sizeof(why)), 1);
+	/* no counts, no notice */
+	m.fail_put = 1;
+	assert_int_equal(dsn_caps_admit(&kv, &caps, "d.example", t + 3600, why,
+	    sizeof(why)), -1);
+	assert_non_null(strstr(why, "store"));
+	mem_clear(&m);
+}
+
+static void
+test_dsn_quote(void **state)
+{
+	struct mbuf q = { 0 };
+
+	(void)state;
+	assert_int_equal(dsn_quote_header(&q, 40, "From", "<a@example.net>"), 1);
+	assert_int_equal(dsn_quote_header(&q, 40, "Subject", "hello"), 1);
+	/* 37 bytes so far; To would make 47: none of it goes in */
+	assert_int_equal(q.n, 37);
+	assert_int_equal(dsn_quote_header(&q, 40, "To", "<b@x>"), 0);
+	assert_string_equal(q.s, "From: <a@example.net>\nSubject: hello\n");
+	assert_int_equal(dsn_quote_header(&q, 41, "X", ""), 1);
+	assert_int_equal(q.n, 41);
+	free(q.s);
+	memset(&q, 0, sizeof(q));
+	assert_int_equal(dsn_quote_header(&q, 0, "X", ""), 0);
+	assert_null(q.s);
+}
+
 static const char *
 tvar(void *arg, const char *name)
 {
@@ -692,6 +795,9 @@ main(void)
 		cmocka_unit_test(test_store_failure_and_format),
 		cmocka_unit_test(test_ratelimit),
 		cmocka_unit_test(test_netcheck),
+		cmocka_unit_test(test_dsn_sender),
+		cmocka_unit_test(test_dsn_caps),
+		cmocka_unit_test(test_dsn_quote),
 		cmocka_unit_test(test_templates),
 		cmocka_unit_test(test_smtp_answers),
 		cmocka_unit_test(test_smtp_deadline),
