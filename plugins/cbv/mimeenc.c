@@ -263,15 +263,24 @@ encode_words(struct mbuf *b, const char *value)
 	free(u);
 }
 
-/* A copy with control characters as spaces: one line, whatever came in. */
+/*
+ * A copy with control characters as spaces: one line, whatever came in.
+ * Trailing spaces go: folded, they would leave a line of white space only
+ * (RFC 5322 3.2.2).
+ */
 static char *
 one_line(const char *value)
 {
 	char *v = strdup(value ? value : "");
+	size_t n;
 
-	for (char *p = v; p && *p; p++)
+	if (v == NULL)
+		return NULL;
+	for (char *p = v; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = ' ';
+	for (n = strlen(v); n > 0 && v[n - 1] == ' '; n--)
+		v[n - 1] = 0;
 	return v;
 }
 

@@ -23,7 +23,8 @@
  *	addr_forbidden() returns NULL or a short reason for the log, naming
  *	the RFC of a special-purpose block. own_add() and own_allow()
  *	return -1 for a malformed address or network. own_new() returns
- *	NULL with *err set when the interfaces cannot be listed.
+ *	NULL with *err set when the interfaces cannot be listed, or when
+ *	an entry of the special-purpose table does not parse.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -53,6 +54,10 @@ struct cbv_own {
 
 static int net_parse(const char *, struct net *);
 static int net_match(const struct net *, int, const unsigned char *);
+static void special_parse(void);
+
+static pthread_once_t special_once = PTHREAD_ONCE_INIT;
+static const char *special_bad;		/* a typo in the special table */
 
 static int
 push4(struct cbv_own *o, const struct in_addr *a)
@@ -87,6 +92,14 @@ own_new(int interfaces, char **err)
 
 	if (o == NULL)
 		return NULL;
+	pthread_once(&special_once, special_parse);
+	if (special_bad) {
+		snprintf(buf, sizeof(buf), "special-purpose table: bad network %s",
+		    special_bad);
+		*err = strdup(buf);
+		free(o);
+		return NULL;
+	}
 	if (!interfaces)
 		return o;
 	if (getifaddrs(&ifa) < 0) {
@@ -273,14 +286,12 @@ static const struct special {
 #define NSPECIAL (sizeof(special) / sizeof(special[0]))
 
 static struct net special_net[NSPECIAL];
-static pthread_once_t special_once = PTHREAD_ONCE_INIT;
-
 static void
 special_parse(void)
 {
 	for (size_t i = 0; i < NSPECIAL; i++)
-		if (net_parse(special[i].net, &special_net[i]) < 0)
-			abort();	/* a typo in the table above */
+		if (net_parse(special[i].net, &special_net[i]) < 0 && !special_bad)
+			special_bad = special[i].net;
 }
 
 static int

@@ -345,6 +345,24 @@ test_mimeenc(void **state)
 	assert_string_equal(b.s, "Subject: a  Bcc: x\r\n");
 	free(b.s);
 	memset(&b, 0, sizeof(b));
+	/* folded before a space, never into a line of white space only */
+	u = calloc(1, 200);
+	memset(u, ' ', 150);
+	memcpy(u + 60, "x", 1);
+	mime_header(&b, "Subject", u, 1);
+	for (const char *l = b.s; *l; l = strstr(l, "\r\n") + 2)
+		assert_true(strspn(l, " ") < strcspn(l, "\r"));
+	assert_non_null(strstr(b.s, "x\r\n"));
+	free(u);
+	free(b.s);
+	memset(&b, 0, sizeof(b));
+	mime_header(&b, "Subject", "one two three four five six seven eight nine "
+	    "ten eleven twelve thirteen fourteen fifteen", 1);
+	/* 71 characters, then " thirteen" would pass 78 */
+	assert_string_equal(b.s, "Subject: one two three four five six seven "
+	    "eight nine ten eleven twelve\r\n thirteen fourteen fifteen\r\n");
+	free(b.s);
+	memset(&b, 0, sizeof(b));
 	/* 4-byte characters: no encoded word splits one */
 	mime_header(&b, "Subject", "\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80"
 	    "\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80"
