@@ -156,6 +156,25 @@ check "dsn cap: another domain still gets one" "$tmp/cap.yaml" c4@ok.example.net
 	'notice to c4@ok\.example\.net: OK'
 check "dsn cap: the total reached: refused, logged" "$tmp/cap.yaml" c5@ok2.example.net 0 \
 	'no notice to c5@ok2\.example\.net: 3 notices within 3600s \(dsn_limit total\)'
+# the same on Redis, the store several hosts would share
+if command -v redis-server > /dev/null 2>&1 &&
+   grep -q '^#define HAVE_HIREDIS 1' "$top_builddir/config.h" 2>/dev/null; then
+	redis-server --port 0 --unixsocket "$tmp/redis.sock" --save '' --appendonly no \
+		> "$tmp/redis.log" 2>&1 &
+	pids="$pids $!"
+	i=0; while [ ! -S "$tmp/redis.sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	mkconf "$tmp/rcap.yaml" ", action: dsn, template: softfail, db: cbvcap, dsn_senders: any,
+         dsn_limit: { total: 3, per_domain: 2, period: 1h }"
+	sed -i "s|^store: .*|store: { backend: redis, socket: $tmp/redis.sock }|" "$tmp/rcap.yaml"
+	for u in r1 r2; do
+		check "dsn cap on Redis: notice to $u@dsn.example.net" "$tmp/rcap.yaml" $u@dsn.example.net 0 \
+			"notice to $u@dsn\\.example\\.net: OK"
+	done
+	check "dsn cap on Redis: a third notice to one domain: refused" "$tmp/rcap.yaml" r3@dsn.example.net 0 \
+		'no notice to r3@dsn\.example\.net: 2 notices to dsn\.example\.net within 3600s \(dsn_limit per_domain\)'
+else
+	echo "SKIP: dsn caps on Redis (no redis-server or hiredis)"
+fi
 mkconf "$tmp/badcap.yaml" ", action: dsn, template: softfail, dsn_limit: { total: 3, per_domain: 9 }"
 check "dsn_limit per_domain over total: configuration error at its line" "$tmp/badcap.yaml" \
 	c6@ok.example.net 1 'badcap\.yaml:[0-9]+:[0-9]+: per_domain \(9\) must not exceed total \(3\)'
