@@ -500,7 +500,8 @@ make_dsn(struct cbv *c, mm_ctx *ctx, struct cbv_msg *m,
 		di.diagnostic = c->api->fact_get(ctx, "spf.result");
 		di.subject = r.subject;
 		di.text = r.body;
-		di.headers = m->headers.s;
+		/* after a failed allocation the block may end inside a field */
+		di.headers = m->headers.oom ? NULL : m->headers.s;
 		msg = dsn_build(&di, len);
 		template_rendered_free(&r);
 	}
