@@ -49,6 +49,9 @@ struct cbv {
 	struct probe_cfg pc;
 	struct cbv_ttl ttl;
 	int temp_accept;		/* on_tempfail: accept */
+	int dsn_any_sender;		/* dsn_senders: any */
+	struct dsn_caps caps;		/* dsn_limit */
+	size_t headers_max;		/* dsn_headers_max */
 	double progress_interval;
 
 	/* shared state */
