@@ -30,7 +30,11 @@
  *	changes nothing.
  *
  *	Whitelisting (DSPAM's): a message whose From: token has at least
- *	10 innocent hits and none as spam is innocent whatever its words.
+ *	10 innocent hits and none as spam is innocent whatever its words,
+ *	but only when the caller trusts the From: address (trust_from):
+ *	From: is whatever the client wrote, so an unauthenticated history
+ *	match is reported (from_history) and the message classified on its
+ *	words.
  *
  *	The writes of one message (its tokens, the totals, its signature)
  *	are one atomic store batch of counter additions, after one read.
@@ -102,18 +106,22 @@ oom(char **err)
 /* Read the counts of ts (st, tot) and combine them. */
 static int
 classify_in(const struct classifier *c, uint64_t dict, const struct tokset *ts,
-    struct tokstat *st, struct dtotals *tot, struct verdict *v, char **err)
+    int trust_from, struct tokstat *st, struct dtotals *tot, struct verdict *v,
+    char **err)
 {
 	size_t i;
 
 	if (dict_read(&c->ds, dict, ts, st, tot, err) < 0)
 		return -1;
 	combine(&c->cp, st, ts->len, tot->spam_learned, tot->ham_learned, v);
+	v->from_history = 0;
 	if (ts->from_token != 0) {
 		for (i = 0; i < ts->len; i++) {
 			if (ts->t[i].h != ts->from_token)
 				continue;
-			if (st[i].ham >= WHITELIST_HITS && st[i].spam == 0) {
+			v->from_history = st[i].ham >= WHITELIST_HITS &&
+			    st[i].spam == 0;
+			if (v->from_history && trust_from) {
 				v->whitelisted = 1;
 				v->spam = 0;
 				v->probability = 0.0;
@@ -134,7 +142,7 @@ stats_for(const struct tokset *ts)
 
 int
 classify_tokens(const struct classifier *c, uint64_t dict,
-    const struct tokset *ts, struct verdict *v, char **err)
+    const struct tokset *ts, int trust_from, struct verdict *v, char **err)
 {
 	struct dtotals tot;
 	struct tokstat *st = stats_for(ts);
@@ -142,7 +150,7 @@ classify_tokens(const struct classifier *c, uint64_t dict,
 
 	if (st == NULL)
 		return oom(err);
-	r = classify_in(c, dict, ts, st, &tot, v, err);
+	r = classify_in(c, dict, ts, trust_from, st, &tot, v, err);
 	free(st);
 	return r;
 }
@@ -161,8 +169,8 @@ hashes(const struct tokset *ts)
 
 int
 classify_and_learn(const struct classifier *c, uint64_t dict,
-    const struct tokset *ts, struct verdict *v, const char *sig_id,
-    char **err)
+    const struct tokset *ts, int trust_from, struct verdict *v,
+    const char *sig_id, char **err)
 {
 	struct dtotals tot;
 	struct tokstat *st = stats_for(ts);
@@ -176,7 +184,7 @@ classify_and_learn(const struct classifier *c, uint64_t dict,
 
 	if (st == NULL)
 		return oom(err);
-	if (classify_in(c, dict, ts, st, &tot, v, err) < 0)
+	if (classify_in(c, dict, ts, trust_from, st, &tot, v, err) < 0)
 		goto done;
 	switch (c->mode) {
 	case MODE_TEFT:
@@ -269,7 +277,7 @@ train_tokens(const struct classifier *c, uint64_t dict,
 			oom(err);
 			goto done;
 		}
-		if (classify_in(c, dict, ts, st, &tot, &v, err) < 0)
+		if (classify_in(c, dict, ts, 0, st, &tot, &v, err) < 0)
 			goto done;
 		if (v.spam == klass)
 			break;

@@ -398,7 +398,7 @@ test_teft_toe(void **state)
 	tok("Subject: hello\n\nquarterly report attached\n", &ts, 0);
 
 	c.mode = MODE_TEFT;
-	assert_int_equal(classify_and_learn(&c, dteft, &ts, &v, NULL, NULL), 0);
+	assert_int_equal(classify_and_learn(&c, dteft, &ts, 0, &v, NULL, NULL), 0);
 	assert_false(v.spam);			/* empty dictionary: innocent */
 	totals(&c.ds, dteft, &tot);
 	assert_int_equal(tot.ham_learned, 1);
@@ -409,7 +409,7 @@ test_teft_toe(void **state)
 	assert_int_equal(h, 1);
 
 	c.mode = MODE_TOE;
-	assert_int_equal(classify_and_learn(&c, dtoe, &ts, &v, NULL, NULL), 0);
+	assert_int_equal(classify_and_learn(&c, dtoe, &ts, 0, &v, NULL, NULL), 0);
 	totals(&c.ds, dtoe, &tot);
 	assert_int_equal(tot.ham_learned, 0);
 	assert_int_equal(tot.ham_classified, 1);
@@ -432,6 +432,52 @@ test_teft_toe(void **state)
 	tokset_free(&ts);
 }
 
+/* the From: history whitelists only when the caller trusts the address */
+static void
+test_whitelist_trust(void **state)
+{
+	struct classifier c = { 0 };
+	struct tokset ham, spam;
+	struct verdict v;
+	uint64_t d = dstore_dict_id("wl");
+	int i;
+
+	(void)state;
+	c.ds = store();
+	combine_defaults(&c.cp);
+	c.mode = MODE_NOTRAIN;
+	c.sig_ttl = 3600;
+	tok("From: Friend <Friend@Partner.example>\nSubject: notes\n\nagenda\n",
+	    &ham, 0);
+	assert_string_equal(ham.from_addr, "friend@partner.example");
+	tok("From: \"Friend\" <friend@partner.example>\nSubject: pills\n\n"
+	    "cheap pills casino lottery\n", &spam, 0);
+	assert_int_equal(spam.from_token, ham.from_token);
+	for (i = 0; i < 9; i++)
+		assert_int_equal(train_tokens(&c, d, &ham, 0, SRC_CORPUS, NULL), 0);
+	assert_int_equal(train_tokens(&c, d, &spam, 1, SRC_CORPUS, NULL), 0);
+	/* 9 innocent hits and one spam: no history either way */
+	assert_int_equal(classify_tokens(&c, d, &spam, 1, &v, NULL), 0);
+	assert_false(v.from_history);
+	assert_false(v.whitelisted);
+
+	d = dstore_dict_id("wl2");
+	for (i = 0; i < 10; i++)
+		assert_int_equal(train_tokens(&c, d, &ham, 0, SRC_CORPUS, NULL), 0);
+	assert_int_equal(classify_tokens(&c, d, &spam, 0, &v, NULL), 0);
+	assert_true(v.from_history);
+	assert_false(v.whitelisted);		/* not trusted: words decide */
+	assert_int_equal(classify_and_learn(&c, d, &spam, 0, &v, NULL, NULL), 0);
+	assert_false(v.whitelisted);
+	assert_int_equal(classify_tokens(&c, d, &spam, 1, &v, NULL), 0);
+	assert_true(v.from_history);
+	assert_true(v.whitelisted);
+	assert_false(v.spam);
+	assert_true(v.probability == 0.0);
+	tokset_free(&ham);
+	tokset_free(&spam);
+}
+
 static void
 test_retrain_signature(void **state)
 {
@@ -450,10 +496,10 @@ test_retrain_signature(void **state)
 	c.sig_ttl = 3600;
 	tok("Subject: cheap\n\ncheap pills online pharmacy\n", &ts, 0);
 	tok("Subject: other\n\nsomething unrelated entirely\n", &other, 0);
-	assert_int_equal(classify_and_learn(&c, d, &other, &v, NULL, NULL), 0);
+	assert_int_equal(classify_and_learn(&c, d, &other, 0, &v, NULL, NULL), 0);
 	assert_int_equal(sig_new_id(id), 0);
 	assert_true(sig_valid_id(id));
-	assert_int_equal(classify_and_learn(&c, d, &ts, &v, id, NULL), 0);
+	assert_int_equal(classify_and_learn(&c, d, &ts, 0, &v, id, NULL), 0);
 	assert_false(v.spam);
 	totals(&c.ds, d, &tot);
 	assert_int_equal(tot.ham_learned, 2);
@@ -545,7 +591,7 @@ test_retrain_race(void **state)
 	c.sig_ttl = 3600;
 	tok("Subject: race\n\nthe same correction many times over\n", &ts, 0);
 	assert_int_equal(sig_new_id(id), 0);
-	assert_int_equal(classify_and_learn(&c, d, &ts, &v, id, NULL), 0);
+	assert_int_equal(classify_and_learn(&c, d, &ts, 0, &v, id, NULL), 0);
 	assert_false(v.spam);
 	for (int i = 0; i < 6; i++) {
 		r[i] = (struct racer){ &c, id, -9 };
@@ -653,7 +699,7 @@ test_tum_signature(void **state)
 	for (size_t i = 0; i < ts.len; i++)
 		counts(&c.ds, d, &ts, i, &s0[i], &h0[i]);
 	assert_int_equal(sig_new_id(id), 0);
-	assert_int_equal(classify_and_learn(&c, d, &ts, &v, id, NULL), 0);
+	assert_int_equal(classify_and_learn(&c, d, &ts, 0, &v, id, NULL), 0);
 	assert_false(v.spam);
 	counts(&c.ds, d, &ts, 0, &s, &h);
 	assert_int_equal(h, 30);		/* mature: not trained */
@@ -780,6 +826,7 @@ main(void)
 		cmocka_unit_test(test_fisher),
 		cmocka_unit_test(test_burton),
 		cmocka_unit_test(test_teft_toe),
+		cmocka_unit_test(test_whitelist_trust),
 		cmocka_unit_test(test_retrain_signature),
 		cmocka_unit_test(test_retrain_race),
 		cmocka_unit_test(test_tum_signature),
