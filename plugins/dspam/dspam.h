@@ -83,6 +83,11 @@ int mimetext_header_decode(const char *v, size_t len, char **out,
     size_t *olen);
 size_t mimetext_qp_decode(const char *in, size_t len, char *out, int hdr);
 size_t mimetext_b64_decode(const char *in, size_t len, char *out);
+int mimetext_hexval(int c);	/* 0..15, or -1 */
+
+/* --- htmltext.c: the text a reader sees of HTML, to cb->text (html 1),
+   tag names and link targets to cb->markup --- */
+int htmltext(const char *html, size_t len, const struct mimetext_cb *cb);
 
 /* --- combine.c --- */
 enum dspam_algo { ALGO_FISHER = 0, ALGO_BURTON = 1 };

@@ -232,6 +232,114 @@ test_tokenizer_malformed(void **state)
 	}
 }
 
+/* the tokens of an HTML body, with pairs so that word order counts too */
+static void
+tok_html(const char *html, struct tokset *ts)
+{
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), "Content-Type: text/html\n\n%s\n", html);
+	tok(msg, ts, 4);
+}
+
+static int
+same_tokens(const struct tokset *a, const struct tokset *b)
+{
+	size_t i;
+
+	if (a->len != b->len)
+		return 0;
+	for (i = 0; i < a->len; i++)
+		if (a->t[i].h != b->t[i].h || a->t[i].n != b->t[i].n)
+			return 0;
+	return 1;
+}
+
+/* Markup that a reader does not see as a break must not cut a word,
+   hidden text must not be read, and blocks must still separate words. */
+static void
+test_tokenizer_html_evasion(void **state)
+{
+	static const char *const joined[] = {
+		"<p>buy V<s></s>iagra now</p>",
+		"<p>buy v<b>i</b>agra now</p>",
+		"<p>buy v<I>i</I>a<u>g</u>r<font color=red>a</font> now</p>",
+		"<p>buy vi<!-- x -->agra now</p>",
+		"<p>buy vi<!-- a > b -->agra now</p>",
+		"<p>buy vi<span style=\"display:none\">zz</span>agra now</p>",
+		"<p>buy vi<span style=\"COLOR:red; Display : None\">zz</span>agra now</p>",
+		"<p>buy vi<span style=\"visibility:hidden\">z<b>z</b>z</span>agra now</p>",
+		"<p>buy vi<font style='font-size:0px'>zz</font>agra now</p>",
+		"<p>buy vi<span style=\"opacity:0\">zz</span>agra now</p>",
+		"<p>buy vi<span hidden>zz</span>agra now</p>",
+		"<p>buy vi<span hidden><b>zz</b><i>y<s>y</s></i></span>agra now</p>",
+		"<p>buy v<blink>i</blink>agra now</p>",
+		"<p>buy v<img width=1 height=1>iagra now</p>",
+		"<p>buy v<wbr>iagra now</p>",
+		"buy v<div style=\"display:inline\">i</div>agra now",
+		"<p>buy vi<span title=\"a>b\">agra</span> now</p>",
+		"<p>buy vi&#x61;gra now</p>",
+		"<p>buy vi<script>x()</script>agra now</p>",
+	};
+	static const char *const split[] = {
+		"<p>buy vi<br>agra now</p>",
+		"<p>buy vi<br/>agra now</p>",
+		"<p>buy vi</p><p>agra now</p>",
+		"<p>buy vi<div>agra</div> now</p>",
+		"<table><tr><td>buy vi<td>agra now</table>",
+		"<ul><li>buy vi<li>agra now</ul>",
+		"<p>buy vi<span style=\"display:block\">agra</span> now</p>",
+	};
+	struct tokset plain, ts;
+	size_t i, bad = 0;
+
+	(void)state;
+	tok_html("<p>buy viagra now</p>", &plain);
+	assert_true(has_word(&plain, "viagra"));
+	for (i = 0; i < sizeof(joined) / sizeof(joined[0]); i++) {
+		tok_html(joined[i], &ts);
+		if (!same_tokens(&plain, &ts)) {
+			print_error("not read as \"buy viagra now\": %s\n", joined[i]);
+			bad++;
+		}
+		tokset_free(&ts);
+	}
+	tokset_free(&plain);
+	tok_html("<p>buy vi agra now</p>", &plain);
+	for (i = 0; i < sizeof(split) / sizeof(split[0]); i++) {
+		tok_html(split[i], &ts);
+		if (!same_tokens(&plain, &ts)) {
+			print_error("not read as \"buy vi agra now\": %s\n", split[i]);
+			bad++;
+		}
+		tokset_free(&ts);
+	}
+	tokset_free(&plain);
+	assert_int_equal(bad, 0);
+
+	/* a hidden element hides no more than a browser would: up to its
+	   end, an enclosing element's end, or an implied end */
+	tok_html("<div><span style=\"display:none\">zzhidden</div>shownafter",
+	    &ts);
+	assert_true(has_word(&ts, "shownafter"));
+	assert_false(has_word(&ts, "zzhidden"));
+	tokset_free(&ts);
+	tok_html("<p style=\"display:none\">zzhidden<p>shownafter", &ts);
+	assert_true(has_word(&ts, "shownafter"));
+	assert_false(has_word(&ts, "zzhidden"));
+	tokset_free(&ts);
+	tok_html("<span hidden>zzhidden</b>stillhidden</span>shownafter", &ts);
+	assert_false(has_word(&ts, "stillhidden"));
+	assert_true(has_word(&ts, "shownafter"));
+	tokset_free(&ts);
+	/* hidden links still count, "mso-display" is not "display" */
+	tok_html("<span style=\"display:none\"><a href=\"http://hidden.example.net/\">"
+	    "zz</a></span><span style=\"mso-display:none\">msoshown</span>", &ts);
+	assert_true(has_hdr(&ts, "url", "hidden.example.net"));
+	assert_true(has_word(&ts, "msoshown"));
+	tokset_free(&ts);
+}
+
 static void
 test_hash_stable(void **state)
 {
@@ -820,6 +928,7 @@ main(void)
 		cmocka_unit_test(test_tokenizer_alternative),
 		cmocka_unit_test(test_tokenizer_words_and_pairs),
 		cmocka_unit_test(test_tokenizer_malformed),
+		cmocka_unit_test(test_tokenizer_html_evasion),
 		cmocka_unit_test(test_hash_stable),
 		cmocka_unit_test(test_chi2),
 		cmocka_unit_test(test_robinson_token),
