@@ -34,7 +34,9 @@
  *	but only when the caller trusts the From: address (trust_from):
  *	From: is whatever the client wrote, so an unauthenticated history
  *	match is reported (from_history) and the message classified on its
- *	words.
+ *	words; its From: token is then neither trained nor kept in the
+ *	signature, so that a forged From: cannot end the real sender's
+ *	whitelisting.
  *
  *	The writes of one message (its tokens, the totals, its signature)
  *	are one atomic store batch of counter additions, after one read.
@@ -167,6 +169,26 @@ hashes(const struct tokset *ts)
 	return h;
 }
 
+/*
+ * Leave token t out of h and st (n entries): an untrusted message that
+ * claims a whitelisted From: must neither add to nor take from that
+ * sender's history (counted as spam, a forged From: would end the real
+ * sender's whitelisting). Returns the new count.
+ */
+static size_t
+drop_token(uint64_t *h, struct tokstat *st, size_t n, uint64_t t)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++)
+		if (h[i] != t) {
+			h[o] = h[i];
+			st[o] = st[i];
+			o++;
+		}
+	return o;
+}
+
 int
 classify_and_learn(const struct classifier *c, uint64_t dict,
     const struct tokset *ts, int trust_from, struct verdict *v,
@@ -203,17 +225,19 @@ classify_and_learn(const struct classifier *c, uint64_t dict,
 		goto done;
 	}
 	nh = ts->len;
+	if (v->from_history && !trust_from)
+		nh = drop_token(h, st, nh, ts->from_token);
 	if (learn) {
-		dwrite_tokens(w, dict, h, st, ts->len, v->spam ? 1 : 0,
+		dwrite_tokens(w, dict, h, st, nh, v->spam ? 1 : 0,
 		    v->spam ? 0 : 1, maxhits);
 		delta[v->spam ? T_SPAM_LEARNED : T_HAM_LEARNED] = 1;
 		if (maxhits > 0) {
 			/* the signature lists what was counted, so that a
 			   correction undoes exactly that (TUM skips mature
 			   tokens) */
-			size_t i, o = 0;
+			size_t i, o = 0, n = nh;
 
-			for (i = 0; i < ts->len; i++)
+			for (i = 0; i < n; i++)
 				if ((uint64_t)st[i].spam + st[i].ham < maxhits)
 					h[o++] = h[i];
 			nh = o;

@@ -122,6 +122,13 @@ check "From: with an innocent history, internal client: whitelisted" 0 \
 check "From: with an innocent history, SMTP-authenticated: whitelisted" 0 \
 	'^header-add: X-DSPAM-Result: Whitelisted$' \
 	-- --verbose --auth friend --from friend@partner.example --rcpt bob@example.com "$tmp/friendspam.eml"
+conf 'training: teft, tag_above: 0.9'
+check "forged From: with an innocent history, trained (teft): spam" 0 '^header-add: X-DSPAM-Result: Spam$' \
+	-- --verbose --from friend@partner.example --rcpt bob@example.com "$tmp/friendspam.eml"
+conf 'training: teft, tag_above: 0.9' pass partner.example
+check "after forged spam was trained, the real sender is still whitelisted" 0 \
+	'^header-add: X-DSPAM-Result: Whitelisted$' \
+	-- --verbose --from friend@partner.example --rcpt bob@example.com "$tmp/friendspam.eml"
 conf "$hist, triage_reject_above: 0.5"
 check "header triage: a forged From: history does not pass" 2 '^verdict: reject 550 5\.7\.1 .*\(at eoh\)' \
 	-- --verbose --from friend@partner.example --rcpt bob@example.com "$tmp/friendspam.eml"

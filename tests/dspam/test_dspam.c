@@ -545,7 +545,7 @@ static void
 test_whitelist_trust(void **state)
 {
 	struct classifier c = { 0 };
-	struct tokset ham, spam;
+	struct tokset ham, spam, other;
 	struct verdict v;
 	uint64_t d = dstore_dict_id("wl");
 	int i;
@@ -582,6 +582,25 @@ test_whitelist_trust(void **state)
 	assert_true(v.whitelisted);
 	assert_false(v.spam);
 	assert_true(v.probability == 0.0);
+
+	/* TEFT trains a forged message as spam without its From: token:
+	   the real sender stays whitelisted */
+	c.mode = MODE_TEFT;
+	d = dstore_dict_id("wl3");
+	tok("Subject: pills\n\ncheap pills casino lottery\n", &other, 0);
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(train_tokens(&c, d, &ham, 0, SRC_CORPUS, NULL), 0);
+		assert_int_equal(train_tokens(&c, d, &other, 1, SRC_CORPUS, NULL), 0);
+	}
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(classify_and_learn(&c, d, &spam, 0, &v, NULL, NULL), 0);
+		assert_true(v.from_history);
+		assert_false(v.whitelisted);
+		assert_true(v.spam);
+	}
+	assert_int_equal(classify_tokens(&c, d, &spam, 1, &v, NULL), 0);
+	assert_true(v.whitelisted);
+	tokset_free(&other);
 	tokset_free(&ham);
 	tokset_free(&spam);
 }
