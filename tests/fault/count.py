@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Count what became of every message of tests/fault/run.sh.
 
-    count.py RESULTS.TSV SINKDIR MAILDIR QUEUED-TAGS
+    count.py RESULTS.TSV SINKDIR MAILDIR QUEUED-TAGS EVENTS
 
 RESULTS.TSV is load.py's log, SINKDIR the smtp-sink dumps (what Postfix
 delivered), MAILDIR the wiretap archive Maildir of the watched recipient,
-QUEUED-TAGS the tags of the messages still in Postfix's queue, one a line.
+QUEUED-TAGS the tags of the messages still in Postfix's queue, one a line,
+EVENTS lines "PHASE inject|restore EPOCH" (when each fault began and ended).
 Prints one row per phase and exits 1 when a message was lost, delivered
-twice, archived twice, delivered without its archive copy, delivered
+twice, archived twice, delivered without an archive copy (arch-tmp counts
+the accepted messages whose complete copy was left in the Maildir's tmp/
+instead of new/: kept, logged, not a failure here), delivered
 without the milter's headers, refused permanently, or still refused when
 retried after its fault had ended.
 """
@@ -16,7 +19,7 @@ import os
 import re
 import sys
 
-results, sinkdir, maildir, queuedf = sys.argv[1:5]
+results, sinkdir, maildir, queuedf, eventsf = sys.argv[1:6]
 
 
 def is_temp(code):
@@ -71,16 +74,17 @@ for name in os.listdir(sinkdir):
     if not ok:
         unchecked[tag] += 1
 
-archived = collections.Counter()
+archived = collections.Counter()      # copies in new/ (or cur/)
+intmp = collections.Counter()         # files left in tmp/
 tmpleft = 0
-for sub in ("new", "cur"):
+for sub in ("new", "cur", "tmp"):
     dd = os.path.join(maildir, sub)
     for name in (os.listdir(dd) if os.path.isdir(dd) else []):
         h, _ = headers(os.path.join(dd, name))
+        if sub == "tmp":
+            tmpleft += 1
         if h.get("x-fault-tag"):
-            archived[int(h["x-fault-tag"][0])] += 1
-if os.path.isdir(os.path.join(maildir, "tmp")):
-    tmpleft = len(os.listdir(os.path.join(maildir, "tmp")))
+            (intmp if sub == "tmp" else archived)[int(h["x-fault-tag"][0])] += 1
 
 queued = set()
 with open(queuedf) as f:
@@ -88,14 +92,33 @@ with open(queuedf) as f:
         if line.strip().isdigit():
             queued.add(int(line))
 
+restored = {}
+with open(eventsf) as f:
+    for line in f:
+        p = line.split()
+        if len(p) == 3 and p[1] == "restore":
+            restored[p[0]] = float(p[2])
+
+
+def shape(text):
+    """a reply with the per-message parts (addresses, queue ids) made alike"""
+    text = re.sub(r"t\d+@s\d+\.", "tN@sN.", text)
+    text = re.sub(r"\bs\d+\.(snd|slow)\b", r"sN.\1", text)
+    return re.sub(r"\b[0-9A-F]{10,12}\b", "QUEUEID", text)
+
+
 COLS = ["fault", "sent", "250", "4xx", "retry-ok", "still-4xx", "5xx", "delivered",
-        "queued", "lost", "dup", "arch-dup", "arch-miss", "unchecked", "max-delay"]
+        "queued", "lost", "dup", "arch-dup", "arch-miss", "arch-tmp", "unchecked", "4xx-after", "max-delay"]
 rows = []
+summary = []
 problems = []
+notes = []
 tot = collections.Counter()
 for phase in order:
     c = collections.Counter()
     maxdelay = 0.0
+    last4xx = None
+    replies = collections.Counter()
     for tag in sorted(t for t in attempts if phase_of[t] == phase):
         a = attempts[tag]
         c["sent"] += 1
@@ -109,6 +132,8 @@ for phase in order:
             accepted_at = first[1] + first[2]
         elif is_temp(first[0]):
             c["4xx"] += 1
+            replies["%d %s" % (first[0], shape(first[3]))] += 1
+            last4xx = max(last4xx or 0, first[1] + first[2])
             r = a.get(2)
             if r is None:
                 c["still-4xx"] += 1
@@ -143,14 +168,24 @@ for phase in order:
             c["arch-dup"] += 1
             problems.append("%d (%s): %d archive copies, %d accepted" % (tag, phase, archived[tag], want))
         if accepted_at is not None and d > 0 and archived[tag] == 0:
-            c["arch-miss"] += 1
-            problems.append("%d (%s): delivered without its archive copy" % (tag, phase))
+            if intmp[tag]:
+                c["arch-tmp"] += 1
+                notes.append("%d (%s): accepted; its archive copy is complete but was left in tmp/" % (tag, phase))
+            else:
+                c["arch-miss"] += 1
+                problems.append("%d (%s): delivered without its archive copy" % (tag, phase))
+        elif intmp[tag]:
+            notes.append("%d (%s): a copy in tmp/ from an attempt that was not accepted" % (tag, phase))
         if unchecked[tag]:
             c["unchecked"] += 1
             problems.append("%d (%s): delivered without the milter's headers" % (tag, phase))
     tot.update(c)
-    rows.append([phase] + [str(c[k]) for k in COLS[1:-1]] + ["%.1fs" % maxdelay])
-rows.append(["total"] + [str(tot[k]) for k in COLS[1:-1]] + [""])
+    after = "-"
+    if last4xx is not None and phase in restored:
+        after = "%.1fs" % max(0.0, last4xx - restored[phase])
+    rows.append([phase] + [str(c[k]) for k in COLS[1:-2]] + [after, "%.1fs" % maxdelay])
+    summary.extend("  %s: %d x %s" % (phase, n, r) for r, n in replies.most_common())
+rows.append(["total"] + [str(tot[k]) for k in COLS[1:-2]] + ["", ""])
 
 w = [max(len(r[i]) for r in rows + [COLS]) for i in range(len(COLS))]
 print("| " + " | ".join(COLS[i].ljust(w[i]) for i in range(len(COLS))) + " |")
@@ -159,6 +194,11 @@ for r in rows:
     print("| " + " | ".join(r[i].ljust(w[i]) if i == 0 else r[i].rjust(w[i])
                             for i in range(len(COLS))) + " |")
 print("other deliveries (no tag): %d; files left in the archive's tmp/: %d" % (other, tmpleft))
+if summary:
+    print("first answers other than 250, by fault:")
+    print("\n".join(summary))
+for p in notes:
+    print("note: " + p)
 for p in problems[:40]:
     print("PROBLEM: " + p, file=sys.stderr)
 if len(problems) > 40:

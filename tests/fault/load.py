@@ -5,7 +5,7 @@
 
 Sends one message every 1/RATE seconds to 127.0.0.1:PORT, each in its own
 SMTP session and with a unique tag (X-Fault-Tag, Message-ID, Subject,
-envelope sender).  The tag is labelled with the phase named in DIR/phase
+envelope sender, see sender()).  The tag is labelled with the phase named in DIR/phase
 when it is sent; "stop" in DIR/phase ends the run.  A message refused with
 4xx (or left without an answer) is sent again, once, as an SMTP client
 would: when DIR/ended/PHASE exists (the fault of its phase is over).
@@ -38,16 +38,23 @@ WORDS = ("meeting agenda project report budget review schedule invoice "
          "quarterly numbers draft minutes lunch friday team update notes").split()
 
 
+def sender(tag):
+    """odd tags: a sender whose MX answers at once; even tags: one whose MX
+    takes a second to answer cbv's RCPT (so that transactions are in the
+    middle of end of message when a fault strikes)"""
+    return "t%d@s%d.%s.example.net" % (tag, tag, "slow" if tag % 2 == 0 else "snd")
+
+
 def message(tag, phase):
     rnd = random.Random(tag)
     body = "\n".join(" ".join(rnd.choice(WORDS) for _ in range(12)) for _ in range(6))
-    hdr = ("From: Tester %d <t%d@s%d.snd.example.net>\r\n"
+    hdr = ("From: Tester %d <%s>\r\n"
            "To: Bob <%s>\r\n"
            "Subject: fault test %d (%s)\r\n"
            "Message-ID: <fault-%d@snd.example.net>\r\n"
            "Date: %s\r\n"
            "X-Fault-Tag: %d\r\n"
-           "X-Fault-Phase: %s\r\n" % (tag, tag, tag, RCPT, tag, phase, tag,
+           "X-Fault-Phase: %s\r\n" % (tag, sender(tag), RCPT, tag, phase, tag,
                                       time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime()),
                                       tag, phase))
     if tag % 7 == 0:
@@ -64,14 +71,13 @@ def message(tag, phase):
 
 
 def attempt(tag, phase):
-    sender = "t%d@s%d.snd.example.net" % (tag, tag)
     code, text = 0, ""
     s = None
     try:
         s = smtplib.SMTP("127.0.0.1", port, local_hostname="helo.snd.example.net", timeout=90)
         code, text = s.ehlo()
         if code == 250:
-            code, text = s.mail(sender)
+            code, text = s.mail(sender(tag))
         if code == 250:
             code, text = s.rcpt(RCPT)
         if code in (250, 251):

@@ -59,6 +59,7 @@ PIDF=$T/modmilterd.pid
 DLOG=$T/modmilterd.log
 NSD_PID= REDIS_PID= MPID= LOAD_PID= DISK_MOUNTED=0
 mkdir -p "$L/ended" "$DISK" "$T/dns"
+: > "$L/events"
 
 descendants() {	# descendants PID...: those processes and all their children
 	for d__p in "$@"; do
@@ -89,6 +90,7 @@ fault_exit() {
 	fault_stop_pid "$REDIS_PID"
 	if [ "$DISK_MOUNTED" = 1 ]; then
 		rm -f "$DISK/fill"
+		[ "$E2E_KEEP" = 1 ] && cp -a "$DISK" "$T/disk.kept" 2>/dev/null
 		umount -l "$DISK" 2>/dev/null
 	fi
 	(exit "$rc")
@@ -96,12 +98,13 @@ fault_exit() {
 }
 trap fault_exit EXIT
 
-# --- the network: loopback, and the senders' MX on 192.0.2.25 ---
+# --- the network: loopback, and the senders' MXes on 192.0.2.25 and .26 ---
 ip link set lo up || e2e_die "ip link set lo up"
-ip addr add 192.0.2.25/32 dev lo || e2e_die "ip addr add"
+ip addr add 192.0.2.25/32 dev lo && ip addr add 192.0.2.26/32 dev lo || e2e_die "ip addr add"
 
-# --- DNS: every sender domain *.snd.example.net passes SPF from 127.0.0.1
-# (where the load comes from) and has mx1.example.net as its MX ---
+# --- DNS: every sender domain *.snd.example.net and *.slow.example.net
+# passes SPF from 127.0.0.1 (where the load comes from); the first have
+# mx1.example.net as their MX, the others mx2, which is slow ---
 cat > "$T/dns/example.net.zone" <<'EOZ'
 $ORIGIN example.net.
 $TTL 60
@@ -109,8 +112,11 @@ $TTL 60
 @        NS   ns.example.net.
 ns       A    127.0.0.1
 mx1      A    192.0.2.25
+mx2      A    192.0.2.26
 *.snd    TXT  "v=spf1 ip4:127.0.0.1 -all"
 *.snd    MX   10 mx1.example.net.
+*.slow   TXT  "v=spf1 ip4:127.0.0.1 -all"
+*.slow   MX   10 mx2.example.net.
 EOZ
 cat > "$T/dns/nsd.conf" <<EOF
 server:
@@ -137,9 +143,14 @@ e2e_bg nsd nsd -d -c "$T/dns/nsd.conf"
 NSD_PID=$E2E_LAST_PID
 wait_port 53 10 || { e2e__show "$T/nsd.log"; e2e__show "$T/dns/nsd.log"; e2e_die "nsd did not start"; }
 
-# --- the senders' MX: answers cbv's callbacks ---
-e2e_bg peer smtp-sink -u postfix -h mx1.example.net 192.0.2.25:25 64
-wait_port 25 10 || e2e_die "smtp-sink on 192.0.2.25:25 did not start"
+# --- the senders' MXes: answer cbv's callbacks, mx2 after a second ---
+e2e_bg mx1 smtp-sink -u postfix -h mx1.example.net 192.0.2.25:25 64
+e2e_bg mx2 smtp-sink -u postfix -h mx2.example.net -W RCPT:1 192.0.2.26:25 64
+i=0
+until [ "$(e2e__tcp_ports 0A | grep -cx 25)" = 2 ]; do
+	i=$((i + 1)); [ $i -lt 100 ] || e2e_die "smtp-sink on 192.0.2.25-26:25 did not start"
+	sleep 0.1
+done
 
 # --- the small disk: archive, mime's saved originals, Redis's AOF ---
 mount -t tmpfs -o size=16m,mode=755 faultdisk "$DISK" || e2e_die "cannot mount a tmpfs"
@@ -227,8 +238,13 @@ phase() {
 	[ $i -lt 600 ] || diag "phase $prev: $(outstanding "$prev") messages still unfinished after 60s"
 	sleep "$LEAD"
 	diag "$(($(now) - T0))s: fault $PHASE"
+	event inject
+}
+event() {	# event inject|restore: when the fault of this phase began or ended
+	echo "$PHASE $1 $(date +%s.%N)" >> "$L/events"
 }
 recovered() {
+	event restore
 	diag "$(($(now) - T0))s: fault $PHASE over"
 	sleep "$RECOVER"
 }
@@ -276,17 +292,25 @@ while [ $n -le $RELOADS ]; do
 	if [ $i -ge 50 ]; then
 		diag "reload $n: not done after 5s"
 		hung=$n
-		if command -v gdb > /dev/null 2>&1; then
-			timeout 30 gdb -p "$MPID" -batch -ex 'thread apply all bt' > "$T/reload-hang.bt" 2>&1
-			diag "the daemon's threads (gdb), those in a reload or a plugin's fini:"
-			grep -E '^Thread|reload|_fini|conf_unref|pthread_join' "$T/reload-hang.bt" | head -n 20 >&2
-		fi
 		break
 	fi
 	sleep 0.4
 	n=$((n + 1))
 done
 RELOADS_DONE=$(($(reloads) - r0))
+# every connection on an old configuration is over within a few seconds,
+# and its plugins' fini with it: no thread may be left inside one
+sleep 3
+STUCK=-
+if command -v gdb > /dev/null 2>&1; then
+	timeout 30 gdb -p "$MPID" -batch -ex 'thread apply all bt' > "$T/reload.bt" 2>&1
+	STUCK=$(grep -c ' in [a-z_]*_fini (' "$T/reload.bt")
+	if [ "$STUCK" -gt 0 ]; then
+		diag "threads of the daemon inside a plugin's fini (gdb):"
+		grep -E ' in [a-z_]*_fini \(|conf_unref|reload \(|session|milter_' "$T/reload.bt" |
+			sort | uniq -c | sort -rn | head -n 12 >&2
+	fi
+fi
 recovered
 
 phase kill
@@ -327,7 +351,7 @@ done >> "$T/queued"
 [ -s "$T/queued" ] && diag "still queued: $(wc -l < "$T/queued") messages"
 
 # --- the count ---
-python3 "$HERE/count.py" "$L/results.tsv" "$E2E_SINK_DIR" "$MAILDIR" "$T/queued" > "$T/table" 2> "$T/problems"
+python3 "$HERE/count.py" "$L/results.tsv" "$E2E_SINK_DIR" "$MAILDIR" "$T/queued" "$L/events" > "$T/table" 2> "$T/problems"
 crc=$?
 cat "$T/table"
 [ -n "${FAULT_TABLE-}" ] && cp "$T/table" "$FAULT_TABLE"
@@ -340,6 +364,7 @@ fi
 
 assert_eq "$RELOADS_DONE" "$RELOADS" "$RELOADS reloads under load completed"
 [ "$hung" = 0 ] || diag "reload $hung did not complete"
+[ "$STUCK" = - ] || assert_eq "$STUCK" 0 "after the reloads no thread is left in a plugin's fini"
 if kill -0 "$MPID" 2>/dev/null && [ "$MPID" != "$KILLED" ]; then
 	pass "the restarted daemon (pid $MPID) still runs"
 else
