@@ -71,17 +71,19 @@ static void
 parse_log(struct conf *c, const mm_opt *root)
 {
 	const mm_opt *v = cfg_get(root, "log");
-	const char *to = "stderr", *level = "info";
+	const char *to = "stderr", *level = "info", *file = NULL;
 
 	c->log_dest = LOG_DEST_STDERR;
 	c->log_level = MM_LOG_INFO;
 	if (v == NULL || cfg_is_null(v))
 		return;
+	c->log_explicit = 1;
 	if (v->type == MM_OPT_SCALAR)
 		to = v->scalar;
 	else if (v->type == MM_OPT_MAP) {
 		cfg_str(v, "to", "stderr", &to);
 		cfg_str(v, "level", "info", &level);
+		cfg_str(v, "file", NULL, &file);
 	} else {
 		cfg_error(v, "'log' must be stderr, syslog, json or { to:, level: }");
 		return;
@@ -95,6 +97,12 @@ parse_log(struct conf *c, const mm_opt *root)
 	else
 		cfg_error(v->type == MM_OPT_MAP ? cfg_get(v, "to") : v,
 		    "log destination must be stderr, syslog or json, not '%s'", to);
+	if (file && c->log_dest == LOG_DEST_SYSLOG)
+		cfg_error(cfg_get(v, "file"), "'file' goes with to: stderr or json, not syslog");
+	else if (file && file[0] != '/')
+		cfg_error(cfg_get(v, "file"), "log file must be an absolute path, not '%s'", file);
+	else if (file)
+		c->log_file = xstrdup(file);
 	if ((c->log_level = log_parse_level(level)) < 0) {
 		cfg_error(cfg_get(v, "level"),
 		    "log level must be error, warning, notice, info or debug");
@@ -372,8 +380,11 @@ conf_instance(const struct conf *c, const char *name)
 }
 
 
-struct conf *
-conf_load(const char *path, FILE *errfp)
+/* with_plugins 0: the core's own keys only; plugins and chains are
+   left unread (the daemon needs the socket and user before it loads
+   any plugin) */
+static struct conf *
+conf_parse(const char *path, FILE *errfp, int with_plugins)
 {
 	struct cfgtree *t = cfgtree_load(path);
 	struct conf *c;
@@ -415,6 +426,7 @@ conf_load(const char *path, FILE *errfp)
 	c->stats_socket = dupopt(root, "stats_socket", NULL);
 	c->tmpdir = dupopt(root, "tmpdir", "/var/tmp");
 	cfg_int(root, "message_memory_limit", 4096, 1LL << 32, 4 << 20, &c->memory_limit);
+	cfg_duration(root, "shutdown_timeout", 30, &c->shutdown_timeout);
 	parse_log(c, root);
 	store_cfg_parse(cfg_get(root, "store"), &c->store);
 	if (c->authserv_id && (strpbrk(c->authserv_id, " \t;()\"\\") || !*c->authserv_id))
@@ -430,6 +442,13 @@ conf_load(const char *path, FILE *errfp)
 	    &c->trusted, &c->ntrusted, NULL);
 
 	plugins = cfg_get(root, "plugins");
+	chains = cfg_get(root, "chains");
+	if (!with_plugins) {
+		cfg_mark_used(plugins);
+		cfg_mark_used(chains);
+		plugins = chains = NULL;
+		goto done;
+	}
 	if (plugins && plugins->type == MM_OPT_MAP) {
 		for (size_t i = 0; i < plugins->n; i++) {
 			const mm_opt *def;
@@ -439,7 +458,6 @@ conf_load(const char *path, FILE *errfp)
 	} else if (plugins && !cfg_is_null(plugins))
 		cfg_error(plugins, "'plugins' must be a map of instance name to settings");
 
-	chains = cfg_get(root, "chains");
 	if (chains && chains->type == MM_OPT_LIST) {
 		if (chains->n == 0)
 			cfg_error(chains, "'chains' is empty: no mail would be filtered "
@@ -463,6 +481,7 @@ conf_load(const char *path, FILE *errfp)
 			}
 		}
 	}
+done:
 	cfg_check_unknown(root, "key");
 
 	add_core_macro(c, MM_STAGE_CONNECT, "{daemon_name}");
@@ -480,6 +499,18 @@ conf_load(const char *path, FILE *errfp)
 	}
 	cfgtree_free(t);
 	return c;
+}
+
+struct conf *
+conf_load(const char *path, FILE *errfp)
+{
+	return conf_parse(path, errfp, 1);
+}
+
+struct conf *
+conf_load_core(const char *path, FILE *errfp)
+{
+	return conf_parse(path, errfp, 0);
 }
 
 void
@@ -529,6 +560,7 @@ conf_unref(struct conf *c)
 	free(c->plugin_dir);
 	free(c->stats_socket);
 	free(c->tmpdir);
+	free(c->log_file);
 	store_cfg_free(&c->store);
 	free(c);
 }

@@ -5,6 +5,7 @@
  *	#include "conf.h"
  *
  *	struct conf *c = conf_load(path, errfp);	(NULL: errors printed)
+ *	struct conf *c0 = conf_load_core(path, errfp);	(no plugin loaded)
  *	conf_ref(c); ... conf_unref(c);
  * DESCRIPTION
  *	conf_load() reads the YAML file, validates every core key, loads
@@ -79,6 +80,9 @@ struct conf {
 	char *pidfile;
 	enum log_dest log_dest;
 	int log_level;
+	int log_explicit;		/* 'log:' given (else syslog once detached) */
+	char *log_file;			/* text or json lines here instead of stderr */
+	double shutdown_timeout;	/* seconds open sessions get at SIGTERM */
 	char *authserv_id;
 	struct cidr *internal, *trusted;
 	size_t ninternal, ntrusted;
@@ -103,6 +107,8 @@ struct conf {
 };
 
 struct conf *conf_load(const char *path, FILE *errfp);
+/* The core's own keys only: no plugin is loaded, no init runs. */
+struct conf *conf_load_core(const char *path, FILE *errfp);
 void conf_ref(struct conf *c);
 void conf_unref(struct conf *c);
 struct instance *conf_instance(const struct conf *c, const char *name);

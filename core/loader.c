@@ -27,48 +27,69 @@ lt_start(void)
 	lt_ok = lt_dlinit() == 0;
 }
 
+/* One component of the path to a plugin: owned by root or us, and not
+   writable by group or others (a sticky directory such as /tmp is
+   allowed: nobody else may replace what root or we own in it). */
+static int
+component_safe(const char *p, const struct stat *st, int is_dir,
+    const char *file, char *err, size_t errlen)
+{
+	const char *what = is_dir ? "directory" : "file";
+
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
+		snprintf(err, errlen, "plugin %s %s is owned by uid %ld, neither "
+		    "root nor us: refusing to load %s", what, p, (long)st->st_uid, file);
+		return -1;
+	}
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) && !(is_dir && (st->st_mode & S_ISVTX))) {
+		snprintf(err, errlen, "plugin %s %s is writable by %s: refusing "
+		    "to load %s (chmod go-w)", what, p,
+		    (st->st_mode & S_IWOTH) ? "others" : "its group", file);
+		return -1;
+	}
+	return 0;
+}
+
 int
 module_file_safe(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
-	char *dir, *slash;
+	char *real, *slash;
+	int r = 0;
 
-	if (stat(path, &st) < 0) {
+	/* every directory up to /, of the path with its links resolved:
+	   whoever may rename one of them may swap the file between this
+	   check and dlopen */
+	if ((real = realpath(path, NULL)) == NULL) {
 		snprintf(err, errlen, "plugin file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (stat(real, &st) < 0) {
+		snprintf(err, errlen, "plugin file %s: %s", path, strerror(errno));
+		free(real);
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "plugin file %s is not a regular file", path);
+		free(real);
 		return -1;
 	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		snprintf(err, errlen, "plugin file %s is owned by uid %ld, "
-		    "neither root nor us: refusing to load it", path, (long)st.st_uid);
-		return -1;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(err, errlen, "plugin file %s is writable by %s: refusing "
-		    "to load it (chmod go-w)", path,
-		    (st.st_mode & S_IWOTH) ? "others" : "its group");
-		return -1;
-	}
-	dir = xstrdup(path);
-	if ((slash = strrchr(dir, '/')) != NULL) {
-		if (slash == dir)
+	r = component_safe(real, &st, 0, path, err, errlen);
+	while (r == 0 && (slash = strrchr(real, '/')) != NULL) {
+		if (slash == real)
 			slash[1] = 0;
 		else
 			*slash = 0;
-		if (stat(dir, &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) &&
-		    !(st.st_mode & S_ISVTX)) {
-			snprintf(err, errlen, "plugin directory %s is writable by "
-			    "%s: refusing to load %s", dir,
-			    (st.st_mode & S_IWOTH) ? "others" : "its group", path);
-			free(dir);
-			return -1;
-		}
+		if (stat(real, &st) < 0) {
+			snprintf(err, errlen, "plugin directory %s: %s", real, strerror(errno));
+			r = -1;
+		} else
+			r = component_safe(real, &st, 1, path, err, errlen);
+		if (slash == real)
+			break;
 	}
-	free(dir);
-	return 0;
+	free(real);
+	return r;
 }
 
 struct module *

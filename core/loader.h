@@ -10,8 +10,10 @@
  * DESCRIPTION
  *	A module name without a slash is looked up as DIR/NAME.so; a name
  *	with a slash is a path. Before dlopen the file must be a regular
- *	file owned by root or by us, and neither it nor its directory may
- *	be writable by group or others: loading code is running code.
+ *	file, and it and every directory above it (links resolved) must be
+ *	owned by root or by us and not writable by group or others, as
+ *	sshd's StrictModes asks of a user's keys: loading code is running
+ *	code, and nobody else may swap the file between check and load.
  *	The descriptor's SDK major must equal ours and its minor must not
  *	exceed ours; its size must cover the SDK 1.0 descriptor.
  * DIAGNOSTICS

@@ -8,6 +8,8 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -19,6 +21,14 @@
 static enum log_dest dest = LOG_DEST_STDERR;
 static int cur_level = MM_LOG_INFO;
 static const char *ident = "modmilterd";
+static int out_fd = STDERR_FILENO;	/* stderr, or a file dup2'ed here */
+static int also_stderr;			/* start-up: the admin's terminal too */
+
+void
+log_also_stderr(int on)
+{
+	also_stderr = on;
+}
 
 static const char *const level_names[] = {
 	"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug"
@@ -33,6 +43,32 @@ log_open(enum log_dest d, int level, const char *id)
 		ident = id;
 	if (dest == LOG_DEST_SYSLOG)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+int
+log_set_file(const char *path, char *err, size_t errlen)
+{
+	int fd;
+
+	if (path == NULL) {
+		if (out_fd != STDERR_FILENO)
+			dup2(STDERR_FILENO, out_fd);
+		return 0;
+	}
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0) {
+		snprintf(err, errlen, "log file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (out_fd == STDERR_FILENO) {
+		out_fd = fd;
+		return 0;
+	}
+	/* dup2 swaps the file under a writer atomically: lines go to the
+	   old file or the new one, never to a closed descriptor */
+	dup2(fd, out_fd);
+	close(fd);
+	return 0;
 }
 
 int
@@ -88,7 +124,9 @@ log_vmsg(int level, const char *qid, const char *who, const char *fmt,
 	case LOG_DEST_SYSLOG:
 		syslog(level, "%s%s%s%s%s", qid ? qid : "", qid ? ": " : "",
 		    who ? who : "", who ? ": " : "", text);
-		return;
+		if (!also_stderr)
+			return;
+		goto text;
 	case LOG_DEST_JSON: {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -112,6 +150,7 @@ log_vmsg(int level, const char *qid, const char *who, const char *fmt,
 		break;
 	}
 	default:
+	text:
 		n = (size_t)snprintf(line, sizeof(line), "%s[%ld]: %s: %s%s%s%s%s\n",
 		    ident, (long)getpid(), level_names[level],
 		    qid ? qid : "", qid ? ": " : "",
@@ -122,8 +161,12 @@ log_vmsg(int level, const char *qid, const char *who, const char *fmt,
 		n = sizeof(line) - 1;
 		line[n - 1] = '\n';
 	}
-	if (write(STDERR_FILENO, line, n) < 0) {
+	if (dest != LOG_DEST_SYSLOG && write(out_fd, line, n) < 0) {
 		/* nowhere left to report it */
+	}
+	if (also_stderr && (dest == LOG_DEST_SYSLOG || out_fd != STDERR_FILENO) &&
+	    write(STDERR_FILENO, line, n) < 0) {
+		/* nor there */
 	}
 }
 

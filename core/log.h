@@ -10,7 +10,8 @@
  * DESCRIPTION
  *	Every line carries the queue id and the plugin instance name when
  *	known. Destinations: stderr (text), syslog (mail facility) or json
- *	(one object per line on stderr, for log shippers).
+ *	(one object per line on stderr, for log shippers); stderr and json
+ *	lines may go to a file instead (log_set_file).
  */
 #ifndef MM_LOG_H
 #define MM_LOG_H
@@ -21,6 +22,12 @@
 enum log_dest { LOG_DEST_STDERR, LOG_DEST_SYSLOG, LOG_DEST_JSON };
 
 void log_open(enum log_dest dest, int level, const char *ident);
+/* Text and json lines go to this file (appended; reopened by the next
+   call, e.g. after log rotation) instead of stderr; NULL: stderr again. */
+int log_set_file(const char *path, char *err, size_t errlen);
+/* While on, every line is also written to stderr as text (start-up,
+   when stderr is the admin's terminal, whatever the destination). */
+void log_also_stderr(int on);
 int log_level(void);
 void log_vmsg(int level, const char *qid, const char *who, const char *fmt,
     va_list ap);

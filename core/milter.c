@@ -32,6 +32,13 @@ struct mconn {
 
 static pthread_mutex_t conf_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct conf *current;
+static unsigned active;		/* milter connections open now */
+
+unsigned
+milter_active(void)
+{
+	return __atomic_load_n(&active, __ATOMIC_ACQUIRE);
+}
 
 void
 milter_set_conf(struct conf *c)
@@ -141,6 +148,7 @@ mm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		return SMFIS_REJECT;
 	m = xcalloc(1, sizeof(*m));
 	m->ctx = ctx;
+	__atomic_add_fetch(&active, 1, __ATOMIC_ACQ_REL);
 	milter_negotiation(c, f0, f1, pf0, pf1);
 	*pf2 = *pf3 = 0;
 	m->proto = *pf1;
@@ -402,6 +410,7 @@ mm_close(SMFICTX *ctx)
 		session_free(m->s);
 		free(m);
 		smfi_setpriv(ctx, NULL);
+		__atomic_sub_fetch(&active, 1, __ATOMIC_ACQ_REL);
 	}
 	return SMFIS_CONTINUE;
 }

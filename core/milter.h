@@ -21,6 +21,8 @@
 int milter_register(void);
 void milter_set_conf(struct conf *c);
 struct conf *milter_conf(void);
+/* Milter connections open now (the daemon waits for them at shutdown). */
+unsigned milter_active(void);
 /* What to ask the MTA for, given what it offers (also for the bench/tests). */
 void milter_negotiation(const struct conf *c, unsigned long offered_actions,
     unsigned long offered_proto, unsigned long *actions, unsigned long *proto);

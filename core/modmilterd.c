@@ -4,16 +4,30 @@
  * SYNOPSIS
  *	modmilterd [-c FILE] [-f] [-t] [-l SOCKET] [-P PLUGINDIR] [-S] [-V]
  * DESCRIPTION
- *	Loads the configuration (conf.c), opens the milter socket, sets
- *	TCP_NODELAY on it (an end-of-message answer is several packets;
- *	without it each message waits on Nagle and delayed ACKs), drops
- *	privileges, detaches unless -f, and serves the MTA through
- *	libmilter. SIGUSR1 reloads the configuration; a configuration that
- *	fails validation is logged and the running one stays.
- *	-t checks the configuration (every plugin's options included) and
- *	exits; -S prints the counters of a running daemon.
+ *	Start-up order, each step for a reason:
+ *	1. the core's own keys are read (no plugin yet);
+ *	2. unless -f, the process detaches (detach.c) before any thread or
+ *	   plugin exists, so fork is invisible to plugins; the parent waits
+ *	   and prints what goes wrong until the daemon is listening;
+ *	3. the pidfile is claimed (locked: one daemon per file), then the
+ *	   milter socket is opened as root and TCP_NODELAY set on it (an
+ *	   end-of-message answer is several packets; without it each
+ *	   message waits on Nagle and delayed ACKs), and the stats socket;
+ *	4. privileges are dropped;
+ *	5. plugins are loaded and initialised as the daemon's user, as on
+ *	   every reload, so a plugin never creates root-owned state;
+ *	6. the parent is told "listening" and exits 0.
+ *	SIGUSR1 reloads the configuration; a configuration that fails
+ *	validation is logged and the running one stays. SIGTERM stops
+ *	accepting connections, lets open ones finish (shutdown_timeout),
+ *	then runs the plugins' fini. An LMDB store is swept of expired
+ *	records every store.sweep_interval.
+ *	-t checks the configuration (every plugin's options included, as
+ *	the daemon's user) and exits; -S prints the counters of a running
+ *	daemon.
  * DIAGNOSTICS
- *	Configuration errors as FILE:LINE:COL: message, exit status 1.
+ *	Configuration errors as FILE:LINE:COL: message, exit status 1,
+ *	on the terminal even when detaching.
  */
 #include "config.h"
 
@@ -32,14 +46,18 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "detach.h"
 #include "log.h"
 #include "milter.h"
 #include "nodelay.h"
+#include "pidfile.h"
 #include "stats.h"
+#include "store.h"
 #include "util.h"
 
 static const char *conf_path = SYSCONFDIR "/modmilter.yaml";
 static const char *listen_override;	/* -l, kept across reloads */
+static int detached;
 
 static void
 usage(void)
@@ -54,6 +72,23 @@ usage(void)
 	    "  -S         print the counters of the running daemon\n"
 	    "  -V         print the version\n", conf_path);
 	exit(2);
+}
+
+/* The configured log destination; detached, an unset one is syslog
+   (stderr is /dev/null by then). */
+static void
+apply_log(const struct conf *c, int reopen)
+{
+	enum log_dest d = c->log_dest;
+	char err[512];
+
+	if (detached && !c->log_explicit)
+		d = LOG_DEST_SYSLOG;
+	/* a reload reopens the file (after log rotation); the daemon's
+	   user must then be able to write where it is */
+	if (reopen && log_set_file(c->log_file, err, sizeof(err)) < 0)
+		log_err("%s: logging stays where it was", err);
+	log_open(d, c->log_level, "modmilterd");
 }
 
 static void
@@ -83,8 +118,11 @@ reload(void)
 	old = milter_conf();
 	if (old && strcmp(old->listen, c->listen) != 0)
 		log_warn("listen changed to %s: takes effect only at restart", c->listen);
+	if (old && (old->user ? !c->user || strcmp(old->user, c->user) : c->user != NULL))
+		log_warn("user changed: takes effect only at restart");
 	if (old)
 		conf_unref(old);
+	apply_log(c, 1);
 	milter_set_conf(c);
 	log_notice("reloaded %s: %zu plugin instances, %zu chains; new connections use it",
 	    conf_path, c->ninst, c->nchains);
@@ -99,6 +137,31 @@ signal_thread(void *arg)
 	for (;;)
 		if (sigwait(set, &sig) == 0 && sig == SIGUSR1)
 			reload();
+	return NULL;
+}
+
+/* Expired records leave an LMDB store only when somebody sweeps it. */
+static void *
+sweep_thread(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct conf *c = milter_conf();
+		double every = c ? c->store.sweep_interval : 0;
+		long n;
+
+		if (c)
+			conf_unref(c);
+		if (!(every > 0)) {
+			sleep(60);	/* switched off; a reload may switch it on */
+			continue;
+		}
+		sleep(every < 1 ? 1 : (unsigned)every);
+		if ((n = store_sweep()) < 0)
+			log_warn("store sweep: a database could not be walked");
+		else if (n > 0)
+			log_info("store sweep: %ld expired records removed", n);
+	}
 	return NULL;
 }
 
@@ -135,39 +198,49 @@ drop_privileges(const struct conf *c)
 	return 0;
 }
 
-static int
-write_pidfile(const char *path)
+/* Stop accepting (libmilter has closed the socket), then give the open
+   connections shutdown_timeout to finish their messages. */
+static void
+drain(void)
 {
-	FILE *fp = fopen(path, "w");
+	struct conf *c = milter_conf();
+	double limit = c ? c->shutdown_timeout : 30, end = mono_now() + limit;
+	unsigned n = milter_active();
 
-	if (fp == NULL) {
-		log_err("pidfile %s: %s", path, strerror(errno));
-		return -1;
-	}
-	fprintf(fp, "%ld\n", (long)getpid());
-	return fclose(fp);
+	if (c)
+		conf_unref(c);
+	if (n)
+		log_notice("stopping: waiting up to %.0fs for %u open connection%s",
+		    limit, n, n == 1 ? "" : "s");
+	while ((n = milter_active()) > 0 && mono_now() < end)
+		usleep(20000);
+	if (n)
+		log_warn("stopping: %u connection%s still open after "
+		    "shutdown_timeout; the MTA retries what they carried",
+		    n, n == 1 ? "" : "s");
 }
 
-static int
-detach(void)
+/* A unix socket left behind would look like a daemon to the MTA's
+   admin; libmilter unlinks a stale one only at the next start. */
+static void
+remove_socket(const char *listen)
 {
-	pid_t pid = fork();
-	int fd;
+	if (strncmp(listen, "unix:", 5) == 0)
+		unlink(listen + 5);
+	else if (strncmp(listen, "local:", 6) == 0)
+		unlink(listen + 6);
+}
 
-	if (pid < 0)
-		return -1;
-	if (pid > 0)
-		_exit(0);
-	setsid();
-	if (chdir("/") < 0)
-		return -1;
-	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-		dup2(fd, STDIN_FILENO);
-		dup2(fd, STDOUT_FILENO);
-		if (fd > 2)
-			close(fd);
+static void
+start_thread(void *(*fn)(void *), void *arg, const char *what)
+{
+	pthread_t tid;
+
+	if (pthread_create(&tid, NULL, fn, arg) != 0) {
+		log_err("cannot start the %s thread", what);
+		exit(1);
 	}
-	return 0;
+	pthread_detach(tid);
 }
 
 int
@@ -175,10 +248,9 @@ main(int argc, char **argv)
 {
 	int ch, foreground = 0, check = 0, query = 0;
 	const char *sock = NULL;
-	struct conf *c;
+	struct conf *c0, *c;
 	sigset_t set;
-	pthread_t tid;
-	char err[512], *pidfile;
+	char err[512], *pidfile, *sockpath, *abs;
 	int r;
 
 	while ((ch = getopt(argc, argv, "c:ftl:P:SVh")) != -1) {
@@ -196,34 +268,65 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	/* a reload reads the file again after chdir("/") */
+	if ((abs = realpath(conf_path, NULL)) != NULL)
+		conf_path = abs;
 
 	log_open(LOG_DEST_STDERR, MM_LOG_INFO, "modmilterd");
-	if ((c = conf_load(conf_path, stderr)) == NULL)
+	if ((c0 = conf_load_core(conf_path, stderr)) == NULL)
 		return 1;
+	if (query) {
+		if (c0->stats_socket == NULL) {
+			fprintf(stderr, "%s: no stats_socket configured\n", conf_path);
+			conf_unref(c0);
+			return 1;
+		}
+		r = stats_query(c0->stats_socket, stdout);
+		if (r < 0)
+			fprintf(stderr, "%s: %s\n", c0->stats_socket, strerror(errno));
+		conf_unref(c0);
+		return r < 0 ? 1 : 0;
+	}
 	if (check) {
+		/* plugins see what the daemon would let them see */
+		if (geteuid() == 0 && drop_privileges(c0) < 0)
+			return 1;
+		if ((c = conf_load(conf_path, stderr)) == NULL)
+			return 1;
 		printf("%s: configuration OK (%zu plugin instances, %zu chains)\n",
 		    conf_path, c->ninst, c->nchains);
 		conf_unref(c);
+		conf_unref(c0);
 		return 0;
-	}
-	if (query) {
-		if (c->stats_socket == NULL) {
-			fprintf(stderr, "%s: no stats_socket configured\n", conf_path);
-			conf_unref(c);
-			return 1;
-		}
-		r = stats_query(c->stats_socket, stdout);
-		if (r < 0)
-			fprintf(stderr, "%s: %s\n", c->stats_socket, strerror(errno));
-		conf_unref(c);
-		return r < 0 ? 1 : 0;
 	}
 	if (sock) {
 		listen_override = sock;
-		free(c->listen);
-		c->listen = xstrdup(sock);
+		free(c0->listen);
+		c0->listen = xstrdup(sock);
 	}
-	log_open(c->log_dest, c->log_level, "modmilterd");
+
+	/* opened as root, like the sockets: the daemon's user may not be
+	   allowed to create it */
+	if (c0->log_file && log_set_file(c0->log_file, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return 1;
+	}
+	if (!foreground) {
+		if (detach_start() < 0) {
+			log_err("cannot detach: %s", strerror(errno));
+			return 1;
+		}
+		detached = 1;
+		if (c0->log_explicit && c0->log_dest != LOG_DEST_SYSLOG &&
+		    c0->log_file == NULL)
+			log_warn("log: %s without a file while detached: nothing "
+			    "will be written after start-up (use syslog or file:)",
+			    c0->log_dest == LOG_DEST_JSON ? "json" : "stderr");
+	}
+	/* until the daemon listens, problems reach the terminal whatever
+	   the destination; the destination gets them too */
+	apply_log(c0, 0);
+	log_also_stderr(1);
 
 	/* SIGUSR1 is ours; libmilter's own thread waits for HUP, TERM and
 	   INT, so no other thread may take them */
@@ -237,43 +340,51 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	milter_set_conf(c);
-	if (milter_register() < 0 || smfi_setconn(c->listen) != MI_SUCCESS) {
-		log_err("cannot register with libmilter on %s", c->listen);
+	if (c0->pidfile && pidfile_claim(c0->pidfile, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return 1;
+	}
+	if (milter_register() < 0 || smfi_setconn(c0->listen) != MI_SUCCESS) {
+		log_err("cannot register with libmilter on %s", c0->listen);
 		return 1;
 	}
 	smfi_setbacklog(128);
 	if (smfi_opensocket(1) != MI_SUCCESS) {
-		log_err("cannot open milter socket %s", c->listen);
+		log_err("cannot open milter socket %s", c0->listen);
 		return 1;
 	}
 	if ((r = mm_listen_nodelay(err, sizeof(err))) < 0)
 		log_warn("TCP_NODELAY: %s", err);
-	if (!foreground && detach() < 0) {
-		log_err("cannot detach: %s", strerror(errno));
-		return 1;
-	}
-	/* after detaching: a thread does not survive fork() */
-	if (c->stats_socket && stats_serve(c->stats_socket, err, sizeof(err)) < 0) {
+	if (c0->stats_socket && stats_serve(c0->stats_socket, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		return 1;
 	}
-	if (c->pidfile && write_pidfile(c->pidfile) < 0)
-		return 1;
-	if (drop_privileges(c) < 0)
-		return 1;
-	if (pthread_create(&tid, NULL, signal_thread, &set) != 0) {
-		log_err("cannot start the signal thread");
+	if (drop_privileges(c0) < 0 || (c = conf_load(conf_path, stderr)) == NULL) {
+		remove_socket(c0->listen);
 		return 1;
 	}
+	free(c->listen);
+	c->listen = xstrdup(c0->listen);
+	pidfile = c0->pidfile ? xstrdup(c0->pidfile) : NULL;
+	sockpath = xstrdup(c0->listen);
+	conf_unref(c0);
+	milter_set_conf(c);
+	start_thread(signal_thread, &set, "signal");
+	start_thread(sweep_thread, NULL, "store sweep");
+	apply_log(c, 0);
+	log_also_stderr(0);
 	log_notice("listening on %s: %zu plugin instances, %zu chains",
 	    c->listen, c->ninst, c->nchains);
-	pidfile = c->pidfile ? xstrdup(c->pidfile) : NULL;
+	detach_ready();
 	r = smfi_main();	/* after a reload c may be gone: use copies */
-	log_notice("stopping");
+	drain();
+	remove_socket(sockpath);
+	free(sockpath);
+	log_notice("stopped");
 	if (pidfile)
-		unlink(pidfile);
+		pidfile_remove(pidfile);
 	free(pidfile);
 	milter_set_conf(NULL);	/* plugins' fini, once the last connection is gone */
+	free(abs);
 	return r == MI_SUCCESS ? 0 : 1;
 }

@@ -86,6 +86,7 @@ stats_serve(const char *path, char *err, size_t errlen)
 	struct sockaddr_un sun;
 	int fd;
 	pthread_t tid;
+	mode_t old;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -95,15 +96,19 @@ stats_serve(const char *path, char *err, size_t errlen)
 	}
 	strcpy(sun.sun_path, path);
 	unlink(path);
+	/* created 0660 at bind: no moment where others may connect (the
+	   daemon has no other thread yet, so the umask is ours to change) */
+	old = umask(0117);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
 	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
 	    listen(fd, 16) < 0) {
 		snprintf(err, errlen, "stats socket %s: %s", path, strerror(errno));
+		umask(old);
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
-	chmod(path, 0660);
+	umask(old);
 	if (pthread_create(&tid, NULL, serve, (void *)(long)fd) != 0) {
 		snprintf(err, errlen, "stats socket: cannot start thread");
 		close(fd);

@@ -75,6 +75,7 @@ cfg_defaults(struct store_cfg *cfg)
 	cfg->port = 6379;
 	cfg->prefix = xstrdup("modmilter:");
 	cfg->timeout = 1.0;
+	cfg->sweep_interval = 3600;
 }
 
 static void
@@ -109,6 +110,10 @@ store_cfg_parse(const mm_opt *v, struct store_cfg *cfg)
 		if (cfg_str(v, "path", NULL, &s) == 0 && s)
 			set_str(&cfg->path, s);
 		cfg_int(v, "map_size", 1 << 20, 1LL << 40, 1LL << 30, &cfg->map_size);
+		cfg_duration(v, "sweep_interval", 3600, &cfg->sweep_interval);
+		if (cfg->sweep_interval < 0)
+			cfg_error(cfg_get(v, "sweep_interval"),
+			    "sweep_interval must be 0 (never) or a duration");
 	} else if (strcmp(backend, "redis") == 0) {
 #ifndef HAVE_HIREDIS
 		cfg_error(cfg_get(v, "backend"), "store backend 'redis' is not "
@@ -637,6 +642,34 @@ store_expire(mm_store *st)
 	if (st->env->ops->scan(st->env->env, st->db, NULL, 0, scan_one, &s) < 0)
 		return -1;
 	return s.removed;
+}
+
+long
+store_sweep(void)
+{
+	mm_store **all = NULL;
+	size_t n = 0;
+	long removed = 0, r;
+	int failed = 0;
+
+	/* environments and databases are never closed: a snapshot of the
+	   list stays valid without the lock, which a long walk must not hold */
+	pthread_mutex_lock(&store_lock);
+	for (struct store_env *e = envs; e; e = e->next)
+		if (e->ops == &store_lmdb_ops)	/* Redis expires keys itself */
+			for (mm_store *st = e->dbs; st; st = st->next) {
+				all = xrealloc(all, (n + 1) * sizeof(*all));
+				all[n++] = st;
+			}
+	pthread_mutex_unlock(&store_lock);
+	for (size_t i = 0; i < n; i++) {
+		if ((r = store_expire(all[i])) < 0)
+			failed = 1;
+		else
+			removed += r;
+	}
+	free(all);
+	return failed ? -1 : removed;
 }
 
 int

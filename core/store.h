@@ -45,6 +45,8 @@ struct store_cfg {
 	char *path;
 	long long map_size;
 	int nosync;		/* bulk tools: no flush per commit (store_sync) */
+	double sweep_interval;	/* the daemon removes expired records this
+				   often (seconds; 0 never) */
 	/* redis */
 	char *host;		/* default 127.0.0.1 */
 	int port;		/* default 6379 */
@@ -133,6 +135,9 @@ int store_scan(mm_store *st, const void *prefix, size_t plen,
     int (*cb)(void *arg, const void *key, size_t klen, const void *val,
     size_t vlen, double expires), void *arg);
 long store_expire(mm_store *st);
+/* store_expire() on every LMDB database this process opened; the
+   number removed, or -1 if some walk failed. */
+long store_sweep(void);
 int store_sync(mm_store *st);
 
 /* Counter records (shared by the backends): counters stay within

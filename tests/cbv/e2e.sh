@@ -28,7 +28,7 @@ chains:
     plugins: [spf, cbv]
 EOC
 sink_start
-e2e_start_milter modmilterd "$MODMILTERD" -f -c "$E2E_DIR/modmilter.yaml" -l "$E2E_MILTER_SOCKET"
+e2e_start_modmilterd modmilterd "$E2E_DIR/modmilter.yaml" || e2e_die "modmilterd did not start"
 pf_start
 
 rc=0; code=$(send_mail alice@ok.example.net bob@example.com --header 'Subject: cbv e2e') || rc=$?
@@ -47,4 +47,19 @@ assert_match "$(last_reply)" '4\.4\.3' "enhanced code 4.4.3"
 rc=0; code=$(send_mail alice@ok.example.net bob@example.com --header 'Subject: again') || rc=$?
 assert_eq "$code" 250 "second message from a verified sender: accepted"
 assert_grep 'alice@ok.example.net: verified \(cached\)' "$E2E_DIR/modmilterd.log" "served from the cache"
+
+# Reloads of the detached daemon: each retires a generation whose cbv
+# instance stops its refresh worker (it once hung there: the worker,
+# started before the fork, did not exist in the daemon).
+for i in 1 2 3; do
+	e2e_reload modmilterd || fail "reload $i finished"
+	rc=0; code=$(send_mail alice@ok.example.net bob@example.com --header "Subject: after reload $i") || rc=$?
+	assert_eq "$code" 250 "after reload $i: accepted"
+done
+assert_eq "$(grep -c 'reloaded' "$E2E_DIR/modmilterd.log")" 3 "three reloads logged"
+wait_sink_count 5 30 && assert_grep '^Subject: after reload 3' "$(sink_last)" "delivered after the reloads"
+pid=$(cat "$E2E_DIR/modmilterd.pid")
+e2e_kill modmilterd
+kill -0 "$pid" 2>/dev/null && fail "the daemon stops on SIGTERM" || pass "the daemon stops on SIGTERM"
+assert_grep 'notice: stopped' "$E2E_DIR/modmilterd.log" "clean stop logged"
 e2e_done

@@ -94,7 +94,7 @@ chains:
     plugins: [spf, cbv]
 EOC
 sink_start
-e2e_start_milter modmilterd "$MODMILTERD" -f -c "$E2E_DIR/modmilter.yaml" -l "$E2E_MILTER_SOCKET" ||
+e2e_start_modmilterd modmilterd "$E2E_DIR/modmilter.yaml" ||
 	e2e_die "modmilterd did not start"
 pf_setup
 pf_conf "mynetworks = 127.0.0.0/8 203.0.113.0/24" "smtpd_peername_lookup = no"

@@ -33,7 +33,7 @@ chains:
     plugins: [dspam]
 EOC
 sink_start
-e2e_start_milter modmilterd "$MODMILTERD" -f -c "$E2E_DIR/modmilter.yaml" -l "$E2E_MILTER_SOCKET" ||
+e2e_start_modmilterd modmilterd "$E2E_DIR/modmilter.yaml" ||
 	e2e_die "modmilterd did not start"
 pf_start
 
@@ -98,7 +98,7 @@ done
 sed -e "s|path: $S, map_size: 67108864|path: $F, map_size: 1048576|" "$E2E_DIR/modmilter.yaml" > "$E2E_DIR/full.yaml"
 grep -q "path: $F" "$E2E_DIR/full.yaml" || e2e_die "full.yaml not written"
 e2e_kill modmilterd
-e2e_start_milter modmilterd-full "$MODMILTERD" -f -c "$E2E_DIR/full.yaml" -l "$E2E_MILTER_SOCKET" ||
+e2e_start_modmilterd modmilterd-full "$E2E_DIR/full.yaml" ||
 	e2e_die "modmilterd did not start on the full store"
 words 4000 999 > "$E2E_DIR/big.eml"
 rc=0; code=$(send_mail alice5@corp.example bob@example.com --data "$E2E_DIR/big.eml") || rc=$?
@@ -112,7 +112,7 @@ e2e_kill modmilterd-full
 # an unusable store (a file where the directory should be): each
 # message gets a temporary failure, with the reason in the log
 mv "$S" "$S.gone" && : > "$S"
-e2e_start_milter modmilterd-bad "$MODMILTERD" -f -c "$E2E_DIR/modmilter.yaml" -l "$E2E_MILTER_SOCKET" ||
+e2e_start_modmilterd modmilterd-bad "$E2E_DIR/modmilter.yaml" ||
 	e2e_die "modmilterd did not start"
 rc=0; code=$(send_mail alice5@corp.example bob@example.com --data "$M/ham5.eml") || rc=$?
 assert_match "$code" '^4' "store unusable: temporary failure, nothing lost"

@@ -12,7 +12,7 @@
 #   skip_unless_cmd postfix smtp-sink swaks
 #   e2e_init
 #   sink_start
-#   e2e_start_milter modmilterd "$MODMILTERD" ...  # on $E2E_MILTER_SOCKET
+#   e2e_start_modmilterd modmilterd CONFIG     # detached, on $E2E_MILTER_SOCKET
 #   pf_start
 #   send_mail a@example.org b@example.com
 #   wait_sink_count 1
@@ -394,6 +394,50 @@ e2e_start_milter() {
             return 1
         fi
         sleep 0.1
+    done
+}
+
+# e2e_start_modmilterd NAME CONFIG [ARG...] : start modmilterd the way a
+# mail host runs it: detached (no -f), listening on $E2E_MILTER_SOCKET.
+# A copy of CONFIG gets a pidfile ($E2E_DIR/NAME.pid) and a log file
+# ($E2E_DIR/NAME.log; an existing one-line 'log:' map keeps its keys).
+# The command returns only once the daemon listens, or fails with its
+# start-up errors, which are shown. Sets E2E_LAST_PID to the daemon's pid.
+e2e_start_modmilterd() {
+    e2e__name=$1 e2e__conf=$2
+    shift 2
+    e2e__run=$E2E_DIR/$e2e__name.run.yaml
+    awk -v pid="$E2E_DIR/$e2e__name.pid" -v lf="$E2E_DIR/$e2e__name.log" '
+        /^pidfile:/ { next }
+        /^log: *\{/ { sub(/\{/, "{ file: " lf ", "); seen = 1 }
+        /^log: *[a-z]+ *$/ { sub(/log: */, "log: { file: " lf ", to: "); $0 = $0 " }"; seen = 1 }
+        { print }
+        END { print "pidfile: " pid; if (!seen) print "log: { file: " lf " }" }
+    ' "$e2e__conf" >"$e2e__run" || return 1
+    rm -f "$E2E_DIR/$e2e__name.pid"
+    if ! "${MODMILTERD:?}" -c "$e2e__run" -l "$E2E_MILTER_SOCKET" "$@" \
+        >"$E2E_DIR/$e2e__name.start" 2>&1; then
+        diag "modmilterd '$e2e__name' did not start"
+        e2e__show "$E2E_DIR/$e2e__name.start"
+        return 1
+    fi
+    E2E_LAST_PID=$(cat "$E2E_DIR/$e2e__name.pid")
+    echo "$E2E_LAST_PID $e2e__name" >>"$E2E_PIDS"
+    port_listening "$E2E_MILTER_PORT" ||
+        { diag "modmilterd '$e2e__name' said it listens, but does not"; return 1; }
+}
+
+# e2e_reload NAME : SIGUSR1 to the daemon started as NAME; waits until its
+# log says the reload is done (or failed)
+e2e_reload() {
+    e2e__pid=$(cat "$E2E_DIR/$1.pid") || return 1
+    e2e__n=$(grep -c 'reloaded\|reload failed' "$E2E_DIR/$1.log" 2>/dev/null)
+    kill -USR1 "$e2e__pid" || return 1
+    e2e__i=0
+    while [ "$(grep -c 'reloaded\|reload failed' "$E2E_DIR/$1.log" 2>/dev/null)" -le "$e2e__n" ]; do
+        [ "$e2e__i" -ge $((E2E_TIMEOUT * 10)) ] && { diag "reload of '$1' did not finish"; return 1; }
+        sleep 0.1
+        e2e__i=$((e2e__i + 1))
     done
 }
 

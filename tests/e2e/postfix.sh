@@ -20,7 +20,7 @@ chains:
     plugins: [hello, t]
 EOC
 sink_start
-e2e_start_milter modmilterd "$MODMILTERD" -f -c "$E2E_DIR/modmilter.yaml" -l "$E2E_MILTER_SOCKET"
+e2e_start_modmilterd modmilterd "$E2E_DIR/modmilter.yaml" || e2e_die "modmilterd did not start"
 pf_start
 
 rc=0; code=$(send_mail alice@example.org bob@example.com --header 'Subject: e2e' \

@@ -52,7 +52,7 @@ sed 's/$/\r/' "$E2E_DIR/sent.eml" > "$E2E_DIR/sent.crlf"
 head -c -1 "$E2E_DIR/sent.eml" > "$E2E_DIR/data.txt"
 
 sink_start
-e2e_start_milter modmilterd "$MODMILTERD" -f -c "$E2E_DIR/modmilter.yaml" -l "$E2E_MILTER_SOCKET" ||
+e2e_start_modmilterd modmilterd "$E2E_DIR/modmilter.yaml" ||
 	e2e_die "modmilterd did not start"
 pf_start
 

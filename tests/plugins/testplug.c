@@ -4,6 +4,7 @@
  * SYNOPSIS
  *	t1: { module: .../testplug.so, options: {
  *	      fail_init: "message",		# init returns this error
+ *	      init_file: /path,			# init creates it (whose uid?)
  *	      verdicts: { envfrom: reject, eom: tempfail },	# per stage
  *	      reply: { code: "550", xcode: "5.7.1", text: "..." },
  *	      reject_rcpt: [bad@example.com],	# per-recipient reject
@@ -118,6 +119,15 @@ tp_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *o, void **inst,
 		*err = strdup(s);
 		free(t);
 		return -1;
+	}
+	if (api->opt_str(o, "init_file", NULL, &s) == 0 && s) {
+		FILE *fp = fopen(s, "w");
+		if (fp == NULL) {
+			*err = strdup("init_file: cannot create it");
+			free(t);
+			return -1;
+		}
+		fclose(fp);
 	}
 	if ((v = api->opt_get(o, "verdicts")) != NULL) {
 		for (size_t i = 0; i < api->opt_len(v); i++) {

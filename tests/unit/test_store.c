@@ -494,6 +494,32 @@ test_scan(void **state)
 	assert_int_equal(core_api.store_expire(a), 0);
 }
 
+/* the daemon's periodic sweep: every LMDB database this process opened
+   loses its expired records (Redis expires keys itself) */
+static void
+test_sweep(void **state)
+{
+	mm_store *a = open_db("sweep1"), *b = open_db("sweep2");
+	long n;
+
+	(void)state;
+	assert_int_equal(core_api.store_put(a, "old", 3, "1", 1, 1), 0);
+	assert_int_equal(core_api.store_put(b, "old", 3, "1", 1, 1), 0);
+	assert_int_equal(core_api.store_put(b, "new", 3, "2", 1, 0), 0);
+	sleep(2);
+	n = store_sweep();
+	if (c.backend == STORE_LMDB)
+		assert_true(n >= 2);
+	else
+		assert_true(n >= 0);
+	/* nothing expired is left to remove, the live record stays */
+	assert_int_equal(core_api.store_expire(a), 0);
+	assert_int_equal(core_api.store_expire(b), 0);
+	void *v;
+	size_t vl;
+	assert_int_equal(core_api.store_get(b, "new", 3, &v, &vl), 1);
+	core_api.free(v);
+}
 
 /* counters saturate at 2^53; ttl_limit: only small records expire;
    keys up to 511 bytes */
@@ -799,6 +825,7 @@ main(void)
 		cmocka_unit_test(test_counters),
 		cmocka_unit_test(test_expect),
 		cmocka_unit_test(test_scan),
+		cmocka_unit_test(test_sweep),
 		cmocka_unit_test(test_counters_threads),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_scan_delete_changed),

@@ -39,7 +39,7 @@ chains:
   - { name: main, plugins: [audit] }
 EOC
 sink_start
-e2e_start_milter modmilterd "$MODMILTERD" -f -c "$E2E_DIR/modmilter.yaml" -l "$E2E_MILTER_SOCKET" ||
+e2e_start_modmilterd modmilterd "$E2E_DIR/modmilter.yaml" ||
 	e2e_die "modmilterd did not start"
 pf_setup
 # one SMTP transaction per recipient: one sink dump per recipient;
