@@ -119,6 +119,7 @@ for phase in order:
     maxdelay = 0.0
     last4xx = None
     replies = collections.Counter()
+    took = collections.defaultdict(list)
     for tag in sorted(t for t in attempts if phase_of[t] == phase):
         a = attempts[tag]
         c["sent"] += 1
@@ -133,6 +134,7 @@ for phase in order:
         elif is_temp(first[0]):
             c["4xx"] += 1
             replies["%d %s" % (first[0], shape(first[3]))] += 1
+            took["%d %s" % (first[0], shape(first[3]))].append(first[2])
             last4xx = max(last4xx or 0, first[1] + first[2])
             r = a.get(2)
             if r is None:
@@ -184,7 +186,8 @@ for phase in order:
     if last4xx is not None and phase in restored:
         after = "%.1fs" % max(0.0, last4xx - restored[phase])
     rows.append([phase] + [str(c[k]) for k in COLS[1:-2]] + [after, "%.1fs" % maxdelay])
-    summary.extend("  %s: %d x %s" % (phase, n, r) for r, n in replies.most_common())
+    summary.extend("  %s: %d x %s (answered in %.1f-%.1fs)" % (phase, n, r, min(took[r]), max(took[r]))
+                   for r, n in replies.most_common())
 rows.append(["total"] + [str(tot[k]) for k in COLS[1:-2]] + ["", ""])
 
 w = [max(len(r[i]) for r in rows + [COLS]) for i in range(len(COLS))]

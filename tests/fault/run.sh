@@ -177,7 +177,7 @@ plugin_dir: $PLUGINS
 listen: $E2E_MILTER_SOCKET
 pidfile: $PIDF
 user: nobody
-log: { to: stderr, level: info }
+log: { to: stderr, level: info, file: $DLOG }
 authserv_id: mx.example.com
 networks: { internal: [10.0.0.0/8] }
 store: { backend: redis, host: 127.0.0.1, port: $RPORT, timeout: 1s }
@@ -194,6 +194,8 @@ chains:
   - name: inbound
     plugins: [wiretap, spf, cbv, mime, dspam]
 EOF
+# the daemon (re)opens its log file as user nobody at each reload
+: > "$DLOG" && chown nobody "$DLOG"
 daemon_start() {	# start detached; wait for its pidfile and its socket
 	rm -f "$PIDF"
 	"$MODMILTERD" -c "$CONF" 2>> "$DLOG" < /dev/null || return 1
