@@ -56,15 +56,18 @@ with open(results) as f:
             order.append(phase)
 
 delivered = collections.Counter()
+delivered_at = {}
 unchecked = collections.Counter()
 other = 0
 for name in os.listdir(sinkdir):
-    h, body = headers(os.path.join(sinkdir, name))
+    path = os.path.join(sinkdir, name)
+    h, body = headers(path)
     if not h.get("x-fault-tag"):
         other += 1
         continue
     tag = int(h["x-fault-tag"][0])
     delivered[tag] += 1
+    delivered_at[tag] = min(delivered_at.get(tag, 1e12), os.stat(path).st_mtime)
     ok = (any(v.startswith("pass") for v in h.get("received-spf", [])) and
           any(v.startswith("mx.example.com;") and "spf=pass" in v
               for v in h.get("authentication-results", [])) and
@@ -107,8 +110,10 @@ def shape(text):
     return re.sub(r"\b[0-9A-F]{10,12}\b", "QUEUEID", text)
 
 
-COLS = ["fault", "sent", "250", "4xx", "retry-ok", "still-4xx", "5xx", "delivered",
+COLS = ["fault", "sent", "local", "250", "4xx", "retry-ok", "still-4xx", "5xx", "delivered",
         "queued", "lost", "dup", "arch-dup", "arch-miss", "arch-tmp", "unchecked", "4xx-after", "max-delay"]
+# max-delay: from the first attempt to the delivery (a refused message's
+# retry included, and for local submissions Postfix's own retries)
 rows = []
 summary = []
 problems = []
@@ -123,6 +128,8 @@ for phase in order:
     for tag in sorted(t for t in attempts if phase_of[t] == phase):
         a = attempts[tag]
         c["sent"] += 1
+        if tag % 5 == 3:     # load.py's local(): submitted with sendmail(1)
+            c["local"] += 1
         first = a.get(1)
         if first is None:
             problems.append("%d: no first attempt recorded" % tag)
@@ -152,9 +159,9 @@ for phase in order:
         else:
             c["5xx"] += 1
             problems.append("%d (%s): refused permanently: %d %s" % (tag, phase, first[0], first[3]))
-        if accepted_at is not None:
-            maxdelay = max(maxdelay, accepted_at - first[1])
         d = delivered[tag]
+        if d:
+            maxdelay = max(maxdelay, delivered_at[tag] - first[1])
         if d == 1:
             c["delivered"] += 1
         if tag in queued:

@@ -1,19 +1,23 @@
 #!/usr/bin/env python3
 """Steady SMTP load for tests/fault/run.sh.
 
-    load.py PORT RATE DIR MAXSECONDS
+    load.py PORT RATE DIR MAXSECONDS POSTFIX-CONFIG-DIR
 
 Sends one message every 1/RATE seconds to 127.0.0.1:PORT, each in its own
-SMTP session and with a unique tag (X-Fault-Tag, Message-ID, Subject,
+SMTP session, except every fifth one, which is submitted locally with
+Postfix's sendmail(1) (filtered by non_smtpd_milters; a refusal by the
+milter leaves it in the maildrop queue, and Postfix tries it again).
+Each has a unique tag (X-Fault-Tag, Message-ID, Subject,
 envelope sender, see sender()).  The tag is labelled with the phase named in DIR/phase
 when it is sent; "stop" in DIR/phase ends the run.  A message refused with
-4xx (or left without an answer) is sent again, once, as an SMTP client
-would: when DIR/ended/PHASE exists (the fault of its phase is over).
+4xx (or left without an answer), or that sendmail(1) did not take, is
+sent again, once, as an SMTP client would: when DIR/ended/PHASE exists (the fault of its phase is over).
 
 Every attempt is one line of DIR/results.tsv:
     tag  phase  attempt  start  seconds  code  reply
 code is the SMTP reply code of the failing stage, or of the end of DATA
-(250 when the message was accepted); 0 when the server never answered.
+(250 when the message was accepted; for sendmail(1): 250 when it exited
+0, 451 when it exited 75, 0 otherwise); 0 when the server never answered.
 DIR/outstanding holds "PHASE COUNT" lines: messages of each phase whose
 last attempt has not finished yet.
 """
@@ -21,11 +25,13 @@ import base64
 import os
 import random
 import smtplib
+import subprocess
 import sys
 import threading
 import time
 
 port, rate, d, maxsecs = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+pfconf = sys.argv[5]
 RCPT = "bob@example.com"
 MAXCONC = 48            # SMTP sessions at once
 RETRY_WAIT = 300        # longest wait for the end of a phase before a retry
@@ -70,7 +76,26 @@ def message(tag, phase):
     return (hdr + "\r\n" + body + "\r\n").replace("\r\n", "\n").replace("\n", "\r\n")
 
 
+def local(tag):
+    return tag % 5 == 3
+
+
+def attempt_local(tag, phase):
+    try:
+        p = subprocess.run(["sendmail", "-C", pfconf, "-f", sender(tag), "--", RCPT],
+                           input=message(tag, phase).replace("\r\n", "\n").encode(),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=90)
+    except (OSError, subprocess.SubprocessError) as e:
+        return 0, "sendmail: %s" % e
+    text = " ".join(p.stdout.decode("utf-8", "replace").split())
+    if p.returncode == 0:
+        return 250, "queued by sendmail(1) " + text
+    return (451 if p.returncode == 75 else 0), "sendmail exit %d %s" % (p.returncode, text)
+
+
 def attempt(tag, phase):
+    if local(tag):
+        return attempt_local(tag, phase)
     code, text = 0, ""
     s = None
     try:

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Fault injection under load, end to end: a steady stream of uniquely
-# tagged messages (tests/fault/load.py) goes through a real Postfix to
+# tagged messages (tests/fault/load.py; SMTP, and one in five submitted
+# with sendmail(1)) goes through a real Postfix to
 # modmilterd, detached, with spf, cbv, mime, dspam (Redis store) and
 # wiretap (Maildir archive) in one chain, and on to an smtp-sink that dumps
 # every delivery, while these faults are injected one after the other:
@@ -11,8 +12,9 @@
 #   chmod   the archive becomes unwritable, then writable again
 #   reload  the daemon is reloaded 20 times (SIGUSR1 through the pidfile)
 #   kill    the daemon is killed (SIGKILL) and started again
-# A message refused with 4xx is sent again once its fault is over. At the
-# end the Postfix queue is flushed and every message is accounted for
+# A message refused with 4xx is sent again once its fault is over (a local
+# submission the milter refuses stays in Postfix's maildrop and Postfix
+# tries it again). At the end the Postfix queue is flushed and every message is accounted for
 # (tests/fault/count.py): nothing accepted may be lost, delivered or
 # archived twice, delivered without the milter's headers or without its
 # archive copy. Everything runs in a private network and mount namespace:
@@ -33,7 +35,7 @@ RELOADS=20
 
 if [ -z "${FAULT_NETNS-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespace, Postfix)"; exit 77; }
-	need_cmd unshare ip mount umount nsd postfix postqueue postcat smtp-sink \
+	need_cmd unshare ip mount umount nsd postfix postqueue postcat postkick sendmail smtp-sink \
 		redis-server python3 dd
 	id nobody > /dev/null 2>&1 || { echo "SKIP: no user nobody"; exit 77; }
 	[ -x "$MODMILTERD" ] || { echo "SKIP: modmilterd is not built"; exit 77; }
@@ -216,7 +218,7 @@ pf_start
 
 # --- the load ---
 echo baseline > "$L/phase"
-python3 "$HERE/load.py" "$E2E_SMTP_PORT" "$FAULT_RATE" "$L" 600 > "$T/load.log" 2>&1 &
+python3 "$HERE/load.py" "$E2E_SMTP_PORT" "$FAULT_RATE" "$L" 600 "$E2E_PF_CONF" > "$T/load.log" 2>&1 &
 LOAD_PID=$!
 echo "$LOAD_PID load" >> "$E2E_PIDS"
 
@@ -334,9 +336,10 @@ kill -0 "$LOAD_PID" 2>/dev/null && fail "the load generator did not finish"
 cat "$T/load.log" >&2
 diag "$(($(now) - T0))s: load over; flushing the queue"
 
-# --- drain: flush until the queue is empty and the sink quiet ---
+# --- drain: flush (the maildrop too) until the queue is empty and the sink quiet ---
 i=0
 while [ "$(pf_queue_count)" -gt 0 ] && [ $i -lt 60 ]; do
+	postkick -c "$E2E_PF_CONF" public pickup W 2> /dev/null
 	pf_flush > /dev/null 2>&1
 	sleep 1; i=$((i + 1))
 done
@@ -355,6 +358,8 @@ done >> "$T/queued"
 # --- the count ---
 python3 "$HERE/count.py" "$L/results.tsv" "$E2E_SINK_DIR" "$MAILDIR" "$T/queued" "$L/events" > "$T/table" 2> "$T/problems"
 crc=$?
+n=$(grep 'postfix/cleanup.*milter-reject' "$E2E_PF_LOG" | grep -vc 'proto=ESMTP')
+echo "local submissions refused by the milter, kept in the maildrop and tried again by Postfix: $n times" >> "$T/table"
 cat "$T/table"
 [ -n "${FAULT_TABLE-}" ] && cp "$T/table" "$FAULT_TABLE"
 sed 's/^/# /' "$T/problems" >&2
