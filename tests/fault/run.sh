@@ -1,10 +1,10 @@
 #!/bin/sh
-# Fault injection under load, end to end: a steady stream of uniquely
-# tagged messages (tests/fault/load.py; SMTP, and one in five submitted
-# with sendmail(1)) goes through a real Postfix to
-# modmilterd, detached, with spf, cbv, mime, dspam (Redis store) and
-# wiretap (Maildir archive) in one chain, and on to an smtp-sink that dumps
-# every delivery, while these faults are injected one after the other:
+# Fault injection under load, end to end. A steady stream of uniquely
+# tagged messages (tests/fault/load.py: SMTP, and one in five submitted
+# with sendmail(1)) goes through a real Postfix to modmilterd, detached,
+# with wiretap (Maildir archive), spf, cbv, mime and dspam (Redis store)
+# in one chain, and on to an smtp-sink that dumps every delivery, while
+# these faults are injected one after the other:
 #   dns     the DNS server stops answering (SIGSTOP), then resumes
 #   redis   the Redis store is killed (SIGKILL) and started again
 #   disk    the disk of the archive, mime's saved originals and Redis's
@@ -12,15 +12,16 @@
 #   chmod   the archive becomes unwritable, then writable again
 #   reload  the daemon is reloaded 20 times (SIGUSR1 through the pidfile)
 #   kill    the daemon is killed (SIGKILL) and started again
-# A message refused with 4xx is sent again once its fault is over (a local
-# submission the milter refuses stays in Postfix's maildrop and Postfix
-# tries it again). At the end the Postfix queue is flushed and every message is accounted for
-# (tests/fault/count.py): nothing accepted may be lost, delivered or
-# archived twice, delivered without the milter's headers or without its
-# archive copy. Everything runs in a private network and mount namespace:
-# nsd on 127.0.0.1:53 serving the senders' SPF and MX records, the senders'
-# MX (an smtp-sink for cbv's callbacks) on 192.0.2.25, Redis, Postfix and
-# the daemon on loopback, the small disk a tmpfs.
+# A message refused with 4xx is sent again once its fault is over; a
+# local submission the milter refuses stays in Postfix's maildrop and
+# Postfix tries it again. At the end the queue is flushed and every
+# message is accounted for (tests/fault/count.py): nothing accepted may be
+# lost, delivered or archived twice, delivered without the milter's
+# headers or without its archive copy. Everything runs in a private
+# network and mount namespace: nsd on 127.0.0.1:53 serving the senders'
+# SPF and MX records, the senders' MXes (smtp-sinks answering cbv's
+# callbacks, one of them slowly) on 192.0.2.25 and .26, Redis, Postfix and
+# the daemon on loopback, the small disk a tmpfs. See doc/RELIABILITY.md.
 #
 # Environment: FAULT_RATE (messages per second, default 4), FAULT_SECS
 # (length of each fault, default 12), FAULT_TABLE (also write the table
