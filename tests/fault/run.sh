@@ -223,6 +223,11 @@ python3 "$HERE/load.py" "$E2E_SMTP_PORT" "$FAULT_RATE" "$L" 600 "$E2E_PF_CONF" >
 LOAD_PID=$!
 echo "$LOAD_PID load" >> "$E2E_PIDS"
 
+i=0
+until [ -f "$L/outstanding" ]; do	# the first message is on its way
+	i=$((i + 1)); [ $i -lt 300 ] || { e2e__show "$T/load.log"; e2e_die "the load generator did not start"; }
+	sleep 0.1
+done
 now() { date +%s; }
 T0=$(now)
 PHASE=baseline
