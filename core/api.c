@@ -22,6 +22,7 @@
 
 #include "cfgtree.h"
 #include "log.h"
+#include "metrics.h"
 #include "session.h"
 #include "store.h"
 
@@ -509,6 +510,44 @@ api_narrow(mm_ctx *c, unsigned actions, unsigned flags)
 	return 0;
 }
 
+static mm_metric *
+api_metric(mm_ctx *c, const char *name, const char *help, const char *label,
+    const double *bounds, size_t nb)
+{
+	struct instance *in = c ? c->inst : NULL;
+	struct mm_metric *m;
+	char err[256];
+
+	if (in == NULL || in->p == NULL || c->s != NULL) {
+		log_msg(MM_LOG_ERR, NULL, in ? in->name : NULL,
+		    "metrics are registered at init, with the init context");
+		return NULL;
+	}
+	m = metrics_plugin(in->p->name, in->name, name, help, label, bounds, nb,
+	    err, sizeof(err));
+	if (m == NULL)
+		log_msg(MM_LOG_ERR, NULL, in->name, "%s", err);
+	return m;
+}
+
+static mm_metric *
+api_metric_counter(mm_ctx *c, const char *name, const char *help, const char *label)
+{
+	return api_metric(c, name, help, label, NULL, 0);
+}
+
+static mm_metric *
+api_metric_histogram(mm_ctx *c, const char *name, const char *help,
+    const char *label, const double *bounds, size_t nb)
+{
+	if (bounds == NULL) {
+		log_msg(MM_LOG_ERR, NULL, c && c->inst ? c->inst->name : NULL,
+		    "metric %s: a histogram needs bounds", name ? name : "(null)");
+		return NULL;
+	}
+	return api_metric(c, name, help, label, bounds, nb);
+}
+
 static void
 api_free(void *p)
 {
@@ -591,4 +630,8 @@ const struct mm_api core_api = {
 	.store_counter = store_counter,
 	.store_scan = store_scan,
 	.store_expire = store_expire,
+	.metric_counter = api_metric_counter,
+	.metric_histogram = api_metric_histogram,
+	.metric_add = metrics_plugin_add,
+	.metric_observe = metrics_plugin_observe,
 };

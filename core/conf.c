@@ -67,6 +67,51 @@ dupopt(const mm_opt *map, const char *key, const char *def)
 	return s ? xstrdup(s) : NULL;
 }
 
+/* socket_mode (octal, as chmod takes it) and socket_group: what the
+   MTA needs to reach a unix socket, e.g. 0660 and postfix */
+static void
+parse_socket_perms(struct conf *c, const mm_opt *root)
+{
+	const mm_opt *m = cfg_get(root, "socket_mode");
+	const char *s = NULL;
+	char *end;
+	long v;
+
+	c->socket_mode = 0660;
+	c->socket_group = dupopt(root, "socket_group", NULL);
+	if (m && !cfg_is_null(m)) {
+		cfg_str(root, "socket_mode", NULL, &s);
+		v = s ? strtol(s, &end, 8) : -1;
+		if (s == NULL || *s == 0 || *end || v < 0 || v > 0777)
+			cfg_error(m, "socket_mode must be octal permissions such as 0660, "
+			    "not '%s'", s ? s : "");
+		else
+			c->socket_mode = (int)v;
+	}
+	if ((m || c->socket_group) && strncmp(c->listen, "unix:", 5) != 0 &&
+	    strncmp(c->listen, "local:", 6) != 0)
+		cfg_error(m ? m : cfg_get(root, "socket_group"),
+		    "socket_mode and socket_group apply to a unix socket; listen is %s",
+		    c->listen);
+}
+
+static void
+parse_metrics(struct conf *c, const mm_opt *root)
+{
+	const mm_opt *m = cfg_get(root, "metrics");
+
+	if (m == NULL || cfg_is_null(m))
+		return;
+	if (m->type != MM_OPT_MAP) {
+		cfg_error(m, "'metrics' must be a map: { listen: 127.0.0.1:9890 }");
+		return;
+	}
+	c->metrics_listen = dupopt(m, "listen", "127.0.0.1:9890");
+	if (strrchr(c->metrics_listen, ':') == NULL)
+		cfg_error(cfg_get(m, "listen"), "metrics listen must be HOST:PORT "
+		    "(e.g. 127.0.0.1:9890 or [::1]:9890), not '%s'", c->metrics_listen);
+}
+
 static void
 parse_log(struct conf *c, const mm_opt *root)
 {
@@ -205,6 +250,7 @@ parse_instance(struct conf *c, const char *name, const mm_opt *def,
 	}
 	in->mod = m;
 	in->p = m->desc;
+	in->stats = metrics_instance(name, m->desc->name);
 	in->actions = in->p->actions;
 	in->flags = in->p->flags;
 	before = def->tree->nerrors;
@@ -424,9 +470,11 @@ conf_parse(const char *path, FILE *errfp, int with_plugins)
 	}
 	c->plugin_dir = dupopt(root, "plugin_dir", conf_default_plugin_dir);
 	c->stats_socket = dupopt(root, "stats_socket", NULL);
+	parse_metrics(c, root);
 	c->tmpdir = dupopt(root, "tmpdir", "/var/tmp");
 	cfg_int(root, "message_memory_limit", 4096, 1LL << 32, 4 << 20, &c->memory_limit);
 	cfg_duration(root, "shutdown_timeout", 30, &c->shutdown_timeout);
+	parse_socket_perms(c, root);
 	parse_log(c, root);
 	store_cfg_parse(cfg_get(root, "store"), &c->store);
 	if (c->authserv_id && (strpbrk(c->authserv_id, " \t;()\"\\") || !*c->authserv_id))
@@ -529,6 +577,7 @@ conf_unref(struct conf *c)
 		if (in->p && in->p->fini)
 			in->p->fini(in->data);
 		module_unload(in->mod);
+		metrics_instance_release(in->stats);
 		free(in->ictx);
 		free(in->name);
 		free(in);
@@ -559,8 +608,10 @@ conf_unref(struct conf *c)
 	free(c->authserv_id);
 	free(c->plugin_dir);
 	free(c->stats_socket);
+	free(c->metrics_listen);
 	free(c->tmpdir);
 	free(c->log_file);
+	free(c->socket_group);
 	store_cfg_free(&c->store);
 	free(c);
 }

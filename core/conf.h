@@ -27,18 +27,13 @@
 
 #include "cidr.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 
 enum on_error { ONERR_TEMPFAIL, ONERR_CONTINUE, ONERR_REJECT };
 
 struct module;
 
-struct istats {
-	unsigned long long calls[MM_STAGE_COUNT];
-	unsigned long long verdicts[MM_STAGE_COUNT][MM_ERROR + 1];
-	unsigned long long nsec[MM_STAGE_COUNT];
-	unsigned long long timeouts, errors;
-};
 
 struct instance {
 	char *name;
@@ -52,7 +47,7 @@ struct instance {
 	int index;			/* position in conf->inst */
 	struct mm_ctx *ictx;		/* context for init/fini logging */
 	struct conf *conf;
-	struct istats stats;
+	struct istats *stats;		/* metrics.c: survives reloads in the daemon */
 };
 
 enum client_match { CM_ANY, CM_INTERNAL, CM_EXTERNAL, CM_TRUSTED, CM_CIDR };
@@ -77,6 +72,8 @@ struct conf {
 	char *file;
 	char *listen;
 	char *user, *group;
+	int socket_mode;		/* of a unix socket, at creation */
+	char *socket_group;		/* its group, e.g. postfix */
 	char *pidfile;
 	enum log_dest log_dest;
 	int log_level;
@@ -89,6 +86,7 @@ struct conf {
 	struct store_cfg store;		/* store: (store.h) */
 	char *plugin_dir;
 	char *stats_socket;
+	char *metrics_listen;		/* metrics: { listen: HOST:PORT } */
 	char *tmpdir;
 	long long memory_limit;
 	struct instance **inst;

@@ -258,7 +258,7 @@ on_error(struct session *s, struct mm_ctx *c, mm_stage st, const char *why)
 {
 	struct instance *in = c->inst;
 
-	__atomic_fetch_add(&in->stats.errors, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&in->stats->errors, 1, __ATOMIC_RELAXED);
 	reply_free(&c->reply);
 	c->has_reply = 0;
 	switch (in->on_error) {
@@ -307,11 +307,13 @@ invoke_hook(struct session *s, struct mm_ctx *c, mm_stage st,
 	c->in_hook = 0;
 	pthread_mutex_unlock(&s->lock);
 
-	__atomic_fetch_add(&in->stats.calls[st], 1, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&in->stats.nsec[st],
-	    (unsigned long long)((mono_now() - t0) * 1e9), __ATOMIC_RELAXED);
+	__atomic_fetch_add(&in->stats->calls[st], 1, __ATOMIC_RELAXED);
+	t0 = mono_now() - t0;
+	__atomic_fetch_add(&in->stats->nsec[st], (unsigned long long)(t0 * 1e9),
+	    __ATOMIC_RELAXED);
+	metrics_observe_hook(in->stats, st, t0);
 	if (!ok) {
-		__atomic_fetch_add(&in->stats.timeouts, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&in->stats->timeouts, 1, __ATOMIC_RELAXED);
 		v = on_error(s, c, st, "timed out");
 		/* it can no longer be trusted with this connection */
 		c->failed = 1;
@@ -321,7 +323,7 @@ invoke_hook(struct session *s, struct mm_ctx *c, mm_stage st,
 		v = on_error(s, c, st, why);
 	} else if (v == MM_ERROR)
 		v = on_error(s, c, st, "failed");
-	__atomic_fetch_add(&in->stats.verdicts[st][v], 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&in->stats->verdicts[st][v], 1, __ATOMIC_RELAXED);
 
 	switch (v) {
 	case MM_ACCEPT:

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "milter.h"
 #include "session.h"
 
@@ -28,16 +29,28 @@ struct mconn {
 	struct session *s;
 	unsigned long proto;		/* negotiated SMFIP_* bits */
 	struct backend be;
+	int msg_open;			/* a message not yet counted (metrics) */
+	const char *conn_outcome;	/* set when the connection was decided */
 };
+
+/* What kind of stage a reply answers, for the metrics. */
+enum kind { K_NONE, K_CONN, K_RCPT, K_MSG, K_EOM };
 
 static pthread_mutex_t conf_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct conf *current;
 static unsigned active;		/* milter connections open now */
+static unsigned long long messages;	/* ends of message answered */
 
 unsigned
 milter_active(void)
 {
 	return __atomic_load_n(&active, __ATOMIC_ACQUIRE);
+}
+
+unsigned long long
+milter_messages(void)
+{
+	return __atomic_load_n(&messages, __ATOMIC_RELAXED);
 }
 
 void
@@ -166,8 +179,48 @@ mm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	return SMFIS_CONTINUE;
 }
 
+static const char *
+chain_of(const struct mconn *m)
+{
+	return m->s->ch ? m->s->ch->name : NULL;
+}
+
+/* Count what the MTA was told: a message ends with the first decisive
+   reply of its stages, or with continue at end of message. */
+static void
+count(struct mconn *m, enum kind k, mm_verdict v)
+{
+	const char *name = NULL;
+
+	switch (v) {
+	case MM_ACCEPT: name = "accept"; break;
+	case MM_REJECT: name = "reject"; break;
+	case MM_TEMPFAIL: name = "tempfail"; break;
+	case MM_DISCARD: name = "discard"; break;
+	case MM_CONTINUE: case MM_SKIP: name = k == K_EOM ? "accept" : NULL; break;
+	default: break;
+	}
+	if (name == NULL || k == K_NONE)
+		return;
+	switch (k) {
+	case K_CONN:
+		m->conn_outcome = name;
+		break;
+	case K_RCPT:
+		if (v == MM_REJECT || v == MM_TEMPFAIL)
+			metrics_recipient(chain_of(m), name);
+		break;
+	default:
+		if (m->msg_open) {
+			metrics_message(chain_of(m), name);
+			m->msg_open = 0;
+		}
+		break;
+	}
+}
+
 static sfsistat
-answer(struct mconn *m, struct stage_out *o, unsigned long nr)
+answer(struct mconn *m, struct stage_out *o, unsigned long nr, enum kind k)
 {
 	sfsistat r;
 
@@ -180,6 +233,7 @@ answer(struct mconn *m, struct stage_out *o, unsigned long nr)
 		stage_out_free(o);
 		return SMFIS_NOREPLY;
 	}
+	count(m, k, o->verdict);
 	switch (o->verdict) {
 	case MM_ACCEPT:
 		r = SMFIS_ACCEPT;
@@ -219,7 +273,7 @@ mm_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 
 	NEED(m);
 	session_connect(m->s, host, sa, &o);
-	return answer(m, &o, SMFIP_NR_CONN);
+	return answer(m, &o, SMFIP_NR_CONN, K_CONN);
 }
 
 static sfsistat
@@ -230,7 +284,7 @@ mm_helo(SMFICTX *ctx, char *helo)
 
 	NEED(m);
 	session_helo(m->s, helo, &o);
-	return answer(m, &o, SMFIP_NR_HELO);
+	return answer(m, &o, SMFIP_NR_HELO, K_CONN);
 }
 
 static sfsistat
@@ -240,8 +294,11 @@ mm_envfrom(SMFICTX *ctx, char **argv)
 	struct stage_out o;
 
 	NEED(m);
+	if (m->msg_open)	/* the MTA never told us how the last one ended */
+		metrics_message(chain_of(m), "aborted");
+	m->msg_open = 1;
 	session_envfrom(m->s, argv, &o);
-	return answer(m, &o, SMFIP_NR_MAIL);
+	return answer(m, &o, SMFIP_NR_MAIL, K_MSG);
 }
 
 static sfsistat
@@ -252,7 +309,7 @@ mm_envrcpt(SMFICTX *ctx, char **argv)
 
 	NEED(m);
 	session_envrcpt(m->s, argv, &o);
-	return answer(m, &o, SMFIP_NR_RCPT);
+	return answer(m, &o, SMFIP_NR_RCPT, K_RCPT);
 }
 
 static sfsistat
@@ -263,7 +320,7 @@ mm_data(SMFICTX *ctx)
 
 	NEED(m);
 	session_data(m->s, &o);
-	return answer(m, &o, SMFIP_NR_DATA);
+	return answer(m, &o, SMFIP_NR_DATA, K_MSG);
 }
 
 static sfsistat
@@ -274,7 +331,7 @@ mm_header(SMFICTX *ctx, char *name, char *value)
 
 	NEED(m);
 	session_header(m->s, name, value, &o);
-	return answer(m, &o, SMFIP_NR_HDR);
+	return answer(m, &o, SMFIP_NR_HDR, K_MSG);
 }
 
 static sfsistat
@@ -285,7 +342,7 @@ mm_eoh(SMFICTX *ctx)
 
 	NEED(m);
 	session_eoh(m->s, &o);
-	return answer(m, &o, SMFIP_NR_EOH);
+	return answer(m, &o, SMFIP_NR_EOH, K_MSG);
 }
 
 static sfsistat
@@ -296,7 +353,7 @@ mm_body(SMFICTX *ctx, unsigned char *data, size_t len)
 
 	NEED(m);
 	session_body(m->s, data, len, &o);
-	return answer(m, &o, SMFIP_NR_BODY);
+	return answer(m, &o, SMFIP_NR_BODY, K_MSG);
 }
 
 static int
@@ -386,8 +443,9 @@ mm_eom(SMFICTX *ctx)
 		session_abort(m->s);
 	}
 	eom_out_free(&e);
-	r = answer(m, &o, 0);
+	r = answer(m, &o, 0, K_EOM);
 	session_end_message(m->s);
+	__atomic_add_fetch(&messages, 1, __ATOMIC_RELAXED);
 	return r;
 }
 
@@ -396,8 +454,12 @@ mm_abort(SMFICTX *ctx)
 {
 	struct mconn *m = CONN(ctx);
 
-	if (m)
+	if (m) {
+		if (m->msg_open)
+			metrics_message(chain_of(m), "aborted");
+		m->msg_open = 0;
 		session_abort(m->s);
+	}
 	return SMFIS_CONTINUE;
 }
 
@@ -407,6 +469,9 @@ mm_close(SMFICTX *ctx)
 	struct mconn *m = CONN(ctx);
 
 	if (m) {
+		if (m->msg_open)
+			metrics_message(chain_of(m), "aborted");
+		metrics_connection(chain_of(m), m->conn_outcome ? m->conn_outcome : "closed");
 		session_free(m->s);
 		free(m);
 		smfi_setpriv(ctx, NULL);
@@ -423,7 +488,7 @@ mm_unknown(SMFICTX *ctx, const char *cmd)
 
 	NEED(m);
 	session_unknown(m->s, cmd, &o);
-	return answer(m, &o, SMFIP_NR_UNKN);
+	return answer(m, &o, SMFIP_NR_UNKN, K_NONE);
 }
 
 int

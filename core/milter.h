@@ -23,6 +23,8 @@ void milter_set_conf(struct conf *c);
 struct conf *milter_conf(void);
 /* Milter connections open now (the daemon waits for them at shutdown). */
 unsigned milter_active(void);
+/* Messages answered at end of message since start. */
+unsigned long long milter_messages(void);
 /* What to ask the MTA for, given what it offers (also for the bench/tests). */
 void milter_negotiation(const struct conf *c, unsigned long offered_actions,
     unsigned long offered_proto, unsigned long *actions, unsigned long *proto);

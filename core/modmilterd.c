@@ -48,7 +48,9 @@
 #include "conf.h"
 #include "detach.h"
 #include "log.h"
+#include "metrics.h"
 #include "milter.h"
+#include "notify.h"
 #include "nodelay.h"
 #include "pidfile.h"
 #include "stats.h"
@@ -100,6 +102,7 @@ reload(void)
 	struct conf *c, *old;
 
 	log_notice("reloading %s", conf_path);
+	notify_reloading();
 	c = conf_load(conf_path, fp);
 	fclose(fp);
 	if (c == NULL) {
@@ -107,6 +110,9 @@ reload(void)
 		for (line = strtok_r(errs, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 			log_err("%s", line);
 		log_err("reload failed; the running configuration stays");
+		metrics_reload(0);
+		notify_status("reload failed: the running configuration stays (see the log)");
+		notify_ready();
 		free(errs);
 		return;
 	}
@@ -120,12 +126,17 @@ reload(void)
 		log_warn("listen changed to %s: takes effect only at restart", c->listen);
 	if (old && (old->user ? !c->user || strcmp(old->user, c->user) : c->user != NULL))
 		log_warn("user changed: takes effect only at restart");
+	if (old && (old->metrics_listen ? !c->metrics_listen ||
+	    strcmp(old->metrics_listen, c->metrics_listen) : c->metrics_listen != NULL))
+		log_warn("metrics listen changed: takes effect only at restart");
+	metrics_reload(1);
 	if (old)
 		conf_unref(old);
 	apply_log(c, 1);
 	milter_set_conf(c);
 	log_notice("reloaded %s: %zu plugin instances, %zu chains; new connections use it",
 	    conf_path, c->ninst, c->nchains);
+	notify_ready();
 }
 
 static void *
@@ -161,6 +172,21 @@ sweep_thread(void *arg)
 			log_warn("store sweep: a database could not be walked");
 		else if (n > 0)
 			log_info("store sweep: %ld expired records removed", n);
+	}
+	return NULL;
+}
+
+/* What systemctl status shows, refreshed while a service manager
+   listens. */
+static void *
+status_thread(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		unsigned n = milter_active();
+		notify_status("%u connection%s open, %llu messages answered",
+		    n, n == 1 ? "" : "s", milter_messages());
+		sleep(5);
 	}
 	return NULL;
 }
@@ -209,15 +235,58 @@ drain(void)
 
 	if (c)
 		conf_unref(c);
-	if (n)
+	notify_stopping();
+	if (n) {
 		log_notice("stopping: waiting up to %.0fs for %u open connection%s",
 		    limit, n, n == 1 ? "" : "s");
+		notify_status("stopping: %u connection%s finishing", n, n == 1 ? "" : "s");
+	}
 	while ((n = milter_active()) > 0 && mono_now() < end)
 		usleep(20000);
 	if (n)
 		log_warn("stopping: %u connection%s still open after "
 		    "shutdown_timeout; the MTA retries what they carried",
 		    n, n == 1 ? "" : "s");
+}
+
+/* The milter socket; a unix socket is born with socket_mode and
+   socket_group (umask and effective group around its creation), so the
+   MTA never meets it with other permissions. */
+static int
+open_socket(const struct conf *c)
+{
+	int unixsock = strncmp(c->listen, "unix:", 5) == 0 ||
+	    strncmp(c->listen, "local:", 6) == 0;
+	gid_t egid = getegid();
+	mode_t old = 0;
+	int r;
+
+	if (unixsock && c->socket_group) {
+		struct group *gr = getgrnam(c->socket_group);
+		if (gr == NULL) {
+			log_err("socket_group %s: no such group", c->socket_group);
+			return -1;
+		}
+		if (setegid(gr->gr_gid) < 0) {
+			log_err("socket_group %s: %s", c->socket_group, strerror(errno));
+			return -1;
+		}
+	}
+	if (unixsock)
+		old = umask((mode_t)(~c->socket_mode & 0777));
+	r = smfi_opensocket(1);
+	if (unixsock) {
+		umask(old);
+		if (c->socket_group && setegid(egid) < 0) {
+			log_err("cannot restore the group: %s", strerror(errno));
+			return -1;
+		}
+	}
+	if (r != MI_SUCCESS) {
+		log_err("cannot open milter socket %s", c->listen);
+		return -1;
+	}
+	return 0;
 }
 
 /* A unix socket left behind would look like a daemon to the MTA's
@@ -349,14 +418,18 @@ main(int argc, char **argv)
 		return 1;
 	}
 	smfi_setbacklog(128);
-	if (smfi_opensocket(1) != MI_SUCCESS) {
-		log_err("cannot open milter socket %s", c0->listen);
+	if (open_socket(c0) < 0)
 		return 1;
-	}
 	if ((r = mm_listen_nodelay(err, sizeof(err))) < 0)
 		log_warn("TCP_NODELAY: %s", err);
 	if (c0->stats_socket && stats_serve(c0->stats_socket, err, sizeof(err)) < 0) {
 		log_err("%s", err);
+		return 1;
+	}
+	metrics_persist();	/* counters survive reloads */
+	if (c0->metrics_listen && metrics_serve(c0->metrics_listen, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		remove_socket(c0->listen);
 		return 1;
 	}
 	if (drop_privileges(c0) < 0 || (c = conf_load(conf_path, stderr)) == NULL) {
@@ -376,6 +449,9 @@ main(int argc, char **argv)
 	log_notice("listening on %s: %zu plugin instances, %zu chains",
 	    c->listen, c->ninst, c->nchains);
 	detach_ready();
+	if (getenv("NOTIFY_SOCKET"))
+		start_thread(status_thread, NULL, "status");
+	notify_ready();
 	r = smfi_main();	/* after a reload c may be gone: use copies */
 	drain();
 	remove_socket(sockpath);

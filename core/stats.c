@@ -28,19 +28,19 @@ stats_format(const struct conf *c, struct buf *b)
 {
 	for (size_t i = 0; i < c->ninst; i++) {
 		const struct instance *in = c->inst[i];
-		unsigned long long e = __atomic_load_n(&in->stats.errors, __ATOMIC_RELAXED);
-		unsigned long long t = __atomic_load_n(&in->stats.timeouts, __ATOMIC_RELAXED);
+		unsigned long long e = __atomic_load_n(&in->stats->errors, __ATOMIC_RELAXED);
+		unsigned long long t = __atomic_load_n(&in->stats->timeouts, __ATOMIC_RELAXED);
 		buf_printf(b, "%s module=%s mode=%s errors=%llu timeouts=%llu\n",
 		    in->name, in->p ? in->p->name : "?",
 		    in->monitor ? "monitor" : "enforce", e, t);
 		for (int st = 0; st < MM_STAGE_COUNT; st++) {
-			unsigned long long calls = __atomic_load_n(&in->stats.calls[st], __ATOMIC_RELAXED);
-			unsigned long long ns = __atomic_load_n(&in->stats.nsec[st], __ATOMIC_RELAXED);
+			unsigned long long calls = __atomic_load_n(&in->stats->calls[st], __ATOMIC_RELAXED);
+			unsigned long long ns = __atomic_load_n(&in->stats->nsec[st], __ATOMIC_RELAXED);
 			if (calls == 0)
 				continue;
 			buf_printf(b, "%s %s calls=%llu", in->name, stage_name((mm_stage)st), calls);
 			for (int v = 0; v <= MM_ERROR; v++) {
-				unsigned long long n = __atomic_load_n(&in->stats.verdicts[st][v],
+				unsigned long long n = __atomic_load_n(&in->stats->verdicts[st][v],
 				    __ATOMIC_RELAXED);
 				if (n)
 					buf_printf(b, " %s=%llu", verdict_name((mm_verdict)v), n);

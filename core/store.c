@@ -19,6 +19,7 @@
 
 #include "cfgtree.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 #include "util.h"
 
@@ -492,6 +493,7 @@ store_batch_run(mm_store_batch *b)
 	if (b->n == 0)
 		return 1;
 	r = b->st->env->ops->run(b->st->env->env, b->st->db, b->ops, b->n);
+	metrics_store(b->st->env->ops->name, r > 0 ? "ok" : r == 0 ? "conflict" : "error");
 	if (r <= 0) {
 		/* no results from a batch that did not run */
 		for (size_t i = 0; i < b->n; i++) {

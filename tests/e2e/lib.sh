@@ -423,8 +423,10 @@ e2e_start_modmilterd() {
     fi
     E2E_LAST_PID=$(cat "$E2E_DIR/$e2e__name.pid")
     echo "$E2E_LAST_PID $e2e__name" >>"$E2E_PIDS"
-    port_listening "$E2E_MILTER_PORT" ||
-        { diag "modmilterd '$e2e__name' said it listens, but does not"; return 1; }
+    case $E2E_MILTER_SOCKET in
+    unix:*) [ -S "${E2E_MILTER_SOCKET#unix:}" ] ;;
+    *) port_listening "$E2E_MILTER_PORT" ;;
+    esac || { diag "modmilterd '$e2e__name' said it listens, but does not"; return 1; }
 }
 
 # e2e_reload NAME : SIGUSR1 to the daemon started as NAME; waits until its

@@ -44,4 +44,22 @@ assert_eq "$code" 550 "refused recipient gets 550"
 e2e_kill modmilterd
 rc=0; code=$(send_mail alice@example.org bob@example.com) || rc=$?
 assert_match "$code" '^4' "daemon down: temporary failure, nothing lost"
+
+# A unix socket as a mail host sets it up: the daemon runs as nobody, the
+# socket is born 0660 with group postfix, and Postfix reaches it.
+mkdir -m 755 "$E2E_DIR/milter"
+E2E_MILTER_SOCKET=unix:$E2E_DIR/milter/modmilterd.sock
+sed -e '/^plugin_dir:/a\
+user: nobody\
+listen: '"$E2E_MILTER_SOCKET"'\
+socket_mode: "0660"\
+socket_group: postfix' "$E2E_DIR/modmilter.yaml" > "$E2E_DIR/unix.yaml"
+chmod 1777 "$E2E_DIR/store" 2>/dev/null
+e2e_start_modmilterd modmilterd-unix "$E2E_DIR/unix.yaml" || e2e_die "modmilterd on a unix socket did not start"
+assert_eq "$(stat -c '%a %G' "$E2E_DIR/milter/modmilterd.sock")" "660 postfix" "unix socket born 0660, group postfix"
+pf_conf "smtpd_milters = $E2E_MILTER_SOCKET" && pf_reload
+sleep 1
+rc=0; code=$(send_mail alice@example.org bob@example.com --header 'Subject: via unix socket') || rc=$?
+assert_eq "$code" 250 "through the unix socket: accepted"
+wait_sink_count 2 30 && assert_grep '^X-Hello: e2e' "$(sink_last)" "filtered through the unix socket"
 e2e_done

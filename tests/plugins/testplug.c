@@ -5,6 +5,8 @@
  *	t1: { module: .../testplug.so, options: {
  *	      fail_init: "message",		# init returns this error
  *	      init_file: /path,			# init creates it (whose uid?)
+ *	      metrics: true,			# counts ends of message by client
+ *					# class, observes sender lengths
  *	      verdicts: { envfrom: reject, eom: tempfail },	# per stage
  *	      reply: { code: "550", xcode: "5.7.1", text: "..." },
  *	      reject_rcpt: [bad@example.com],	# per-recipient reject
@@ -49,6 +51,7 @@ struct tp {
 	char *add_name, *add_value, *ins_name, *ins_value, *del_header;
 	char *add_rcpt, *del_rcpt, *change_from, *replace_body, *quarantine;
 	char *auth_result;
+	mm_metric *eoms, *sizes;
 };
 
 struct trace {
@@ -128,6 +131,22 @@ tp_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *o, void **inst,
 			return -1;
 		}
 		fclose(fp);
+	}
+	{
+		int on = 0;
+		static const double b[] = { 10, 20, 100 };
+		api->opt_bool(o, "metrics", 0, &on);
+		if (on) {
+			t->eoms = api->metric_counter(ctx, "eom_total",
+			    "Ends of message seen, by client class", "class");
+			t->sizes = api->metric_histogram(ctx, "sender_bytes",
+			    "Lengths of MAIL FROM addresses", NULL, b, 3);
+			if (t->eoms == NULL || t->sizes == NULL) {
+				*err = strdup("metrics: registration failed");
+				free(t);
+				return -1;
+			}
+		}
 	}
 	if ((v = api->opt_get(o, "verdicts")) != NULL) {
 		for (size_t i = 0; i < api->opt_len(v); i++) {
@@ -321,6 +340,13 @@ tp_eom(mm_ctx *ctx, void *i)
 	mm_verdict v = common(ctx, i, MM_STAGE_EOM);
 	struct trace *tr = api->conn_data(ctx);
 
+	if (t->eoms) {
+		static const char *const cls[] = { "external", "internal", "trusted" };
+		mm_client_class c = api->client_class(ctx);
+		const char *from = api->mail_from(ctx);
+		api->metric_add(t->eoms, (unsigned)c < 3 ? cls[c] : "other", 1);
+		api->metric_observe(t->sizes, NULL, from ? (double)strlen(from) : 0);
+	}
 	if (v != MM_CONTINUE)
 		return v;
 	if (t->trace && tr)

@@ -133,7 +133,7 @@ inst(struct fx *f, const char *name)
 static unsigned long long
 calls(struct fx *f, const char *name, mm_stage st)
 {
-	return inst(f, name)->stats.calls[st];
+	return inst(f, name)->stats->calls[st];
 }
 
 /* testplug keeps the hooks it saw in its connection data: a char[512]
@@ -639,7 +639,7 @@ test_on_error_tempfail(void **state)
 	expect_v(do_connect(&f, "192.0.2.1"), MM_CONTINUE);
 	expect_v(do_helo(&f), MM_CONTINUE);
 	expect_reply(do_from(&f, "<a@example.net>"), MM_TEMPFAIL, "451", "4.3.0", NULL);
-	assert_int_equal(inst(&f, "t1")->stats.errors, 1);
+	assert_int_equal(inst(&f, "t1")->stats->errors, 1);
 	finish(&f);
 
 	/* tempfail is the default */
@@ -714,7 +714,7 @@ test_timeout(void **state)
 	expect_reply(o, MM_TEMPFAIL, "451", "4.3.0", NULL);
 	if (t1 - t0 >= 1.0 || t1 - t0 < 0.15)
 		fail_msg("answered after %.3f s (timeout 0.2 s, hook sleeps 2 s)", t1 - t0);
-	assert_int_equal(inst(&f, "t1")->stats.timeouts, 1);
+	assert_int_equal(inst(&f, "t1")->stats->timeouts, 1);
 
 	/* the next message: t1 is never called again on this connection;
 	   its on_error verdict answers for it, at once */

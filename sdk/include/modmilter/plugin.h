@@ -59,7 +59,7 @@ extern "C" {
 #endif
 
 #define MM_SDK_MAJOR	1
-#define MM_SDK_MINOR	2
+#define MM_SDK_MINOR	3
 
 /* The symbol modmilterd looks up in every plugin object. */
 #define MM_PLUGIN_SYMBOL	"mm_plugin_descriptor"
@@ -126,6 +126,7 @@ typedef struct mm_ctx mm_ctx;		/* instance + connection + message */
 typedef struct mm_opt mm_opt;		/* one node of the options YAML */
 typedef struct mm_store mm_store;	/* a named key-value database */
 typedef struct mm_store_batch mm_store_batch;	/* operations run as one */
+typedef struct mm_metric mm_metric;	/* a counter or histogram of the plugin's */
 
 /* Options node types. */
 typedef enum mm_opt_type {
@@ -315,6 +316,27 @@ struct mm_api {
 	   keep them until then; they read as absent meanwhile). Returns
 	   how many, or -1. */
 	long (*store_expire)(mm_store *st);
+
+	/* --- SDK 1.3: metrics (the daemon's Prometheus endpoint) ---
+	 * Register at init, with the init context: the series is named
+	 * modmilter_<module>_<name>, carries the label instance="<name of
+	 * the instance>" and, if label is not NULL, that one more label
+	 * (e.g. "result"). name: [a-z0-9_], end counters in _total.
+	 * Registering the same name again (the next generation, after a
+	 * reload) returns the same metric, so values survive reloads.
+	 * A label takes at most 64 distinct values; later ones count
+	 * under "other". bounds (histograms): ascending upper bounds,
+	 * at most 24. NULL on a bad name or arguments (logged).
+	 * metric_add adds v (>= 0) to a counter; metric_observe records
+	 * one observation in a histogram. Both are thread-safe and cheap
+	 * (no allocation after a label value's first use). */
+	mm_metric *(*metric_counter)(mm_ctx *ictx, const char *name,
+	    const char *help, const char *label);
+	mm_metric *(*metric_histogram)(mm_ctx *ictx, const char *name,
+	    const char *help, const char *label, const double *bounds,
+	    size_t nbounds);
+	void (*metric_add)(mm_metric *m, const char *label_value, double v);
+	void (*metric_observe)(mm_metric *m, const char *label_value, double v);
 };
 
 /* store_scan callback results */
