@@ -60,7 +60,7 @@ MAILDIR=$ARCH/bob@example.com
 CONF=$T/modmilter.yaml
 PIDF=$T/modmilterd.pid
 DLOG=$T/modmilterd.log
-NSD_PID= REDIS_PID= MPID= LOAD_PID= DISK_MOUNTED=0
+NSD_PID='' REDIS_PID='' MPID='' LOAD_PID='' DISK_MOUNTED=0
 mkdir -p "$L/ended" "$DISK" "$T/dns"
 : > "$L/events"
 
@@ -103,7 +103,7 @@ trap fault_exit EXIT
 
 # --- the network: loopback, and the senders' MXes on 192.0.2.25 and .26 ---
 ip link set lo up || e2e_die "ip link set lo up"
-ip addr add 192.0.2.25/32 dev lo && ip addr add 192.0.2.26/32 dev lo || e2e_die "ip addr add"
+for a in 25 26; do ip addr add "192.0.2.$a/32" dev lo || e2e_die "ip addr add 192.0.2.$a"; done
 
 # --- DNS: every sender domain *.snd.example.net and *.slow.example.net
 # passes SPF from 127.0.0.1 (where the load comes from); the first have
