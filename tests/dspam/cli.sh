@@ -114,6 +114,12 @@ out=$("$DSPAM" --store "$tmp/boxes" classify "$tmp/spam.mbox" "$tmp/md" 2>/dev/n
 echo "$out" | grep -q "^$tmp/spam.mbox:1 spam " && echo "$out" | grep -q "^$tmp/md/new/1003.1.host innocent " &&
 	[ "$(echo "$out" | wc -l)" = 8 ] && ok "classify names mbox messages FILE:LINE, Maildir ones by path" ||
 	{ ko "classify of an mbox and a Maildir"; echo "$out"; }
+# online takes sources too, and skips duplicates
+printf 'spam %s\nham %s\nham %s\n' "$tmp/spam.mbox" "$tmp/md" "$M/ham1.eml" > "$tmp/list2"
+"$DSPAM" --store "$tmp/ol2" --mode toe online "$tmp/list2" > "$tmp/online2" 2>/dev/null
+tail -1 "$tmp/online2" | grep -q "^# online toe: 8 messages (4 spam, 4 ham), .*, 1 duplicates skipped$" &&
+	grep -q "^ham $tmp/md/cur/1000.1.host:2,S " "$tmp/online2" && ok "online: an mbox and a Maildir, a duplicate skipped" ||
+	{ ko "online: sources and duplicates"; cat "$tmp/online2"; }
 # a directory of Maildirs
 mkdir -p "$tmp/mail/alice" "$tmp/mail/bob" "$tmp/mail/notes"
 cp -r "$tmp/md/cur" "$tmp/mail/alice/"
