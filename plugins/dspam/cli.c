@@ -338,9 +338,9 @@ cmd_train(int argc, char **argv)
 			t.klass = 1;
 		else if (o == 'h')
 			t.klass = 0;
-		else if (o == 'S' && train_source_parse(optarg, &t.src) == 0)
-			;
-		else
+		else if (o == 'S' && train_source_parse(optarg, &t.src) < 0)
+			bad_value("source", optarg, "corpus, error or inoculation");
+		else if (o != 'S')
 			usage();
 	}
 	if (t.klass < 0 || optind >= argc)

@@ -190,6 +190,15 @@ for bad in "--threshold abc" "--threshold 1.5" "--threshold 0.5x" "--threshold '
 	[ $rc = 2 ] && grep -q -- "^modmilter-dspam: $opt: '.*' is not .*from .* to " "$tmp/err" &&
 		ok "$bad: exit 2" || { ko "$bad: exit $rc"; cat "$tmp/err"; }
 done
+for bad in "--algorithm bayes" "--tokenizer bigrams" "--mode teach"; do
+	"$DSPAM" --store "$tmp/store" $bad stats > /dev/null 2>"$tmp/err"
+	rc=$?
+	[ $rc = 2 ] && grep -q -- "^modmilter-dspam: ${bad%% *}: '.*' is not .* or " "$tmp/err" &&
+		ok "$bad: exit 2" || { ko "$bad: exit $rc"; cat "$tmp/err"; }
+done
+d train --source bulk --spam "$M/spam1.eml" > /dev/null 2>"$tmp/err"
+[ $? = 2 ] && grep -q -- "^modmilter-dspam: --source: 'bulk' is not corpus, error or inoculation" "$tmp/err" &&
+	ok "train --source bulk: exit 2" || { ko "train --source bulk"; cat "$tmp/err"; }
 "$DSPAM" --store "$tmp/store" --threshold 0.7 --max-tokens 30 --purge-days 0.5 stats > /dev/null &&
 	ok "good numbers are taken" || ko "good numbers are taken"
 
