@@ -13,8 +13,9 @@
  *	and nothing is queued; SKIP when no plugin wants the body; monitor
  *	mode (logged in X-Modmilter-Monitor, nothing enforced or queued);
  *	on_error for invalid verdicts, MM_ERROR and timeouts (the late hook
- *	neither delays the answer nor is called again, and session_free()
- *	waits for it); chain selection by client class, SMTP AUTH and
+ *	neither delays the answer nor is called again, session_free()
+ *	waits for it, it learns it was abandoned and what it queues then -
+ *	a header, a fact - is dropped; conn_open is bounded the same way); chain selection by client class, SMTP AUTH and
  *	recipient domain, with replay of the events a late plugin missed and
  *	452 4.5.3 for a recipient of another chain; facts shared between
  *	plugins; actions applied once at EOM in order and dropped by a
