@@ -2,7 +2,7 @@
  * NAME
  *	reuse-client - one milter connection, several SMTP connections (QUIT_NC)
  * SYNOPSIS
- *	reuse-client SOCKET CLIENT-IP... [hangup]
+ *	reuse-client SOCKET {CLIENT-IP | wait:FILE}... [hangup]
  * DESCRIPTION
  *	Plays an MTA that reuses its milter connection, as Postfix and
  *	Sendmail do: it negotiates once, then for each CLIENT-IP runs a
@@ -11,6 +11,10 @@
  *	end of message) and ends it with QUIT_NC, the last one with QUIT
  *	- or, with "hangup" last, with QUIT_NC, after which it closes the
  *	socket without a word, as an MTA that drops an idle connection.
+ *	"wait:FILE" waits (up to 20 s) for FILE to exist before the next
+ *	SMTP connection, so that a test can reload the daemon between two.
+ *	An SMTP connection refused at connect ends there, as the MTA would
+ *	end it.
  *	It prints every reply and the modifications at end of message, one
  *	per line, for the caller to compare (tests/protocol/reuse.sh).
  * DIAGNOSTICS
@@ -22,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "milterclient.h"
 
@@ -52,10 +57,14 @@ smtp_connection(int n, const char *ip)
 	const char *const bad[] = { "<bad@example.com>", NULL };
 	static const char body[] = "hello\r\n";
 	MC_RESULT r;
+	int rc;
 
 	snprintf(qid, sizeof(qid), "REUSE%d", n);
 	printf("smtp %d from %s\n", n, ip);
-	show("connect", mc_connect(conn, conn_mac, "client.example", MC_FAM_INET, 40000, ip));
+	rc = mc_connect(conn, conn_mac, "client.example", MC_FAM_INET, 40000, ip);
+	show("connect", rc);
+	if (rc != MC_CONTINUE)
+		return;
 	show("helo", mc_helo(conn, NULL, "client.example"));
 	show("mail", mc_mail(conn, mail_mac, from));
 	show("rcpt good", mc_rcpt(conn, NULL, good));
@@ -70,6 +79,13 @@ smtp_connection(int n, const char *ip)
 		show("eom", -1);
 	mc_result_print(stdout, &r);
 	mc_result_free(&r);
+}
+
+static void
+wait_for(const char *path)
+{
+	for (int i = 0; i < 200 && access(path, F_OK) != 0; i++)
+		usleep(100 * 1000);
 }
 
 int
@@ -88,13 +104,17 @@ main(int argc, char **argv)
 	}
 	if (mc_negotiate(conn, MC_ACT_ALL, MC_P_ALL) < 0)
 		show("negotiate", -1);
-	for (int i = 2; i < argc; i++) {
+	for (int i = 2, n = 1; i < argc; i++) {
+		if (strncmp(argv[i], "wait:", 5) == 0) {
+			wait_for(argv[i] + 5);
+			continue;
+		}
 		if (strcmp(argv[i], "hangup") == 0) {
 			printf("hangup\n");
 			mc_close(conn);
 			return 0;
 		}
-		smtp_connection(i - 1, argv[i]);
+		smtp_connection(n++, argv[i]);
 		if (i + 1 < argc) {
 			if (mc_quit_nc(conn) < 0)
 				show("quit_nc", -1);
