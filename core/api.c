@@ -208,6 +208,41 @@ api_rcpt_at(mm_ctx *c, size_t i)
 }
 
 static int
+api_set_result(mm_ctx *c, const char *fmt, ...)
+{
+	char buf[64];
+	struct message *m;
+	va_list ap;
+
+	if (c == NULL || c->s == NULL || c->msg == NULL || fmt == NULL)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == '"' || *p == '\\' || *p == 0x7f)
+			*p = '_';
+	pthread_mutex_lock(&c->s->lock);
+	if (abandoned_locked(c, "set its result") || c->failed) {
+		pthread_mutex_unlock(&c->s->lock);
+		return -1;
+	}
+	m = c->msg;
+	if (m->results == NULL) {
+		m->nresults = c->s->conf->ninst;
+		m->results = xcalloc(m->nresults, sizeof(char *));
+	}
+	if ((size_t)c->inst->index < m->nresults) {
+		/* a reader (the summary) runs on this connection's thread
+		   only, never during a hook: the old string can go */
+		free(m->results[c->inst->index]);
+		m->results[c->inst->index] = xstrdup(buf);
+	}
+	pthread_mutex_unlock(&c->s->lock);
+	return 0;
+}
+
+static int
 api_fact_set(mm_ctx *c, const char *key, const char *value)
 {
 	struct message *m;
@@ -668,4 +703,5 @@ const struct mm_api core_api = {
 	.domain_normalize = domain_normalize,
 	.domain_match = domain_match,
 	.abandoned = api_abandoned,
+	.set_result = api_set_result,
 };

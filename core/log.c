@@ -170,6 +170,73 @@ log_vmsg(int level, const char *qid, const char *who, const char *fmt,
 	}
 }
 
+/* One value of a key=value line: bare when it holds no blank, quote,
+   backslash or '=', else quoted with \" and \\ escaped. */
+static size_t
+kv_value(char *buf, size_t pos, size_t size, const char *v)
+{
+	int quote = *v == 0 || strpbrk(v, " \t\"\\=") != NULL;
+
+	if (quote && pos + 1 < size)
+		buf[pos++] = '"';
+	for (; *v && pos + 3 < size; v++) {
+		if (*v == '"' || *v == '\\')
+			buf[pos++] = '\\';
+		buf[pos++] = (unsigned char)*v < 0x20 ? '_' : *v;
+	}
+	if (quote && pos + 1 < size)
+		buf[pos++] = '"';
+	return pos;
+}
+
+void
+log_fields(int level, const char *qid, const char *const *kv, size_t n)
+{
+	char line[8192];
+	size_t pos = 0;
+
+	if (level > cur_level)
+		return;
+	if (dest == LOG_DEST_JSON) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		pos = (size_t)snprintf(line, sizeof(line),
+		    "{\"ts\":%lld.%03ld,\"level\":\"%s\",\"pid\":%ld,\"qid\":\"",
+		    (long long)ts.tv_sec, ts.tv_nsec / 1000000, level_names[level],
+		    (long)getpid());
+		pos = json_escape(line, pos, sizeof(line), qid ? qid : "");
+		pos += (size_t)snprintf(line + pos, sizeof(line) - pos, "\"");
+		for (size_t i = 0; i + 1 < n + n && pos + 16 < sizeof(line); i += 2) {
+			line[pos++] = ',';
+			line[pos++] = '"';
+			pos = json_escape(line, pos, sizeof(line), kv[i]);
+			pos += (size_t)snprintf(line + pos, sizeof(line) - pos, "\":\"");
+			pos = json_escape(line, pos, sizeof(line), kv[i + 1] ? kv[i + 1] : "");
+			line[pos++] = '"';
+		}
+		pos += (size_t)snprintf(line + pos, sizeof(line) - pos, "}\n");
+		if (pos >= sizeof(line)) {
+			/* cut: keep the line a line, at the cost of the JSON */
+			pos = sizeof(line) - 1;
+			line[pos - 1] = '\n';
+		}
+		if (write(out_fd, line, pos) < 0) {
+			/* nowhere left to report it */
+		}
+		return;
+	}
+	for (size_t i = 0; i + 1 < n + n && pos + 8 < sizeof(line) - 2; i += 2) {
+		if (pos)
+			line[pos++] = ' ';
+		pos += (size_t)snprintf(line + pos, sizeof(line) - pos, "%s=", kv[i]);
+		if (pos >= sizeof(line) - 2)
+			break;
+		pos = kv_value(line, pos, sizeof(line) - 2, kv[i + 1] ? kv[i + 1] : "-");
+	}
+	line[pos] = 0;
+	log_msg(level, qid, NULL, "%s", line);
+}
+
 void
 log_msg(int level, const char *qid, const char *who, const char *fmt, ...)
 {

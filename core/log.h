@@ -40,6 +40,9 @@ void log_msg(int level, const char *qid, const char *who, const char *fmt, ...)
 #define log_info(...)	log_msg(MM_LOG_INFO, NULL, NULL, __VA_ARGS__)
 #define log_debug(...)	log_msg(MM_LOG_DEBUG, NULL, NULL, __VA_ARGS__)
 
-int log_parse_level(const char *s);	/* -1 if unknown */
+int log_parse_level(const char *s);
+/* One record of n key/value pairs (kv[2i], kv[2i+1]): "k=v k=\"a b\""
+   as text, or the pairs as members of the JSON object. */
+void log_fields(int level, const char *qid, const char *const *kv, size_t n);	/* -1 if unknown */
 
 #endif

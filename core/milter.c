@@ -34,6 +34,7 @@
 #include "metrics.h"
 #include "milter.h"
 #include "session.h"
+#include "summary.h"
 
 struct mconn {
 	SMFICTX *ctx;
@@ -47,6 +48,8 @@ struct mconn {
 	unsigned long actions;		/* negotiated SMFIF_* bits */
 	char *macros[MM_STAGE_COUNT];	/* asked for with smfi_setsymlist */
 };
+
+static void be_msg_end(void *b, mm_verdict v, const struct reply *r);
 
 /* What kind of stage a reply answers, for the metrics. */
 enum kind { K_NONE, K_CONN, K_RCPT, K_MSG, K_EOM };
@@ -198,6 +201,7 @@ mm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	m->actions = *pf0;
 	m->be.macro = be_macro;
 	m->be.progress = be_progress;
+	m->be.msg_end = be_msg_end;
 	m->be.can_skip = (*pf1 & SMFIP_SKIP) != 0;
 	m->s = session_new(c, &m->be, m);
 	conf_unref(c);		/* the session holds its own reference */
@@ -220,8 +224,27 @@ chain_of(const struct mconn *m)
 
 /* Count what the MTA was told: a message ends with the first decisive
    reply of its stages, or with continue at end of message. */
+/* A message ended: counted, and its summary line logged. */
 static void
-count(struct mconn *m, enum kind k, mm_verdict v)
+end_msg(struct mconn *m, const char *verdict, const struct reply *r)
+{
+	metrics_message(chain_of(m), verdict);
+	summary_log(m->s, verdict, r);
+	m->msg_open = 0;
+}
+
+/* The session is about to forget a message a verdict ended early. */
+static void
+be_msg_end(void *b, mm_verdict v, const struct reply *r)
+{
+	struct mconn *m = b;
+
+	if (m->msg_open)
+		end_msg(m, verdict_name(v), v == MM_REJECT || v == MM_TEMPFAIL ? r : NULL);
+}
+
+static void
+count(struct mconn *m, enum kind k, mm_verdict v, const struct reply *r)
 {
 	const char *name = NULL;
 
@@ -244,10 +267,8 @@ count(struct mconn *m, enum kind k, mm_verdict v)
 			metrics_recipient(chain_of(m), name);
 		break;
 	default:
-		if (m->msg_open) {
-			metrics_message(chain_of(m), name);
-			m->msg_open = 0;
-		}
+		if (m->msg_open)
+			end_msg(m, name, v == MM_REJECT || v == MM_TEMPFAIL ? r : NULL);
 		break;
 	}
 }
@@ -329,7 +350,7 @@ answer(struct mconn *m, struct stage_out *o, unsigned long nr, enum kind k)
 		stage_out_free(o);
 		return SMFIS_NOREPLY;
 	}
-	count(m, k, o->verdict);
+	count(m, k, o->verdict, &o->reply);
 	switch (o->verdict) {
 	case MM_ACCEPT:
 		r = SMFIS_ACCEPT;
@@ -392,7 +413,7 @@ mm_envfrom(SMFICTX *ctx, char **argv)
 
 	NEED(m);
 	if (m->msg_open)	/* the MTA never told us how the last one ended */
-		metrics_message(chain_of(m), "aborted");
+		end_msg(m, "aborted", NULL);
 	m->msg_open = 1;
 	session_envfrom(m->s, argv, &o);
 	return answer(m, &o, SMFIP_NR_MAIL, K_MSG);
@@ -553,7 +574,7 @@ mm_abort(SMFICTX *ctx)
 
 	if (m) {
 		if (m->msg_open)
-			metrics_message(chain_of(m), "aborted");
+			end_msg(m, "aborted", NULL);
 		m->msg_open = 0;
 		session_abort(m->s);
 	}
@@ -567,7 +588,7 @@ mm_close(SMFICTX *ctx)
 
 	if (m) {
 		if (m->msg_open)
-			metrics_message(chain_of(m), "aborted");
+			end_msg(m, "aborted", NULL);
 		metrics_connection(chain_of(m), m->conn_outcome ? m->conn_outcome : "closed");
 		session_free(m->s);
 		m->s = NULL;

@@ -251,6 +251,10 @@ all_done(const struct session *s)
 static void
 log_decision(struct session *s, const struct merge *m, mm_stage st)
 {
+	if (m->who >= 0 && s->ch && s->in_msg && s->m->decider == NULL &&
+	    (m->verdict == MM_REJECT || m->verdict == MM_TEMPFAIL ||
+	    m->verdict == MM_DISCARD))
+		s->m->decider = xstrdup(s->ch->plugins[m->who]->name);
 	if (m->who >= 0 && s->ch)
 		log_msg(MM_LOG_INFO, s->m->qid, s->ch->plugins[m->who]->name,
 		    "%s at %s%s%s%s%s", verdict_name(m->verdict), stage_name(st),
@@ -352,6 +356,8 @@ run_stage(struct session *s, mm_stage st, const struct hook_args *a,
 		merge_free(&rmsg);
 		answer_sticky(s, st, out);
 		if (message_stage && st != MM_STAGE_ENVRCPT) {
+			if (s->be->msg_end && s->in_msg)
+				s->be->msg_end(s->bctx, out->verdict, &out->reply);
 			abort_all(s);
 			msg_reset(s);
 		}
@@ -371,6 +377,8 @@ run_stage(struct session *s, mm_stage st, const struct hook_args *a,
 		out_set(out, m.verdict, &m.reply);
 		log_decision(s, &m, st);
 		if (message_stage && !(st == MM_STAGE_ENVRCPT && m.verdict != MM_DISCARD)) {
+			if (s->be->msg_end && s->in_msg)
+				s->be->msg_end(s->bctx, m.verdict, &m.reply);
 			abort_all(s);
 			msg_reset(s);
 		}
@@ -473,6 +481,7 @@ session_envfrom(struct session *s, char **argv, struct stage_out *out)
 	if (s->in_msg)
 		session_end_message(s);
 	s->in_msg = 1;
+	s->m->t0 = mono_now();
 	fresh_qid(s);
 	if ((au = session_macro(s, "{auth_authen}")) != NULL && *au)
 		s->m->auth_user = xstrdup(au);
@@ -641,6 +650,7 @@ session_body(struct session *s, const unsigned char *data, size_t len,
 
 	if (s->buffer_body)
 		body_append(s, data, len);
+	s->m->size += len;
 	memset(&a, 0, sizeof(a));
 	a.data = data;
 	a.len = len;
@@ -779,6 +789,8 @@ msg_free(struct message *m)
 	buf_free(&m->quarantine);
 	free_strv(m->authres, m->nauthres);
 	buf_free(&m->monitor);
+	free_strv(m->results, m->nresults);
+	free(m->decider);
 	free(m);
 }
 

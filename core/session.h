@@ -35,6 +35,9 @@ struct backend {
 	const char *(*macro)(void *bctx, const char *name);
 	int (*progress)(void *bctx);
 	int can_skip;			/* the MTA understands SKIP */
+	/* A verdict ended the message before end of message (the session
+	   forgets it right after): may be NULL. */
+	void (*msg_end)(void *bctx, mm_verdict v, const struct reply *r);
 };
 
 /* What the MTA is told for one stage. */
@@ -124,6 +127,12 @@ struct message {
 	size_t nauthres;
 	struct buf monitor;
 	int actions_queued;
+	/* for the summary line (summary.c) */
+	char **results;			/* per instance index, or NULL */
+	size_t nresults;
+	char *decider;			/* instance whose verdict decided */
+	double t0;			/* mono_now() at MAIL FROM */
+	size_t size;			/* body bytes received */
 };
 
 struct session {

@@ -255,7 +255,7 @@ main(int argc, char **argv)
 	const char *cpath = NULL, *final_stage = "eom";
 	struct conf *c;
 	struct session *s;
-	struct backend be = { t_macro, t_progress, 1 };
+	struct backend be = { t_macro, t_progress, 1, NULL };
 	struct eml m;
 	struct stage_out out, final;
 	struct eom_out e;

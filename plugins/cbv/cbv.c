@@ -349,6 +349,8 @@ verdict(struct cbv *c, mm_ctx *ctx, struct cbv_msg *m, const char *addr,
 
 	smtp_sanitize(why, text, sizeof(text));
 	m->decided = 1;
+	/* "OK/cached", "BOUNCE/probe", ... for the summary line */
+	c->api->set_result(ctx, "%s/%s", cache_status_name(st), how);
 	switch (st) {
 	case CBV_OK:
 		m->v = MM_CONTINUE;

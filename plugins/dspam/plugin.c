@@ -471,6 +471,10 @@ add_headers(const struct dspam_inst *d, mm_ctx *ctx, const char *result,
 
 	strip_incoming(d, ctx);
 	d->api->metric_add(d->classes, result, 1);
+	if (v != NULL)
+		d->api->set_result(ctx, "%s/%.2f", result, v->probability);
+	else
+		d->api->set_result(ctx, "%s", result);
 	if (d->api->add_header(ctx, "X-DSPAM-Result", result) < 0)
 		return -1;
 	if (v != NULL) {

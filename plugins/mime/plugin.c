@@ -408,9 +408,12 @@ mime_eom(mm_ctx *ctx, void *instance)
 	if (res.n > 0)
 		v = act(m, ctx, h, nh, (const char *)body, bodylen, &res);
 out:
-	if (m->scans)
-		api->metric_add(m->scans, res.n > 0 ? "banned" : sc.limit ? "limit" :
-		    sc.malformed ? "malformed" : "clean", 1);
+	if (m->scans) {
+		const char *f = res.n > 0 ? "banned" : sc.limit ? "limit" :
+		    sc.malformed ? "malformed" : "clean";
+		api->metric_add(m->scans, f, 1);
+		api->set_result(ctx, "%s", f);
+	}
 	mime_result_free(&res);
 	mime_scan_free(&sc);
 	free(rcpts);

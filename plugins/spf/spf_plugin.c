@@ -331,8 +331,11 @@ publish(const struct spf_plugin *p, mm_ctx *ctx, const struct verdict *v,
 	const struct mm_api *api = p->api;
 	char *hdr;
 
-	if (p->results)
+	if (p->results) {
 		api->metric_add(p->results, spf_result_name(v->eff), 1);
+		api->set_result(ctx, "%s%s", spf_result_name(v->eff),
+		    v->guessed ? "(guess)" : "");
+	}
 	if (api->fact_set(ctx, "spf.result", spf_result_name(v->eff)) < 0 ||
 	    api->fact_set(ctx, "spf.helo_result", spf_result_name(v->hres)) < 0 ||
 	    api->fact_set(ctx, "spf.domain", v->domain) < 0 ||

@@ -91,6 +91,7 @@ del(const struct wt_conf *c, mm_ctx *ctx, struct done *d, const char *rcpt,
 	if (done_add(d, rcpt, group) < 0)
 		return -1;
 	c->api->log(ctx, MM_LOG_INFO, "group=%s discard rcpt=<%s>", group, rcpt);
+	c->api->set_result(ctx, "%s", group);
 	return 0;
 }
 
@@ -113,6 +114,7 @@ add(const struct wt_conf *c, mm_ctx *ctx, struct done *d, const char *addr,
 	if (done_add(d, addr, why) < 0)
 		return -1;
 	c->api->log(ctx, MM_LOG_INFO, "group=%s %s to=<%s>", why, what, addr);
+	c->api->set_result(ctx, "%s", why);	/* the group that acted */
 	return 0;
 }
 

@@ -88,6 +88,25 @@ try:
 except urllib.error.HTTPError as e:
     sys.exit(0 if e.code == 404 else 1)
 sys.exit(1)' "http://127.0.0.1:$port/other" && ok "other paths 404" || bad "other paths"
-"$MODMILTERD" -S -c "$tmp/c.yaml" | grep -q "^hello eom calls=15100 " && ok "-S still works, counts survive the reload" || bad "-S"
+# one summary line per message, with each plugin's result and who decided
+acc=$(grep -cE '^modmilterd\[[0-9]+\]: info: [0-9A-F]+: client=[^ ]*\[[0-9.]+\] helo=[^ ]+ from=[^ ]+ nrcpt=1 rcpt=<[^>]+> chain=inbound hello=- t=seen/external verdict=accept by=- size=[0-9]+ time=[0-9.]+$' "$tmp/log")
+[ "$acc" = 15100 ] && ok "a summary line per accepted message" || { bad "summary lines of accepted messages: $acc"; grep -m3 'verdict=' "$tmp/log"; }
+rej=$(grep -cE ' chain=inbound hello=- t=- verdict=reject by=hello reply="550 5\.7\.1 [^"]*" size=0 ' "$tmp/log")
+[ "$rej" = 200 ] && ok "a summary line per refused message, naming who refused" || { bad "summary lines of refused messages: $rej"; grep -m3 'verdict=reject' "$tmp/log"; }
+# the same as JSON objects once the log is switched to json by a reload
+sed -i "s|^log: .*|log: { to: json, file: $tmp/log }|" "$tmp/c.yaml"
+kill -USR1 "$(cat "$tmp/pid")"; sleep 0.5
+"$BENCH" -s "unix:$tmp/m.sock" -c 2 -n 50 --warmup 0 "$top_srcdir/tests/tools/sample.eml" > /dev/null 2>&1
+sleep 0.3
+n=$(python3 -c 'import json, sys
+n = 0
+for l in open(sys.argv[1]):
+    if l.startswith("{"):
+        o = json.loads(l)
+        n += o.get("verdict") == "accept" and o.get("t") == "seen/external" and o.get("chain") == "inbound" and len(o.get("qid", "")) > 0
+print(n)' "$tmp/log")
+[ "$n" = 50 ] && ok "json summaries after the reload switched the log" || bad "json summaries: $n"
+
+"$MODMILTERD" -S -c "$tmp/c.yaml" | grep -q "^hello eom calls=15150 " && ok "-S still works, counts survive the reload" || bad "-S"
 echo "$fails failed"
 [ $fails = 0 ]

@@ -364,6 +364,7 @@ tp_eom(mm_ctx *ctx, void *i)
 		mm_client_class c = api->client_class(ctx);
 		const char *from = api->mail_from(ctx);
 		api->metric_add(t->eoms, (unsigned)c < 3 ? cls[c] : "other", 1);
+		api->set_result(ctx, "seen/%s", (unsigned)c < 3 ? cls[c] : "other");
 		api->metric_observe(t->sizes, NULL, from ? (double)strlen(from) : 0);
 	}
 	if (v != MM_CONTINUE)

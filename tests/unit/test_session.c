@@ -63,7 +63,7 @@ be_macro(void *bctx, const char *name)
 	return NULL;
 }
 
-static struct backend be = { be_macro, NULL, 1 };
+static struct backend be = { be_macro, NULL, 1, NULL };
 
 struct fx {
 	struct conf *c;

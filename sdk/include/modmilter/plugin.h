@@ -380,6 +380,14 @@ struct mm_api {
 	   a store) should check this before it commits that work, and may
 	   also check it from its connection and message data destructors. */
 	int (*abandoned)(mm_ctx *ctx);
+
+	/* SDK 1.3: the plugin's result for this message, as the daemon's
+	 * one summary line per message shows it ("spf=pass",
+	 * "dspam=Innocent/0.02"): a short word, at most 63 bytes, set from
+	 * any hook of the message (the last call wins). Blanks and quotes
+	 * become '_'. 0, or -1 outside a message or when abandoned. */
+	int (*set_result)(mm_ctx *ctx, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 };
 
 /* store_scan callback results */
