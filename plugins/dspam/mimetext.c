@@ -517,16 +517,20 @@ html_text(const char *s, size_t len, const struct mimetext_cb *cb)
 				/* block elements separate words */
 				out[o++] = ' ';
 			}
-			/* skip script and style bodies */
-			if (nl > 0 && (strncasecmp(n, "script", nl) == 0 ||
-			    strncasecmp(n, "style", nl) == 0) && n == t) {
+			/* skip script and style bodies (the whole name: <s> is
+			   struck-through text, not a script) */
+			if (((nl == 6 && strncasecmp(n, "script", 6) == 0) ||
+			    (nl == 5 && strncasecmp(n, "style", 5) == 0)) && n == t) {
 				const char *c = e;
 				char endtag[10];
+				size_t el;
 
-				snprintf(endtag, sizeof(endtag), "</%.*s", (int)nl, n);
+				el = (size_t)snprintf(endtag, sizeof(endtag), "</%.*s", (int)nl, n);
 				while (c && c < s + len) {
 					c = memchr(c, '<', (size_t)(s + len - c));
-					if (c == NULL || strncasecmp(c, endtag, strlen(endtag)) == 0)
+					/* the text is not NUL-terminated: compare what is left */
+					if (c == NULL || ((size_t)(s + len - c) >= el &&
+					    strncasecmp(c, endtag, el) == 0))
 						break;
 					c++;
 				}
