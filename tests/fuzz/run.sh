@@ -95,6 +95,7 @@ while read -r name pkgs rest <&3; do
 		fail=$((fail + 1))
 		continue
 	fi
+	cat "$tmp/$name/build.log"	# warnings
 	bin=$tmp/$name/fuzz_$name
 	opts="-rss_limit_mb=2048 -max_len=65536 -timeout=10 -artifact_prefix=$tmp/$name/"
 	[ -f "$FUZZ/$name.dict" ] && opts="$opts -dict=$FUZZ/$name.dict"
