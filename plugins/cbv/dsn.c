@@ -17,6 +17,9 @@
  *	Received-From-MTA, Arrival-Date, then Final-Recipient, Action and
  *	Status for each recipient of the original message) and the original
  *	message's headers as text/rfc822-headers. Every line ends in CRLF.
+ *	The values of header and report fields come from the sender: each
+ *	is kept on its line (control characters become spaces) and cut to
+ *	900 bytes, so that no value can add a field or a part.
  *	The notice goes out with the null sender (probe_from), as RFC 3464
  *	requires.
  * DIAGNOSTICS
@@ -74,10 +77,11 @@ put_text(struct buf *b, const char *s)
 static void put_fmt(struct buf *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Formatted text, however long: a cut line would run into the next. */
 static void
 put_fmt(struct buf *b, const char *fmt, ...)
 {
-	char tmp[2048];
+	char tmp[256], *s = tmp;
 	va_list ap;
 	int n;
 
@@ -86,7 +90,58 @@ put_fmt(struct buf *b, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
-	put_text(b, tmp);
+	if ((size_t)n >= sizeof(tmp)) {
+		if ((s = malloc((size_t)n + 1)) == NULL) {
+			b->oom = 1;
+			return;
+		}
+		va_start(ap, fmt);
+		vsnprintf(s, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	put_text(b, s);
+	if (s != tmp)
+		free(s);
+}
+
+/*
+ * A value inside a header or report field: control characters become
+ * spaces, so that it stays on its line whatever the sender put in it,
+ * and it is cut at max bytes (not inside a UTF-8 character), so that
+ * the line stays within RFC 5322's 998.
+ */
+static void
+put_value(struct buf *b, const char *s, size_t max)
+{
+	size_t n = 0;
+
+	if (s == NULL)
+		return;
+	while (s[n] && n < max)
+		n++;
+	if (s[n])
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char sp = ' ';
+
+		if (c < 0x20 || c == 0x7f)
+			put_raw(b, &sp, 1);
+		else
+			put_raw(b, s + i, 1);
+	}
+}
+
+/* "Name: value\r\n", the value one line of at most VALUE_MAX bytes */
+#define VALUE_MAX	900
+static void
+put_field(struct buf *b, const char *name, const char *value, const char *after)
+{
+	put_text(b, name);
+	put_value(b, value, VALUE_MAX);
+	put_text(b, after);
+	put_text(b, "\n");
 }
 
 /* RFC 5322 date, in UTC, independent of the locale. */
@@ -127,12 +182,12 @@ dsn_build(const struct dsn_info *di, size_t *len)
 	snprintf(boundary, sizeof(boundary), "%.0f.%08x%08x/%s", di->now, r1, r2,
 	    "cbv");
 
-	put_fmt(&b, "From: %s\n", di->from);
-	put_fmt(&b, "To: <%s>\n", di->to);
-	put_fmt(&b, "Subject: %s\n", di->subject);
+	put_field(&b, "From: ", di->from, "");
+	put_field(&b, "To: <", di->to, ">");
+	put_field(&b, "Subject: ", di->subject, "");
 	put_fmt(&b, "Date: %s\n", date);
-	put_fmt(&b, "Message-ID: <%.0f.%08x%08x@%s>\n", di->now, r2, r1,
-	    di->reporting_mta);
+	put_fmt(&b, "Message-ID: <%.0f.%08x%08x@", di->now, r2, r1);
+	put_field(&b, "", di->reporting_mta, ">");
 	put_text(&b, "Auto-Submitted: auto-replied\n");
 	put_text(&b, "MIME-Version: 1.0\n");
 	put_fmt(&b, "Content-Type: multipart/report; report-type=delivery-status;\n"
@@ -152,18 +207,20 @@ dsn_build(const struct dsn_info *di, size_t *len)
 	put_fmt(&b, "--%s\n", boundary);
 	put_text(&b, "Content-Type: message/delivery-status\n"
 	    "Content-Description: Delivery report\n\n");
-	put_fmt(&b, "Reporting-MTA: dns; %s\n", di->reporting_mta);
-	if (di->client_helo && *di->client_helo)
-		put_fmt(&b, "Received-From-MTA: dns; %s (%s)\n", di->client_helo,
-		    di->client_ip ? di->client_ip : "unknown");
+	put_field(&b, "Reporting-MTA: dns; ", di->reporting_mta, "");
+	if (di->client_helo && *di->client_helo) {
+		put_text(&b, "Received-From-MTA: dns; ");
+		put_value(&b, di->client_helo, VALUE_MAX / 2);
+		put_field(&b, " (", di->client_ip ? di->client_ip : "unknown", ")");
+	}
 	put_fmt(&b, "Arrival-Date: %s\n", arrival);
 	for (size_t i = 0; i < (di->nrcpt ? di->nrcpt : 1); i++) {
-		put_fmt(&b, "\nFinal-Recipient: rfc822; %s\n", di->nrcpt ?
-		    di->rcpts[i] : "postmaster");
-		put_fmt(&b, "Action: %s\n", di->action ? di->action : "delayed");
-		put_fmt(&b, "Status: %s\n", di->status ? di->status : "4.7.0");
+		put_field(&b, "\nFinal-Recipient: rfc822; ", di->nrcpt ? di->rcpts[i] :
+		    "postmaster", "");
+		put_field(&b, "Action: ", di->action ? di->action : "delayed", "");
+		put_field(&b, "Status: ", di->status ? di->status : "4.7.0", "");
 		if (di->diagnostic && *di->diagnostic)
-			put_fmt(&b, "Diagnostic-Code: X-SPF; %s\n", di->diagnostic);
+			put_field(&b, "Diagnostic-Code: X-SPF; ", di->diagnostic, "");
 	}
 	put_text(&b, "\n");
 
