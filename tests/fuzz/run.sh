@@ -135,7 +135,11 @@ while read -r name pkgs rest <&3; do
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$tmp/$name/log")
 	speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$tmp/$name/log")
 	cov=$(sed -n 's/^#[0-9]*[ 	]*DONE *cov: \([0-9]*\).*corp: \([0-9]*\).*/cov \1, corpus \2/p' "$tmp/$name/log")
-	echo "PASS $name: ${runs:-?} runs in ${SECS} s (${speed:-?} exec/s), ${cov:-no stats}"
+	if [ "$SECS" -eq 0 ]; then
+		echo "PASS $name: replayed ${runs:-?} inputs, ${cov:-no stats}"
+	else
+		echo "PASS $name: ${runs:-?} runs in ${SECS} s (${speed:-?} exec/s), ${cov:-no stats}"
+	fi
 	pass=$((pass + 1))
 done 3< "$FUZZ/targets" < /dev/null
 
