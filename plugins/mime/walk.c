@@ -3,7 +3,6 @@
  *	walk - walk a message's MIME tree (GMime) and find what to replace
  * SYNOPSIS
  *	#include "mime.h"
-#include "fields.h"
  *
  *	mime_gmime_init();
  *	r = mime_walk(&sc, headers, nh, body, bodylen, &res);
@@ -50,6 +49,7 @@
 #include <gmime/gmime.h>
 
 #include "mime.h"
+#include "fields.h"
 
 static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
 
