@@ -10,7 +10,8 @@
 # "-", SOURCES the files it is linked with (paths from the top source
 # directory; a word starting with "-", such as -lspf2, goes to the
 # compiler as it is). Each target first runs every input of
-# tests/fuzz/crashers/NAME/ once (old findings must stay fixed), then
+# tests/fuzz/crashers/NAME/ once (old findings must stay fixed; file
+# names without spaces), then
 # fuzzes a scratch corpus made of tests/fuzz/seeds/NAME/, what
 # tests/fuzz/seedgen/NAME.sh writes there, and the crashers. A finding
 # is kept with the binary under $top_builddir/tests/fuzz/findings/NAME/.
@@ -23,6 +24,9 @@ SECS=${FUZZ_SECONDS:-20}
 case ${1:-} in
 ''|*[!0-9]*) ;;
 *) SECS=$1; shift ;;
+esac
+case $SECS in
+''|*[!0-9]*) echo "usage: $0 [SECONDS] [NAME...] (SECONDS, FUZZ_SECONDS: a number)" >&2; exit 2 ;;
 esac
 CLANG=${CLANG:-clang}
 FUZZ=$top_srcdir/tests/fuzz
@@ -102,7 +106,8 @@ while read -r name pkgs rest <&3; do
 	crashers=$(find "$FUZZ/crashers/$name" -type f 2>/dev/null | sort)
 	if [ -n "$crashers" ]; then
 		# shellcheck disable=SC2086
-		if ! "$bin" $opts $crashers > "$tmp/$name/log" 2>&1; then
+		if ! UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
+		    "$bin" $opts $crashers > "$tmp/$name/log" 2>&1; then
 			tail -n 30 "$tmp/$name/log"
 			echo "FAIL $name: a kept crasher fails again"
 			keep "$name"
@@ -124,6 +129,7 @@ while read -r name pkgs rest <&3; do
 	fi
 	# shellcheck disable=SC2086
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
 	"$bin" $opts $run -print_final_stats=1 "$tmp/$name/corpus" > "$tmp/$name/log" 2>&1
 	rc=$?
 	if [ $rc -ne 0 ]; then
