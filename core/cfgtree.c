@@ -5,6 +5,11 @@
  *	libyaml's document loader does the parsing (anchors and aliases
  *	included); this module copies the document into mm_opt nodes that
  *	carry their position and a "used" mark per map key. See cfgtree.h.
+ *
+ *	An alias is copied wherever it is used, so a few lines of nested
+ *	aliases can stand for billions of nodes: the copy stops at
+ *	CFG_MAX_NODES with an error rather than exhausting memory (which
+ *	would end a running daemon on reload).
  */
 #include "config.h"
 
@@ -18,6 +23,9 @@
 
 #include "cfgtree.h"
 #include "util.h"
+
+/* far above any real configuration (the sample has about 60 nodes) */
+#define CFG_MAX_NODES	200000
 
 void
 cfgtree_error_at(struct cfgtree *t, int line, int col, const char *fmt, ...)
@@ -53,16 +61,24 @@ cfg_error(const mm_opt *node, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* left: nodes that may still be made; at 0 lists and maps stop growing */
 static struct mm_opt *
-convert(struct cfgtree *t, yaml_document_t *doc, yaml_node_t *yn, int depth)
+convert(struct cfgtree *t, yaml_document_t *doc, yaml_node_t *yn, int depth,
+    size_t *left)
 {
 	struct mm_opt *o = xcalloc(1, sizeof(*o));
 
 	o->tree = t;
 	o->line = (int)yn->start_mark.line + 1;
 	o->col = (int)yn->start_mark.column + 1;
-	if (depth > 64) {
-		cfgtree_error_at(t, o->line, o->col, "nesting too deep");
+	if (*left == 1)
+		cfgtree_error_at(t, o->line, o->col, "more than %d values, aliases "
+		    "expanded: not a configuration", CFG_MAX_NODES);
+	if (*left > 0)
+		(*left)--;
+	if (depth > 64 || *left == 0) {
+		if (depth > 64)
+			cfgtree_error_at(t, o->line, o->col, "nesting too deep");
 		o->type = MM_OPT_SCALAR;
 		o->scalar = xstrdup("");
 		return o;
@@ -79,8 +95,11 @@ convert(struct cfgtree *t, yaml_document_t *doc, yaml_node_t *yn, int depth)
 		o->n = (size_t)(yn->data.sequence.items.top - yn->data.sequence.items.start);
 		o->items = xcalloc(o->n ? o->n : 1, sizeof(*o->items));
 		size_t i = 0;
-		for (it = yn->data.sequence.items.start; it < yn->data.sequence.items.top; it++)
-			o->items[i++] = convert(t, doc, yaml_document_get_node(doc, *it), depth + 1);
+		for (it = yn->data.sequence.items.start;
+		    it < yn->data.sequence.items.top && *left > 0; it++)
+			o->items[i++] = convert(t, doc, yaml_document_get_node(doc, *it),
+			    depth + 1, left);
+		o->n = i;
 		break;
 	}
 	case YAML_MAPPING_NODE: {
@@ -91,9 +110,12 @@ convert(struct cfgtree *t, yaml_document_t *doc, yaml_node_t *yn, int depth)
 		o->keys = xcalloc(o->n ? o->n : 1, sizeof(*o->keys));
 		o->used = xcalloc(o->n ? o->n : 1, 1);
 		size_t i = 0;
-		for (p = yn->data.mapping.pairs.start; p < yn->data.mapping.pairs.top; p++, i++) {
-			o->keys[i] = convert(t, doc, yaml_document_get_node(doc, p->key), depth + 1);
-			o->items[i] = convert(t, doc, yaml_document_get_node(doc, p->value), depth + 1);
+		for (p = yn->data.mapping.pairs.start;
+		    p < yn->data.mapping.pairs.top && *left > 0; p++, i++) {
+			o->keys[i] = convert(t, doc, yaml_document_get_node(doc, p->key),
+			    depth + 1, left);
+			o->items[i] = convert(t, doc, yaml_document_get_node(doc, p->value),
+			    depth + 1, left);
 			if (o->keys[i]->type != MM_OPT_SCALAR)
 				cfg_error(o->keys[i], "a key must be a plain string");
 			for (size_t j = 0; j < i; j++)
@@ -102,6 +124,7 @@ convert(struct cfgtree *t, yaml_document_t *doc, yaml_node_t *yn, int depth)
 					cfg_error(o->keys[i], "duplicate key '%s' (first at line %d)",
 					    o->keys[i]->scalar, o->keys[j]->line);
 		}
+		o->n = i;
 		break;
 	}
 	default:
@@ -131,8 +154,9 @@ cfgtree_parse(const char *name, const char *text, size_t len)
 		return t;
 	}
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	size_t left = CFG_MAX_NODES + 1;
 	if (root)
-		t->root = convert(t, &doc, root, 0);
+		t->root = convert(t, &doc, root, 0, &left);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	return t;

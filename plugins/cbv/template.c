@@ -17,7 +17,7 @@
  *	"4.7.0"). Anywhere, %(name)s is replaced by a variable (the
  *	names are template_vars[], as in pymilter's dsn.py) and %% is a
  *	percent sign. Values are put on one line: a sender cannot inject
- *	headers through them.
+ *	headers through them. A value is cut to 512 bytes.
  *
  *	Templates are checked when the configuration is loaded: unknown
  *	variables, a stray %, a missing Subject or a bad Action or Status
@@ -35,6 +35,9 @@
 #include "cbv.h"
 
 #define TEMPLATE_MAX (64 * 1024)
+/* a value longer than this is cut: the notice's lines stay readable
+   and within RFC 5322's 998 characters */
+#define TEMPLATE_VALUE_MAX 512
 
 const char *const template_vars[] = {
 	"sender", "receiver", "heloname", "connectip", "sender_domain",
@@ -98,6 +101,12 @@ expand(const char *text, const char *(*lookup)(void *, const char *), void *arg,
 		} else
 			val = one;
 		vl = strlen(val);
+		if (val != one && vl > TEMPLATE_VALUE_MAX) {
+			/* cut, but not inside a UTF-8 character */
+			vl = TEMPLATE_VALUE_MAX;
+			while (vl > 0 && ((unsigned char)val[vl] & 0xc0) == 0x80)
+				vl--;
+		}
 		if (n + vl + 1 > cap) {
 			char *o;
 			cap = (n + vl + 1) * 2;

@@ -40,6 +40,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -269,12 +270,29 @@ to_utf8(const char *cs, const char *s, size_t len, char **out, size_t *olen)
 	il = len;
 	op = buf;
 	ol = cap;
-	while (il > 0) {
-		if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1) {
-			if (ol < 8)
-				break;
+	while (il > 0 && iconv(cd, &ip, &il, &op, &ol) == (size_t)-1) {
+		if (errno == E2BIG) {
+			/* a byte can stand for several characters (TSCII) */
+			size_t used = (size_t)(op - buf);
+			char *nb = realloc(buf, cap * 2);
+
+			if (nb == NULL) {
+				free(buf);
+				iconv_close(cd);
+				return -1;
+			}
+			buf = nb;
+			cap *= 2;
+			op = buf + used;
+			ol = cap - used;
+		} else if (errno == EILSEQ && il > 0) {
 			ip++;		/* skip an invalid byte, keep going */
 			il--;
+		} else {
+			/* EINVAL: a sequence cut at the end; or EILSEQ with
+			   nothing left, as //IGNORE reports the bytes it
+			   skipped once the input is consumed */
+			break;
 		}
 	}
 	iconv_close(cd);

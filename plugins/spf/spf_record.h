@@ -24,6 +24,7 @@
  *	spf_record_parse() returns 0, or -1 with a reason in err (which
  *	becomes the "problem" of a permerror). It allocates, and reports
  *	memory exhaustion as -1 with "out of memory" and r->oom set.
+ *	Whatever it returns, spf_record_free() releases the record.
  */
 #ifndef MM_SPF_RECORD_H
 #define MM_SPF_RECORD_H

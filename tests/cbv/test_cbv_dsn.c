@@ -386,6 +386,86 @@ test_mimeenc(void **state)
 	free(u);
 }
 
+static const char *
+long_vars(void *arg, const char *name)
+{
+	return strcmp(name, "subject") == 0 || strcmp(name, "rcpt") == 0 ? arg :
+	    vars(NULL, name);
+}
+
+/* Values from the sender that are long or hold line breaks: the notice
+   keeps every field on its line, every line within 998 characters, and
+   its three parts. Before, a value over 2 kB lost the end of its line
+   and the next field ran into it, and an envelope value with a line
+   break added a field of the sender's choosing. */
+static void
+test_line_breaks(void **state)
+{
+	char err[512], grp[8][1024], *big = malloc(3001), *msg;
+	struct cbv_template *t = template_load(SRCDIR "/plugins/cbv/templates",
+	    "softfail", err, sizeof(err));
+	struct cbv_rendered r;
+	char *rcpts[] = { big, "bob@example.com\r\nBcc: rcpt@example.org" };
+	struct dsn_info di = {
+		.reporting_mta = "mx.example.com", .from = "MAILER-DAEMON@mx.example.com",
+		.to = "alice@example.net>\r\nBcc: to@example.org", .client_helo =
+		"client\nBcc: helo@example.org", .client_ip = "198.51.100.9",
+		.arrival = 1700000000, .now = 1700000005, .rcpts = rcpts, .nrcpt = 2,
+		.diagnostic = "softfail\rBcc: diag@example.org",
+		.headers = "Subject: hello\n",
+	};
+	size_t len;
+
+	(void)state;
+	assert_non_null(big);
+	assert_non_null(t);
+	memset(big, 'x', 3000);
+	memcpy(big + 2988, "@example.org", 12);
+	big[3000] = 0;
+	assert_int_equal(template_render(t, long_vars, big, &r), 0);
+	di.subject = r.subject;
+	di.text = r.body;
+	di.action = r.action;
+	di.status = r.status;
+	msg = dsn_build(&di, &len);
+	assert_non_null(msg);
+	for (size_t i = 0, col = 0; i < len; i++, col++) {
+		if (msg[i] == '\n') {
+			assert_true(i > 0 && msg[i - 1] == '\r');
+			col = 0;
+		}
+		assert_true(col < 1000);
+	}
+
+	GMimeStream *s = g_mime_stream_mem_new_with_buffer(msg, len);
+	GMimeParser *p = g_mime_parser_new_with_stream(s);
+	GMimeMessage *m = g_mime_parser_construct_message(p, NULL);
+	assert_non_null(m);
+	assert_null(g_mime_object_get_header(GMIME_OBJECT(m), "Bcc"));
+	assert_non_null(g_mime_object_get_header(GMIME_OBJECT(m), "Date"));
+	assert_non_null(g_mime_object_get_header(GMIME_OBJECT(m), "Message-ID"));
+	GMimeMultipart *mp = GMIME_MULTIPART(g_mime_message_get_mime_part(m));
+	assert_int_equal(g_mime_multipart_get_count(mp), 3);
+	char *ds = part_text(g_mime_multipart_get_part(mp, 1));
+	assert_int_equal(groups(ds, grp, 8), 3);
+	assert_non_null(strstr(grp[0], "Received-From-MTA: dns; client Bcc: helo@example.org"));
+	for (int i = 1; i < 3; i++) {
+		assert_non_null(strstr(grp[i], "\nAction: delayed"));
+		assert_non_null(strstr(grp[i], "\nStatus: 4.7.0"));
+	}
+	assert_null(strstr(ds, "\nBcc:"));
+	g_free(ds);
+
+	g_object_unref(m);
+	g_object_unref(p);
+	g_object_unref(s);
+	free(msg);
+	free(big);
+	template_rendered_free(&r);
+	template_free(t);
+}
+
+
 int
 main(void)
 {
@@ -393,6 +473,7 @@ main(void)
 		cmocka_unit_test(test_softfail),
 		cmocka_unit_test(test_others),
 		cmocka_unit_test(test_hostile_values),
+		cmocka_unit_test(test_line_breaks),
 		cmocka_unit_test(test_mimeenc),
 	};
 	int rc;

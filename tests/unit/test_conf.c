@@ -13,7 +13,8 @@
  *	(its message shown), an option the plugin never read, a typed
  *	option of the wrong type, a bad mode, and a chain naming an
  *	instance that does not exist; that several errors in one file are
- *	all reported in one run; that a plugin file writable by others or
+ *	all reported in one run; that nested aliases expanding to too
+ *	many values are refused; that a plugin file writable by others or
  *	by its group, or in a directory writable by others or by its group,
  *	is refused;
  *	and that a valid file loads with the instances, chains, per
@@ -528,6 +529,37 @@ test_many_errors(void **state)
 	done(&r);
 }
 
+/* Aliases nested nine deep stand for a billion values: refused with one
+   error, without exhausting memory (on reload that ended the daemon). */
+static void
+test_alias_bomb(void **state)
+{
+	static struct result r;
+
+	(void)state;
+	load(&r, HEAD
+	    "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	    "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+	    "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+	    "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+	    "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+	    "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+	    "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
+	    "h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n"
+	    "i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]\n");
+	expect_failed(&r, 1);
+	if (strstr(r.errs, "more than 200000 values") == NULL)
+		fail_msg("unexpected error: %s", r.errs);
+	done(&r);
+
+	/* the same aliases, used a few times, load */
+	load(&r, HEAD
+	    "networks: { internal: &n [127.0.0.0/8], trusted_relays: *n }\n");
+	assert_non_null(r.c);
+	assert_int_equal(r.c->ntrusted, 1);
+	done(&r);
+}
+
 /* --- what loads --- */
 
 static void
@@ -793,6 +825,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_yaml_syntax, cleanup),
 		cmocka_unit_test_teardown(test_unknown_key, cleanup),
+		cmocka_unit_test_teardown(test_alias_bomb, cleanup),
 		cmocka_unit_test_teardown(test_wrong_type, cleanup),
 		cmocka_unit_test_teardown(test_bad_cidr, cleanup),
 		cmocka_unit_test_teardown(test_bad_store, cleanup),

@@ -2,7 +2,7 @@
  * NAME
  *	fuzz_mime - libFuzzer target for the mime plugin
  * SYNOPSIS
- *	tests/mime/fuzz/run.sh [SECONDS]
+ *	tests/fuzz/run.sh [SECONDS] mime
  * DESCRIPTION
  *	Each input goes through the name normaliser and the name policy
  *	(as a file name), the archive scanner (as an attachment's bytes)

@@ -1,0 +1,142 @@
+/*
+ * NAME
+ *	fuzz_dspam - libFuzzer target for the dspam tokenizer and its reader
+ * SYNOPSIS
+ *	tests/fuzz/run.sh [SECONDS] dspam
+ * DESCRIPTION
+ *	Each input is a message, read the three ways the plugin and the
+ *	command line tool read one: whole, with orthogonal sparse bigrams
+ *	(dspam_tokenize, mbox "From " line, header, MIME walk, QP and
+ *	base64, charsets, HTML to text); split into header fields and body
+ *	as an MTA hands them over, with chained pairs
+ *	(dspam_tokenize_parts); and header only, as header triage does.
+ *	The input's first line also goes through the RFC 2047 decoder on
+ *	its own, and its body through the quoted-printable and base64
+ *	decoders with output buffers of exactly the input's length, the
+ *	bound their callers rely on.
+ *
+ *	Beyond the sanitizers, each token set must come out sorted without
+ *	duplicates, and each decoder must stay within its bound.
+ * DIAGNOSTICS
+ *	abort() when an invariant above fails.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dspam.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+check_set(const struct tokset *ts)
+{
+	for (size_t i = 1; i < ts->len; i++)
+		if (ts->t[i - 1].h >= ts->t[i].h)
+			abort();
+}
+
+/* Header fields as an MTA passes them: name, value without the first
+   space, continuation lines joined with "\n". Returns the count; *body
+   is where the body starts. */
+static size_t
+split(const char *t, size_t len, struct hdr **hp, size_t *body)
+{
+	size_t pos = 0, n = 0;
+	struct hdr *h = NULL;
+
+	while (pos < len) {
+		const char *nl = memchr(t + pos, '\n', len - pos);
+		size_t e = nl ? (size_t)(nl - t) : len, next = nl ? e + 1 : len;
+		const char *colon;
+
+		if (e > pos && t[e - 1] == '\r')
+			e--;
+		if (e == pos) {
+			pos = next;
+			break;
+		}
+		if ((t[pos] == ' ' || t[pos] == '\t') && n > 0) {
+			size_t ol = strlen(h[n - 1].value);
+			char *v = realloc((char *)h[n - 1].value, ol + 1 + (e - pos) + 1);
+
+			if (v == NULL)
+				abort();
+			v[ol] = '\n';
+			memcpy(v + ol + 1, t + pos, e - pos);
+			v[ol + 1 + (e - pos)] = 0;
+			h[n - 1].value = v;
+			pos = next;
+			continue;
+		}
+		if ((colon = memchr(t + pos, ':', e - pos)) == NULL)
+			break;
+		if ((h = realloc(h, (n + 1) * sizeof(*h))) == NULL)
+			abort();
+		h[n].name = strndup(t + pos, (size_t)(colon - (t + pos)));
+		colon++;
+		if (colon < t + e && *colon == ' ')
+			colon++;
+		h[n].value = strndup(colon, (size_t)(t + e - colon));
+		if (h[n].name == NULL || h[n].value == NULL)
+			abort();
+		n++;
+		pos = next;
+	}
+	*hp = h;
+	*body = pos;
+	return n;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const struct tokopts osb = { 4, 0 }, chained = { 1, 0 },
+	    triage = { 0, 1 };
+	const char *t = (const char *)data;
+	struct tokset ts;
+	struct hdr *h;
+	size_t nh, body, first, olen;
+	char *out;
+
+	tokset_init(&ts);
+	if (dspam_tokenize(&osb, data, size, &ts) == 0)
+		check_set(&ts);
+	tokset_free(&ts);
+
+	tokset_init(&ts);
+	nh = split(t, size, &h, &body);
+	if (dspam_tokenize_parts(&chained, h, nh, data + body, size - body, &ts) == 0)
+		check_set(&ts);
+	tokset_free(&ts);
+	for (size_t i = 0; i < nh; i++) {
+		free((char *)h[i].name);
+		free((char *)h[i].value);
+	}
+	free(h);
+
+	tokset_init(&ts);
+	if (dspam_tokenize(&triage, data, size, &ts) == 0)
+		check_set(&ts);
+	tokset_free(&ts);
+
+	first = (const uint8_t *)memchr(data, '\n', size) ?
+	    (size_t)((const uint8_t *)memchr(data, '\n', size) - data) : size;
+	if (mimetext_header_decode(t, first, &out, &olen) == 0) {
+		if (strlen(out) > olen)
+			abort();
+		free(out);
+	}
+
+	/* exactly the input's length: a decoder writing more is caught */
+	if ((out = malloc(size > body ? size - body : 1)) == NULL)
+		abort();
+	if (mimetext_qp_decode(t + body, size - body, out, 0) > size - body ||
+	    mimetext_qp_decode(t + body, size - body, out, 1) > size - body ||
+	    mimetext_b64_decode(t + body, size - body, out) > size - body)
+		abort();
+	free(out);
+	return 0;
+}
