@@ -8,7 +8,7 @@
 # the installed SDK; dpkg --purge leaves nothing behind. Needs root and
 # the packages of scripts/deps.sh (debhelper, lintian). An existing
 # /var/lib/modmilter or /run/modmilter (a build tree's ./run.sh) is saved
-# and put back after the purge.
+# and put back after the purge. MM_DEB_KEEP=1 keeps the scratch directory.
 . "${top_srcdir:-.}/tests/lib.sh"
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (dpkg -i)"; exit 77; }
 need_cmd dpkg-buildpackage dh lintian ss
@@ -28,7 +28,7 @@ cleanup() {
 			cp -a "$tmp/saved$d" "$d"
 		fi
 	done
-	rm -rf "$tmp"
+	if [ -n "$MM_DEB_KEEP" ]; then echo "kept: $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
 fails=0
@@ -57,15 +57,19 @@ devdeb=$(ls "$tmp"/modmilter-dev_"$version"_*.deb)
 changes=$(ls "$tmp"/modmilter_"$version"_*.changes)
 
 # --- lintian ---
-lintian --no-tag-display-limit "$changes" > "$tmp/lintian.log" 2>&1
+lintian -I --pedantic --tag-display-limit 0 "$changes" > "$tmp/lintian.log" 2>&1
 echo "lintian:"
 sed 's/^/  /' "$tmp/lintian.log"
 check "lintian: no errors" test -z "$(grep '^E:' "$tmp/lintian.log")"
+echo "lintian: $(grep -c '^E:' "$tmp/lintian.log") errors, $(grep -c '^W:' "$tmp/lintian.log") warnings"
 
 # --- contents ---
 dpkg -c "$deb" | awk '{print $6}' | sed 's|^\./|/|' > "$tmp/files"
 dpkg -c "$devdeb" | awk '{print $6}' | sed 's|^\./|/|' > "$tmp/devfiles"
-echo "modmilter: $(grep -cv '/$' "$tmp/files") files; modmilter-dev: $(grep -cv '/$' "$tmp/devfiles") files"
+for f in files devfiles; do
+	echo "$(basename "$([ $f = files ] && echo "$deb" || echo "$devdeb")"): $(grep -cv '/$' "$tmp/$f") files"
+	grep -v '/$' "$tmp/$f" | sed 's/^/  /'
+done
 has() { grep -qxE "$2" "$tmp/$1"; }
 for f in /usr/sbin/modmilterd /usr/bin/modmilter-test /usr/bin/modmilter-bench \
 	/usr/bin/modmilter-cbv /usr/bin/modmilter-dspam /etc/modmilter/modmilter.yaml \
@@ -80,7 +84,7 @@ for p in spf cbv wiretap mime dspam; do
 done
 check "modmilter: no .la, no hello.so" test -z "$(grep -E '\.la$|hello\.so$' "$tmp/files")"
 for f in /usr/include/modmilter/plugin.h '/usr/lib/[^/]+/pkgconfig/modmilter\.pc' \
-	/usr/share/doc/modmilter-dev/plugin-guide.md /usr/share/modmilter/examples/hello/hello.c \
+	'/usr/share/doc/modmilter-dev/plugin-guide\.md(\.gz)?' /usr/share/modmilter/examples/hello/hello.c \
 	/usr/share/modmilter/examples/hello/Makefile; do
 	check "modmilter-dev has $f" has devfiles "$f"
 done
@@ -96,6 +100,7 @@ check "man pages: no /usr/local" \
 for d in /var/lib/modmilter /run/modmilter; do
 	[ -d "$d" ] && mkdir -p "$tmp/saved$(dirname $d)" && cp -a "$d" "$tmp/saved$d"
 done
+spool_before=$([ -e /var/spool/postfix/modmilter ] && echo yes)
 installed=yes
 if dpkg -i "$deb" "$devdeb" > "$tmp/dpkg.log" 2>&1; then
 	ok "dpkg -i"
@@ -150,6 +155,7 @@ for f in /usr/sbin/modmilterd /etc/modmilter /var/lib/modmilter /run/modmilter \
 	/usr/include/modmilter /lib/systemd/system/modmilterd.service; do
 	check "purged: $f" test ! -e "$f"
 done
+[ -n "$spool_before" ] || check "purged: /var/spool/postfix/modmilter" test ! -e /var/spool/postfix/modmilter
 
 echo "$fails failure(s)"
 [ "$fails" = 0 ]
