@@ -634,4 +634,7 @@ const struct mm_api core_api = {
 	.metric_histogram = api_metric_histogram,
 	.metric_add = metrics_plugin_add,
 	.metric_observe = metrics_plugin_observe,
+	.addr_normalize = addr_normalize,
+	.domain_normalize = domain_normalize,
+	.domain_match = domain_match,
 };

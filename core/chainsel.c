@@ -16,26 +16,16 @@
 #include "config.h"
 
 #include <string.h>
-#include <strings.h>
 
 #include "session.h"
 
+/* The domain comes normalised (session.c), the patterns too (conf.c). */
 int
 chain_matches_domain(const struct chain *ch, const char *domain)
 {
-	size_t dl = domain ? strlen(domain) : 0;
-
-	if (domain == NULL)
-		return 0;
-	for (size_t i = 0; i < ch->nrcpt_domains; i++) {
-		const char *d = ch->rcpt_domains[i];
-		size_t l = strlen(d);
-		if (d[0] == '.') {	/* ".example.com": any subdomain */
-			if (dl > l && strcasecmp(domain + dl - l, d) == 0)
-				return 1;
-		} else if (strcasecmp(domain, d) == 0)
+	for (size_t i = 0; domain && i < ch->nrcpt_domains; i++)
+		if (domain_match(domain, ch->rcpt_domains[i]))
 			return 1;
-	}
 	return 0;
 }
 

@@ -7,7 +7,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -296,25 +295,6 @@ parse_instance(struct conf *c, const char *name, const mm_opt *def,
 	}
 }
 
-/* example.com, or .example.com for its subdomains */
-static int
-valid_domain(const char *d)
-{
-	size_t n = 0;
-
-	if (*d == '.')
-		d++;
-	if (*d == 0 || *d == '.' || *d == '-')
-		return 0;
-	for (; *d; d++, n++) {
-		if (!(isalnum((unsigned char)*d) || *d == '-' || *d == '.' || *d == '_'))
-			return 0;
-		if (*d == '.' && d[1] == '.')
-			return 0;
-	}
-	return n < 254;
-}
-
 static void
 parse_chain(struct conf *c, const mm_opt *def)
 {
@@ -378,11 +358,19 @@ parse_chain(struct conf *c, const mm_opt *def)
 		strv_from_opt(match, "rcpt_domain", &ch->rcpt_domains, &ch->nrcpt_domains);
 		if (ch->nrcpt_domains)
 			c->rcpt_chains = 1;
-		for (size_t i = 0; i < ch->nrcpt_domains; i++)
-			if (!valid_domain(ch->rcpt_domains[i]))
+		for (size_t i = 0; i < ch->nrcpt_domains; i++) {
+			/* kept normalised, as recipients' domains are compared */
+			const char *why;
+			char *d = domain_normalize(ch->rcpt_domains[i], &why);
+			if (d == NULL) {
 				cfg_error(cfg_get(match, "rcpt_domain"), "chain '%s': '%s' is "
-				    "not a domain (write .example.com for its subdomains)",
-				    ch->name, ch->rcpt_domains[i]);
+				    "not a domain (%s; write .example.com for its subdomains)",
+				    ch->name, ch->rcpt_domains[i], why);
+				continue;
+			}
+			free(ch->rcpt_domains[i]);
+			ch->rcpt_domains[i] = d;
+		}
 	}
 
 	plugins = cfg_get(def, "plugins");

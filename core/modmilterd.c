@@ -224,6 +224,27 @@ drop_privileges(const struct conf *c)
 	return 0;
 }
 
+/* The log file belongs to the daemon's user, who reopens it at each
+   reload (after rotation the directory must let that user create it). */
+static int
+own_log_file(const struct conf *c)
+{
+	struct passwd *pw;
+
+	if (c->user == NULL)
+		return 0;
+	if ((pw = getpwnam(c->user)) == NULL) {
+		log_err("user %s: no such user", c->user);
+		return -1;
+	}
+	if (chown(c->log_file, pw->pw_uid, (gid_t)-1) < 0) {
+		log_err("log file %s: chown to %s: %s", c->log_file, c->user,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* Stop accepting (libmilter has closed the socket), then give the open
    connections shutdown_timeout to finish their messages. */
 static void
@@ -380,6 +401,8 @@ main(int argc, char **argv)
 		log_err("%s", err);
 		return 1;
 	}
+	if (c0->log_file && geteuid() == 0 && own_log_file(c0) < 0)
+		return 1;
 	if (!foreground) {
 		if (detach_start() < 0) {
 			log_err("cannot detach: %s", strerror(errno));

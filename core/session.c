@@ -19,10 +19,10 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "authres.h"
 #include "log.h"
 #include "session.h"
 
@@ -497,10 +497,16 @@ void
 session_envrcpt(struct session *s, char **argv, struct stage_out *out)
 {
 	struct hook_args a;
-	char *rcpt = addr_strip(argv && argv[0] ? argv[0] : "");
-	const char *dom = addr_domain(rcpt);
+	const char *arg = argv && argv[0] ? argv[0] : "", *why;
+	char *rcpt = addr_strip(arg);
+	/* chains match the normalised domain: "x@Example.ORG." is example.org */
+	char *norm = addr_normalize(arg, &why);
+	const char *dom = norm ? addr_domain(norm) : NULL;
 
 	fresh_qid(s);
+	if (norm == NULL && s->conf->rcpt_chains)
+		log_msg(MM_LOG_INFO, s->m->qid, NULL, "recipient <%s>: %s; it has no "
+		    "domain for rcpt_domain", rcpt, why);
 	if (s->chain_by_rcpt && s->chain != -1 && s->sticky == MM_CONTINUE &&
 	    chain_select(s, dom ? dom : "") != s->chain) {
 		struct reply r;
@@ -511,11 +517,13 @@ session_envrcpt(struct session *s, char **argv, struct stage_out *out)
 		log_msg(MM_LOG_INFO, s->m->qid, NULL,
 		    "recipient <%s> belongs to another chain: 452 4.5.3", rcpt);
 		free(rcpt);
+		free(norm);
 		return;
 	}
 	memset(&a, 0, sizeof(a));
 	a.argv = argv;
 	run_stage(s, MM_STAGE_ENVRCPT, &a, s->chain == -1 ? (dom ? dom : "") : NULL, out);
+	free(norm);
 	if (out->verdict == MM_CONTINUE || out->verdict == MM_ACCEPT) {
 		s->m->rcpts = xrealloc(s->m->rcpts, (s->m->nrcpts + 1) * sizeof(char *));
 		s->m->rcpts[s->m->nrcpts++] = rcpt;
@@ -639,20 +647,20 @@ session_body(struct session *s, const unsigned char *data, size_t len,
 	run_stage(s, MM_STAGE_BODY, &a, NULL, out);
 }
 
-/* Authentication-Results headers claiming our authserv-id are forged. */
+/*
+ * Authentication-Results headers claiming our authserv-id are forged
+ * (RFC 8601 5): however the id is written (comments, quotes, case, a
+ * trailing dot), and wherever the headers stand.
+ */
 static void
 remove_forged_authres(struct session *s)
 {
 	const char *id = s->conf->authserv_id;
-	size_t idl = strlen(id), nth = 1;
+	size_t nth = 1;
 	const char *v;
 
 	while ((v = hdrlist_get(&s->m->hdrs, "Authentication-Results", nth)) != NULL) {
-		while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
-			v++;
-		if (strncasecmp(v, id, idl) == 0 &&
-		    (v[idl] == ';' || v[idl] == ' ' || v[idl] == '\t' ||
-		    v[idl] == '\r' || v[idl] == '\n' || v[idl] == 0)) {
+		if (authres_claims(v, id)) {
 			log_msg(MM_LOG_INFO, s->m->qid, NULL,
 			    "removing Authentication-Results header claiming %s", id);
 			hdrlist_change(&s->m->hdrs, "Authentication-Results", nth, NULL);

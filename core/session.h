@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <modmilter/plugin.h>
 
+#include "addr.h"
 #include "conf.h"
 #include "hdrlist.h"
 #include "merge.h"

@@ -170,30 +170,6 @@ buf_free(struct buf *b)
 	b->len = b->cap = 0;
 }
 
-const char *
-addr_domain(const char *addr)
-{
-	const char *at = addr ? strrchr(addr, '@') : NULL;
-	return at && at[1] ? at + 1 : NULL;
-}
-
-char *
-addr_strip(const char *arg)
-{
-	size_t n;
-
-	while (*arg == ' ' || *arg == '\t')
-		arg++;
-	if (*arg == '<')
-		arg++;
-	n = strlen(arg);
-	while (n > 0 && (arg[n - 1] == ' ' || arg[n - 1] == '\t'))
-		n--;
-	if (n > 0 && arg[n - 1] == '>')
-		n--;
-	return xstrndup(arg, n);
-}
-
 double
 mono_now(void)
 {

@@ -33,11 +33,6 @@ void buf_adds(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_free(struct buf *b);
 
-/* Domain part of an address (after the last '@'), or NULL. */
-const char *addr_domain(const char *addr);
-/* Strip <> and surrounding blanks from a MAIL FROM / RCPT TO argument. */
-char *addr_strip(const char *arg);
-
 double mono_now(void);	/* CLOCK_MONOTONIC seconds */
 double wall_now(void);	/* CLOCK_REALTIME seconds */
 

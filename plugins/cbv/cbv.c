@@ -24,6 +24,14 @@
  *	limited with a backoff (ratelimit.c, state in the store, so shared
  *	by the hosts that share it). At end of message the MTA is
  *	kept waiting with api->progress.
+ *
+ *	A notice is a message to an address anyone can forge, so it goes
+ *	only to an authenticated sender (dsnguard.c: SPF pass for its own
+ *	domain, an internal or SMTP AUTH client) unless dsn_senders: any,
+ *	within dsn_limit (per period, in all and per domain, counted in the
+ *	store), and quotes only the original's first header fields, whole,
+ *	up to dsn_headers_max bytes. Each notice not sent is logged with
+ *	the reason, and the message goes on without one.
  * DIAGNOSTICS
  *	Every verdict is logged with its reason. A store failure, DNS
  *	failure, timeout or rate limit is a temporary failure (or accept,
@@ -39,8 +47,8 @@
 
 #include "cbv_plugin.h"
 
-#define HEADERS_MAX (32 * 1024)
 #define QUEUE_MAX 64
+#define SUBJECT_MAX 512		/* of the original, for %(subject)s */
 
 struct cbv_msg {
 	int decided;
@@ -48,8 +56,8 @@ struct cbv_msg {
 	char code[4], xcode[8];
 	char text[512];
 	double arrival;
-	char *headers;			/* dsn: the original header block */
-	size_t hlen;
+	struct mbuf headers;		/* dsn: the original's first headers */
+	int headers_full;		/* a field did not fit: quote no more */
 	char *subject;
 };
 
@@ -89,6 +97,36 @@ kv_cas(void *arg, const char *key, const char *expect, const char *val,
 	    expect ? strlen(expect) : 0) >= 0 &&
 	    c->api->store_batch_put(b, key, strlen(key), val, strlen(val), ttl) >= 0)
 		r = c->api->store_batch_run(b);
+	c->api->store_batch_free(b);
+	return r;
+}
+
+static int
+kv_add(void *arg, char *const *keys, size_t n, long long delta, double ttl,
+    long long *out)
+{
+	struct cbv *c = arg;
+	mm_store_batch *b = c->api->store_batch(c->st);
+	int64_t d = delta;
+	int op[8], r = -1;
+
+	if (b == NULL || n > sizeof(op) / sizeof(op[0]))
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		/* ttl_limit -1: the record expires whatever its count */
+		if ((op[i] = c->api->store_batch_add(b, keys[i], strlen(keys[i]),
+		    &d, 1, ttl, -1)) < 0)
+			goto out;
+	if (c->api->store_batch_run(b) != 1)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const void *v = NULL;
+		size_t vl = 0;
+		out[i] = c->api->store_result(b, op[i], &v, &vl) == 1 ?
+		    (long long)c->api->store_counter(v, vl, 0) : 0;
+	}
+	r = 1;
+out:
 	c->api->store_batch_free(b);
 	return r;
 }
@@ -351,19 +389,31 @@ static int
 wanted(struct cbv *c, mm_ctx *ctx, const char *from)
 {
 	const char *dom, *flag;
+	char *norm;
+	int r = -1;
 
-	if (from == NULL || *from == 0 || (dom = strrchr(from, '@')) == NULL ||
-	    dom == from || dom[1] == 0 || strlen(from) >= CBV_ADDR_MAX ||
+	if (from == NULL || *from == 0 || strlen(from) >= CBV_ADDR_MAX ||
 	    strpbrk(from, " <>\r\n\t"))
 		return 0;
-	dom++;
 	if (c->api->client_class(ctx) != MM_CLIENT_EXTERNAL ||
 	    c->api->auth_user(ctx) != NULL)
 		return 0;
-	if (cbv_domain_in(c->local_domains, dom) || cbv_domain_in(c->skip_domains, dom))
-		return 0;
-	if (c->always || cbv_domain_in(c->domains, dom))
-		return 1;
+	/* the domain in the core's normal form: "alice@example.com." or
+	   "@relay:alice@EXAMPLE.COM" is one of our local domains */
+	if ((norm = c->api->addr_normalize(from, NULL)) == NULL ||
+	    (dom = strrchr(norm, '@')) == NULL) {
+		c->api->free(norm);
+		return 0;	/* no mailbox a probe could ask about */
+	}
+	dom++;
+	if (cbv_domain_in(c->api, c->local_domains, dom) ||
+	    cbv_domain_in(c->api, c->skip_domains, dom))
+		r = 0;
+	else if (c->always || cbv_domain_in(c->api, c->domains, dom))
+		r = 1;
+	c->api->free(norm);
+	if (r >= 0)
+		return r;
 	flag = c->api->fact_get(ctx, "spf.verify");
 	return flag != NULL && *flag != 0;
 }
@@ -462,7 +512,8 @@ make_dsn(struct cbv *c, mm_ctx *ctx, struct cbv_msg *m,
 		di.diagnostic = c->api->fact_get(ctx, "spf.result");
 		di.subject = r.subject;
 		di.text = r.body;
-		di.headers = m->headers;
+		/* after a failed allocation the block may end inside a field */
+		di.headers = m->headers.oom ? NULL : m->headers.s;
 		msg = dsn_build(&di, len);
 		template_rendered_free(&r);
 	}
@@ -472,6 +523,43 @@ make_dsn(struct cbv *c, mm_ctx *ctx, struct cbv_msg *m,
 	free(v.rcpts);
 	free(rc);
 	return msg;
+}
+
+/* ---- whom a notice may go to, and how many ---- */
+
+/* An authenticated sender (dsn_senders: authenticated), or logged. */
+static int
+sender_genuine(struct cbv *c, mm_ctx *ctx, const char *from)
+{
+	struct dsn_sender s = {
+		.domain = domain_of(from),
+		.spf_result = c->api->fact_get(ctx, "spf.result"),
+		.spf_domain = c->api->fact_get(ctx, "spf.domain"),
+		.internal = c->api->client_class(ctx) == MM_CLIENT_INTERNAL,
+		.auth = c->api->auth_user(ctx) != NULL,
+	};
+	char why[256];
+
+	if (dsn_sender_ok(&s, why, sizeof(why)))
+		return 1;
+	c->api->log(ctx, MM_LOG_NOTICE, "no notice to %s: %s", from, why);
+	return 0;
+}
+
+/* Counted against dsn_limit, or logged; never sent uncounted. */
+static int
+within_caps(struct cbv *c, mm_ctx *ctx, const struct cbv_kv *kv,
+    const char *from)
+{
+	char why[512];
+	int r = dsn_caps_admit(kv, &c->caps, domain_of(from), c->api->now(ctx),
+	    why, sizeof(why));
+
+	if (r == 1)
+		return 1;
+	c->api->log(ctx, r < 0 ? MM_LOG_WARNING : MM_LOG_NOTICE,
+	    "no notice to %s: %s", from, why);
+	return 0;
 }
 
 /* ---- the decision, once per message ---- */
@@ -500,6 +588,11 @@ decide(struct cbv *c, mm_ctx *ctx, struct cbv_msg *m)
 		c->api->log(ctx, MM_LOG_INFO, "%s: no template for SPF result %s", from,
 		    c->api->fact_get(ctx, "spf.result") ? c->api->fact_get(ctx,
 		    "spf.result") : "(none)");
+		return m->v;
+	}
+	if (c->dsn && !c->dsn_any_sender && !sender_genuine(c, ctx, from)) {
+		m->decided = 1;
+		m->v = MM_CONTINUE;
 		return m->v;
 	}
 	cache_key(c->dsn ? "d:" : "v:", from, key, sizeof(key));
@@ -535,6 +628,12 @@ decide(struct cbv *c, mm_ctx *ctx, struct cbv_msg *m)
 		if (c->stage == CBV_STAGE_EOM)
 			progress_cb(&pa);
 	}
+	if (c->dsn && !within_caps(c, ctx, kv, from)) {
+		inflight_release(c, key);
+		m->decided = 1;
+		m->v = MM_CONTINUE;
+		return m->v;
+	}
 	if (c->dsn) {
 		size_t len = 0;
 		char *msg = make_dsn(c, ctx, m, t, &len);
@@ -560,7 +659,7 @@ msg_free(void *p)
 {
 	struct cbv_msg *m = p;
 
-	free(m->headers);
+	free(m->headers.s);
 	free(m->subject);
 	free(m);
 }
@@ -600,28 +699,37 @@ cbv_envrcpt(mm_ctx *ctx, void *inst, char *const *argv)
 	return decide(c, ctx, m);
 }
 
+/* The original's Subject for %(subject)s: bounded, cut between characters. */
+static char *
+subject_copy(const char *value)
+{
+	size_t n = strlen(value);
+
+	if (n > SUBJECT_MAX) {
+		n = SUBJECT_MAX;
+		while (n > 0 && ((unsigned char)value[n] & 0xc0) == 0x80)
+			n--;
+	}
+	return strndup(value, n);
+}
+
 static mm_verdict
 cbv_header(mm_ctx *ctx, void *inst, const char *name, const char *value)
 {
 	struct cbv *c = inst;
 	struct cbv_msg *m;
-	size_t need;
 
 	if (!c->dsn)
 		return MM_CONTINUE;
 	if ((m = msg_state(c, ctx)) == NULL)
 		return MM_ERROR;
 	if (m->subject == NULL && strcasecmp(name, "Subject") == 0)
-		m->subject = strdup(value);
-	need = strlen(name) + strlen(value) + 4;
-	if (m->hlen + need < HEADERS_MAX) {
-		char *h = realloc(m->headers, m->hlen + need + 1);
-		if (h == NULL)
-			return MM_CONTINUE;
-		m->headers = h;
-		m->hlen += (size_t)snprintf(h + m->hlen, need + 1, "%s: %s\n", name,
-		    value);
-	}
+		m->subject = subject_copy(value);
+	/* whole fields, in order, up to dsn_headers_max: a prefix of the
+	   header block, never part of a field */
+	if (!m->headers_full && dsn_quote_header(&m->headers, c->headers_max,
+	    name, value) != 1)
+		m->headers_full = 1;
 	return MM_CONTINUE;
 }
 
@@ -646,9 +754,13 @@ static int
 cbv_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *opts, void **inst,
     char **err)
 {
-	struct cbv *c = calloc(1, sizeof(*c));
+	struct cbv *c;
 
-	if (c == NULL) {
+	if (!MM_API_HAS(api, domain_match)) {
+		*err = strdup("cbv needs a core with SDK 1.3 (address normalisation)");
+		return -1;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		*err = strdup("out of memory");
 		return -1;
 	}
@@ -662,6 +774,7 @@ cbv_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *opts, void **inst,
 	c->kv.put = kv_put;
 	c->kv.cas = kv_cas;
 	c->kv.release = kv_release;
+	c->kv.add = kv_add;
 	if (cbv_options(c, api, opts, err) < 0) {
 		cbv_fini(c);
 		return -1;

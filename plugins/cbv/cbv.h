@@ -10,7 +10,9 @@
  *	we must never connect to), mx.c (MX and address lookup with
  *	res_nquery), smtp.c (one SMTP dialogue with deadlines), probe.c
  *	(several MX within one deadline), template.c (DSN templates),
- *	dsn.c (RFC 3464 notices), options.c and cbv.c (the plugin).
+ *	mimeenc.c (folding and encoding what a notice quotes), dsnguard.c
+ *	(whom a notice may go to, and how many), dsn.c (RFC 3464
+ *	notices), options.c and cbv.c (the plugin).
  *	Nothing here depends on the modmilter API except options.c and
  *	cbv.c, so the modules are unit-tested on their own.
  */
@@ -58,6 +60,11 @@ struct cbv_kv {
 	int (*cas)(void *arg, const char *key, const char *expect,
 	    const char *val, double ttl);
 	void (*release)(void *arg, char *val);
+	/* add delta to the counter of each of n keys, all or none; out[i]
+	   is its new value; each expires ttl seconds after this change.
+	   1 done, -1 error */
+	int (*add)(void *arg, char *const *keys, size_t n, long long delta,
+	    double ttl, long long *out);
 };
 
 enum cbv_lookup {
@@ -94,6 +101,7 @@ int rl_result(const struct cbv_kv *, const struct cbv_rl *, const char *domain,
 struct cbv_own;
 struct cbv_own *own_new(int interfaces, char **err);
 int own_add(struct cbv_own *, const char *addr);	/* -1: not an address */
+int own_allow(struct cbv_own *, const char *network);	/* -1: malformed */
 void own_free(struct cbv_own *);
 const char *addr_forbidden(const struct cbv_own *, const struct sockaddr *);
 
@@ -192,6 +200,43 @@ int template_render(const struct cbv_template *,
     struct cbv_rendered *);
 void template_rendered_free(struct cbv_rendered *);
 
+/* ---- mimeenc.c ---- */
+
+struct mbuf {
+	char *s;
+	size_t n, cap;
+	int oom;		/* an allocation failed: the result is void */
+};
+
+void mbuf_put(struct mbuf *, const char *, size_t);
+void mbuf_puts(struct mbuf *, const char *);
+void mbuf_text(struct mbuf *, const char *);	/* line ends made CRLF */
+void mime_header(struct mbuf *, const char *name, const char *value,
+    int unstructured);
+int mime_needs_qp(const char *);
+void mime_qp(struct mbuf *, const char *);
+char *mime_utf8(const char *);
+
+/* ---- dsnguard.c ---- */
+
+struct dsn_sender {
+	const char *domain;		/* of the MAIL FROM address */
+	const char *spf_result;		/* fact spf.result, or NULL */
+	const char *spf_domain;		/* fact spf.domain, or NULL */
+	int internal;			/* client class internal */
+	int auth;			/* SMTP AUTH */
+};
+
+struct dsn_caps {
+	long long total;		/* notices per period, in all */
+	long long per_domain;		/* notices per period to one domain */
+	double period;			/* seconds */
+};
+
+int dsn_sender_ok(const struct dsn_sender *, char *why, size_t len);
+int dsn_caps_admit(const struct cbv_kv *, const struct dsn_caps *,
+    const char *domain, double now, char *why, size_t len);
+
 /* ---- dsn.c ---- */
 
 struct dsn_info {
@@ -213,5 +258,7 @@ struct dsn_info {
 };
 
 char *dsn_build(const struct dsn_info *, size_t *len);
+int dsn_quote_header(struct mbuf *, size_t max, const char *name,
+    const char *value);
 
 #endif

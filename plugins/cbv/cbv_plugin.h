@@ -49,6 +49,9 @@ struct cbv {
 	struct probe_cfg pc;
 	struct cbv_ttl ttl;
 	int temp_accept;		/* on_tempfail: accept */
+	int dsn_any_sender;		/* dsn_senders: any */
+	struct dsn_caps caps;		/* dsn_limit */
+	size_t headers_max;		/* dsn_headers_max */
 	double progress_interval;
 
 	/* shared state */
@@ -67,6 +70,7 @@ struct cbv {
 
 int cbv_options(struct cbv *, const struct mm_api *, const mm_opt *, char **err);
 void cbv_options_free(struct cbv *);
-int cbv_domain_in(char *const *list, const char *domain);
+int cbv_domain_in(const struct mm_api *api, char *const *list,
+    const char *domain);
 
 #endif

@@ -7,6 +7,9 @@
  *	struct dsn_info di = { .reporting_mta = "mx.example.com", ... };
  *	size_t len;
  *	char *msg = dsn_build(&di, &len);	(free() it)
+ *
+ *	struct mbuf q = { 0 };			(the headers quoted)
+ *	if (dsn_quote_header(&q, 4096, name, value) == 0) stop quoting...
  * DESCRIPTION
  *	Builds the notice sent to a MAIL FROM address: From, To, Subject,
  *	Date, Message-ID and "Auto-Submitted: auto-replied" (RFC 3834, so
@@ -16,13 +19,23 @@
  *	message/delivery-status fields (RFC 3464: Reporting-MTA,
  *	Received-From-MTA, Arrival-Date, then Final-Recipient, Action and
  *	Status for each recipient of the original message) and the original
- *	message's headers as text/rfc822-headers. Every line ends in CRLF.
+ *	message's headers as text/rfc822-headers. Every line ends in CRLF
+ *	and none is longer than RFC 5322's 998 characters; the notice is
+ *	7-bit (mimeenc.c): the Subject is folded, or RFC 2047 encoded when
+ *	it carries 8-bit text or a word too long to fold; a text part with
+ *	8-bit text or overlong lines is UTF-8 in quoted-printable; the
+ *	delivery-status fields are printable ASCII, folded.
+ *
+ *	dsn_quote_header() adds one header field of the original message
+ *	to the block the notice quotes, only when all of it fits within
+ *	max bytes: a notice never carries part of a field, and a message
+ *	with huge headers cannot make it large.
  *	The notice goes out with the null sender (probe_from), as RFC 3464
  *	requires.
  * DIAGNOSTICS
- *	dsn_build() returns NULL when out of memory.
+ *	dsn_build() returns NULL when out of memory. dsn_quote_header()
+ *	returns 1 added, 0 no room, -1 out of memory.
  */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,64 +43,6 @@
 #include <time.h>
 
 #include "cbv.h"
-
-struct buf {
-	char *s;
-	size_t n, cap;
-	int oom;
-};
-
-static void
-put_raw(struct buf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = (b->n + n + 1) * 2;
-		char *p = realloc(b->s, cap);
-		if (p == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->s = p;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->n, s, n);
-	b->n += n;
-	b->s[b->n] = 0;
-}
-
-/* Text with every line end made CRLF. */
-static void
-put_text(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\r' && s[1] == '\n')
-			continue;
-		if (*s == '\n' || *s == '\r')
-			put_raw(b, "\r\n", 2);
-		else
-			put_raw(b, s, 1);
-	}
-}
-
-static void put_fmt(struct buf *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-put_fmt(struct buf *b, const char *fmt, ...)
-{
-	char tmp[2048];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	put_text(b, tmp);
-}
 
 /* RFC 5322 date, in UTC, independent of the locale. */
 static void
@@ -106,20 +61,54 @@ rfc5322_date(double t, char *out, size_t len)
 	    tm.tm_sec);
 }
 
-static int
-is_ascii(const char *s)
+/* A text part: 7-bit as it is, else UTF-8 in quoted-printable. */
+static void
+text_part(struct mbuf *b, const char *type, const char *desc, const char *text)
 {
-	for (; s && *s; s++)
-		if ((unsigned char)*s > 0x7e)
-			return 0;
-	return 1;
+	char *u;
+
+	if (!mime_needs_qp(text)) {
+		mbuf_puts(b, "Content-Type: ");
+		mbuf_puts(b, type);
+		mbuf_puts(b, "; charset=us-ascii\r\n");
+		mime_header(b, "Content-Description", desc, 1);
+		mbuf_puts(b, "\r\n");
+		mbuf_text(b, text);
+	} else if ((u = mime_utf8(text)) != NULL) {
+		mbuf_puts(b, "Content-Type: ");
+		mbuf_puts(b, type);
+		mbuf_puts(b, "; charset=utf-8\r\n"
+		    "Content-Transfer-Encoding: quoted-printable\r\n");
+		mime_header(b, "Content-Description", desc, 1);
+		mbuf_puts(b, "\r\n");
+		mime_qp(b, u);
+		free(u);
+	} else
+		b->oom = 1;
+	/* the CRLF before the boundary belongs to the boundary (RFC 2046
+	   5.1.1): without this one the text's last line end would be lost */
+	mbuf_puts(b, "\r\n");
+}
+
+/* A delivery-status field: printable ASCII on one line, folded. */
+static void
+ds_field(struct mbuf *b, const char *name, const char *type, const char *value,
+    const char *comment)
+{
+	char v[CBV_ADDR_MAX * 2], c[64], line[sizeof(v) + sizeof(c) + 64];
+
+	smtp_sanitize(value ? value : "", v, sizeof(v));
+	smtp_sanitize(comment ? comment : "", c, sizeof(c));
+	snprintf(line, sizeof(line), "%s%s%s%s%s%s", type ? type : "",
+	    type ? "; " : "", v, *c ? " (" : "", c, *c ? ")" : "");
+	mime_header(b, name, line, 0);
 }
 
 char *
 dsn_build(const struct dsn_info *di, size_t *len)
 {
-	struct buf b = { 0 };
-	char date[64], arrival[64], boundary[64];
+	struct mbuf b = { 0 };
+	char date[64], arrival[64], boundary[64], buf[CBV_ADDR_MAX + 512];
 	uint32_t r1 = arc4random(), r2 = arc4random();
 
 	rfc5322_date(di->now, date, sizeof(date));
@@ -127,58 +116,75 @@ dsn_build(const struct dsn_info *di, size_t *len)
 	snprintf(boundary, sizeof(boundary), "%.0f.%08x%08x/%s", di->now, r1, r2,
 	    "cbv");
 
-	put_fmt(&b, "From: %s\n", di->from);
-	put_fmt(&b, "To: <%s>\n", di->to);
-	put_fmt(&b, "Subject: %s\n", di->subject);
-	put_fmt(&b, "Date: %s\n", date);
-	put_fmt(&b, "Message-ID: <%.0f.%08x%08x@%s>\n", di->now, r2, r1,
+	mime_header(&b, "From", di->from, 0);
+	snprintf(buf, sizeof(buf), "<%s>", di->to);
+	mime_header(&b, "To", buf, 0);
+	mime_header(&b, "Subject", di->subject, 1);
+	mime_header(&b, "Date", date, 0);
+	snprintf(buf, sizeof(buf), "<%.0f.%08x%08x@%s>", di->now, r2, r1,
 	    di->reporting_mta);
-	put_text(&b, "Auto-Submitted: auto-replied\n");
-	put_text(&b, "MIME-Version: 1.0\n");
-	put_fmt(&b, "Content-Type: multipart/report; report-type=delivery-status;\n"
-	    "\tboundary=\"%s\"\n", boundary);
-	put_text(&b, "\nThis is a MIME-encapsulated message.\n\n");
+	mime_header(&b, "Message-ID", buf, 0);
+	mbuf_puts(&b, "Auto-Submitted: auto-replied\r\n");
+	mbuf_puts(&b, "MIME-Version: 1.0\r\n");
+	mbuf_puts(&b, "Content-Type: multipart/report; report-type=delivery-status;\r\n"
+	    "\tboundary=\"");
+	mbuf_puts(&b, boundary);
+	mbuf_puts(&b, "\"\r\n\r\nThis is a MIME-encapsulated message.\r\n\r\n");
 
-	put_fmt(&b, "--%s\n", boundary);
-	put_fmt(&b, "Content-Type: text/plain; charset=%s\n", is_ascii(di->text) ?
-	    "us-ascii" : "utf-8");
-	if (!is_ascii(di->text))
-		put_text(&b, "Content-Transfer-Encoding: 8bit\n");
-	put_text(&b, "Content-Description: Notification\n\n");
-	put_text(&b, di->text);
-	if (b.n > 0 && b.s[b.n - 1] != '\n')
-		put_text(&b, "\n");
+	mbuf_puts(&b, "--");
+	mbuf_puts(&b, boundary);
+	mbuf_puts(&b, "\r\n");
+	text_part(&b, "text/plain", "Notification", di->text ? di->text : "");
 
-	put_fmt(&b, "--%s\n", boundary);
-	put_text(&b, "Content-Type: message/delivery-status\n"
-	    "Content-Description: Delivery report\n\n");
-	put_fmt(&b, "Reporting-MTA: dns; %s\n", di->reporting_mta);
+	mbuf_puts(&b, "--");
+	mbuf_puts(&b, boundary);
+	mbuf_puts(&b, "\r\nContent-Type: message/delivery-status\r\n"
+	    "Content-Description: Delivery report\r\n\r\n");
+	ds_field(&b, "Reporting-MTA", "dns", di->reporting_mta, NULL);
 	if (di->client_helo && *di->client_helo)
-		put_fmt(&b, "Received-From-MTA: dns; %s (%s)\n", di->client_helo,
+		ds_field(&b, "Received-From-MTA", "dns", di->client_helo,
 		    di->client_ip ? di->client_ip : "unknown");
-	put_fmt(&b, "Arrival-Date: %s\n", arrival);
+	mime_header(&b, "Arrival-Date", arrival, 0);
 	for (size_t i = 0; i < (di->nrcpt ? di->nrcpt : 1); i++) {
-		put_fmt(&b, "\nFinal-Recipient: rfc822; %s\n", di->nrcpt ?
-		    di->rcpts[i] : "postmaster");
-		put_fmt(&b, "Action: %s\n", di->action ? di->action : "delayed");
-		put_fmt(&b, "Status: %s\n", di->status ? di->status : "4.7.0");
+		mbuf_puts(&b, "\r\n");
+		ds_field(&b, "Final-Recipient", "rfc822", di->nrcpt ?
+		    di->rcpts[i] : "postmaster", NULL);
+		ds_field(&b, "Action", NULL, di->action ? di->action : "delayed", NULL);
+		ds_field(&b, "Status", NULL, di->status ? di->status : "4.7.0", NULL);
 		if (di->diagnostic && *di->diagnostic)
-			put_fmt(&b, "Diagnostic-Code: X-SPF; %s\n", di->diagnostic);
+			ds_field(&b, "Diagnostic-Code", "X-SPF", di->diagnostic, NULL);
 	}
-	put_text(&b, "\n");
+	mbuf_puts(&b, "\r\n");
 
 	if (di->headers && *di->headers) {
-		put_fmt(&b, "--%s\n", boundary);
-		put_text(&b, "Content-Type: text/rfc822-headers\n"
-		    "Content-Description: Headers of the message\n\n");
-		put_text(&b, di->headers);
-		put_text(&b, "\n");
+		mbuf_puts(&b, "--");
+		mbuf_puts(&b, boundary);
+		mbuf_puts(&b, "\r\n");
+		text_part(&b, "text/rfc822-headers", "Headers of the message",
+		    di->headers);
 	}
-	put_fmt(&b, "--%s--\n", boundary);
+	mbuf_puts(&b, "--");
+	mbuf_puts(&b, boundary);
+	mbuf_puts(&b, "--\r\n");
 	if (b.oom) {
 		free(b.s);
 		return NULL;
 	}
 	*len = b.n;
 	return b.s;
+}
+
+int
+dsn_quote_header(struct mbuf *q, size_t max, const char *name,
+    const char *value)
+{
+	size_t need = strlen(name) + 2 + strlen(value) + 1;
+
+	if (q->n + need > max)
+		return 0;
+	mbuf_puts(q, name);
+	mbuf_puts(q, ": ");
+	mbuf_puts(q, value);
+	mbuf_puts(q, "\n");
+	return q->oom ? -1 : 1;
 }

@@ -20,9 +20,12 @@
  *	Queries go through res_nquery() with a resolver state on the
  *	caller's stack, so many threads resolve at once; the query timeout
  *	and tries are the caller's, so a dead name server cannot outlast
- *	the probe's deadline by much.
+ *	the probe's deadline by much. An answer larger than the first
+ *	buffer (a big MX set, fetched over TCP) is asked for again with
+ *	room for all of it; nothing past what was received is ever read.
  * DIAGNOSTICS
- *	MX_TEMP, with err set, when the name servers fail or time out.
+ *	MX_TEMP, with err set, when the name servers fail or time out, or
+ *	an answer cannot be parsed (never a partial MX list).
  */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
@@ -37,14 +40,22 @@
 
 #include "cbv.h"
 
-#define ANSWER_MAX 4096
+#define ANSWER_FIRST	4096	/* most answers fit */
+#define ANSWER_MAX	65536	/* the largest DNS message there is */
 
-/* 1 answered (maybe empty), 0 NXDOMAIN, -1 temporary failure */
+/*
+ * 1 answered (maybe empty), 0 NXDOMAIN, -1 temporary failure.
+ * *ans (malloc'ed, *cap bytes) grows when the answer did not fit:
+ * res_nquery() then returns the whole answer's length but has written
+ * only *cap bytes of it (a large answer over TCP), so the length must
+ * never be used as is. *len is never more than *cap.
+ */
 static int
-query(const struct cbv_dns *dns, const char *name, int type, unsigned char *ans,
-    int *len, char *err, size_t errlen)
+query(const struct cbv_dns *dns, const char *name, int type, unsigned char **ans,
+    size_t *cap, int *len, char *err, size_t errlen)
 {
 	struct __res_state rs;
+	unsigned char *big;
 	int n, r;
 
 	memset(&rs, 0, sizeof(rs));
@@ -55,8 +66,25 @@ query(const struct cbv_dns *dns, const char *name, int type, unsigned char *ans,
 	rs.retrans = dns->timeout >= 1 ? (int)dns->timeout : 1;
 	rs.retry = dns->tries > 0 ? dns->tries : 1;
 	rs.options &= ~(unsigned long)(RES_DNSRCH | RES_DEFNAMES);
-	n = res_nquery(&rs, name, C_IN, type, ans, ANSWER_MAX);
-	if (n >= 0) {
+	n = res_nquery(&rs, name, C_IN, type, *ans, (int)*cap);
+	if (n > (int)*cap && *cap < ANSWER_MAX) {
+		/* ask again with room for all of it */
+		size_t want = (size_t)n < ANSWER_MAX ? (size_t)n : ANSWER_MAX;
+		if ((big = realloc(*ans, want)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			res_nclose(&rs);
+			return -1;
+		}
+		*ans = big;
+		*cap = want;
+		n = res_nquery(&rs, name, C_IN, type, *ans, (int)*cap);
+	}
+	if (n > (int)*cap) {
+		/* still more than we asked for: only what we hold is read */
+		snprintf(err, errlen, "DNS answer for %s too large (%d bytes)",
+		    name, n);
+		r = -1;
+	} else if (n >= 0) {
 		*len = n;
 		r = 1;
 	} else if (rs.res_h_errno == HOST_NOT_FOUND) {
@@ -106,29 +134,37 @@ mx_lookup(const struct cbv_dns *dns, const char *domain, struct cbv_mx *mx,
     char *err, size_t errlen)
 {
 	unsigned char *ans;
-	int len = 0, r, nul = 0;
+	size_t cap = ANSWER_FIRST;
+	int len = 0, r, nul = 0, bad = 0;
 	ns_msg msg;
 	ns_rr rr;
 
 	memset(mx, 0, sizeof(*mx));
-	if ((ans = malloc(ANSWER_MAX)) == NULL) {
+	if ((ans = malloc(cap)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return MX_TEMP;
 	}
-	r = query(dns, domain, ns_t_mx, ans, &len, err, errlen);
+	r = query(dns, domain, ns_t_mx, &ans, &cap, &len, err, errlen);
 	if (r <= 0) {
 		free(ans);
 		if (r == 0)
 			snprintf(err, errlen, "domain %s does not exist", domain);
 		return r == 0 ? MX_NODOMAIN : MX_TEMP;
 	}
-	if (len > 0 && ns_initparse(ans, len, &msg) == 0) {
+	if (len > 0 && ns_initparse(ans, len, &msg) < 0)
+		bad = 1;
+	else if (len > 0) {
 		int count = ns_msg_count(msg, ns_s_an);
 		mx->hosts = calloc((size_t)count + 1, sizeof(*mx->hosts));
+		if (mx->hosts == NULL)
+			bad = 1;
 		for (int i = 0; mx->hosts && i < count; i++) {
 			const unsigned char *rd;
-			if (ns_parserr(&msg, ns_s_an, i, &rr) < 0 ||
-			    ns_rr_type(rr) != ns_t_mx || ns_rr_rdlen(rr) < 3)
+			if (ns_parserr(&msg, ns_s_an, i, &rr) < 0) {
+				bad = 1;	/* a partial list is no list */
+				break;
+			}
+			if (ns_rr_type(rr) != ns_t_mx || ns_rr_rdlen(rr) < 3)
 				continue;
 			rd = ns_rr_rdata(rr);
 			struct cbv_mxhost *h = &mx->hosts[mx->n];
@@ -144,6 +180,11 @@ mx_lookup(const struct cbv_dns *dns, const char *domain, struct cbv_mx *mx,
 		}
 	}
 	free(ans);
+	if (bad) {
+		mx_free(mx);
+		snprintf(err, errlen, "DNS answer for %s MX cannot be parsed", domain);
+		return MX_TEMP;
+	}
 	if (mx->n == 0 && nul > 0) {
 		mx_free(mx);
 		snprintf(err, errlen, "domain %s accepts no mail (null MX)", domain);
@@ -204,19 +245,20 @@ mx_addrs(const struct cbv_dns *dns, const char *host, struct sockaddr_storage *o
     size_t max, size_t *n, char *err, size_t errlen)
 {
 	unsigned char *ans;
+	size_t cap = ANSWER_FIRST;
 	int len, r6, r4;
 
 	*n = 0;
-	if ((ans = malloc(ANSWER_MAX)) == NULL) {
+	if ((ans = malloc(cap)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return MX_TEMP;
 	}
 	len = 0;
-	r6 = query(dns, host, ns_t_aaaa, ans, &len, err, errlen);
+	r6 = query(dns, host, ns_t_aaaa, &ans, &cap, &len, err, errlen);
 	if (r6 > 0)
 		collect(ans, len, ns_t_aaaa, out, max, n);
 	len = 0;
-	r4 = query(dns, host, ns_t_a, ans, &len, err, errlen);
+	r4 = query(dns, host, ns_t_a, &ans, &cap, &len, err, errlen);
 	if (r4 > 0)
 		collect(ans, len, ns_t_a, out, max, n);
 	free(ans);

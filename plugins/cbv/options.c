@@ -9,8 +9,10 @@
  *	Reads every option of doc/plugins/cbv.md with its default, loads
  *	and checks the DSN templates, and lists our own addresses. A bad
  *	value is reported at its line and column through api->opt_error.
- *	cbv_domain_in() says whether a domain is in a list, or a subdomain
- *	of an entry written ".example.com".
+ *	The domain lists are kept in the core's normal form (lower case,
+ *	no trailing dot); cbv_domain_in() says whether a domain is in a
+ *	list, or a subdomain of an entry written ".example.com", compared
+ *	as the core compares domains (api->domain_match).
  * DIAGNOSTICS
  *	cbv_options() returns -1 with the errors recorded (or *err set).
  */
@@ -69,20 +71,60 @@ str_list(const struct mm_api *api, const mm_opt *o, const char *key, char ***out
 }
 
 int
-cbv_domain_in(char *const *list, const char *domain)
+cbv_domain_in(const struct mm_api *api, char *const *list, const char *domain)
 {
-	size_t dl = strlen(domain);
-
-	for (size_t i = 0; list && list[i]; i++) {
-		const char *e = list[i];
-		size_t el = strlen(e);
-		if (e[0] == '.') {
-			if (dl > el && strcasecmp(domain + dl - el, e) == 0)
-				return 1;
-		} else if (strcasecmp(domain, e) == 0)
+	for (size_t i = 0; list && list[i]; i++)
+		if (api->domain_match(domain, list[i]))
 			return 1;
+	return 0;
+}
+
+/* A list of domains (".example.com": its subdomains), normalised as
+   the core compares them. */
+static int
+domain_list(const struct mm_api *api, const mm_opt *o, const char *key,
+    char ***out)
+{
+	const mm_opt *v = api->opt_get(o, key);
+
+	if (str_list(api, o, key, out) < 0)
+		return -1;
+	for (size_t i = 0; (*out)[i]; i++) {
+		const char *why;
+		char *d = api->domain_normalize((*out)[i], &why);
+		if (d == NULL) {
+			api->opt_error(api->opt_type(v) == MM_OPT_LIST ?
+			    api->opt_at(v, i) : v, "%s: '%s' is not a domain: %s", key,
+			    (*out)[i], why);
+			return -1;
+		}
+		free((*out)[i]);
+		(*out)[i] = strdup(d);
+		api->free(d);
+		if ((*out)[i] == NULL)
+			return -1;
 	}
 	return 0;
+}
+
+/* Where to report about key: its value, or the options when defaulted. */
+static const mm_opt *
+node_of(const struct mm_api *api, const mm_opt *o, const char *key)
+{
+	const mm_opt *v = api->opt_get(o, key);
+
+	return v ? v : o;
+}
+
+static int
+printable(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	for (; *s; s++, n++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return 0;
+	return n > 0 && n <= max;
 }
 
 static int
@@ -118,6 +160,48 @@ read_cache(struct cbv *c, const struct mm_api *api, const mm_opt *o)
 		api->opt_error(m, "a refresh time must not exceed its expiry time");
 		return -1;
 	}
+	return 0;
+}
+
+/* Who gets notices, how many, and how much of the original they quote. */
+static int
+read_dsn_limits(struct cbv *c, const struct mm_api *api, const mm_opt *o)
+{
+	const mm_opt *m = api->opt_get(o, "dsn_limit");
+	long long hmax;
+	const char *s;
+
+	if (api->opt_str(o, "dsn_senders", "authenticated", &s) < 0)
+		return -1;
+	if (strcmp(s, "any") == 0)
+		c->dsn_any_sender = 1;
+	else if (strcmp(s, "authenticated") != 0) {
+		api->opt_error(api->opt_get(o, "dsn_senders"),
+		    "dsn_senders must be authenticated or any");
+		return -1;
+	}
+	if (m != NULL && api->opt_type(m) != MM_OPT_MAP) {
+		api->opt_error(m, "dsn_limit must be a map "
+		    "{ total: N, per_domain: N, period: DURATION }");
+		return -1;
+	}
+	if (api->opt_int(m, "total", 1, 1000000, 100, &c->caps.total) < 0 ||
+	    api->opt_int(m, "per_domain", 1, 1000000, 5, &c->caps.per_domain) < 0 ||
+	    duration(api, m, "period", 3600, 60, &c->caps.period) < 0 ||
+	    api->opt_int(o, "dsn_headers_max", 0, 65536, 4096, &hmax) < 0)
+		return -1;
+	if (c->caps.period > 30 * 86400) {
+		api->opt_error(node_of(api, m, "period"),
+		    "period must be at most 30d");
+		return -1;
+	}
+	if (c->caps.per_domain > c->caps.total) {
+		api->opt_error(node_of(api, m, "per_domain"),
+		    "per_domain (%lld) must not exceed total (%lld)",
+		    c->caps.per_domain, c->caps.total);
+		return -1;
+	}
+	c->headers_max = (size_t)hmax;
 	return 0;
 }
 
@@ -163,6 +247,32 @@ read_templates(struct cbv *c, const struct mm_api *api, const mm_opt *o)
 	return 0;
 }
 
+/* allow_networks: special-purpose networks a test lab probes all the same */
+static int
+read_allow(struct cbv *c, const struct mm_api *api, const mm_opt *o)
+{
+	const mm_opt *v = api->opt_get(o, "allow_networks");
+	size_t n;
+
+	if (v == NULL)
+		return 0;
+	if (api->opt_type(v) != MM_OPT_LIST) {
+		api->opt_error(v, "allow_networks must be a list of networks");
+		return -1;
+	}
+	n = api->opt_len(v);
+	for (size_t i = 0; i < n; i++) {
+		const mm_opt *it = api->opt_at(v, i);
+		const char *s = api->opt_scalar(it);
+		if (s == NULL || own_allow(c->own, s) < 0) {
+			api->opt_error(it, "allow_networks: '%s' is not a network "
+			    "(address/prefix length, no host bits)", s ? s : "");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int
 read_own(struct cbv *c, const struct mm_api *api, const mm_opt *o, char **err)
 {
@@ -182,6 +292,8 @@ read_own(struct cbv *c, const struct mm_api *api, const mm_opt *o, char **err)
 			    "'%s' is not an IP address", addrs[i]);
 			goto out;
 		}
+	if (read_allow(c, api, o) < 0)
+		goto out;
 	while (names[n])
 		n++;
 	if ((c->own_names = calloc(n + 2, sizeof(char *))) == NULL)
@@ -245,9 +357,9 @@ cbv_options(struct cbv *c, const struct mm_api *api, const mm_opt *o, char **err
 		    "on_tempfail must be tempfail or accept");
 		return -1;
 	}
-	if (str_list(api, o, "domains", &c->domains) < 0 ||
-	    str_list(api, o, "skip_domains", &c->skip_domains) < 0 ||
-	    str_list(api, o, "local_domains", &c->local_domains) < 0)
+	if (domain_list(api, o, "domains", &c->domains) < 0 ||
+	    domain_list(api, o, "skip_domains", &c->skip_domains) < 0 ||
+	    domain_list(api, o, "local_domains", &c->local_domains) < 0)
 		return -1;
 
 	if (gethostname(host, sizeof(host)) < 0)
@@ -271,8 +383,15 @@ cbv_options(struct cbv *c, const struct mm_api *api, const mm_opt *o, char **err
 	if (api->opt_str(o, "db", "cbv", &s) < 0)
 		return -1;
 	c->db = strdup(s);
-	if (strpbrk(c->helo_name, " \r\n<>") || strpbrk(c->dsn_from, "\r\n")) {
-		api->opt_error(o, "helo_name and dsn_from must be one word / one line");
+	if (strpbrk(c->helo_name, " \r\n<>") || !printable(c->helo_name, 255)) {
+		api->opt_error(node_of(api, o, "helo_name"), "helo_name must be one "
+		    "host name (printable ASCII, at most 255 characters)");
+		return -1;
+	}
+	/* it goes into the notice's From: as it is, never encoded */
+	if (!printable(c->dsn_from, 256)) {
+		api->opt_error(node_of(api, o, "dsn_from"), "dsn_from must be one "
+		    "line of printable ASCII, at most 256 characters");
 		return -1;
 	}
 
@@ -286,7 +405,7 @@ cbv_options(struct cbv *c, const struct mm_api *api, const mm_opt *o, char **err
 	    duration(api, o, "backoff_min", 60, 1, &bmin) < 0 ||
 	    duration(api, o, "backoff_max", 3600, 1, &bmax) < 0 ||
 	    duration(api, o, "progress_interval", 5, 0.1, &c->progress_interval) < 0 ||
-	    read_cache(c, api, o) < 0)
+	    read_cache(c, api, o) < 0 || read_dsn_limits(c, api, o) < 0)
 		return -1;
 	c->pc.port = (int)port;
 	c->pc.max_mx = (int)max_mx;

@@ -23,7 +23,8 @@
  *	          exchanger is an address we refuse, or claims to be us;
  *	  DEFER   4xx, timeouts, unreachable hosts, DNS failures, the
  *	          overall deadline.
- *	host_failed is set when no host answered at all, for the backoff.
+ *	host_failed is set when hosts were tried and none answered, for the
+ *	backoff (a DNS failure on our side is not the domain's fault).
  * DIAGNOSTICS
  *	res->text says why, with the host and its answer.
  */
@@ -165,7 +166,9 @@ probe_run(const struct probe_cfg *cfg, const char *addr, const char *data,
 		set(res, CBV_BOUNCE, "no usable mail exchanger: %s", last);
 		return;
 	}
-	res->host_failed = !answered;
+	/* only hosts we reached and that did not answer start a backoff; not
+	   our own DNS failing to give their addresses */
+	res->host_failed = tried > 0 && !answered;
 	if (smtp_clock() >= d.deadline && !temp)
 		set(res, CBV_DEFER, "deadline reached; last: %s",
 		    last[0] ? last : "no attempt");

@@ -37,6 +37,7 @@ struct tokset {
 	struct token *t;
 	size_t len, cap;
 	uint64_t from_token;	/* the From: whitelist token, 0 if none */
+	char from_addr[256];	/* the address it names (lower-cased), "" if none */
 };
 
 struct tokopts {
@@ -82,6 +83,11 @@ int mimetext_header_decode(const char *v, size_t len, char **out,
     size_t *olen);
 size_t mimetext_qp_decode(const char *in, size_t len, char *out, int hdr);
 size_t mimetext_b64_decode(const char *in, size_t len, char *out);
+int mimetext_hexval(int c);	/* 0..15, or -1 */
+
+/* --- htmltext.c: the text a reader sees of HTML, to cb->text (html 1),
+   tag names and link targets to cb->markup --- */
+int htmltext(const char *html, size_t len, const struct mimetext_cb *cb);
 
 /* --- combine.c --- */
 enum dspam_algo { ALGO_FISHER = 0, ALGO_BURTON = 1 };
@@ -96,7 +102,10 @@ struct verdict {
 	double logodds;		/* ln(P/(1-P)), exact where P rounds to 0/1 */
 	double confidence;	/* 0..1 */
 	int spam;		/* probability > threshold */
-	int whitelisted;	/* From: token seen only in innocent mail */
+	int whitelisted;	/* From: token seen only in innocent mail, and
+				   the From: address trusted by the caller */
+	int from_history;	/* the From: token has that innocent history,
+				   trusted or not */
 	size_t used;		/* tokens that took part */
 };
 
@@ -212,15 +221,18 @@ int train_mode_parse(const char *s, enum train_mode *m);
 int train_source_parse(const char *s, enum train_source *src);
 const char *train_mode_name(enum train_mode m);
 
-/* Classify ts with dictionary dict (read transaction). */
+/* Classify ts with dictionary dict (read transaction). trust_from: the
+   caller vouches for ts->from_addr (an authenticated sender), so its
+   innocent history may whitelist the message; without it the history
+   is only reported (v->from_history). */
 int classify_tokens(const struct classifier *c, uint64_t dict,
-    const struct tokset *ts, struct verdict *v, char **err);
+    const struct tokset *ts, int trust_from, struct verdict *v, char **err);
 
 /* Classify, then train by mode and keep a signature, in one write
    transaction. sig_id may be NULL (no signature). */
 int classify_and_learn(const struct classifier *c, uint64_t dict,
-    const struct tokset *ts, struct verdict *v, const char *sig_id,
-    char **err);
+    const struct tokset *ts, int trust_from, struct verdict *v,
+    const char *sig_id, char **err);
 
 /* Train ts as spam (klass 1) or innocent (0) from a source. */
 int train_tokens(const struct classifier *c, uint64_t dict,

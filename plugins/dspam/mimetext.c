@@ -13,8 +13,9 @@
  *	Walks the MIME structure of a message and hands the tokenizer what
  *	a reader would see: header fields unfolded with RFC 2047 words
  *	decoded; text parts with quoted-printable and base64 undone, the
- *	charset converted to UTF-8 (iconv), HTML reduced to its text with
- *	tag names and link targets reported apart; nested multiparts and
+ *	charset converted to UTF-8 (iconv), HTML reduced to the text a
+ *	reader sees (htmltext.c), with tag names and link targets reported
+ *	apart; nested multiparts and
  *	message/rfc822 parts entered (10 levels at most). Non-text leaves
  *	contribute their part headers only.
  *
@@ -167,8 +168,8 @@ mimetext_b64_decode(const char *in, size_t len, char *out)
 	return o;
 }
 
-static int
-hexval(int c)
+int
+mimetext_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -186,11 +187,11 @@ mimetext_qp_decode(const char *in, size_t len, char *out, int hdr)
 
 	while (i < len) {
 		char c = in[i];
+		int hi = i + 2 < len ? mimetext_hexval((unsigned char)in[i + 1]) : -1;
+		int lo = i + 2 < len ? mimetext_hexval((unsigned char)in[i + 2]) : -1;
 
-		if (c == '=' && i + 2 < len && hexval((unsigned char)in[i + 1]) >= 0 &&
-		    hexval((unsigned char)in[i + 2]) >= 0) {
-			out[o++] = (char)(hexval((unsigned char)in[i + 1]) * 16 +
-			    hexval((unsigned char)in[i + 2]));
+		if (c == '=' && hi >= 0 && lo >= 0) {
+			out[o++] = (char)(hi * 16 + lo);
 			i += 3;
 		} else if (c == '=' && !hdr) {
 			/* soft line break "=\r\n" / "=\n", or a stray '=' */
@@ -370,204 +371,6 @@ mimetext_header_decode(const char *v, size_t len, char **out, size_t *olen)
 	return 0;
 }
 
-/* --- HTML to text --- */
-
-static int
-emit_markup(const struct mimetext_cb *cb, const char *kind, const char *s,
-    size_t len)
-{
-	if (cb->markup == NULL || len == 0)
-		return 0;
-	return cb->markup(cb->arg, kind, s, len);
-}
-
-/* Attribute value of name inside a tag [s, e). */
-static int
-tag_attr(const char *s, const char *e, const char *name, const char **v,
-    size_t *vl)
-{
-	size_t nl = strlen(name);
-	const char *p = s;
-
-	while (p + nl < e) {
-		if (strncasecmp(p, name, nl) == 0 &&
-		    (p == s || isspace((unsigned char)p[-1]))) {
-			const char *q = p + nl;
-
-			while (q < e && isspace((unsigned char)*q))
-				q++;
-			if (q < e && *q == '=') {
-				const char *ve;
-
-				q++;
-				while (q < e && isspace((unsigned char)*q))
-					q++;
-				if (q < e && (*q == '"' || *q == '\'')) {
-					char qc = *q++;
-
-					ve = memchr(q, qc, (size_t)(e - q));
-					if (ve == NULL)
-						ve = e;
-				} else {
-					ve = q;
-					while (ve < e && !isspace((unsigned char)*ve) && *ve != '>')
-						ve++;
-				}
-				*v = q;
-				*vl = (size_t)(ve - q);
-				return 1;
-			}
-		}
-		p++;
-	}
-	return 0;
-}
-
-static size_t
-put_utf8(char *o, unsigned long c)
-{
-	if (c < 0x80) {
-		o[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		o[0] = (char)(0xc0 | (c >> 6));
-		o[1] = (char)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		o[0] = (char)(0xe0 | (c >> 12));
-		o[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		o[2] = (char)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | ((c >> 18) & 0x07));
-	o[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-	o[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-	o[3] = (char)(0x80 | (c & 0x3f));
-	return 4;
-}
-
-static int
-html_text(const char *s, size_t len, const struct mimetext_cb *cb)
-{
-	char *out = malloc(len + 1);
-	size_t i = 0, o = 0;
-	int r = 0;
-
-	if (out == NULL)
-		return -1;
-	while (i < len && r == 0) {
-		if (s[i] == '<') {
-			const char *t = s + i + 1, *e = memchr(t, '>', len - i - 1);
-			const char *n;
-			size_t nl;
-
-			if (e == NULL)
-				e = s + len;
-			if (e - t >= 3 && strncmp(t, "!--", 3) == 0) {
-				/* comments: skipped whole, they hide words */
-				const char *c = t;
-
-				e = NULL;
-				while (c + 2 < s + len) {
-					if (c[0] == '-' && c[1] == '-' && c[2] == '>') {
-						e = c + 2;
-						break;
-					}
-					c++;
-				}
-				if (e == NULL)
-					e = s + len;
-				i = (size_t)(e - s) + 1;
-				continue;
-			}
-			n = t;
-			if (n < e && *n == '/')
-				n++;
-			nl = 0;
-			while (n + nl < e && isalnum((unsigned char)n[nl]))
-				nl++;
-			if (nl > 0 && nl < 16) {
-				const char *v;
-				size_t vl;
-
-				r = emit_markup(cb, "tag", n, nl);
-				if (r == 0 && (tag_attr(n + nl, e, "href", &v, &vl) ||
-				    tag_attr(n + nl, e, "src", &v, &vl)))
-					r = emit_markup(cb, "url", v, vl);
-				/* block elements separate words */
-				out[o++] = ' ';
-			}
-			/* skip script and style bodies */
-			if (nl > 0 && (strncasecmp(n, "script", nl) == 0 ||
-			    strncasecmp(n, "style", nl) == 0) && n == t) {
-				const char *c = e;
-				char endtag[10];
-
-				snprintf(endtag, sizeof(endtag), "</%.*s", (int)nl, n);
-				while (c && c < s + len) {
-					c = memchr(c, '<', (size_t)(s + len - c));
-					if (c == NULL || strncasecmp(c, endtag, strlen(endtag)) == 0)
-						break;
-					c++;
-				}
-				if (c != NULL)
-					e = memchr(c, '>', (size_t)(s + len - c));
-				if (c == NULL || e == NULL)
-					e = s + len;
-			}
-			i = (size_t)(e - s) + 1;
-		} else if (s[i] == '&') {
-			size_t j = i + 1;
-			unsigned long c = 0;
-			int ok = 0;
-
-			if (j < len && s[j] == '#') {
-				j++;
-				if (j < len && (s[j] == 'x' || s[j] == 'X')) {
-					j++;
-					while (j < len && hexval((unsigned char)s[j]) >= 0 && c < 0x110000)
-						c = c * 16 + (unsigned long)hexval((unsigned char)s[j++]);
-				} else {
-					while (j < len && isdigit((unsigned char)s[j]) && c < 0x110000)
-						c = c * 10 + (unsigned long)(s[j++] - '0');
-				}
-				ok = c > 0 && c < 0x110000 && j < len && s[j] == ';';
-			} else {
-				static const struct { const char *n; char c; } ent[] = {
-					{ "nbsp;", ' ' }, { "amp;", '&' }, { "lt;", '<' },
-					{ "gt;", '>' }, { "quot;", '"' }, { "apos;", '\'' },
-				};
-				size_t k;
-
-				for (k = 0; k < sizeof(ent) / sizeof(ent[0]); k++) {
-					size_t el = strlen(ent[k].n);
-
-					if (len - j >= el && strncasecmp(s + j, ent[k].n, el) == 0) {
-						c = (unsigned char)ent[k].c;
-						j += el - 1;
-						ok = 1;
-						break;
-					}
-				}
-			}
-			if (ok && o + 4 <= len) {
-				o += put_utf8(out + o, c);
-				i = j + 1;
-			} else {
-				out[o++] = s[i++];
-			}
-		} else {
-			out[o++] = s[i++];
-		}
-	}
-	if (r == 0)
-		r = cb->text(cb->arg, out, o, 1);
-	free(out);
-	return r;
-}
-
 /* --- entities --- */
 
 static int
@@ -602,7 +405,7 @@ walk_text(const char *ctype, const char *mtype, const char *cte,
 		tl = cl;
 	}
 	if (strcmp(mtype, "text/html") == 0)
-		r = html_text(t, tl, cb);
+		r = htmltext(t, tl, cb);
 	else
 		r = cb->text(cb->arg, t, tl, 0);
 	free(conv);

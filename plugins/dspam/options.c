@@ -73,7 +73,7 @@ opt_num(const struct mm_api *api, const mm_opt *o, const char *key,
 	return 0;
 }
 
-/* a list of addresses, lower-cased */
+/* a list of addresses, in the core's normal form and lower-cased */
 static int
 opt_addrs(const struct mm_api *api, const mm_opt *o, const char *key,
     struct addrlist *l)
@@ -97,14 +97,20 @@ opt_addrs(const struct mm_api *api, const mm_opt *o, const char *key,
 	for (i = 0; i < len; i++) {
 		const mm_opt *it = api->opt_type(n) == MM_OPT_SCALAR ? n :
 		    api->opt_at(n, i);
-		const char *s = api->opt_scalar(it);
-		char *c;
+		const char *s = api->opt_scalar(it), *why;
+		char *c, *norm;
 
 		if (s == NULL || *s == '\0' || api->opt_type(it) != MM_OPT_SCALAR) {
 			api->opt_error(it, "%s: an address", key);
 			return -1;
 		}
-		if ((l->v[l->n] = strdup(s)) == NULL)
+		if ((norm = api->addr_normalize(s, &why)) == NULL) {
+			api->opt_error(it, "%s: '%s': %s", key, s, why);
+			return -1;
+		}
+		l->v[l->n] = strdup(norm);
+		api->free(norm);
+		if (l->v[l->n] == NULL)
 			return -1;
 		for (c = l->v[l->n]; *c; c++)
 			if (*c >= 'A' && *c <= 'Z')
@@ -125,17 +131,26 @@ addrlist_free(struct addrlist *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/*
+ * Is an envelope address in the list? Compared in the core's normal
+ * form, so that "<trap@example.com.>", "<@relay:trap@example.com>" or
+ * "\"trap\"@EXAMPLE.COM" is the honeypot trap@example.com; an address
+ * the core cannot parse is in no list.
+ */
 int
-addrlist_has(const struct addrlist *l, const char *addr)
+addrlist_has(const struct mm_api *api, const struct addrlist *l,
+    const char *addr)
 {
+	char *norm;
 	size_t i;
+	int hit = 0;
 
-	if (addr == NULL)
+	if (addr == NULL || l->n == 0 || (norm = api->addr_normalize(addr, NULL)) == NULL)
 		return 0;
-	for (i = 0; i < l->n; i++)
-		if (strcasecmp(l->v[i], addr) == 0)
-			return 1;
-	return 0;
+	for (i = 0; i < l->n && !hit; i++)
+		hit = strcasecmp(l->v[i], norm) == 0;
+	api->free(norm);
+	return hit;
 }
 
 void

@@ -23,6 +23,13 @@
  *	innocent. Training and honeypot recipients are removed from the
  *	message, which is discarded when no other recipient is left.
  *
+ *	Trust by sender needs an authenticated sender (trust.c: internal
+ *	client, SMTP AUTH, or SPF pass for the sender's own domain): an
+ *	innocent sender that is not is classified like anyone, a From:
+ *	with an innocent history does not whitelist, and a honeypot does
+ *	not train a message that claims a trusted sender (it would count
+ *	that sender's tokens as spam); each refusal is logged with why.
+ *
  *	With triage_reject_above, the header alone is classified at end of
  *	header (no training) and obvious spam is refused before its body.
  *
@@ -58,8 +65,9 @@ dspam_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *opts,
 {
 	struct dspam_inst *d;
 
-	if (!MM_API_HAS(api, store_expire)) {
-		*err = strdup("dspam needs a core with SDK 1.2 (store batches)");
+	if (!MM_API_HAS(api, domain_match)) {
+		*err = strdup("dspam needs a core with SDK 1.3 (store batches, "
+		    "address normalisation)");
 		return -1;
 	}
 	if ((d = dspam_options(api, opts, err)) == NULL)
@@ -120,7 +128,7 @@ rcpt_dict(const struct dspam_inst *d, const char *rcpt, mm_ctx *ctx)
 	size_t i;
 
 	for (i = 0; i < d->ngroups; i++)
-		if (addrlist_has(&d->groups[i].members, rcpt))
+		if (addrlist_has(d->api, &d->groups[i].members, rcpt))
 			return d->groups[i].name;
 	if (d->per_recipient && rcpt != NULL && *rcpt != '\0') {
 		struct dtotals tot;
@@ -140,6 +148,15 @@ rcpt_dict(const struct dspam_inst *d, const char *rcpt, mm_ctx *ctx)
 	return d->dictionary;
 }
 
+/* a training or honeypot address */
+static int
+special_rcpt(const struct dspam_inst *d, const char *r)
+{
+	return addrlist_has(d->api, &d->spam_addrs, r) ||
+	    addrlist_has(d->api, &d->ham_addrs, r) ||
+	    addrlist_has(d->api, &d->honeypots, r);
+}
+
 /* the dictionary of the message's recipients (training and honeypot
    addresses aside) */
 static const char *
@@ -151,8 +168,7 @@ message_dict(const struct dspam_inst *d, mm_ctx *ctx)
 	for (i = 0; i < n; i++) {
 		const char *r = d->api->rcpt_at(ctx, i), *rd;
 
-		if (addrlist_has(&d->spam_addrs, r) || addrlist_has(&d->ham_addrs, r) ||
-		    addrlist_has(&d->honeypots, r))
+		if (special_rcpt(d, r))
 			continue;
 		rd = rcpt_dict(d, r, ctx);
 		if (dict != NULL && strcmp(dict, rd) != 0)
@@ -212,8 +228,8 @@ dspam_eoh(mm_ctx *ctx, void *instance)
 	struct tokopts o = d->tok;
 	struct tokset ts;
 	struct verdict v;
-	char *err = NULL;
-	int r;
+	char *err = NULL, why[160];
+	int r, trust;
 
 	if (d->triage_above > 1.0 || m == NULL)
 		return MM_CONTINUE;
@@ -226,7 +242,10 @@ dspam_eoh(mm_ctx *ctx, void *instance)
 		d->api->log(ctx, MM_LOG_ERR, "header triage: out of memory");
 		return MM_ERROR;
 	}
-	r = classify_tokens(&d->c, dstore_dict_id(message_dict(d, ctx)), &ts, &v, &err);
+	trust = ts.from_addr[0] != '\0' &&
+	    sender_trusted(d->api, ctx, ts.from_addr, why, sizeof(why));
+	r = classify_tokens(&d->c, dstore_dict_id(message_dict(d, ctx)), &ts,
+	    trust, &v, &err);
 	tokset_free(&ts);
 	if (r < 0)
 		return store_failed(d, ctx, "header triage", err);
@@ -273,8 +292,7 @@ drop_special_rcpts(mm_ctx *ctx, const struct dspam_inst *d, int *left)
 	for (i = 0; i < n; i++) {
 		const char *r = d->api->rcpt_at(ctx, i);
 
-		if (addrlist_has(&d->spam_addrs, r) || addrlist_has(&d->ham_addrs, r) ||
-		    addrlist_has(&d->honeypots, r))
+		if (special_rcpt(d, r))
 			drop[ndrop++] = strdup(r);
 	}
 	*left = (int)(n - ndrop);
@@ -306,7 +324,45 @@ find_signature(const struct dspam_inst *d, mm_ctx *ctx,
 	return sig_find_in(body, blen, id);
 }
 
-/* Mail that trains: spam@/ham@ from inside, honeypots. 1 if it trained. */
+/*
+ * A honeypot trains as spam only mail that does not claim a trusted
+ * sender (an innocent sender as MAIL FROM, or a From: with an innocent
+ * history): a forged claim would count the trusted sender's tokens as
+ * spam and end its whitelisting, and a real trusted sender's message is
+ * not spam. 1 when the message claims one (logged), 0 when not, -1 on
+ * a store failure (*err).
+ */
+static int
+claims_trusted_sender(mm_ctx *ctx, const struct dspam_inst *d,
+    const struct tokset *ts, char **err)
+{
+	const char *from = d->api->mail_from(ctx), *who = NULL, *claim = "";
+	struct verdict v;
+	char why[160];
+	int trusted;
+
+	if (addrlist_has(d->api, &d->innocent_senders, from)) {
+		who = from;
+		claim = "innocent sender";
+	} else if (ts->from_addr[0] != '\0') {
+		if (classify_tokens(&d->c, dstore_dict_id(d->dictionary), ts, 0, &v,
+		    err) < 0)
+			return -1;
+		if (v.from_history) {
+			who = ts->from_addr;
+			claim = "From: with an innocent history";
+		}
+	}
+	if (who == NULL)
+		return 0;
+	trusted = sender_trusted(d->api, ctx, who, why, sizeof(why));
+	d->api->log(ctx, MM_LOG_NOTICE, "honeypot: not trained as spam: %s <%s>, "
+	    "%s (%s)", claim, who, trusted ? "trusted" : "a claim only", why);
+	return 1;
+}
+
+/* Mail that trains: spam@/ham@ from inside, honeypots. 1 if it was
+   such mail and was dealt with. */
 static int
 train_from_mail(mm_ctx *ctx, const struct dspam_inst *d,
     const unsigned char *body, size_t blen, char **err, int *failed)
@@ -319,9 +375,9 @@ train_from_mail(mm_ctx *ctx, const struct dspam_inst *d,
 	for (i = 0; i < n; i++) {
 		const char *r = d->api->rcpt_at(ctx, i);
 
-		to_spam |= addrlist_has(&d->spam_addrs, r);
-		to_ham |= addrlist_has(&d->ham_addrs, r);
-		honey |= addrlist_has(&d->honeypots, r);
+		to_spam |= addrlist_has(d->api, &d->spam_addrs, r);
+		to_ham |= addrlist_has(d->api, &d->ham_addrs, r);
+		honey |= addrlist_has(d->api, &d->honeypots, r);
 	}
 	internal = d->api->client_class(ctx) == MM_CLIENT_INTERNAL ||
 	    d->api->auth_user(ctx) != NULL;
@@ -368,6 +424,11 @@ train_from_mail(mm_ctx *ctx, const struct dspam_inst *d,
 			*err = strdup("out of memory");
 			*failed = 1;
 			return 0;
+		}
+		if ((r = claims_trusted_sender(ctx, d, &ts, err)) != 0) {
+			tokset_free(&ts);
+			*failed = r < 0;
+			return r > 0;
 		}
 		r = train_tokens(&d->c, dstore_dict_id(d->dictionary), &ts, 1,
 		    SRC_CORPUS, err);
@@ -462,9 +523,9 @@ dspam_eom(mm_ctx *ctx, void *instance)
 	size_t blen = 0;
 	struct tokset ts;
 	struct verdict v;
-	char id[SIG_ID_LEN + 1], *err = NULL;
+	char id[SIG_ID_LEN + 1], *err = NULL, why[160];
 	const char *from = d->api->mail_from(ctx), *dict;
-	int failed, left = 1;
+	int failed, left = 1, trust_from;
 	mm_verdict res;
 
 	if (d->api->body(ctx, &body, &blen) < 0) {
@@ -489,24 +550,40 @@ dspam_eom(mm_ctx *ctx, void *instance)
 		d->api->log(ctx, MM_LOG_ERR, "tokenizer: out of memory");
 		return MM_ERROR;
 	}
-	if (addrlist_has(&d->innocent_senders, from)) {
-		int r = train_tokens(&d->c, dstore_dict_id(dict), &ts, 0, SRC_CORPUS, &err);
+	if (addrlist_has(d->api, &d->innocent_senders, from)) {
+		int r;
 
-		tokset_free(&ts);
-		if (r < 0)
-			return store_failed(d, ctx, "training an innocent sender", err);
-		return add_headers(d, ctx, "Whitelisted", NULL, NULL) < 0 ? MM_ERROR :
-		    MM_CONTINUE;
+		if (!sender_trusted(d->api, ctx, from, why, sizeof(why))) {
+			d->api->log(ctx, MM_LOG_NOTICE, "innocent sender <%s> not "
+			    "trusted (%s): classified", from, why);
+		} else {
+			r = train_tokens(&d->c, dstore_dict_id(dict), &ts, 0,
+			    SRC_CORPUS, &err);
+			tokset_free(&ts);
+			if (r < 0)
+				return store_failed(d, ctx, "training an innocent sender",
+				    err);
+			d->api->log(ctx, MM_LOG_INFO, "innocent sender <%s> (%s): "
+			    "trained as innocent, dictionary %s", from, why, dict);
+			return add_headers(d, ctx, "Whitelisted", NULL, NULL) < 0 ?
+			    MM_ERROR : MM_CONTINUE;
+		}
 	}
 	if (sig_new_id(id) < 0) {
 		tokset_free(&ts);
 		d->api->log(ctx, MM_LOG_ERR, "no random bytes for a signature id");
 		return MM_ERROR;
 	}
-	if (classify_and_learn(&d->c, dstore_dict_id(dict), &ts, &v, id, &err) < 0) {
+	trust_from = ts.from_addr[0] != '\0' &&
+	    sender_trusted(d->api, ctx, ts.from_addr, why, sizeof(why));
+	if (classify_and_learn(&d->c, dstore_dict_id(dict), &ts, trust_from, &v,
+	    id, &err) < 0) {
 		tokset_free(&ts);
 		return store_failed(d, ctx, "classification", err);
 	}
+	if (v.from_history && !trust_from)
+		d->api->log(ctx, MM_LOG_NOTICE, "From: <%s> has an innocent history "
+		    "but is not whitelisted (%s)", ts.from_addr, why);
 	d->api->log(ctx, MM_LOG_INFO, "%s, probability %.4f, %zu tokens, dictionary %s, "
 	    "signature %s", v.whitelisted ? "whitelisted" : v.spam ? "spam" :
 	    "innocent", v.probability, ts.len, dict, id);

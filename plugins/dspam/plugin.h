@@ -49,6 +49,12 @@ struct dspam_inst {
 struct dspam_inst *dspam_options(const struct mm_api *api, const mm_opt *o,
     char **err);
 void dspam_inst_free(struct dspam_inst *d);
-int addrlist_has(const struct addrlist *l, const char *addr);
+int addrlist_has(const struct mm_api *api, const struct addrlist *l,
+    const char *addr);
+
+/* trust.c: 1 when addr is vouched for (internal client, SMTP AUTH, SPF
+   pass for its domain); why says how, or why not */
+int sender_trusted(const struct mm_api *api, mm_ctx *ctx, const char *addr,
+    char *why, size_t size);
 
 #endif

@@ -29,7 +29,10 @@
  *	  bigrams over a window of 5 (each word with each of the four
  *	  before it, and their distance);
  *	- a From: token ("from-whitelist" + the lower-cased address) that
- *	  the classifier uses for DSPAM's automatic whitelisting.
+ *	  the classifier uses for DSPAM's automatic whitelisting; the
+ *	  address itself is kept in the set (from_addr), since the
+ *	  whitelist may only be applied once the caller has authenticated
+ *	  it.
  *
  *	The set is kept in an open-addressing table while tokens come in
  *	and sorted once at the end (radix sort), so that the dictionary is
@@ -419,6 +422,9 @@ cb_header(void *arg, const char *name, size_t nlen, const char *value,
 
 		if (al > 0) {
 			k->ts->from_token = dspam_hash2("from-whitelist", 14, addr, al);
+			/* kept so that the plugin can ask whether this very
+			   address is authenticated before it trusts the token */
+			memcpy(k->ts->from_addr, addr, al + 1);
 			add(k, k->ts->from_token);
 		}
 	}

@@ -30,7 +30,13 @@
  *	changes nothing.
  *
  *	Whitelisting (DSPAM's): a message whose From: token has at least
- *	10 innocent hits and none as spam is innocent whatever its words.
+ *	10 innocent hits and none as spam is innocent whatever its words,
+ *	but only when the caller trusts the From: address (trust_from):
+ *	From: is whatever the client wrote, so an unauthenticated history
+ *	match is reported (from_history) and the message classified on its
+ *	words; its From: token is then neither trained nor kept in the
+ *	signature, so that a forged From: cannot end the real sender's
+ *	whitelisting.
  *
  *	The writes of one message (its tokens, the totals, its signature)
  *	are one atomic store batch of counter additions, after one read.
@@ -102,18 +108,22 @@ oom(char **err)
 /* Read the counts of ts (st, tot) and combine them. */
 static int
 classify_in(const struct classifier *c, uint64_t dict, const struct tokset *ts,
-    struct tokstat *st, struct dtotals *tot, struct verdict *v, char **err)
+    int trust_from, struct tokstat *st, struct dtotals *tot, struct verdict *v,
+    char **err)
 {
 	size_t i;
 
 	if (dict_read(&c->ds, dict, ts, st, tot, err) < 0)
 		return -1;
 	combine(&c->cp, st, ts->len, tot->spam_learned, tot->ham_learned, v);
+	v->from_history = 0;
 	if (ts->from_token != 0) {
 		for (i = 0; i < ts->len; i++) {
 			if (ts->t[i].h != ts->from_token)
 				continue;
-			if (st[i].ham >= WHITELIST_HITS && st[i].spam == 0) {
+			v->from_history = st[i].ham >= WHITELIST_HITS &&
+			    st[i].spam == 0;
+			if (v->from_history && trust_from) {
 				v->whitelisted = 1;
 				v->spam = 0;
 				v->probability = 0.0;
@@ -134,7 +144,7 @@ stats_for(const struct tokset *ts)
 
 int
 classify_tokens(const struct classifier *c, uint64_t dict,
-    const struct tokset *ts, struct verdict *v, char **err)
+    const struct tokset *ts, int trust_from, struct verdict *v, char **err)
 {
 	struct dtotals tot;
 	struct tokstat *st = stats_for(ts);
@@ -142,7 +152,7 @@ classify_tokens(const struct classifier *c, uint64_t dict,
 
 	if (st == NULL)
 		return oom(err);
-	r = classify_in(c, dict, ts, st, &tot, v, err);
+	r = classify_in(c, dict, ts, trust_from, st, &tot, v, err);
 	free(st);
 	return r;
 }
@@ -159,10 +169,30 @@ hashes(const struct tokset *ts)
 	return h;
 }
 
+/*
+ * Leave token t out of h and st (n entries): an untrusted message that
+ * claims a whitelisted From: must neither add to nor take from that
+ * sender's history (counted as spam, a forged From: would end the real
+ * sender's whitelisting). Returns the new count.
+ */
+static size_t
+drop_token(uint64_t *h, struct tokstat *st, size_t n, uint64_t t)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++)
+		if (h[i] != t) {
+			h[o] = h[i];
+			st[o] = st[i];
+			o++;
+		}
+	return o;
+}
+
 int
 classify_and_learn(const struct classifier *c, uint64_t dict,
-    const struct tokset *ts, struct verdict *v, const char *sig_id,
-    char **err)
+    const struct tokset *ts, int trust_from, struct verdict *v,
+    const char *sig_id, char **err)
 {
 	struct dtotals tot;
 	struct tokstat *st = stats_for(ts);
@@ -176,7 +206,7 @@ classify_and_learn(const struct classifier *c, uint64_t dict,
 
 	if (st == NULL)
 		return oom(err);
-	if (classify_in(c, dict, ts, st, &tot, v, err) < 0)
+	if (classify_in(c, dict, ts, trust_from, st, &tot, v, err) < 0)
 		goto done;
 	switch (c->mode) {
 	case MODE_TEFT:
@@ -195,17 +225,19 @@ classify_and_learn(const struct classifier *c, uint64_t dict,
 		goto done;
 	}
 	nh = ts->len;
+	if (v->from_history && !trust_from)
+		nh = drop_token(h, st, nh, ts->from_token);
 	if (learn) {
-		dwrite_tokens(w, dict, h, st, ts->len, v->spam ? 1 : 0,
+		dwrite_tokens(w, dict, h, st, nh, v->spam ? 1 : 0,
 		    v->spam ? 0 : 1, maxhits);
 		delta[v->spam ? T_SPAM_LEARNED : T_HAM_LEARNED] = 1;
 		if (maxhits > 0) {
 			/* the signature lists what was counted, so that a
 			   correction undoes exactly that (TUM skips mature
 			   tokens) */
-			size_t i, o = 0;
+			size_t i, o = 0, n = nh;
 
-			for (i = 0; i < ts->len; i++)
+			for (i = 0; i < n; i++)
 				if ((uint64_t)st[i].spam + st[i].ham < maxhits)
 					h[o++] = h[i];
 			nh = o;
@@ -269,7 +301,7 @@ train_tokens(const struct classifier *c, uint64_t dict,
 			oom(err);
 			goto done;
 		}
-		if (classify_in(c, dict, ts, st, &tot, &v, err) < 0)
+		if (classify_in(c, dict, ts, 0, st, &tot, &v, err) < 0)
 			goto done;
 		if (v.spam == klass)
 			break;

@@ -4,7 +4,8 @@
  * SYNOPSIS
  *	#include "mime.h"
  *
- *	struct mime_leaf leaf = { ctype, names, nnames, cte, data, len, depth };
+ *	struct mime_leaf leaf = { ctype, types, ntypes, names, nnames, cte,
+ *	    data, len, depth };
  *	r = mime_leaf_scan(&sc, &leaf, &hit);
  * DESCRIPTION
  *	A leaf is banned when one of its names is (Content-Disposition
@@ -15,7 +16,10 @@
  *	when a text part carries a uuencoded file with a banned name
  *	("begin 644 name" line), when its decoded first bytes are of a
  *	banned kind whatever its name says, or when it is an archive (by
- *	its bytes or by its name) that holds something banned.
+ *	its bytes or by its name) that holds something banned. A part
+ *	with several Content-Type fields is a message/partial fragment or
+ *	a text part when any of them says so: readers differ in which
+ *	field they take.
  *
  *	Only the head of a part is decoded unless it is an archive to
  *	open; an archive is decoded whole, within the scan's budget.
@@ -75,6 +79,24 @@ uuencoded(struct mime_scan *sc, const char *p, size_t len, struct mime_hit *hit)
 	return 0;
 }
 
+/* One of the part's Content-Type fields gives this media type (exact)
+   or a type of this family ("text/"). */
+static int
+has_type(const struct mime_leaf *leaf, const char *t)
+{
+	size_t tl = strlen(t);
+	int family = tl > 0 && t[tl - 1] == '/';
+
+	if (family ? strncasecmp(leaf->ctype, t, tl) == 0 :
+	    strcasecmp(leaf->ctype, t) == 0)
+		return 1;
+	for (size_t i = 0; i < leaf->ntypes; i++)
+		if (family ? strncasecmp(leaf->types[i], t, tl) == 0 :
+		    strcasecmp(leaf->types[i], t) == 0)
+			return 1;
+	return 0;
+}
+
 /* The part's name as shown, made when first needed. */
 static const char *
 show(char **shown, const struct mime_leaf *leaf)
@@ -110,16 +132,14 @@ mime_leaf_scan(struct mime_scan *sc, const struct mime_leaf *leaf,
 			shown = mime_xstrdup(nm.clean);
 		mime_name_free(&nm);
 	}
-	if (strcasecmp(leaf->ctype, "message/partial") == 0 &&
-	    c->partial == MIME_POL_BAN) {
+	if (has_type(leaf, "message/partial") && c->partial == MIME_POL_BAN) {
 		mime_hit_set(hit, show(&shown, leaf), "fragment of a message "
 		    "(message/partial)");
 		free(shown);
 		return 1;
 	}
 
-	if (strncasecmp(leaf->ctype, "text/", 5) == 0 &&
-	    leaf->cte == MIME_CTE_IDENTITY &&
+	if (has_type(leaf, "text/") && leaf->cte == MIME_CTE_IDENTITY &&
 	    uuencoded(sc, leaf->data, leaf->len, hit)) {
 		free(shown);
 		return 1;

@@ -12,7 +12,8 @@
  *	policy.c decides whether a name or a content kind is banned for
  *	this message; archive.c lists archive members (libarchive);
  *	leaf.c examines one MIME leaf; walk.c walks the MIME tree (GMime)
- *	and finds the byte range of each part to replace; salvage.c
+ *	and finds the byte range of each part to replace, once per reading
+ *	of a part with several Content-Type fields (readings.c); salvage.c
  *	looks at what a malformed message hides from the parser; rewrite.c
  *	builds the new body; save.c writes the original message to the
  *	save directory; plugin.c is the glue with the modmilter core.
@@ -189,6 +190,9 @@ int mime_archive_scan(struct mime_scan *sc, const unsigned char *data,
 /* leaf.c: one leaf part, its names already known */
 struct mime_leaf {
 	const char *ctype;	/* "application/octet-stream" */
+	const char *const *types;	/* every Content-Type field's media
+					   type, lower case (may be none) */
+	size_t ntypes;
 	const char *const *names;	/* raw (decoded header) file names */
 	size_t nnames;
 	enum mime_cte cte;
@@ -209,6 +213,20 @@ int mime_walk(struct mime_scan *sc, const struct mime_header *h, size_t nh,
 int mime_walk_embedded(struct mime_scan *sc, const char *msg, size_t len,
     int depth, struct mime_hit *hit);
 void mime_result_free(struct mime_result *res);
+/* readings.c: a part with several Content-Type fields is read once
+   per field, each time with the others renamed (same length) */
+#define MIME_MASKED_CT		"Xontent-Type"
+#define MIME_MAX_READINGS	8	/* more fields in one part: a limit */
+struct mime_readings {
+	struct { size_t off, idx, count; } *f;	/* field, its place and
+						   how many in its block */
+	size_t n;
+};
+size_t mime_readings_find(const char *text, size_t len,
+    struct mime_readings *rd);
+char *mime_reading(const char *text, size_t len,
+    const struct mime_readings *rd, size_t k);
+void mime_readings_free(struct mime_readings *rd);
 /* salvage.c: a malformed message's names outside the parsed parts */
 void mime_salvage(struct mime_scan *sc, const char *text, size_t len,
     struct mime_result *res);

@@ -3,7 +3,6 @@
  *	walk - walk a message's MIME tree (GMime) and find what to replace
  * SYNOPSIS
  *	#include "mime.h"
-#include "fields.h"
  *
  *	mime_gmime_init();
  *	r = mime_walk(&sc, headers, nh, body, bodylen, &res);
@@ -30,6 +29,14 @@
  *	Names are taken from every Content-Type and Content-Disposition
  *	field of a part and every name or filename parameter in them, so
  *	duplicated fields or parameters cannot hide one from the scan.
+ *	Types likewise: a part with several Content-Type fields is walked
+ *	once per field (readings.c), each time as if it had only that one,
+ *	since readers differ in which they take (GMime the last, others
+ *	the first); what any reading finds banned is replaced. Fields that
+ *	disagree mark the message malformed, at the top level too, where
+ *	a message is parsed when any of its types is multipart or message.
+ *	A part read as a whole in one reading and as several parts in
+ *	another is replaced whole.
  *
  *	GMime's critical parser warnings (multipart without a boundary,
  *	boundary never found, invalid header names, conflicting fields
@@ -50,6 +57,7 @@
 #include <gmime/gmime.h>
 
 #include "mime.h"
+#include "fields.h"
 
 static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
 
@@ -64,6 +72,8 @@ mime_gmime_init(void)
 {
 	pthread_once(&gmime_once, gmime_init_once);
 }
+
+static char *quick_type(const char *v);
 
 struct walker {
 	struct mime_scan *sc;
@@ -181,12 +191,38 @@ add_unit(struct walker *w, size_t start, size_t end, int whole,
 {
 	struct mime_result *res = w->res;
 	struct mime_unit *u;
-	size_t bodylen = w->len - w->body_off;
+	size_t bodylen = w->len - w->body_off, i, at;
 
 	if (!whole && (start < w->body_off || end < start || end > w->len))
 		whole = 1;	/* cannot place it: take no chance */
+	/* the readings of an ambiguous part find parts inside parts, and
+	   the same part again: keep the outermost, in body order */
+	for (i = 0; !whole && i < res->n; ) {
+		u = &res->u[i];
+		if (u->whole) {
+			i++;
+		} else if (start - w->body_off >= u->start &&
+		    end - w->body_off <= u->end) {
+			mime_hit_free(hit);
+			return;
+		} else if (u->start >= start - w->body_off &&
+		    u->end <= end - w->body_off) {
+			mime_hit_free(&u->hit);
+			memmove(u, u + 1, (res->n - i - 1) * sizeof(*u));
+			res->n--;
+		} else {
+			if (start - w->body_off < u->end && u->start < end - w->body_off)
+				whole = 1;	/* overlapping: take no chance */
+			i++;
+		}
+	}
+	for (at = res->n; !whole && at > 0 && !res->u[at - 1].whole &&
+	    res->u[at - 1].start > start - w->body_off; at--)
+		;
 	res->u = mime_xrealloc(res->u, (res->n + 1) * sizeof(*res->u));
-	u = &res->u[res->n++];
+	memmove(&res->u[at + 1], &res->u[at], (res->n - at) * sizeof(*res->u));
+	res->n++;
+	u = &res->u[at];
 	u->whole = whole;
 	u->start = whole ? 0 : start - w->body_off;
 	u->end = whole ? bodylen : end - w->body_off;
@@ -236,13 +272,31 @@ embedded(struct mime_scan *sc, const struct mime_leaf *l, struct mime_hit *hit)
 	return r;
 }
 
+/* A Content-Type field, or one renamed for a reading. */
+static int
+is_ct_field(const char *name)
+{
+	return g_ascii_strcasecmp(name, "Content-Type") == 0 ||
+	    g_ascii_strcasecmp(name, MIME_MASKED_CT) == 0;
+}
+
+/* The media type of a Content-Type value, lower case, added to types. */
+static void
+field_type(const char *value, struct mime_strv *types)
+{
+	char *t = quick_type(value);
+
+	mime_strv_add(types, t);
+	g_free(t);
+}
+
 static int
 leaf(struct walker *w, GMimeObject *obj, int depth, size_t ustart, int whole)
 {
 	GMimePart *part = GMIME_PART(obj);
 	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
 	GMimeContentType *ct = g_mime_object_get_content_type(obj);
-	struct mime_strv names = { 0 };
+	struct mime_strv names = { 0 }, types = { 0 };
 	struct mime_leaf l;
 	struct mime_hit hit = { 0 };
 	size_t cs = 0, ce = 0;
@@ -250,7 +304,8 @@ leaf(struct walker *w, GMimeObject *obj, int depth, size_t ustart, int whole)
 	int n = hl ? g_mime_header_list_get_count(hl) : 0, r;
 
 	/* the parsed fields' parameters; when a field is there more than
-	   once, every copy's, parsed again (GMime keeps one) */
+	   once (or was renamed for this reading), every copy's, parsed
+	   again (GMime keeps one) */
 	if (ct)
 		mime_param_names(g_mime_content_type_get_parameters(ct), &names);
 	if (g_mime_object_get_content_disposition(obj))
@@ -259,7 +314,7 @@ leaf(struct walker *w, GMimeObject *obj, int depth, size_t ustart, int whole)
 	for (int i = 0, nct = 0, ncd = 0; i < n; i++) {
 		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
 		const char *name = g_mime_header_get_name(h);
-		nct += g_ascii_strcasecmp(name, "Content-Type") == 0;
+		nct += is_ct_field(name);
 		ncd += g_ascii_strcasecmp(name, "Content-Disposition") == 0;
 		if (i == n - 1 && (nct > 1 || ncd > 1))
 			for (int j = 0; j < n; j++) {
@@ -267,10 +322,13 @@ leaf(struct walker *w, GMimeObject *obj, int depth, size_t ustart, int whole)
 				h = g_mime_header_list_get_header_at(hl, j);
 				name = g_mime_header_get_name(h);
 				raw = g_mime_header_get_raw_value(h);
+				if (raw && nct > 1 && is_ct_field(name))
+					field_type(raw, &types);
 				if (raw && strcasestr(raw, "name") &&
-				    ((nct > 1 && g_ascii_strcasecmp(name, "Content-Type") == 0) ||
+				    ((nct > 1 && is_ct_field(name)) ||
 				    (ncd > 1 && g_ascii_strcasecmp(name, "Content-Disposition") == 0)))
-					mime_field_names(name, raw, &names);
+					mime_field_names(is_ct_field(name) ? "Content-Type" :
+					    name, raw, &names);
 			}
 	}
 	ctype = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("text/plain");
@@ -278,6 +336,8 @@ leaf(struct walker *w, GMimeObject *obj, int depth, size_t ustart, int whole)
 		cs = ce = 0;
 	memset(&l, 0, sizeof(l));
 	l.ctype = ctype;
+	l.types = (const char *const *)types.v;
+	l.ntypes = types.n;
 	l.names = (const char *const *)names.v;
 	l.nnames = names.n;
 	l.cte = cte_of(g_mime_part_get_content_encoding(part));
@@ -290,6 +350,7 @@ leaf(struct walker *w, GMimeObject *obj, int depth, size_t ustart, int whole)
 		r = mime_leaf_scan(w->sc, &l, &hit);
 	g_free(ctype);
 	mime_strv_free(&names);
+	mime_strv_free(&types);
 	if (r == 1) {
 		if (w->res == NULL) {
 			*w->first = hit;
@@ -343,7 +404,7 @@ walk(struct walker *w, GMimeObject *obj, int depth, size_t ustart, int whole)
 
 /* Parse w->base (owned by the caller, not copied) and walk it. */
 static int
-parse_and_walk(struct walker *w, int depth)
+parse_and_walk_once(struct walker *w, int depth)
 {
 	GByteArray *ba;
 	GMimeStream *st;
@@ -375,6 +436,33 @@ parse_and_walk(struct walker *w, int depth)
 	/* the text goes back to the caller, the array goes */
 	g_byte_array_steal(ba, NULL);
 	g_byte_array_unref(ba);
+	return r;
+}
+
+/* Walk w->base as GMime reads it, then once per reading of its parts
+   with several Content-Type fields: 0, 1 at the first hit (first-hit
+   mode), -1 at a limit. */
+static int
+parse_and_walk(struct walker *w, int depth)
+{
+	struct mime_readings rd;
+	size_t n = mime_readings_find(w->base, w->len, &rd), k;
+	int r = parse_and_walk_once(w, depth);
+
+	if (r == 0 && n > MIME_MAX_READINGS) {
+		mime_set_limit(w->sc, "more than %d Content-Type fields in one part",
+		    MIME_MAX_READINGS);
+		r = -1;
+	}
+	for (k = 0; r == 0 && k < n; k++) {
+		struct walker v = *w;
+		char *copy = mime_reading(w->base, w->len, &rd, k);
+
+		v.base = copy;
+		r = parse_and_walk_once(&v, depth);
+		free(copy);
+	}
+	mime_readings_free(&rd);
 	return r;
 }
 
@@ -422,18 +510,41 @@ quick_type(const char *v)
 	return t;
 }
 
+/* Two field values that are the same but for case and surrounding
+   blanks: a repeated field, not a conflicting one. */
+static int
+same_value(const char *a, const char *b)
+{
+	size_t al, bl;
+
+	while (g_ascii_isspace(*a))
+		a++;
+	while (g_ascii_isspace(*b))
+		b++;
+	al = strlen(a);
+	bl = strlen(b);
+	while (al > 0 && g_ascii_isspace(a[al - 1]))
+		al--;
+	while (bl > 0 && g_ascii_isspace(b[bl - 1]))
+		bl--;
+	return al == bl && g_ascii_strncasecmp(a, b, al) == 0;
+}
+
 /* A message that is one leaf, judged from its header fields (names and
    the transfer encoding already collected by the caller). */
 static int
-single_leaf(struct mime_scan *sc, const char *ctype, struct mime_strv *names,
-    const char *ctev, const char *body, size_t bodylen, struct mime_result *res)
+single_leaf(struct mime_scan *sc, const struct mime_strv *types,
+    struct mime_strv *names, const char *ctev, const char *body, size_t bodylen,
+    struct mime_result *res)
 {
 	struct mime_leaf l;
 	struct mime_hit hit = { 0 };
 	int r;
 
 	memset(&l, 0, sizeof(l));
-	l.ctype = ctype;
+	l.ctype = types->n > 0 ? types->v[0] : "text/plain";
+	l.types = (const char *const *)types->v;
+	l.ntypes = types->n;
 	l.names = (const char *const *)names->v;
 	l.nnames = names->n;
 	l.cte = mime_cte_parse(ctev);
@@ -459,15 +570,15 @@ mime_walk(struct mime_scan *sc, const struct mime_header *h, size_t nh,
     const char *body, size_t bodylen, struct mime_result *res)
 {
 	struct mime_buf text = { 0 };
-	struct mime_strv names = { 0 };
+	struct mime_strv names = { 0 }, types = { 0 };
 	struct walker w;
-	const char *ctev = NULL;
-	char *ctype = NULL;
+	const char *ctev = NULL, *firstct = NULL;
 	int parse = 0, r;
 
 	mime_gmime_init();
-	/* one pass over the top-level fields: the type decides whether the
-	   MIME parser is needed; names and encoding serve a single leaf.
+	/* one pass over the top-level fields: the types decide whether the
+	   MIME parser is needed (any of them multipart or message: a reader
+	   may take that one); names and encoding serve a single leaf.
 	   GMime parses a field only when it can matter: a type that may be
 	   multipart or message, a field that may carry a name parameter
 	   (a parameter's name is never encoded, so "name" is literally
@@ -476,21 +587,23 @@ mime_walk(struct mime_scan *sc, const struct mime_header *h, size_t nh,
 		const char *v = h[i].value;
 
 		if (g_ascii_strcasecmp(h[i].name, "Content-Type") == 0) {
-			int first = ctype == NULL;
-			if (first)
-				ctype = quick_type(v);
-			if (first && (strcasestr(v, "multipart") || strcasestr(v, "message"))) {
+			char *t = quick_type(v);
+			if (strcasestr(v, "multipart") || strcasestr(v, "message")) {
 				GMimeContentType *ct = g_mime_content_type_parse(NULL, v);
 				if (ct) {
-					g_free(ctype);
-					ctype = g_mime_content_type_get_mime_type(ct);
-					parse = g_ascii_strcasecmp(g_mime_content_type_get_media_type(ct),
+					g_free(t);
+					t = g_mime_content_type_get_mime_type(ct);
+					parse |= g_ascii_strcasecmp(g_mime_content_type_get_media_type(ct),
 					    "multipart") == 0 || is_message_type(ct);
-					mime_param_names(g_mime_content_type_get_parameters(ct), &names);
 					g_object_unref(ct);
-					continue;
 				}
 			}
+			mime_strv_add(&types, t);
+			g_free(t);
+			if (firstct == NULL)
+				firstct = v;
+			else if (!same_value(firstct, v))
+				mime_set_malformed(sc, "conflicting Content-Type header fields");
 			if (strcasestr(v, "name"))
 				mime_field_names(h[i].name, v, &names);
 		} else if (g_ascii_strcasecmp(h[i].name, "Content-Disposition") == 0) {
@@ -501,13 +614,12 @@ mime_walk(struct mime_scan *sc, const struct mime_header *h, size_t nh,
 			ctev = v;
 	}
 	if (!parse) {
-		r = single_leaf(sc, ctype ? ctype : "text/plain", &names, ctev, body,
-		    bodylen, res);
-		g_free(ctype);
+		r = single_leaf(sc, &types, &names, ctev, body, bodylen, res);
+		mime_strv_free(&types);
 		mime_strv_free(&names);
 		return r < 0 ? -1 : 0;
 	}
-	g_free(ctype);
+	mime_strv_free(&types);
 	mime_strv_free(&names);
 
 	mime_message_text(&text, h, nh, body, bodylen);

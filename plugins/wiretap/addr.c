@@ -4,19 +4,26 @@
  * SYNOPSIS
  *	#include "wiretap.h"
  *
- *	char *key = wt_addr_key("Alice+x@Corp.Example", 0, "+");
+ *	char *key = wt_addr_key(api, "<Alice+x@Corp.Example.>", 0, "+", &why);
+ *	char *pat = wt_pattern_key(api, "@Subsidiary.Example", 0, "+", &why);
  *	int ok = wt_addr_check("@subsidiary.example", 1, &why) == 0;
  *	int hit = wt_key_match("@corp.example", key);
  *	wt_dirname(key, buf, sizeof(buf));
  * DESCRIPTION
  *	An address key is the form in which two addresses compare equal
- *	when they name the same mailbox: the domain in lower case (domains
- *	are case-insensitive), the local part in lower case unless
- *	case_sensitive_local is set, and the address extension removed
+ *	when they name the same mailbox. It starts from the core's normal
+ *	form (api->addr_normalize: no brackets or source route, the domain
+ *	in lower case without a trailing dot, a needlessly quoted local
+ *	part unquoted), then lower-cases the local part unless
+ *	case_sensitive_local is set, and removes the address extension
  *	when delimiters (Postfix's recipient_delimiter) is not empty:
- *	"Alice+x@Corp.Example" becomes "alice@corp.example". Keys of the
- *	configured addresses and of the envelope addresses are made the
- *	same way, so matching compares strings.
+ *	"<@relay:\"Alice+x\"@Corp.Example.>" becomes "alice@corp.example".
+ *	Keys of the configured addresses and of the envelope addresses
+ *	are made the same way, so matching compares strings.
+ *
+ *	wt_pattern_key() makes the key of a configured watch or from
+ *	entry: an address, or "@domain" (a whole domain, its domain
+ *	normalised the same way).
  *
  *	wt_addr_check() validates a configured address: one "@", a
  *	non-empty domain, no white space, control characters or angle
@@ -32,9 +39,10 @@
  *	and ends with "~" and a hash of the whole key ("~" is always
  *	encoded elsewhere, so a cut name equals no other).
  * DIAGNOSTICS
- *	wt_addr_key() returns NULL when memory runs out; wt_addr_check()
- *	returns -1 with a reason; wt_dirname() returns -1 when buf is too
- *	small for any name.
+ *	wt_addr_key() and wt_pattern_key() return NULL with *why set to
+ *	the core's reason for a malformed address, or with *why NULL when
+ *	memory runs out; wt_addr_check() returns -1 with a reason;
+ *	wt_dirname() returns -1 when buf is too small for any name.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -49,31 +57,70 @@ lower(char ch)
 	return ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
 }
 
-char *
-wt_addr_key(const char *addr, int case_sensitive_local, const char *delimiters)
+/* The key of a normalised address. */
+static char *
+key_of(const char *n, int case_sensitive_local, const char *delimiters)
 {
-	const char *at = strrchr(addr, '@');
-	size_t llen = at ? (size_t)(at - addr) : strlen(addr);
+	const char *at = strrchr(n, '@');
+	size_t llen = at ? (size_t)(at - n) : strlen(n);
 	size_t cut = llen;
 	char *key, *p;
 
 	/* "alice+tag": the extension starts at the first delimiter, not
-	   at the very start (a local part "+x" stays whole) */
-	if (delimiters && *delimiters)
+	   at the very start (a local part "+x" stays whole); a local part
+	   that stays quoted has no extension to cut */
+	if (delimiters && *delimiters && n[0] != '"')
 		for (size_t i = 1; i < llen; i++)
-			if (strchr(delimiters, addr[i])) {
+			if (strchr(delimiters, n[i])) {
 				cut = i;
 				break;
 			}
-	if ((key = malloc(strlen(addr) + 1)) == NULL)
+	if ((key = malloc(strlen(n) + 1)) == NULL)
 		return NULL;
 	p = key;
 	for (size_t i = 0; i < cut; i++)
-		*p++ = case_sensitive_local ? addr[i] : lower(addr[i]);
+		*p++ = case_sensitive_local ? n[i] : lower(n[i]);
 	if (at)
-		for (const char *d = at; *d; d++)
-			*p++ = lower(*d);
-	*p = 0;
+		strcpy(p, at);	/* the normal form's domain is lower case */
+	else
+		*p = 0;
+	return key;
+}
+
+char *
+wt_addr_key(const struct mm_api *api, const char *addr,
+    int case_sensitive_local, const char *delimiters, const char **why)
+{
+	char *n, *key;
+
+	*why = NULL;
+	if ((n = api->addr_normalize(addr, why)) == NULL)
+		return NULL;
+	key = key_of(n, case_sensitive_local, delimiters);
+	api->free(n);
+	return key;
+}
+
+char *
+wt_pattern_key(const struct mm_api *api, const char *s,
+    int case_sensitive_local, const char *delimiters, const char **why)
+{
+	char *d, *key;
+
+	*why = NULL;
+	if (s[0] != '@' || strchr(s + 1, '@') != NULL)
+		return wt_addr_key(api, s, case_sensitive_local, delimiters, why);
+	if (s[1] == '.') {
+		*why = "a whole domain is written @domain";
+		return NULL;
+	}
+	if ((d = api->domain_normalize(s + 1, why)) == NULL)
+		return NULL;
+	if ((key = malloc(strlen(d) + 2)) != NULL) {
+		key[0] = '@';
+		strcpy(key + 1, d);
+	}
+	api->free(d);
 	return key;
 }
 

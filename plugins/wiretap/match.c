@@ -21,7 +21,10 @@
  *	A smart alias matches each recipient equal to its "to" when the
  *	sender matches its "from" (an address or "@domain").
  *
- *	Addresses are compared as keys (addr.c). Hits are unique per
+ *	Addresses are compared as keys (addr.c), made from the core's
+ *	normal form, so that a trailing dot, a source route, quotes or
+ *	case do not hide a watched address; an envelope address the core
+ *	cannot parse matches nothing. Hits are unique per
  *	group, direction and address, in configuration order, so what is
  *	done and logged follows the order the admin wrote.
  * DIAGNOSTICS
@@ -36,7 +39,7 @@
 static int
 watched(const struct wt_group *g, const char *key)
 {
-	for (size_t i = 0; i < g->nwatch; i++)
+	for (size_t i = 0; key && i < g->nwatch; i++)
 		if (wt_key_match(g->watch[i], key))
 			return 1;
 	return 0;
@@ -79,6 +82,18 @@ add_alias_hit(struct wt_plan *p, size_t alias, const char *rcpt)
 	return 0;
 }
 
+/* An envelope address's key; a malformed address has none (*key NULL)
+   and matches nothing. -1 when memory runs out. */
+static int
+envelope_key(const struct wt_conf *c, const char *addr, char **key)
+{
+	const char *why;
+
+	*key = wt_addr_key(c->api, addr, c->case_sensitive_local,
+	    c->delimiters, &why);
+	return *key == NULL && why == NULL ? -1 : 0;
+}
+
 int
 wt_plan_make(const struct wt_conf *c, const char *from, int our_side,
     const char *const *rcpts, size_t nrcpts, struct wt_plan *p)
@@ -91,12 +106,10 @@ wt_plan_make(const struct wt_conf *c, const char *from, int our_side,
 	if (nrcpts > sizeof(small) / sizeof(small[0]) &&
 	    (rkeys = calloc(nrcpts, sizeof(char *))) == NULL)
 		return -1;
-	if (from && *from &&
-	    (fkey = wt_addr_key(from, c->case_sensitive_local, c->delimiters)) == NULL)
+	if (from && *from && envelope_key(c, from, &fkey) < 0)
 		goto out;
 	for (; nkeys < nrcpts; nkeys++)
-		if ((rkeys[nkeys] = wt_addr_key(rcpts[nkeys],
-		    c->case_sensitive_local, c->delimiters)) == NULL)
+		if (envelope_key(c, rcpts[nkeys], &rkeys[nkeys]) < 0)
 			goto out;
 
 	for (size_t g = 0; g < c->ngroups; g++) {
@@ -115,7 +128,7 @@ wt_plan_make(const struct wt_conf *c, const char *from, int our_side,
 		if (!wt_key_match(al->from, fkey))
 			continue;
 		for (size_t i = 0; i < nrcpts; i++)
-			if (strcmp(al->to, rkeys[i]) == 0 &&
+			if (rkeys[i] && strcmp(al->to, rkeys[i]) == 0 &&
 			    add_alias_hit(p, a, rcpts[i]) < 0)
 				goto out;
 	}

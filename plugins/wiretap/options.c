@@ -11,8 +11,9 @@
  *	Reads groups, smart_alias, case_sensitive_localpart,
  *	recipient_delimiter, archive_failure and archive_mode (see
  *	doc/plugins/wiretap.md) into a struct wt_conf. Every configured
- *	address is checked and stored as an address key (addr.c), so that
- *	matching at run time compares strings; copy_to and deliver_to
+ *	address is checked and stored as an address key (addr.c, from the
+ *	core's normal form), so that matching at run time compares
+ *	strings; copy_to and deliver_to
  *	addresses are kept as written, for the envelope.
  * DIAGNOSTICS
  *	Every problem is recorded at its node with api->opt_error (the
@@ -76,10 +77,13 @@ addr_list(struct loader *l, const mm_opt *map, const char *key,
 			api->opt_error(it, "%s: '%s': %s", key, s, why);
 			goto fail;
 		}
-		a = as_key ? wt_addr_key(s, l->c->case_sensitive_local,
-		    l->c->delimiters) : strdup(s);
-		if (a == NULL)
+		a = as_key ? wt_pattern_key(api, s, l->c->case_sensitive_local,
+		    l->c->delimiters, &why) : strdup(s);
+		if (a == NULL) {
+			if (as_key && why != NULL)
+				api->opt_error(it, "%s: '%s': %s", key, s, why);
 			goto fail;
+		}
 		(*out)[(*n)++] = a;
 	}
 	return 0;

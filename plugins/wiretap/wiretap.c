@@ -77,6 +77,10 @@ wt_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *opts,
 		*err = strdup("wiretap needs options: groups and/or smart_alias");
 		return -1;
 	}
+	if (!MM_API_HAS(api, domain_match)) {
+		*err = strdup("wiretap needs a core with SDK 1.3 (address normalisation)");
+		return -1;
+	}
 	if (wt_conf_load(api, opts, &c) < 0)
 		return -1;	/* the core reports the recorded errors */
 	for (size_t i = 0; i < c->ngroups; i++) {

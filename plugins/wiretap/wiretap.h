@@ -82,8 +82,10 @@ int wt_conf_load(const struct mm_api *api, const mm_opt *opts,
 void wt_conf_free(struct wt_conf *c);
 
 /* addr.c */
-char *wt_addr_key(const char *addr, int case_sensitive_local,
-    const char *delimiters);
+char *wt_addr_key(const struct mm_api *api, const char *addr,
+    int case_sensitive_local, const char *delimiters, const char **why);
+char *wt_pattern_key(const struct mm_api *api, const char *s,
+    int case_sensitive_local, const char *delimiters, const char **why);
 int wt_addr_check(const char *s, int allow_domain, const char **why);
 int wt_key_match(const char *pattern, const char *key);
 int wt_dirname(const char *key, char *buf, size_t len);

@@ -30,7 +30,7 @@ for which in base cbv; do
 		echo "networks: { internal: [10.0.0.0/8] }"
 		echo "plugins:"
 		echo "  flag: { module: $TESTPLUGINS/testplug.so, options: { set_fact: { key: spf.verify, value: \"1\" } } }"
-		echo "  cbv: { module: cbv, options: { helo_name: mx.example.com } }"
+		echo "  cbv: { module: cbv, options: { helo_name: mx.example.com, allow_networks: [192.0.2.0/24] } }"
 		echo "chains:"
 		[ $which = base ] && echo "  - { name: in, plugins: [flag] }" ||
 			echo "  - { name: in, plugins: [flag, cbv] }"

@@ -22,7 +22,8 @@ networks: { internal: [10.0.0.0/8] }
 plugins:
   spf: { module: $TESTPLUGINS/testplug.so, options: { set_fact: { key: spf.verify, value: "1" } } }
   cbv: { module: cbv, options: { helo_name: mx.example.com, local_domains: [example.com],
-         step_timeout: 3s, probe_timeout: 6s, dns_timeout: 1s } }
+         step_timeout: 3s, probe_timeout: 6s, dns_timeout: 1s,
+         allow_networks: [192.0.2.0/24] } }
 chains:
   - name: inbound
     plugins: [spf, cbv]

@@ -92,7 +92,15 @@ self     MX   10 mx-self.example.net.
 implicit A    192.0.2.25
 dsn      MX   10 mx-ok.example.net.
 nodsn    MX   10 mx-nodsn.example.net.
+big      MX   10 mx-ok.example.net.
 EOZ
+# big: one good MX and 250 dead ones of lower preference, an MX answer
+# of about 10 KB (more than the 4 KB first buffer), sent over TCP
+i=0
+while [ $i -lt 250 ]; do
+	printf 'big MX 20 mx-dead-%03d.example.net.\nmx-dead-%03d A 192.0.2.29\n' $i $i
+	i=$((i + 1))
+done >> "$tmp/example.net.zone"
 cat > "$tmp/nsd.conf" <<EON
 server:
 	ip-address: 127.0.0.1

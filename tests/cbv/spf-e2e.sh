@@ -88,7 +88,7 @@ plugins:
          time_limit: 5s, dns: { timeout: 1s, retries: 1 } } }
   cbv: { module: cbv, options: { verify: flagged, helo_name: mx.example.com,
          local_domains: [example.com], step_timeout: 3s, probe_timeout: 6s,
-         dns_timeout: 1s } }
+         dns_timeout: 1s, allow_networks: [192.0.2.0/24] } }
 chains:
   - name: inbound
     plugins: [spf, cbv]

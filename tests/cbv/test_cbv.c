@@ -4,7 +4,8 @@
  * DESCRIPTION
  *	Cache semantics (Postfix verify(8)) with an injected clock over an
  *	in-memory store that can be made to fail; the per-domain rate limit
- *	and backoff; the addresses never probed; templates; the SMTP client
+ *	and backoff; the addresses never probed; whom a notice may go to,
+ *	the notice caps and the bounded quote of headers; templates; the SMTP client
  *	against a scripted peer on loopback (replies, HELO fallback, a peer
  *	naming us, a hanging peer and the deadline, dot-stuffing).
  */
@@ -90,6 +91,31 @@ mem_cas(void *arg, const char *key, const char *expect, const char *val,
 	return mem_put(arg, key, val, ttl) < 0 ? -1 : 1;
 }
 
+/* counters as decimal text; absent is zero, never below zero */
+static int
+mem_add(void *arg, char *const *keys, size_t n, long long delta, double ttl,
+    long long *out)
+{
+	struct mem *m = arg;
+	char *v, num[32];
+
+	assert_true(ttl >= 1);
+	if (m->fail_put || m->fail_get)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		long long x = 0;
+		if (mem_get(arg, keys[i], &v) == 1) {
+			x = atoll(v);
+			free(v);
+		}
+		x = x + delta < 0 ? 0 : x + delta;
+		snprintf(num, sizeof(num), "%lld", x);
+		mem_put(arg, keys[i], num, ttl);
+		out[i] = x;
+	}
+	return 1;
+}
+
 static void
 mem_release(void *arg, char *val)
 {
@@ -114,7 +140,7 @@ static const struct cbv_ttl ttl = {
 };
 
 #define KV(m) { .arg = (m), .get = mem_get, .put = mem_put, .cas = mem_cas, \
-	.release = mem_release }
+	.release = mem_release, .add = mem_add }
 
 static void
 test_positive(void **state)
@@ -277,8 +303,70 @@ test_ratelimit(void **state)
 	rl_free(other);
 }
 
-static int
-forbidden(const struct cbv_own *own, const char *a)
+/* one address inside each special-purpose block, one just outside it */
+static const struct {
+	const char *in, *out, *rfc;
+} specials[] = {
+	{ "0.1.2.3", "1.0.0.0", "RFC 791" },
+	{ "10.255.255.255", "11.0.0.0", "RFC 1918" },
+	{ "100.127.255.255", "100.128.0.0", "RFC 6598" },
+	{ "100.64.0.0", "100.63.255.255", "RFC 6598" },
+	{ "127.0.0.1", "128.0.0.0", "RFC 1122" },
+	{ "169.254.255.255", "169.255.0.0", "RFC 3927" },
+	{ "172.31.255.255", "172.32.0.0", "RFC 1918" },
+	{ "192.0.0.7", "192.0.0.8", "RFC 7335" },
+	{ "192.0.0.8", "192.0.0.9", "RFC 7600" },
+	{ "192.0.0.9", "192.0.0.10", "RFC 7723" },
+	{ "192.0.0.10", "192.0.0.11", "RFC 8155" },
+	{ "192.0.0.170", "192.0.0.169", "RFC 8880" },
+	{ "192.0.0.171", "192.0.0.172", "RFC 8880" },
+	{ "192.0.0.255", "192.0.1.0", "RFC 6890" },
+	{ "192.0.2.255", "192.0.3.0", "RFC 5737" },
+	{ "192.31.196.1", "192.31.197.0", "RFC 7535" },
+	{ "192.52.193.1", "192.52.194.0", "RFC 7450" },
+	{ "192.88.99.1", "192.88.100.0", "RFC 7526" },
+	{ "192.168.255.255", "192.169.0.0", "RFC 1918" },
+	{ "192.175.48.1", "192.175.49.0", "RFC 7534" },
+	{ "198.19.255.255", "198.20.0.0", "RFC 2544" },
+	{ "198.18.0.0", "198.17.255.255", "RFC 2544" },
+	{ "198.51.100.255", "198.51.101.0", "RFC 5737" },
+	{ "203.0.113.255", "203.0.114.0", "RFC 5737" },
+	{ "224.0.0.1", "223.255.255.255", "RFC 5771" },
+	{ "240.0.0.0", "239.255.255.255", "RFC 1112" },
+	{ "255.255.255.255", "255.255.255.254", "RFC 919" },
+	{ "::ffff:10.0.0.1", "::ffff:11.0.0.0", "RFC 1918" },
+	{ "::", "::2", "unspecified" },
+	{ "::1", "::2", "loopback" },
+	{ "::ffff:ffff", "::1:0:0", "IPv4-compatible" },
+	{ "64:ff9b::ffff:ffff", "64:ff9b::1:0:0", "RFC 6052" },
+	{ "64:ff9b:1:ffff::1", "64:ff9b:2::", "RFC 8215" },
+	{ "100::ffff:ffff:ffff:ffff", "100:0:0:1::", "RFC 6666" },
+	{ "100:0:0:1::1", "100:0:0:2::", "RFC 9780" },
+	{ "2001:0:ffff::1", "2001:1::", "RFC 4380" },
+	{ "2001:1::1", "2001:1::4", "RFC 7723" },
+	{ "2001:1::2", "2001:1::4", "RFC 8155" },
+	{ "2001:1::3", "2001:1::4", "RFC 9665" },
+	{ "2001:2:0:ffff::1", "2001:2:1::", "RFC 5180" },
+	{ "2001:3:ffff::1", "2001:4::", "RFC 7450" },
+	{ "2001:4:112:ffff::1", "2001:4:113::", "RFC 7535" },
+	{ "2001:1f::1", "2001:20::", "RFC 4843" },
+	{ "2001:2f::1", "2001:30::", "RFC 7343" },
+	{ "2001:3f::1", "2001:40::", "RFC 9374" },
+	{ "2001:1ff::1", "2001:200::", "RFC 2928" },
+	{ "2001:db8:ffff::1", "2001:db9::", "RFC 3849" },
+	{ "2002:ffff::1", "2003::", "RFC 3056" },
+	{ "2620:4f:8000:ffff::1", "2620:4f:8001::", "RFC 7534" },
+	{ "3fff:fff::1", "3fff:1000::", "RFC 9637" },
+	{ "5f00:ffff::1", "5f01::", "RFC 9602" },
+	{ "fdff:ffff::1", "fe00::", "RFC 4193" },
+	{ "fc00::", "fbff:ffff::", "RFC 4193" },
+	{ "febf:ffff::1", "fec0::", "link-local" },
+	{ "feff::1", "ff00::", "RFC 3879" },
+	{ "ff02::1", "feff:ffff::", "multicast" },
+};
+
+static const char *
+why(const struct cbv_own *own, const char *a)
 {
 	struct sockaddr_storage ss;
 
@@ -292,26 +380,36 @@ forbidden(const struct cbv_own *own, const char *a)
 		assert_int_equal(inet_pton(AF_INET, a,
 		    &((struct sockaddr_in *)&ss)->sin_addr), 1);
 	}
-	return addr_forbidden(own, (struct sockaddr *)&ss) != NULL;
+	return addr_forbidden(own, (struct sockaddr *)&ss);
+}
+
+static int
+forbidden(const struct cbv_own *own, const char *a)
+{
+	return why(own, a) != NULL;
 }
 
 static void
 test_netcheck(void **state)
 {
-	static const char *const bad[] = { "127.0.0.1", "10.1.2.3", "172.16.0.1",
-		"172.31.255.255", "192.168.1.1", "169.254.1.1", "100.64.0.1",
-		"0.0.0.0", "224.0.0.1", "::1", "::", "fe80::1", "fc00::1", "fd12::1",
-		"::ffff:127.0.0.1", "::ffff:10.0.0.1", "ff02::1", NULL };
-	static const char *const good[] = { "192.0.2.25", "198.51.100.7",
-		"172.32.0.1", "2001:db8::25", "::ffff:192.0.2.9", NULL };
+	static const char *const good[] = { "93.184.216.34", "172.32.0.1",
+		"2a00:1450:4001::1", "::ffff:93.184.216.34", NULL };
 	char *err = NULL;
 	struct cbv_own *own = own_new(0, &err), *ifs;
 
 	(void)state;
 	assert_non_null(own);
-	for (int i = 0; bad[i]; i++)
-		if (!forbidden(own, bad[i]))
-			fail_msg("%s should be refused", bad[i]);
+	for (size_t i = 0; i < sizeof(specials) / sizeof(specials[0]); i++) {
+		const char *in = why(own, specials[i].in), *out;
+		if (in == NULL || strstr(in, specials[i].rfc) == NULL)
+			fail_msg("%s: wanted %s, got %s", specials[i].in,
+			    specials[i].rfc, in ? in : "allowed");
+		/* just outside: allowed, or refused as another block */
+		out = why(own, specials[i].out);
+		if (out != NULL && strcmp(out, in) == 0)
+			fail_msg("%s is outside the block of %s, refused as %s",
+			    specials[i].out, specials[i].in, out);
+	}
 	for (int i = 0; good[i]; i++)
 		if (forbidden(own, good[i]))
 			fail_msg("%s should be allowed", good[i]);
@@ -321,10 +419,101 @@ test_netcheck(void **state)
 	assert_true(forbidden(own, "192.0.2.9"));
 	assert_true(forbidden(own, "::ffff:192.0.2.9"));
 	assert_true(forbidden(own, "2001:db8::25"));
+	/* a test lab's documentation networks, exempt; ours never are */
+	assert_int_equal(own_allow(own, "192.0.2.0/24"), 0);
+	assert_int_equal(own_allow(own, "2001:db8::/32"), 0);
+	assert_false(forbidden(own, "192.0.2.25"));
+	assert_false(forbidden(own, "::ffff:192.0.2.25"));
+	assert_false(forbidden(own, "2001:db8::26"));
+	assert_non_null(strstr(why(own, "192.0.2.9"), "our own"));
+	assert_non_null(strstr(why(own, "2001:db8::25"), "our own"));
+	assert_true(forbidden(own, "198.51.100.1"));
+	assert_true(forbidden(own, "192.0.3.0") == 0);
+	assert_int_equal(own_allow(own, "192.0.2.1/24"), -1);
+	assert_int_equal(own_allow(own, "10.0.0.0/33"), -1);
+	assert_int_equal(own_allow(own, "10.0.0.0/-1"), -1);
+	assert_int_equal(own_allow(own, "mx.example.com/8"), -1);
 	own_free(own);
 	ifs = own_new(1, &err);
 	assert_non_null(ifs);
 	own_free(ifs);
+}
+
+static void
+test_dsn_sender(void **state)
+{
+	char why[256];
+	struct dsn_sender pass = { "example.net", "pass", "Example.NET", 0, 0 },
+	    other = { "example.net", "pass", "example.org", 0, 0 },
+	    soft = { "example.net", "softfail", "example.net", 0, 0 },
+	    none = { "example.net", NULL, NULL, 0, 0 },
+	    internal = { "example.net", NULL, NULL, 1, 0 },
+	    auth = { "example.net", "fail", "example.net", 0, 1 };
+
+	(void)state;
+	assert_int_equal(dsn_sender_ok(&pass, why, sizeof(why)), 1);
+	assert_int_equal(dsn_sender_ok(&internal, why, sizeof(why)), 1);
+	assert_int_equal(dsn_sender_ok(&auth, why, sizeof(why)), 1);
+	assert_int_equal(dsn_sender_ok(&other, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "SPF pass is for example.org"));
+	assert_int_equal(dsn_sender_ok(&soft, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "SPF softfail"));
+	assert_int_equal(dsn_sender_ok(&none, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "not checked"));
+}
+
+static void
+test_dsn_caps(void **state)
+{
+	struct mem m = { 0 };
+	struct cbv_kv kv = KV(&m);
+	struct dsn_caps caps = { .total = 3, .per_domain = 2, .period = 3600 };
+	double t = 7200 + 10;
+	char why[256];
+
+	(void)state;
+	assert_int_equal(dsn_caps_admit(&kv, &caps, "a.example", t, why, sizeof(why)), 1);
+	assert_int_equal(dsn_caps_admit(&kv, &caps, "A.Example", t, why, sizeof(why)), 1);
+	/* the third to one domain: over per_domain, and not counted */
+	assert_int_equal(dsn_caps_admit(&kv, &caps, "a.example", t, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "per_domain"));
+	assert_non_null(strstr(why, "a.example"));
+	assert_int_equal(dsn_caps_admit(&kv, &caps, "a.example", t + 1, why, sizeof(why)), 0);
+	/* refusals took nothing from the total: one more goes */
+	assert_int_equal(dsn_caps_admit(&kv, &caps, "b.example", t, why, sizeof(why)), 1);
+	assert_int_equal(dsn_caps_admit(&kv, &caps, "c.example", t, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "total"));
+	/* the next period starts afresh */
+	assert_int_equal(dsn_caps_admit(&kv, &caps, "a.example", t + 3600, why,
+	    sizeof(why)), 1);
+	assert_int_equal(dsn_caps_admit(&kv, &caps, "c.example", t + 3600, why,
+	    sizeof(why)), 1);
+	/* no counts, no notice */
+	m.fail_put = 1;
+	assert_int_equal(dsn_caps_admit(&kv, &caps, "d.example", t + 3600, why,
+	    sizeof(why)), -1);
+	assert_non_null(strstr(why, "store"));
+	mem_clear(&m);
+}
+
+static void
+test_dsn_quote(void **state)
+{
+	struct mbuf q = { 0 };
+
+	(void)state;
+	assert_int_equal(dsn_quote_header(&q, 40, "From", "<a@example.net>"), 1);
+	assert_int_equal(dsn_quote_header(&q, 40, "Subject", "hello"), 1);
+	/* 37 bytes so far; To would make 47: none of it goes in */
+	assert_int_equal(q.n, 37);
+	assert_int_equal(dsn_quote_header(&q, 40, "To", "<b@x>"), 0);
+	assert_string_equal(q.s, "From: <a@example.net>\nSubject: hello\n");
+	assert_int_equal(dsn_quote_header(&q, 41, "X", ""), 1);
+	assert_int_equal(q.n, 41);
+	free(q.s);
+	memset(&q, 0, sizeof(q));
+	assert_int_equal(dsn_quote_header(&q, 0, "X", ""), 0);
+	assert_null(q.s);
 }
 
 static const char *
@@ -606,6 +795,9 @@ main(void)
 		cmocka_unit_test(test_store_failure_and_format),
 		cmocka_unit_test(test_ratelimit),
 		cmocka_unit_test(test_netcheck),
+		cmocka_unit_test(test_dsn_sender),
+		cmocka_unit_test(test_dsn_caps),
+		cmocka_unit_test(test_dsn_quote),
 		cmocka_unit_test(test_templates),
 		cmocka_unit_test(test_smtp_answers),
 		cmocka_unit_test(test_smtp_deadline),

@@ -9,7 +9,10 @@
  *	(Reporting-MTA, Arrival-Date), then one group per recipient
  *	(Final-Recipient, Action, Status), and whose third carries the
  *	original headers; Auto-Submitted: auto-replied; CRLF everywhere;
- *	no header injection through the sender's own values.
+ *	no header injection through the sender's own values; long and
+ *	8-bit values (Subject, HELO, text, quoted headers) folded or
+ *	encoded, so the notice is 7-bit with lines of at most 998 and every
+ *	value reads back as it was.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -200,12 +203,197 @@ test_others(void **state)
 	check_notice("quarantine", "delayed", "4.7.1");
 }
 
+/* CRLF only, no line over RFC 5322's 998, 7-bit throughout */
+static void
+check_wire(const char *msg, size_t len)
+{
+	size_t col = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)msg[i] > 0x7e)
+			fail_msg("8-bit byte at offset %zu", i);
+		if (msg[i] == '\n') {
+			assert_true(i > 0 && msg[i - 1] == '\r');
+			col = 0;
+			continue;
+		}
+		if (msg[i] != '\r' && ++col > 998)
+			fail_msg("line over 998 characters at offset %zu", i);
+	}
+}
+
+static GMimeMessage *
+parse(const char *msg, size_t len, GMimeStream **s, GMimeParser **p)
+{
+	GMimeMessage *m;
+
+	*s = g_mime_stream_mem_new_with_buffer(msg, len);
+	*p = g_mime_parser_new_with_stream(*s);
+	m = g_mime_parser_construct_message(*p, NULL);
+	assert_non_null(m);
+	return m;
+}
+
+static char *
+repeat(const char *word, size_t n)
+{
+	size_t wl = strlen(word);
+	char *s = malloc(n * (wl + 1) + 1), *p = s;
+
+	assert_non_null(s);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(p, word, wl);
+		p += wl;
+		*p++ = ' ';
+	}
+	p[-1] = 0;
+	return s;
+}
+
+/*
+ * Long and 8-bit values a sender controls: a Subject of 3,000 bytes in
+ * words, one unbreakable word of 3,000 bytes, raw Latin-1 and UTF-8, a
+ * 3,000-byte HELO, a body line of 3,000 bytes, quoted headers with 8-bit
+ * text and an overlong line. The notice keeps its header structure and
+ * every value reads back as it was.
+ */
+static void
+test_hostile_values(void **state)
+{
+	char *const rcpts[] = { "bob@example.com" };
+	char *words = repeat("word", 600), *blob = malloc(3001), *helo = malloc(3001);
+	char *hdrs, *bodyline = repeat("bob@example.com,", 200);
+	const char *subjects[][2] = {
+		{ words, words },
+		{ blob, blob },
+		{ "caf\xe9 au lait", "caf\xc3\xa9 au lait" },		/* raw Latin-1 */
+		{ "Gr\xc3\xbc\xc3\x9f" "e \xe2\x9c\x93", "Gr\xc3\xbc\xc3\x9f" "e \xe2\x9c\x93" },
+		{ "=?utf-8?B?not decoded twice", NULL },
+	};
+
+	(void)state;
+	memset(blob, 'x', 3000);
+	blob[3000] = 0;
+	memset(helo, 'h', 3000);
+	helo[3000] = 0;
+	hdrs = g_strdup_printf("From: <alice@example.net>\nSubject: caf\xe9\n"
+	    "X-Long: %s\nTo: <bob@example.com>\n", blob);
+	for (size_t k = 0; k < sizeof(subjects) / sizeof(subjects[0]); k++) {
+		struct dsn_info di = {
+			.reporting_mta = "mx.example.com",
+			.from = "MAILER-DAEMON@mx.example.com", .to = "alice@example.net",
+			.client_helo = helo, .client_ip = "198.51.100.9",
+			.arrival = 1700000000, .now = 1700000005, .rcpts = rcpts,
+			.nrcpt = 1, .diagnostic = "softfail", .subject = subjects[k][0],
+			.text = bodyline, .headers = hdrs,
+		};
+		GMimeStream *s;
+		GMimeParser *p;
+		GMimeMessage *m;
+		size_t len;
+		char *msg = dsn_build(&di, &len), grp[8][1024];
+
+		assert_non_null(msg);
+		check_wire(msg, len);
+		m = parse(msg, len, &s, &p);
+		/* no header swallowed by a long one before it */
+		assert_string_equal(g_mime_object_get_header(GMIME_OBJECT(m),
+		    "Auto-Submitted"), "auto-replied");
+		assert_non_null(g_mime_object_get_header(GMIME_OBJECT(m), "Date"));
+		assert_non_null(strstr(g_mime_object_get_header(GMIME_OBJECT(m),
+		    "Message-ID"), "@mx.example.com"));
+		if (subjects[k][1])
+			assert_string_equal(g_mime_message_get_subject(m), subjects[k][1]);
+		else
+			assert_non_null(g_mime_message_get_subject(m));
+		GMimeMultipart *mp = GMIME_MULTIPART(g_mime_message_get_mime_part(m));
+		assert_int_equal(g_mime_multipart_get_count(mp), 3);
+		char *txt = part_text(g_mime_multipart_get_part(mp, 0));
+		assert_non_null(strstr(txt, bodyline));
+		g_free(txt);
+		char *ds = part_text(g_mime_multipart_get_part(mp, 1));
+		assert_int_equal(groups(ds, grp, 8), 2);
+		assert_non_null(strstr(grp[0], "Arrival-Date: "));
+		assert_non_null(strstr(grp[1], "Final-Recipient: rfc822; bob@example.com"));
+		g_free(ds);
+		char *h = part_text(g_mime_multipart_get_part(mp, 2));
+		assert_non_null(strstr(h, blob));
+		assert_non_null(strstr(h, "Subject: caf\xc3\xa9"));
+		assert_non_null(strstr(h, "To: <bob@example.com>"));
+		g_free(h);
+		g_object_unref(m);
+		g_object_unref(p);
+		g_object_unref(s);
+		free(msg);
+	}
+	g_free(hdrs);
+	free(words);
+	free(blob);
+	free(helo);
+	free(bodyline);
+}
+
+/* The encoders on their own: folding keeps the value, words stay whole. */
+static void
+test_mimeenc(void **state)
+{
+	struct mbuf b = { 0 };
+	char *u;
+
+	(void)state;
+	mime_header(&b, "Subject", "a\r\nBcc: x", 1);
+	assert_string_equal(b.s, "Subject: a  Bcc: x\r\n");
+	free(b.s);
+	memset(&b, 0, sizeof(b));
+	/* folded before a space, never into a line of white space only */
+	u = calloc(1, 200);
+	memset(u, ' ', 150);
+	memcpy(u + 60, "x", 1);
+	mime_header(&b, "Subject", u, 1);
+	for (const char *l = b.s; *l; l = strstr(l, "\r\n") + 2)
+		assert_true(strspn(l, " ") < strcspn(l, "\r"));
+	assert_non_null(strstr(b.s, "x\r\n"));
+	free(u);
+	free(b.s);
+	memset(&b, 0, sizeof(b));
+	mime_header(&b, "Subject", "one two three four five six seven eight nine "
+	    "ten eleven twelve thirteen fourteen fifteen", 1);
+	/* 71 characters, then " thirteen" would pass 78 */
+	assert_string_equal(b.s, "Subject: one two three four five six seven "
+	    "eight nine ten eleven twelve\r\n thirteen fourteen fifteen\r\n");
+	free(b.s);
+	memset(&b, 0, sizeof(b));
+	/* 4-byte characters: no encoded word splits one */
+	mime_header(&b, "Subject", "\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80"
+	    "\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80"
+	    "\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80"
+	    "\xf0\x9f\x98\x80", 1);
+	assert_non_null(strstr(b.s, "\r\n =?utf-8?B?"));
+	{
+		/* 11 characters fit the first word (44 bytes), 1 the second */
+		char *sec = strstr(b.s, "\r\n =?utf-8?B?") + 13;
+		assert_int_equal(strcspn(sec, "?"), 8);
+	}
+	free(b.s);
+	memset(&b, 0, sizeof(b));
+	mime_qp(&b, "a=b \nc\xff");
+	assert_string_equal(b.s, "a=3Db=20\r\nc=FF");
+	free(b.s);
+	assert_int_equal(mime_needs_qp("plain\nascii"), 0);
+	assert_int_equal(mime_needs_qp("caf\xe9"), 1);
+	u = mime_utf8("caf\xe9 \xc3\xa9 \xed\xa0\x80");	/* Latin-1, UTF-8, a surrogate */
+	assert_string_equal(u, "caf\xc3\xa9 \xc3\xa9 \xc3\xad\xc2\xa0\xc2\x80");
+	free(u);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_softfail),
 		cmocka_unit_test(test_others),
+		cmocka_unit_test(test_hostile_values),
+		cmocka_unit_test(test_mimeenc),
 	};
 	int rc;
 

@@ -160,6 +160,18 @@ kill -USR1 "$pid"; sleep 0.5
 greet rel two && ok "relative -c: reload reads the file" || { bad "relative -c reload"; cat "$tmp/rel.log"; }
 kill -TERM "$pid"; gone "$pid" 10
 
+# --- log rotation: the daemon's user reopens its log file at reload ---
+conf rot x "user: nobody"
+sed -i "s|^log:.*|log: { to: stderr, file: $tmp/w/rot.log }|" "$tmp/rot.yaml"
+"$MODMILTERD" -c "$tmp/rot.yaml" || bad "rot start"
+pid=$(pid_of rot)
+[ "$(stat -c %U "$tmp/w/rot.log")" = nobody ] && ok "log file owned by the daemon's user" || bad "log file owner $(stat -c %U "$tmp/w/rot.log")"
+mv "$tmp/w/rot.log" "$tmp/w/rot.log.1"
+kill -USR1 "$pid"; sleep 0.5
+grep -q "reloaded" "$tmp/w/rot.log" 2>/dev/null && ! grep -q "Permission denied" "$tmp/w/rot.log.1" &&
+	ok "after rotation and a reload, the new file is written" || { bad "log rotation"; cat "$tmp/w/rot.log.1"; }
+kill -TERM "$pid"; gone "$pid" 10
+
 # --- the loader: a plugin below a group-writable directory is refused ---
 mkdir -p "$tmp/gw/plugins"
 cp "$PLUGINS/hello.so" "$tmp/gw/plugins/"

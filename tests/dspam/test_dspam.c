@@ -232,6 +232,114 @@ test_tokenizer_malformed(void **state)
 	}
 }
 
+/* the tokens of an HTML body, with pairs so that word order counts too */
+static void
+tok_html(const char *html, struct tokset *ts)
+{
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), "Content-Type: text/html\n\n%s\n", html);
+	tok(msg, ts, 4);
+}
+
+static int
+same_tokens(const struct tokset *a, const struct tokset *b)
+{
+	size_t i;
+
+	if (a->len != b->len)
+		return 0;
+	for (i = 0; i < a->len; i++)
+		if (a->t[i].h != b->t[i].h || a->t[i].n != b->t[i].n)
+			return 0;
+	return 1;
+}
+
+/* Markup that a reader does not see as a break must not cut a word,
+   hidden text must not be read, and blocks must still separate words. */
+static void
+test_tokenizer_html_evasion(void **state)
+{
+	static const char *const joined[] = {
+		"<p>buy V<s></s>iagra now</p>",
+		"<p>buy v<b>i</b>agra now</p>",
+		"<p>buy v<I>i</I>a<u>g</u>r<font color=red>a</font> now</p>",
+		"<p>buy vi<!-- x -->agra now</p>",
+		"<p>buy vi<!-- a > b -->agra now</p>",
+		"<p>buy vi<span style=\"display:none\">zz</span>agra now</p>",
+		"<p>buy vi<span style=\"COLOR:red; Display : None\">zz</span>agra now</p>",
+		"<p>buy vi<span style=\"visibility:hidden\">z<b>z</b>z</span>agra now</p>",
+		"<p>buy vi<font style='font-size:0px'>zz</font>agra now</p>",
+		"<p>buy vi<span style=\"opacity:0\">zz</span>agra now</p>",
+		"<p>buy vi<span hidden>zz</span>agra now</p>",
+		"<p>buy vi<span hidden><b>zz</b><i>y<s>y</s></i></span>agra now</p>",
+		"<p>buy v<blink>i</blink>agra now</p>",
+		"<p>buy v<img width=1 height=1>iagra now</p>",
+		"<p>buy v<wbr>iagra now</p>",
+		"buy v<div style=\"display:inline\">i</div>agra now",
+		"<p>buy vi<span title=\"a>b\">agra</span> now</p>",
+		"<p>buy vi&#x61;gra now</p>",
+		"<p>buy vi<script>x()</script>agra now</p>",
+	};
+	static const char *const split[] = {
+		"<p>buy vi<br>agra now</p>",
+		"<p>buy vi<br/>agra now</p>",
+		"<p>buy vi</p><p>agra now</p>",
+		"<p>buy vi<div>agra</div> now</p>",
+		"<table><tr><td>buy vi<td>agra now</table>",
+		"<ul><li>buy vi<li>agra now</ul>",
+		"<p>buy vi<span style=\"display:block\">agra</span> now</p>",
+	};
+	struct tokset plain, ts;
+	size_t i, bad = 0;
+
+	(void)state;
+	tok_html("<p>buy viagra now</p>", &plain);
+	assert_true(has_word(&plain, "viagra"));
+	for (i = 0; i < sizeof(joined) / sizeof(joined[0]); i++) {
+		tok_html(joined[i], &ts);
+		if (!same_tokens(&plain, &ts)) {
+			print_error("not read as \"buy viagra now\": %s\n", joined[i]);
+			bad++;
+		}
+		tokset_free(&ts);
+	}
+	tokset_free(&plain);
+	tok_html("<p>buy vi agra now</p>", &plain);
+	for (i = 0; i < sizeof(split) / sizeof(split[0]); i++) {
+		tok_html(split[i], &ts);
+		if (!same_tokens(&plain, &ts)) {
+			print_error("not read as \"buy vi agra now\": %s\n", split[i]);
+			bad++;
+		}
+		tokset_free(&ts);
+	}
+	tokset_free(&plain);
+	assert_int_equal(bad, 0);
+
+	/* a hidden element hides no more than a browser would: up to its
+	   end, an enclosing element's end, or an implied end */
+	tok_html("<div><span style=\"display:none\">zzhidden</div>shownafter",
+	    &ts);
+	assert_true(has_word(&ts, "shownafter"));
+	assert_false(has_word(&ts, "zzhidden"));
+	tokset_free(&ts);
+	tok_html("<p style=\"display:none\">zzhidden<p>shownafter", &ts);
+	assert_true(has_word(&ts, "shownafter"));
+	assert_false(has_word(&ts, "zzhidden"));
+	tokset_free(&ts);
+	tok_html("<span hidden>zzhidden</b>stillhidden</span>shownafter", &ts);
+	assert_false(has_word(&ts, "stillhidden"));
+	assert_true(has_word(&ts, "shownafter"));
+	tokset_free(&ts);
+	/* hidden links still count, "mso-display" is not "display" */
+	tok_html("<span style=\"display:none\"><a href=\"http://hidden.example.net/\">"
+	    "zz</a></span><span style=\"mso-display:none\">msoshown</span>", &ts);
+	assert_true(has_hdr(&ts, "url", "hidden.example.net"));
+	assert_true(has_word(&ts, "msoshown"));
+	tokset_free(&ts);
+}
+
 static void
 test_hash_stable(void **state)
 {
@@ -398,7 +506,7 @@ test_teft_toe(void **state)
 	tok("Subject: hello\n\nquarterly report attached\n", &ts, 0);
 
 	c.mode = MODE_TEFT;
-	assert_int_equal(classify_and_learn(&c, dteft, &ts, &v, NULL, NULL), 0);
+	assert_int_equal(classify_and_learn(&c, dteft, &ts, 0, &v, NULL, NULL), 0);
 	assert_false(v.spam);			/* empty dictionary: innocent */
 	totals(&c.ds, dteft, &tot);
 	assert_int_equal(tot.ham_learned, 1);
@@ -409,7 +517,7 @@ test_teft_toe(void **state)
 	assert_int_equal(h, 1);
 
 	c.mode = MODE_TOE;
-	assert_int_equal(classify_and_learn(&c, dtoe, &ts, &v, NULL, NULL), 0);
+	assert_int_equal(classify_and_learn(&c, dtoe, &ts, 0, &v, NULL, NULL), 0);
 	totals(&c.ds, dtoe, &tot);
 	assert_int_equal(tot.ham_learned, 0);
 	assert_int_equal(tot.ham_classified, 1);
@@ -432,6 +540,71 @@ test_teft_toe(void **state)
 	tokset_free(&ts);
 }
 
+/* the From: history whitelists only when the caller trusts the address */
+static void
+test_whitelist_trust(void **state)
+{
+	struct classifier c = { 0 };
+	struct tokset ham, spam, other;
+	struct verdict v;
+	uint64_t d = dstore_dict_id("wl");
+	int i;
+
+	(void)state;
+	c.ds = store();
+	combine_defaults(&c.cp);
+	c.mode = MODE_NOTRAIN;
+	c.sig_ttl = 3600;
+	tok("From: Friend <Friend@Partner.example>\nSubject: notes\n\nagenda\n",
+	    &ham, 0);
+	assert_string_equal(ham.from_addr, "friend@partner.example");
+	tok("From: \"Friend\" <friend@partner.example>\nSubject: pills\n\n"
+	    "cheap pills casino lottery\n", &spam, 0);
+	assert_int_equal(spam.from_token, ham.from_token);
+	for (i = 0; i < 9; i++)
+		assert_int_equal(train_tokens(&c, d, &ham, 0, SRC_CORPUS, NULL), 0);
+	assert_int_equal(train_tokens(&c, d, &spam, 1, SRC_CORPUS, NULL), 0);
+	/* 9 innocent hits and one spam: no history either way */
+	assert_int_equal(classify_tokens(&c, d, &spam, 1, &v, NULL), 0);
+	assert_false(v.from_history);
+	assert_false(v.whitelisted);
+
+	d = dstore_dict_id("wl2");
+	for (i = 0; i < 10; i++)
+		assert_int_equal(train_tokens(&c, d, &ham, 0, SRC_CORPUS, NULL), 0);
+	assert_int_equal(classify_tokens(&c, d, &spam, 0, &v, NULL), 0);
+	assert_true(v.from_history);
+	assert_false(v.whitelisted);		/* not trusted: words decide */
+	assert_int_equal(classify_and_learn(&c, d, &spam, 0, &v, NULL, NULL), 0);
+	assert_false(v.whitelisted);
+	assert_int_equal(classify_tokens(&c, d, &spam, 1, &v, NULL), 0);
+	assert_true(v.from_history);
+	assert_true(v.whitelisted);
+	assert_false(v.spam);
+	assert_true(v.probability == 0.0);
+
+	/* TEFT trains a forged message as spam without its From: token:
+	   the real sender stays whitelisted */
+	c.mode = MODE_TEFT;
+	d = dstore_dict_id("wl3");
+	tok("Subject: pills\n\ncheap pills casino lottery\n", &other, 0);
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(train_tokens(&c, d, &ham, 0, SRC_CORPUS, NULL), 0);
+		assert_int_equal(train_tokens(&c, d, &other, 1, SRC_CORPUS, NULL), 0);
+	}
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(classify_and_learn(&c, d, &spam, 0, &v, NULL, NULL), 0);
+		assert_true(v.from_history);
+		assert_false(v.whitelisted);
+		assert_true(v.spam);
+	}
+	assert_int_equal(classify_tokens(&c, d, &spam, 1, &v, NULL), 0);
+	assert_true(v.whitelisted);
+	tokset_free(&other);
+	tokset_free(&ham);
+	tokset_free(&spam);
+}
+
 static void
 test_retrain_signature(void **state)
 {
@@ -450,10 +623,10 @@ test_retrain_signature(void **state)
 	c.sig_ttl = 3600;
 	tok("Subject: cheap\n\ncheap pills online pharmacy\n", &ts, 0);
 	tok("Subject: other\n\nsomething unrelated entirely\n", &other, 0);
-	assert_int_equal(classify_and_learn(&c, d, &other, &v, NULL, NULL), 0);
+	assert_int_equal(classify_and_learn(&c, d, &other, 0, &v, NULL, NULL), 0);
 	assert_int_equal(sig_new_id(id), 0);
 	assert_true(sig_valid_id(id));
-	assert_int_equal(classify_and_learn(&c, d, &ts, &v, id, NULL), 0);
+	assert_int_equal(classify_and_learn(&c, d, &ts, 0, &v, id, NULL), 0);
 	assert_false(v.spam);
 	totals(&c.ds, d, &tot);
 	assert_int_equal(tot.ham_learned, 2);
@@ -545,7 +718,7 @@ test_retrain_race(void **state)
 	c.sig_ttl = 3600;
 	tok("Subject: race\n\nthe same correction many times over\n", &ts, 0);
 	assert_int_equal(sig_new_id(id), 0);
-	assert_int_equal(classify_and_learn(&c, d, &ts, &v, id, NULL), 0);
+	assert_int_equal(classify_and_learn(&c, d, &ts, 0, &v, id, NULL), 0);
 	assert_false(v.spam);
 	for (int i = 0; i < 6; i++) {
 		r[i] = (struct racer){ &c, id, -9 };
@@ -653,7 +826,7 @@ test_tum_signature(void **state)
 	for (size_t i = 0; i < ts.len; i++)
 		counts(&c.ds, d, &ts, i, &s0[i], &h0[i]);
 	assert_int_equal(sig_new_id(id), 0);
-	assert_int_equal(classify_and_learn(&c, d, &ts, &v, id, NULL), 0);
+	assert_int_equal(classify_and_learn(&c, d, &ts, 0, &v, id, NULL), 0);
 	assert_false(v.spam);
 	counts(&c.ds, d, &ts, 0, &s, &h);
 	assert_int_equal(h, 30);		/* mature: not trained */
@@ -774,12 +947,14 @@ main(void)
 		cmocka_unit_test(test_tokenizer_alternative),
 		cmocka_unit_test(test_tokenizer_words_and_pairs),
 		cmocka_unit_test(test_tokenizer_malformed),
+		cmocka_unit_test(test_tokenizer_html_evasion),
 		cmocka_unit_test(test_hash_stable),
 		cmocka_unit_test(test_chi2),
 		cmocka_unit_test(test_robinson_token),
 		cmocka_unit_test(test_fisher),
 		cmocka_unit_test(test_burton),
 		cmocka_unit_test(test_teft_toe),
+		cmocka_unit_test(test_whitelist_trust),
 		cmocka_unit_test(test_retrain_signature),
 		cmocka_unit_test(test_retrain_race),
 		cmocka_unit_test(test_tum_signature),

@@ -35,6 +35,23 @@ mk gz "$F/bin.gz" x=exe
 printf 'MZ\220\000\003\000\000\000\004\000\000\000\377\377\000\000' > "$F/exe.bin"
 printf '\177ELF\002\001\001\000\000\000\000\000' > "$F/elf.bin"
 
+# outmsg NAME PATTERN... : the message the next plugin saw (lines, ERE;
+# "!PATTERN" must not match), where re-parsing cannot say which of two
+# Content-Type fields a reader would take
+outmsg() {
+	name=$1
+	shift
+	ok=1
+	tr -d '\r' < "$tmp/out.eml" > "$tmp/out.txt" 2>/dev/null || ok=0
+	for p in "$@"; do
+		case $p in
+		!*) if grep -qE -- "${p#!}" "$tmp/out.txt"; then echo "  unexpected: ${p#!}"; ok=0; fi ;;
+		*) grep -qE -- "$p" "$tmp/out.txt" || { echo "  missing: $p"; ok=0; } ;;
+		esac
+	done
+	result "$name (result)" $ok "$tmp/out.txt"
+}
+
 # --- messages ---
 M=$tmp/m
 mkdir -p "$M"
@@ -89,6 +106,21 @@ base64 < "$F/inner.eml" > "$F/inner.b64"
 { echo --PART--; printf 'Content-Type: application/pdf; name="a.pdf"\nContent-Transfer-Encoding: base64\n\nJVBERi0xLjQK!!!!bad%%%%base64****\n'; } | mkmsg "$M/badb64.eml"
 # an executable after a multipart whose boundary never comes
 { printf 'From: a@example.org\nSubject: broken\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="never"\n\n--x\nContent-Type: application/octet-stream; name="a.exe"\nContent-Transfer-Encoding: base64\n\n'; base64 < "$F/exe.bin"; } > "$M/lostboundary.eml"
+# repeated Content-Type fields: readers differ in which one they take
+# (GMime the last, others the first), so each must be judged.
+# The message says text/plain first, multipart second; an unnamed executable inside
+{ printf 'From: a@example.org\nTo: b@example.com\nSubject: dup\nMIME-Version: 1.0\nContent-Type: text/plain\nContent-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain\n\nhi\n--b\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n'; base64 < "$F/exe.bin"; printf -- '--b--\n'; } > "$M/dupct-top.eml"
+# multipart first, text/plain second (the one GMime takes), named executable inside
+{ printf 'From: a@example.org\nTo: b@example.com\nSubject: dup\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\nContent-Type: text/plain\n\n--b\nContent-Type: text/plain\n\nhi\n--b\n'; attach "$F/exe.bin" setup.exe; printf -- '--b--\n'; } > "$M/dupct-top2.eml"
+# a part of the message: multipart first, text/plain second, an unnamed executable inside
+{ echo --PART--; printf 'Content-Type: multipart/mixed; boundary="in"\nContent-Type: text/plain\n\n--in\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n'; base64 < "$F/exe.bin"; printf -- '--in--\n'; echo --PART--; attach "$F/doc.pdf" doc.pdf; } | mkmsg "$M/dupct-part.eml"
+# text/plain first, octet-stream second: a uuencoded executable a text reader decodes
+{ echo --PART--; printf 'Content-Type: text/plain\nContent-Type: application/octet-stream\n\nbegin 644 tool.exe\nM35J0\n`\nend\n'; } | mkmsg "$M/dupct-uu.eml"
+# benign: the same field twice; two types for one harmless document
+{ echo --PART--; printf 'Content-Type: application/pdf; name="a.pdf"\n'; part "$F/doc.pdf" 'application/pdf; name="a.pdf"'; } | mkmsg "$M/dupct-same.eml"
+{ echo --PART--; printf 'Content-Type: application/octet-stream; name="a.pdf"\n'; part "$F/doc.pdf" 'application/pdf; name="a.pdf"'; } | mkmsg "$M/dupct-benign.eml"
+# two Content-Disposition fields with different file names, the message itself
+{ printf 'From: a@example.org\nTo: b@example.com\nSubject: dupcd\nMIME-Version: 1.0\nContent-Type: application/pdf\nContent-Disposition: attachment; filename="a.pdf"\nContent-Disposition: attachment; filename="a.exe"\nContent-Transfer-Encoding: base64\n\n'; base64 < "$F/doc.pdf"; } > "$M/dupcd.eml"
 
 # --- default options ---
 mime_config ''
@@ -145,6 +177,25 @@ check "multipart without a boundary: tagged" 0 "$M/noboundary.eml" \
 check "bad base64: tagged" 0 "$M/badb64.eml" '^header-add: X-Modmilter-Mime: malformed MIME: invalid base64' '!body-replaced'
 check "boundary never found, executable inside" 0 "$M/lostboundary.eml" 'malformed MIME' 'a.exe|Windows executable' '^body-replaced'
 verify "boundary never found, executable inside" '^(whole|replaced)'
+check "two types, multipart second: its executable found" 0 "$M/dupct-top.eml" \
+	'malformed MIME: conflicting Content-Type header fields' 'Windows executable content' '^body-replaced'
+verify "two types, multipart second: its executable found" '^replaced 2 -$' '^kept 1 text/plain'
+check "two types, multipart first: its executable found" 0 "$M/dupct-top2.eml" \
+	'malformed MIME: conflicting Content-Type' 'setup.exe \(banned file name extension .exe\)' '^body-replaced'
+outmsg "two types, multipart first: its executable found" 'name="WARNING.TXT"' '!^TVqQ' '^hi$'
+check "a part with two types, multipart first: its executable found" 0 "$M/dupct-part.eml" \
+	'malformed MIME: conflicting Content-Type' 'Windows executable content' '^body-replaced'
+outmsg "a part with two types, multipart first: its executable found" 'name="WARNING.TXT"' '!^TVqQ' \
+	"^$(base64 < "$F/doc.pdf" | head -n 1)\$"
+check "a part that is text to some readers: uuencoded executable found" 0 "$M/dupct-uu.eml" \
+	'tool.exe \(banned file name extension .exe, uuencoded in the text\)' '^body-replaced'
+verify "a part that is text to some readers: uuencoded executable found" '^replaced 2 '
+check "the same Content-Type twice: untouched" 0 "$M/dupct-same.eml" '!header-add' '!body-replaced'
+check "two harmless types: tagged malformed, nothing removed" 0 "$M/dupct-benign.eml" \
+	'^header-add: X-Modmilter-Mime: malformed MIME: conflicting Content-Type header fields' '!body-replaced'
+check "two Content-Disposition file names: both judged" 0 "$M/dupcd.eml" 'a.exe \(banned file name extension .exe\)' '^body-replaced'
+mime_config 'malformed: reject'
+check "two types and malformed: reject" 2 "$M/dupct-benign.eml" '^verdict: reject 550 5.6.0 Message refused: malformed MIME'
 
 # --- policies and actions ---
 mime_config 'encrypted: allow, corrupt: allow'

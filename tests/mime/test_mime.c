@@ -3,8 +3,9 @@
  *	test_mime - unit tests of the mime plugin's modules (cmocka)
  * DESCRIPTION
  *	The name normaliser, the signature sniffer, the bounded decoder,
- *	the exception policy, the body rewriter, the message text and the
- *	saver, each against the cases it exists for.
+ *	the exception policy, the body rewriter, the message text, the
+ *	saver and the readings of repeated Content-Type fields, each
+ *	against the cases it exists for.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -254,6 +255,52 @@ test_message_text(void **state)
 	mime_buf_free(&b);
 }
 
+/* Content-Type fields repeated in one header block: one reading per
+   field, each keeping one and renaming the others in place */
+static void
+test_readings(void **state)
+{
+	static const char text[] =
+	    "Content-Type: multipart/mixed; boundary=b\r\n"
+	    "Subject: x\r\n"
+	    "\r\n"
+	    "Content-Type: text/plain\r\n"	/* body text: alone in its block */
+	    "--b\r\n"
+	    "content-type : text/plain\r\n"
+	    "Content-Type: multipart/mixed;\r\n boundary=c\r\n"
+	    "CONTENT-TYPE: application/x-msdownload\r\n"
+	    "\r\n"
+	    "--c\r\n"
+	    "Content-Type: a/b\r\n"
+	    "Content-Type: c/d\r\n"
+	    "\r\n";
+	struct mime_readings rd;
+	size_t len = sizeof(text) - 1;
+	char *r0, *r2;
+
+	(void)state;
+	assert_int_equal(mime_readings_find(text, len, &rd), 3);
+	assert_int_equal(rd.n, 5);
+	r0 = mime_reading(text, len, &rd, 0);
+	r2 = mime_reading(text, len, &rd, 2);
+	assert_int_equal(strlen(r0), len);
+	assert_non_null(strstr(r0, "content-type : text/plain"));
+	assert_non_null(strstr(r0, "Xontent-Type: multipart/mixed;\r\n boundary=c"));
+	assert_non_null(strstr(r0, "Xontent-Type: application/x-msdownload"));
+	assert_non_null(strstr(r0, "Content-Type: a/b\r\nXontent-Type: c/d"));
+	/* untouched: the single fields */
+	assert_memory_equal(r0, text, 60);
+	/* k beyond a block's fields: its last one */
+	assert_non_null(strstr(r2, "Xontent-Type : text/plain"));
+	assert_non_null(strstr(r2, "CONTENT-TYPE: application/x-msdownload"));
+	assert_non_null(strstr(r2, "Xontent-Type: a/b\r\nContent-Type: c/d"));
+	free(r0);
+	free(r2);
+	mime_readings_free(&rd);
+	assert_int_equal(mime_readings_find("Content-Type: a/b\r\n\r\nx", 22, &rd), 0);
+	mime_readings_free(&rd);
+}
+
 static void
 test_save(void **state)
 {
@@ -301,6 +348,7 @@ main(void)
 		cmocka_unit_test(test_decode),
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_rewrite),
+		cmocka_unit_test(test_readings),
 		cmocka_unit_test(test_message_text),
 		cmocka_unit_test(test_save),
 	};

@@ -19,7 +19,8 @@
  *	452 4.5.3 for a recipient of another chain; facts shared between
  *	plugins; actions applied once at EOM in order and dropped by a
  *	decisive REJECT (with abort called); one Authentication-Results
- *	header with our authserv-id and forged ones removed.
+ *	header with our authserv-id and forged ones removed, however they
+ *	write the id; recipient domains compared normalised for rcpt_domain.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -915,6 +916,60 @@ test_chain_rcpt_domain(void **state)
 }
 
 /*
+ * The recipient's domain is compared normalised: a trailing dot, a
+ * source route, a quoted local part or upper case do not move a
+ * recipient to another chain, neither the first (which chooses) nor a
+ * later one (which would get 452); configured domains are normalised
+ * the same way.
+ */
+static void
+test_chain_rcpt_domain_forms(void **state)
+{
+	static const char *const forms[] = {
+		"<x@example.org.>", "<@relay.example:x@example.org>",
+		"<@a.example,@b.example:x@example.org>", "<\"x\"@example.org>",
+		"<X@EXAMPLE.ORG>", "<\"x\"@Example.Org.>", NULL
+	};
+	static const char *const confs[] = { chains_rcpt, HEAD
+	    "plugins:\n"
+	    "  org:  { module: testplug, options: { trace: X-Org } }\n"
+	    "  rest: { module: testplug, options: { trace: X-Rest } }\n"
+	    "chains:\n"
+	    "  - { name: org, match: { rcpt_domain: [Example.ORG.] }, plugins: [org] }\n"
+	    "  - { name: rest, plugins: [rest] }\n", NULL };
+	struct fx f;
+
+	(void)state;
+	for (size_t c = 0; confs[c]; c++)
+		for (size_t i = 0; forms[i]; i++) {
+			start(&f, confs[c]);
+			expect_v(do_connect(&f, "192.0.2.1"), MM_CONTINUE);
+			expect_v(do_helo(&f), MM_CONTINUE);
+			expect_v(do_from(&f, "<a@example.net>"), MM_CONTINUE);
+			expect_v(do_rcpt(&f, forms[i]), MM_CONTINUE);
+			if (f.s->ch == NULL || strcmp(f.s->ch->name, "org") != 0)
+				fail_msg("conf %zu: %s chose chain %s", c, forms[i],
+				    f.s->ch ? f.s->ch->name : "(none)");
+			/* the plain form and the other forms belong with it */
+			expect_v(do_rcpt(&f, "<y@example.org>"), MM_CONTINUE);
+			for (size_t k = 0; forms[k]; k++)
+				expect_v(do_rcpt(&f, forms[k]), MM_CONTINUE);
+			assert_int_equal(calls(&f, "rest", MM_STAGE_ENVRCPT), 0);
+			session_end_message(f.s);
+
+			/* chosen by a plain recipient, the form is no stranger */
+			expect_v(do_from(&f, "<a@example.net>"), MM_CONTINUE);
+			expect_v(do_rcpt(&f, "<y@example.org>"), MM_CONTINUE);
+			expect_v(do_rcpt(&f, forms[i]), MM_CONTINUE);
+			/* while another domain still is */
+			expect_reply(do_rcpt(&f, "<x@example.org.evil>"), MM_TEMPFAIL,
+			    "452", "4.5.3", NULL);
+			session_end_message(f.s);
+			finish(&f);
+		}
+}
+
+/*
  * A plugin that joins late (chain chosen by SMTP AUTH at MAIL) and
  * rejects the replayed connect has judged the connection: every
  * message of it is refused, not just the first.
@@ -1356,6 +1411,50 @@ test_authres(void **state)
 	finish(&f);
 }
 
+/*
+ * Forged headers claiming our id in the forms a byte comparison missed
+ * (a comment before the id, quotes, case, a trailing dot), at any
+ * position, all removed; ids that only resemble ours kept.
+ */
+static void
+test_authres_forged_forms(void **state)
+{
+	struct fx f;
+	struct eom_out eom;
+	static const char *const hdrs[] = {
+		"Authentication-Results", "(x) mx.test; spf=pass",
+		"From", "<sender@example.net>",
+		"Authentication-Results", "\"mx.test\"; spf=pass",
+		"Authentication-Results", "mx.test.evil; spf=pass",
+		"Subject", "hi",
+		"Authentication-Results", "MX.Test.; dkim=pass",
+		"Authentication-Results", "xmx.test; spf=pass",
+		"Authentication-Results", "(a (b) \\) c)\r\n\t\"MX.TEST.\" 1; dmarc=pass",
+		NULL
+	};
+	static const size_t gone[] = { 6, 4, 2, 1 };
+
+	(void)state;
+	start(&f, HEAD
+	    "authserv_id: mx.test\n"
+	    "plugins:\n"
+	    "  t1: { module: testplug }\n");
+	expect_v(do_connect(&f, "192.0.2.1"), MM_CONTINUE);
+	expect_v(do_helo(&f), MM_CONTINUE);
+	expect_v(do_from(&f, "<sender@example.net>"), MM_CONTINUE);
+	expect_v(do_rcpt(&f, "<r@example.com>"), MM_CONTINUE);
+	expect_v(data_to_eom(&f, hdrs, &eom), MM_CONTINUE);
+	assert_int_equal(eom.nhdrops, 4);
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(eom.hdrops[i].kind, HDROP_DELETE);
+		assert_string_equal(eom.hdrops[i].name, "Authentication-Results");
+		assert_int_equal(eom.hdrops[i].index, gone[i]);
+	}
+	eom_out_free(&eom);
+	session_end_message(f.s);
+	finish(&f);
+}
+
 int
 main(void)
 {
@@ -1381,6 +1480,7 @@ main(void)
 		cmocka_unit_test_teardown(test_chain_client, cleanup),
 		cmocka_unit_test_teardown(test_chain_auth, cleanup),
 		cmocka_unit_test_teardown(test_chain_rcpt_domain, cleanup),
+		cmocka_unit_test_teardown(test_chain_rcpt_domain_forms, cleanup),
 		cmocka_unit_test_teardown(test_chain_rcpt_second_message, cleanup),
 		cmocka_unit_test_teardown(test_chain_replay_verdict, cleanup),
 		cmocka_unit_test_teardown(test_chain_none_matches, cleanup),
@@ -1389,6 +1489,7 @@ main(void)
 		cmocka_unit_test_teardown(test_actions, cleanup),
 		cmocka_unit_test_teardown(test_reject_at_eom_drops_actions, cleanup),
 		cmocka_unit_test_teardown(test_authres, cleanup),
+		cmocka_unit_test_teardown(test_authres_forged_forms, cleanup),
 	};
 
 	log_open(LOG_DEST_STDERR, MM_LOG_ERR, "test_session");

@@ -1,7 +1,8 @@
 #!/bin/sh
 # wiretap through modmilter-test, one case per rule: directions, a forged
 # sender, blind copies and Cc, discard (outgoing and incoming), smart
-# aliases with and without a domain wildcard and with case rules, several
+# aliases with and without a domain wildcard and with case rules, the
+# forms of an address that must not hide it, several
 # groups and instances adding the same monitor once, the archive layout
 # and content, the interplay with plugins that reject or discard, archive
 # failures (tempfail, or continue), the audit log and option errors.
@@ -138,6 +139,28 @@ check "smart alias: case-sensitive, domain still case-insensitive" 0 \
 	'^delete-rcpt: <sue@corp.example>$' '^add-rcpt: <copycust@corp.example>$' \
 	-- --daemon strict --from client@CLIENTCORP.EXAMPLE --rcpt sue@corp.example "$plain"
 
+# --- forms of an address that must not hide it: a trailing dot, a
+# source route, needless quotes, an upper-case domain ---
+for form in 'U@corp.example.' '@relay.example:U@corp.example' '"U"@corp.example' 'U@CORP.EXAMPLE'; do
+	a=$(echo "$form" | sed 's/U/alice/') m=$(echo "$form" | sed 's/U/mallory/')
+	s=$(echo "$form" | sed 's/U/sue/') c=$(echo "$form" | sed 's/U/client/; s/corp/clientcorp/; s/CORP/CLIENTCORP/')
+	x=$(echo "$form" | sed 's/U/x/; s/corp/subsidiary/; s/CORP/SUBSIDIARY/')
+	check "watched sender written $a" 0 '^add-rcpt: <monitor@corp.example>$' \
+		'audit: group=legal-hold outgoing from=' \
+		-- $INTERNAL --from "$a" --rcpt bob@example.net "$plain"
+	check "watched domain, recipient written $x" 0 '^add-rcpt: <monitor@corp.example>$' \
+		'audit: group=legal-hold incoming rcpt=' \
+		-- --from someone@example.net --rcpt "$x" "$plain"
+	check "gagged recipient written $m" 0 '1*^delete-rcpt: ' '^add-rcpt: <spy@corp.example>$' \
+		-- --from someone@example.net --rcpt "$m" --rcpt tom@corp.example "$plain"
+	check "smart alias written $c to $s" 0 '1*^delete-rcpt: ' \
+		'^add-rcpt: <copycust@corp.example>$' \
+		-- --from "$c" --rcpt "$s" --rcpt tom@corp.example "$plain"
+done
+check "a forged sender written with a source route is still forged" 0 '!add-rcpt' \
+	'group=legal-hold sender <@relay.example:alice@corp.example> is watched, but the client' \
+	-- --from @relay.example:alice@corp.example --rcpt bob@example.net "$plain"
+
 # --- the same monitor from several groups and instances ---
 check "two groups, one monitor: added once" 0 \
 	'1*^add-rcpt: <monitor@corp.example>$' '^add-rcpt: <boss@corp.example>$' \
@@ -264,4 +287,8 @@ bad "reserved group name" '{ groups: [ { name: smart_alias, watch: [a@b.example]
 	'the group name smart_alias is reserved'
 bad "unknown key" '{ groups: [ { name: g, watch: [a@b.example], copy_to: [m@b.example], bcc: yes } ] }' \
 	"unknown option 'bcc'"
+bad "malformed watched address" '{ groups: [ { name: g, watch: ["a@b..example"], copy_to: [m@b.example] } ] }' \
+	"watch: 'a@b..example': empty label in the domain"
+bad "malformed watched domain" '{ groups: [ { name: g, watch: ["@.b.example"], copy_to: [m@b.example] } ] }' \
+	"watch: '@.b.example': a whole domain is written @domain"
 [ $fails -eq 0 ]

@@ -3,9 +3,12 @@
  *	test_wiretap - the wiretap plugin's address, matching and Maildir modules
  * DESCRIPTION
  *	Proves, on the plugin's own sources (no core, no mocks):
- *	- address keys: domain always case-folded, the local part only when
- *	  asked, extensions cut at the first delimiter but never at the
- *	  first character;
+ *	- address keys: made from the core's normal form (a trailing dot,
+ *	  a source route, needless quotes and an upper-case domain hide
+ *	  nobody, in keys and in matching), domain always case-folded, the
+ *	  local part only when asked, extensions cut at the first
+ *	  delimiter but never at the first character nor inside quotes;
+ *	  a malformed envelope address matches nothing;
  *	- configured addresses: a domain is required, "@domain" only where
  *	  allowed, no white space or angle brackets;
  *	- Maildir directory names: nothing can climb out ("/", "..", a
@@ -34,15 +37,46 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "addr.h"
 #include "maildir.h"
 #include "wiretap.h"
 
 static void
+api_free(void *p)
+{
+	free(p);
+}
+
+/* The part of the API table the address modules use: the core's own
+   address parser (core/addr.c), linked in. */
+static const struct mm_api api = {
+	.size = sizeof(struct mm_api),
+	.free = api_free,
+	.addr_normalize = addr_normalize,
+	.domain_normalize = domain_normalize,
+	.domain_match = domain_match,
+};
+
+static void
 key_is(const char *addr, int cs, const char *delim, const char *want)
 {
-	char *k = wt_addr_key(addr, cs, delim);
+	const char *why;
+	char *k = wt_addr_key(&api, addr, cs, delim, &why);
 
-	assert_non_null(k);
+	if (k == NULL)
+		fail_msg("'%s' refused: %s", addr, why ? why : "out of memory");
+	assert_string_equal(k, want);
+	free(k);
+}
+
+static void
+pattern_is(const char *s, const char *want)
+{
+	const char *why;
+	char *k = wt_pattern_key(&api, s, 0, "+", &why);
+
+	if (k == NULL)
+		fail_msg("'%s' refused: %s", s, why ? why : "out of memory");
 	assert_string_equal(k, want);
 	free(k);
 }
@@ -57,9 +91,19 @@ test_keys(void **state)
 	key_is("alice-x+y@corp.example", 0, "+-", "alice@corp.example");
 	key_is("+alice@corp.example", 0, "+", "+alice@corp.example");
 	key_is("alice+tag@corp.example", 0, "", "alice+tag@corp.example");
-	key_is("@Subsidiary.Example", 0, "+", "@subsidiary.example");
+	pattern_is("@Subsidiary.Example", "@subsidiary.example");
 	key_is("postmaster", 0, "", "postmaster");
 	key_is("\"a@b\"@Corp.Example", 0, "", "\"a@b\"@corp.example");
+	/* the forms that used to pass for another mailbox */
+	key_is("alice@corp.example.", 0, "+", "alice@corp.example");
+	key_is("<@relay.example:alice@corp.example>", 0, "+", "alice@corp.example");
+	key_is("\"alice\"@corp.example", 0, "+", "alice@corp.example");
+	key_is("\"Alice+x\"@CORP.EXAMPLE.", 1, "+", "Alice@corp.example");
+	/* quoting that matters: no extension cut inside the quotes */
+	key_is("\"a+b c\"@x.example", 0, "+", "\"a+b c\"@x.example");
+	pattern_is("@Subsidiary.Example.", "@subsidiary.example");
+	pattern_is("Alice+x@Corp.Example.", "alice@corp.example");
+	pattern_is("@relay:alice@corp.example", "alice@corp.example");
 }
 
 static void
@@ -131,7 +175,7 @@ static struct wt_alias aliases[] = {
 	{ "@partner.example", "sue@corp.example", d_cust, 1 },
 };
 static struct wt_conf conf = {
-	NULL, groups, 3, aliases, 2, 0, "+", 0600, "test"
+	&api, groups, 3, aliases, 2, 0, "+", 0600, "test"
 };
 
 static struct wt_plan
@@ -141,6 +185,67 @@ plan_of(const char *from, int our_side, const char *const *rcpts, size_t n)
 
 	assert_int_equal(wt_plan_make(&conf, from, our_side, rcpts, n, &p), 0);
 	return p;
+}
+
+static void
+test_malformed_envelope(void **state)
+{
+	const char *why;
+	const char *r[] = { "alice@corp.example..", "bob@corp.example" };
+	struct wt_plan p;
+
+	(void)state;
+	assert_null(wt_addr_key(&api, "alice@", 0, "", &why));
+	assert_non_null(why);
+	assert_null(wt_pattern_key(&api, "@.corp.example", 0, "", &why));
+	assert_non_null(why);
+	/* a malformed address matches nothing; the others still do */
+	assert_int_equal(wt_plan_make(&conf, "x@", 0, r, 2, &p), 0);
+	assert_int_equal(p.nhits, 1);
+	assert_string_equal(p.hits[0].key, "bob@corp.example");
+	wt_plan_free(&p);
+}
+
+/* The forms that hid a watched address or a smart alias: a trailing
+   dot, a source route, quotes, an upper-case domain. */
+static void
+test_plan_forms(void **state)
+{
+	static const char *const froms[] = { "alice@corp.example.",
+	    "<@relay.example:alice@corp.example>", "\"alice\"@corp.example",
+	    "alice@CORP.EXAMPLE", NULL };
+	static const char *const rcpts[] = { "<bob@corp.example.>",
+	    "<@relay.example:bob@corp.example>", "<\"bob\"@corp.example>",
+	    "<bob@CORP.EXAMPLE>", NULL };
+	static const char *const sues[] = { "<sue@corp.example.>",
+	    "<@relay.example:sue@corp.example>", "<\"sue\"@corp.example>",
+	    "<sue@CORP.EXAMPLE>", NULL };
+	static const char *const clients[] = { "client@clientcorp.example.",
+	    "<@relay.example:client@clientcorp.example>",
+	    "\"client\"@clientcorp.example", "client@CLIENTCORP.EXAMPLE", NULL };
+	const char *none[] = { "carol@example.net" };
+	struct wt_plan p;
+
+	(void)state;
+	for (size_t i = 0; froms[i]; i++) {
+		p = plan_of(froms[i], 1, none, 1);
+		assert_int_equal(p.nhits, 1);
+		assert_int_equal(p.hits[0].dir, WT_OUT);
+		assert_string_equal(p.hits[0].key, "alice@corp.example");
+		wt_plan_free(&p);
+
+		p = plan_of("someone@example.net", 0, &rcpts[i], 1);
+		assert_int_equal(p.nhits, 1);
+		assert_int_equal(p.hits[0].group, 2);
+		assert_string_equal(p.hits[0].key, "bob@corp.example");
+		assert_string_equal(p.hits[0].addr, rcpts[i]);
+		wt_plan_free(&p);
+
+		p = plan_of(clients[i], 0, &sues[i], 1);
+		assert_int_equal(p.nahits, 1);
+		assert_string_equal(p.ahits[0].rcpt, sues[i]);
+		wt_plan_free(&p);
+	}
 }
 
 static void
@@ -402,6 +507,8 @@ main(void)
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_dirname),
+		cmocka_unit_test(test_malformed_envelope),
+		cmocka_unit_test(test_plan_forms),
 		cmocka_unit_test(test_outgoing_needs_our_side),
 		cmocka_unit_test(test_incoming_and_directions),
 		cmocka_unit_test(test_nothing_and_null_sender),

@@ -337,6 +337,31 @@ struct mm_api {
 	    size_t nbounds);
 	void (*metric_add)(mm_metric *m, const char *label_value, double v);
 	void (*metric_observe)(mm_metric *m, const char *label_value, double v);
+
+	/* --- SDK 1.3: envelope addresses and domains ---
+	 * Compare addresses and domains in these normal forms, never as
+	 * the MTA hands them over: "<@relay:\"Alice\"@Corp.Example.>" and
+	 * "Alice@corp.example" name the same mailbox.
+	 *
+	 * addr_normalize parses a MAIL FROM / RCPT TO address (brackets
+	 * optional) and returns it malloc'ed (free with api->free) with the
+	 * brackets and any source route dropped, the domain in lower case
+	 * without a trailing dot, and a quoted local part unquoted when it
+	 * is a dot-atom (else quoted one canonical way). The local part
+	 * keeps its case. The null sender gives "", postmaster (any case)
+	 * "postmaster"; in every other result the domain follows the last
+	 * '@'. Malformed input gives NULL with *why (if why is not NULL)
+	 * set to a static reason. Normalising a result again changes
+	 * nothing.
+	 *
+	 * domain_normalize does the same for a domain, for instance one
+	 * from the plugin's options; a leading "." (".example.com": its
+	 * subdomains) is kept. domain_match says whether a domain is a
+	 * pattern ("example.com") or one of its subdomains (".example.com"),
+	 * case-insensitively and ignoring one trailing dot. */
+	char *(*addr_normalize)(const char *addr, const char **why);
+	char *(*domain_normalize)(const char *domain, const char **why);
+	int (*domain_match)(const char *domain, const char *pattern);
 };
 
 /* store_scan callback results */

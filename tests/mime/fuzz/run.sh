@@ -25,7 +25,8 @@ src=$top_srcdir/plugins/mime
 	-I"$src" $(pkg-config --cflags gmime-3.0 libarchive) \
 	"$top_srcdir/tests/mime/fuzz/fuzz_mime.c" \
 	"$src/archive.c" "$src/decode.c" "$src/fields.c" "$src/leaf.c" "$src/names.c" \
-	"$src/policy.c" "$src/rewrite.c" "$src/salvage.c" "$src/save.c" "$src/sniff.c" \
+	"$src/policy.c" "$src/readings.c" "$src/rewrite.c" "$src/salvage.c" "$src/save.c" \
+	"$src/sniff.c" \
 	"$src/util.c" "$src/walk.c" \
 	$(pkg-config --libs gmime-3.0 libarchive) -lpthread -o "$tmp/fuzz_mime" ||
 	{ echo "FAIL: cannot build the fuzz target"; exit 1; }
@@ -34,6 +35,7 @@ seeds=$tmp/seeds
 mkdir -p "$seeds"
 printf 'Content-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain\n\nhi\n--b\nContent-Type: application/octet-stream; name="a.exe"\nContent-Transfer-Encoding: base64\n\nTVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAgAAAAA==\n--b--\n' > "$seeds/multipart"
 printf 'Content-Type: message/rfc822\n\nContent-Type: multipart/mixed; boundary=x\n\n--x\nContent-Disposition: attachment; filename*0*=utf-8%s%%E2%%80%%AEfdp; filename*1=.exe\n\nx\n--x--\n' "''" > "$seeds/rfc822"
+printf 'Content-Type: text/plain\nContent-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: multipart/mixed; boundary="c"\nContent-Type: text/plain\n\n--c\nContent-Type: text/plain\nContent-Type: application/octet-stream; name="a.exe"\n\nbegin 644 t.exe\n--c--\n--b--\n' > "$seeds/dup-ct"
 printf 'Content-Type: application/zip; name="a.zip"\nContent-Transfer-Encoding: base64\n\n' > "$seeds/zip"
 MK=$top_builddir/tests/mime/mkfixture
 if [ -x "$MK" ]; then
