@@ -45,6 +45,16 @@ src=$tmp/modmilter-$version
 make -s distdir distdir="$src" top_distdir="$src" > "$tmp/distdir.log" 2>&1 ||
 	{ cat "$tmp/distdir.log"; echo "FAIL make distdir"; exit 1; }
 
+# --- the postinst where systemd-sysusers is missing: adduser --system ---
+mkdir "$tmp/fakebin"
+printf '#!/bin/sh\nexit 2\n' > "$tmp/fakebin/getent"
+printf '#!/bin/sh\necho "adduser $*" >> %s/calls\n' "$tmp" > "$tmp/fakebin/adduser"
+printf '#!/bin/sh\necho "install $*" >> %s/calls\n' "$tmp" > "$tmp/fakebin/install"
+chmod +x "$tmp"/fakebin/*
+PATH=$tmp/fakebin /bin/sh "$top_srcdir/debian/modmilter.postinst" configure
+check "postinst without systemd-sysusers runs adduser --system" \
+	grep -q '^adduser --system --group --home /var/lib/modmilter .*modmilter$' "$tmp/calls"
+
 # --- build ---
 echo "dpkg-buildpackage -b -us -uc (log: $tmp/build.log while it runs)"
 (cd "$src" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" \
