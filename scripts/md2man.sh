@@ -52,8 +52,21 @@ function esc(s) {
 	gsub(/…/, "...", s)
 	return s
 }
-# `code`, **bold**, [text](target), $dir variables; hyphens in code are
-# minus signs (options)
+# in code, a dash that starts a word is the minus sign of an option (-c,
+# --store); a hyphen inside a word (a path, modmilter-dspam) stays one
+function dashes(s,    out, i, c, prev) {
+	out = ""; prev = " "
+	for (i = 1; i <= length(s); i++) {
+		c = substr(s, i, 1)
+		if (c == "-" && (prev ~ /[ (\/[|=]/ || prev == "\\-")) {
+			out = out "\\-"; prev = "\\-"
+		} else {
+			out = out c; prev = c
+		}
+	}
+	return out
+}
+# `code`, **bold**, [text](target), $dir variables
 function inline(s,    out, pre, code, n, i, k) {
 	for (i = 1; i <= nsub; i++) {
 		k = "$" skey[i]
@@ -65,7 +78,7 @@ function inline(s,    out, pre, code, n, i, k) {
 	while (match(s, /`[^`]*`/)) {
 		pre = substr(s, 1, RSTART - 1)
 		code = substr(s, RSTART + 1, RLENGTH - 2)
-		gsub(/-/, "\\-", code)
+		code = dashes(code)
 		out = out pre "\\fB" code "\\fR"
 		s = substr(s, RSTART + RLENGTH)
 	}

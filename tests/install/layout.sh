@@ -21,6 +21,8 @@ check() {	# check DESCRIPTION COMMAND...
 
 cd "$top_builddir" || exit 1
 MAKE=${MAKE:-make}
+# our makes are not the suite's: no jobserver, no "Entering directory"
+unset MAKEFLAGS MFLAGS MAKELEVEL
 # the configured directories, expanded as make expands them
 printf '%s\n' 'mm-layout-dirs:' \
 	'	@echo "prefix=$(prefix) bindir=$(bindir) sbindir=$(sbindir) sysconfdir=$(sysconfdir)"' \
@@ -28,7 +30,7 @@ printf '%s\n' 'mm-layout-dirs:' \
 	'	@echo "docdir=$(docdir) mandir=$(mandir) includedir=$(includedir) pkgconfigdir=$(pkgconfigdir)"' \
 	'	@echo "systemdsystemunitdir=$(systemdsystemunitdir) sysusersdir=$(sysusersdir) tmpfilesdir=$(tmpfilesdir)"' \
 	'	@echo "plugins=\"$(pkglib_LTLIBRARIES)\" bins=\"$(bin_PROGRAMS)\""' > "$tmp/dirs.mk"
-dirs=$($MAKE -s --no-print-directory -f Makefile -f "$tmp/dirs.mk" mm-layout-dirs) ||
+dirs=$($MAKE -s --no-print-directory -f Makefile -f "$tmp/dirs.mk" mm-layout-dirs | grep '^[a-z]*=') ||
 	{ echo "FAIL cannot read the configured directories"; exit 1; }
 eval "$dirs"
 echo "prefix=$prefix sysconfdir=$sysconfdir pkglibdir=$pkglibdir"
