@@ -250,6 +250,8 @@ probe_and_cache(struct cbv *c, mm_ctx *ctx, const char *key, const char *addr,
 			    "limit or backoff, next probe in %.0fs", domain_of(addr), wait);
 		c->api->log(ctx, kv == NULL || r < 0 ? MM_LOG_WARNING : MM_LOG_NOTICE,
 		    "%s: not probed: %s", addr, res->text);
+		c->api->metric_add(c->m_probes, kv == NULL || r < 0 ? "store_error" :
+		    "rate_limited", 1);
 		return;
 	}
 	if (ctx != c->ictx && c->stage == CBV_STAGE_EOM) {
@@ -258,6 +260,8 @@ probe_and_cache(struct cbv *c, mm_ctx *ctx, const char *key, const char *addr,
 		pc.d.progress_interval = c->progress_interval;
 	}
 	probe_run(&pc, addr, data, len, res);
+	c->api->metric_add(c->m_probes, cache_status_name(res->status), 1);
+	c->api->metric_observe(c->m_probe_secs, NULL, smtp_clock() - t0);
 	if (rl_result(kv, c->rl, domain_of(addr), c->api->now(ctx),
 	    res->host_failed) < 0)
 		c->api->log(ctx, MM_LOG_WARNING, "%s: cannot record the probe for "
@@ -603,6 +607,8 @@ decide(struct cbv *c, mm_ctx *ctx, struct cbv_msg *m)
 	}
 	for (;;) {
 		enum cbv_lookup lk = cache_lookup(kv, &c->ttl, key, c->api->now(ctx), &e);
+		c->api->metric_add(c->m_cache, lk == CACHE_ERROR ? "error" :
+		    lk == CACHE_STALE ? "stale" : lk == CACHE_MISS ? "miss" : "hit", 1);
 		if (lk == CACHE_ERROR) {
 			verdict(c, ctx, m, from, CBV_DEFER,
 			    "verification cache unavailable", "store error");
@@ -766,6 +772,17 @@ cbv_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *opts, void **inst,
 	}
 	c->api = api;
 	c->ictx = ctx;
+	{
+		static const double b[] = { 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30 };
+		c->m_cache = api->metric_counter(ctx, "cache_total",
+		    "Verification cache lookups: hit, stale (served, refreshed), miss, error",
+		    "outcome");
+		c->m_probes = api->metric_counter(ctx, "probes_total",
+		    "Probes and notices by outcome (OK, BOUNCE, DEFER) or why not made",
+		    "result");
+		c->m_probe_secs = api->metric_histogram(ctx, "probe_seconds",
+		    "Time of a probe or notice, all MX tried", NULL, b, 9);
+	}
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
 	pthread_cond_init(&c->work, NULL);

@@ -34,6 +34,7 @@ struct refresh {
 struct cbv {
 	const struct mm_api *api;
 	mm_ctx *ictx;
+	mm_metric *m_cache, *m_probes, *m_probe_secs;	/* metrics */
 
 	/* options */
 	int always;			/* verify: always */

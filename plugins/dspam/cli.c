@@ -3,16 +3,17 @@
  *	modmilter-dspam - train, correct and query the dspam plugin's
  *	dictionaries
  * SYNOPSIS
- *	modmilter-dspam [-c CONFIG | --store STORE] [--database NAME]
+ *	modmilter-dspam [-c CONFIG [--instance NAME] | --store STORE]
+ *	    [--database NAME]
  *	    [--dict NAME] [--algorithm fisher|burton]
  *	    [--mode teft|toe|tum|notrain] [--threshold P]
  *	    [--tokenizer words|chain|osb] [--map-size MB] [--robs S] [--robx X]
  *	    [--min-dev D] [--max-tokens N] [--purge-days N] [--purge-hits N]
  *	    COMMAND ...
  *
- *	train --spam|--ham [--source corpus|error|inoculation] FILE...
+ *	train --spam|--ham [--source corpus|error|inoculation] SOURCE...
  *	retrain --signature ID --spam|--ham
- *	classify [--learn] [--score] FILE...
+ *	classify [--learn] [--score] SOURCE...
  *	online LIST
  *	stats
  *	purge
@@ -21,21 +22,31 @@
  *	the "store:" of the daemon's configuration file CONFIG, or STORE (a
  *	directory for LMDB, redis://[:PASSWORD@]HOST[:PORT][/DB] or
  *	redis:///SOCKET), else the daemon's default; database NAME
- *	(default "dspam", the plugin's option database). FILE is one
- *	RFC 5322 message ("-" is standard input). classify prints "FILE
+ *	(default "dspam", the plugin's option database). With CONFIG the
+ *	classifier is the dspam instance's (cliconf.c); options given here
+ *	override it. Every number given is checked whole against the
+ *	plugin's range (a usage error otherwise).
+ *
+ *	A SOURCE is a message file, an mbox, a Maildir, a directory of
+ *	Maildirs, or "-" for names read from standard input (msgsource.c);
+ *	a message whose Message-ID was already seen in this run is skipped
+ *	as a duplicate (dedup.c). A progress line on a terminal and a
+ *	summary line go to standard error (progress.c).
+ *
+ *	classify prints "NAME
  *	spam|innocent PROBABILITY" (and the log-odds with --score); with
  *	--learn it trains by --mode and keeps a signature, printed as the
- *	last field, as the milter does. online reads lines "spam FILE" /
- *	"ham FILE" and plays them in order as a mail host would: classify,
- *	train by --mode, and correct every error; it prints one line per
- *	message and a summary. stats prints the dictionary's totals. Tokens
+ *	last field, as the milter does. online reads lines "spam SOURCE" /
+ *	"ham SOURCE" and plays their messages in order as a mail host
+ *	would: classify, train by --mode, and correct every error; it
+ *	prints one line per message and a summary. stats prints the dictionary's totals. Tokens
  *	trained here with at most --purge-hits hits (default 1) expire
  *	--purge-days days later (default 30) unless trained again, as the
  *	plugin's purge_hits and purge_after say; purge removes expired
  *	tokens and signatures now (LMDB keeps them until then; Redis drops
  *	them itself).
  *
- *	The files are the administrator's own choice, not mail from a
+ *	The messages are the administrator's own choice, not mail from a
  *	client, so their From: is trusted: a sender with an innocent
  *	history is whitelisted here (the plugin asks for SPF, an internal
  *	client or SMTP AUTH first).
@@ -48,19 +59,18 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/time.h>
-#include <unistd.h>
 
-#include "cfgtree.h"
+#include "cliconf.h"
+#include "dedup.h"
 #include "dspam.h"
 #include "log.h"
+#include "msgsource.h"
+#include "progress.h"
 #include "store.h"
 
 /* the files are the administrator's: their From: is taken as it is */
@@ -76,93 +86,113 @@
 static struct classifier C;
 static struct tokopts TO = { .pairs = 0 };
 static const char *dict_name = "shared";
+static const char *database = "dspam";
+static long long map_mb;
 static uint64_t dict;
 
 static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: modmilter-dspam [-c CONFIG | --store DIR|redis://...] [--database NAME] [--dict NAME]\n"
+	    "usage: modmilter-dspam [-c CONFIG [--instance NAME] | --store DIR|redis://...]\n"
+	    "         [--database NAME] [--dict NAME]\n"
 	    "         [--algorithm fisher|burton] [--mode teft|toe|tum|notrain] [--threshold P]\n"
 	    "         [--tokenizer words|chain|osb] [--map-size MB] [--purge-days N] [--purge-hits N]\n"
 	    "         [--robs S] [--robx X] [--min-dev D] [--max-tokens N] COMMAND\n"
-	    "  train --spam|--ham [--source corpus|error|inoculation] FILE...\n"
+	    "  train --spam|--ham [--source corpus|error|inoculation] SOURCE...\n"
 	    "  retrain --signature ID --spam|--ham\n"
-	    "  classify [--learn] [--score] FILE...\n"
-	    "  online LIST            (lines: spam|ham FILE)\n"
+	    "  classify [--learn] [--score] SOURCE...\n"
+	    "  online LIST            (lines: spam|ham SOURCE)\n"
 	    "  stats\n"
-	    "  purge\n");
+	    "  purge\n"
+	    "SOURCE: a message file, an mbox, a Maildir, a directory of Maildirs,\n"
+	    "or - for names read from standard input\n");
 	exit(2);
 }
 
+/* a bad value on the command line: a usage error naming the option */
+static void
+bad_value(const char *opt, const char *val, const char *want)
+{
+	fprintf(stderr, "modmilter-dspam: --%s: '%s' is not %s\n", opt, val, want);
+	exit(2);
+}
+
+/* the whole argument must be a number in [min, max] */
 static double
-now(void)
+opt_real(const char *opt, const char *s, double min, double max)
 {
-	struct timeval tv;
+	char want[96], *end;
+	double v;
 
-	gettimeofday(&tv, NULL);
-	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+	snprintf(want, sizeof(want), "a number from %g to %g", min, max);
+	/* strtod would also take blanks, "inf", "nan" and hex */
+	if (*s == '\0' || strspn(s, "0123456789.eE+-") != strlen(s))
+		bad_value(opt, s, want);
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end != '\0' || errno == ERANGE || !(v >= min && v <= max))
+		bad_value(opt, s, want);
+	return v;
 }
 
-static unsigned char *
-slurp(const char *path, size_t *len)
+/* the whole argument must be a whole number in [min, max] */
+static long long
+opt_whole(const char *opt, const char *s, long long min, long long max)
 {
-	int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY);
-	unsigned char *buf = NULL;
-	size_t cap = 0, n = 0;
+	char want[96], *end;
+	long long v;
 
-	if (fd < 0)
-		return NULL;
-	for (;;) {
-		ssize_t r;
-
-		if (n + 65536 > cap) {
-			unsigned char *nb = realloc(buf, cap = (n + 65536) * 2);
-
-			if (nb == NULL) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			free(buf);
-			buf = NULL;
-			break;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	if (fd != 0)
-		close(fd);
-	*len = n;
-	return buf;
+	snprintf(want, sizeof(want), "a whole number from %lld to %lld", min, max);
+	if (*s == '\0' || strspn(s + (*s == '-'), "0123456789") != strlen(s + (*s == '-')))
+		bad_value(opt, s, want);
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (end == s || *end != '\0' || errno == ERANGE || v < min || v > max)
+		bad_value(opt, s, want);
+	return v;
 }
 
-static int
-tokenize_file(const char *path, struct tokset *ts)
+/* One classifier option of the command line; the ranges are the
+   plugin's (options.c), so what trains here is what the daemon takes. */
+static void
+set_option(int o, const char *arg)
 {
-	size_t len;
-	unsigned char *m = slurp(path, &len);
-
-	tokset_init(ts);
-	if (m == NULL) {
-		fprintf(stderr, "modmilter-dspam: %s: %s\n", path, strerror(errno));
-		return -1;
+	switch (o) {
+	case 'B': database = arg; break;
+	case 'd': dict_name = arg; break;
+	case 'P': C.ds.purge_after = opt_real("purge-days", arg, 0, 36500) * 86400.0; break;
+	case 'p': C.ds.purge_hits = (uint32_t)opt_whole("purge-hits", arg, 0, 1000000); break;
+	case 'a':
+		if (strcmp(arg, "fisher") == 0)
+			C.cp.algo = ALGO_FISHER;
+		else if (strcmp(arg, "burton") == 0 || strcmp(arg, "graham") == 0)
+			C.cp.algo = ALGO_BURTON;
+		else
+			bad_value("algorithm", arg, "fisher or burton");
+		break;
+	case 'm':
+		if (train_mode_parse(arg, &C.mode) < 0)
+			bad_value("mode", arg, "teft, toe, tum or notrain");
+		break;
+	case 't': C.cp.threshold = opt_real("threshold", arg, 0, 1); break;
+	case 'k':
+		if (strcmp(arg, "words") == 0)
+			TO.pairs = 0;
+		else if (strcmp(arg, "chain") == 0)
+			TO.pairs = 1;
+		else if (strcmp(arg, "osb") == 0)
+			TO.pairs = 4;
+		else
+			bad_value("tokenizer", arg, "words, chain or osb");
+		break;
+	case 'M': map_mb = opt_whole("map-size", arg, 1, 1048576); break;
+	case 'S': C.cp.robs = opt_real("robs", arg, 0.0001, 100); break;
+	case 'X': C.cp.robx = opt_real("robx", arg, 0, 1); break;
+	case 'D': C.cp.min_dev = opt_real("min-dev", arg, 0, 0.5); break;
+	case 'T': C.cp.max_tokens = (size_t)opt_whole("max-tokens", arg, 0, 1000000); break;
+	default: usage();
 	}
-	if (dspam_tokenize(&TO, m, len, ts) < 0) {
-		fprintf(stderr, "modmilter-dspam: %s: out of memory\n", path);
-		free(m);
-		tokset_free(ts);
-		return -1;
-	}
-	free(m);
-	return 0;
 }
 
 static int
@@ -184,6 +214,111 @@ sync_store(char **err)
 	return 0;
 }
 
+/* A run over the messages of some sources (msgsource.c): each message
+   is deduplicated by Message-ID, tokenized and handed to the command's
+   each(), which owns the token set; progress is shown as it goes. */
+struct run {
+	struct progress pg;
+	struct dedup *seen;
+	int bad;		/* a source could not be read */
+	int (*each)(struct run *r, const char *name, struct tokset *ts,
+	    char **err);
+	void *arg;		/* the command's */
+};
+
+static void
+run_error(void *arg, const char *name, const char *why)
+{
+	struct run *r = arg;
+
+	progress_clear(&r->pg);
+	fprintf(stderr, "modmilter-dspam: %s: %s\n", name, why);
+	r->bad = 1;		/* reported; the others are taken */
+}
+
+static int
+run_message(void *arg, const char *name, const unsigned char *msg, size_t len)
+{
+	struct run *r = arg;
+	struct tokset ts;
+	char *err = NULL;
+
+	if (dedup_seen(r->seen, msg, len)) {
+		r->pg.dups++;
+		progress_tick(&r->pg);
+		return 0;
+	}
+	tokset_init(&ts);
+	if (dspam_tokenize(&TO, msg, len, &ts) < 0) {
+		tokset_free(&ts);
+		run_error(r, name, "out of memory");
+		return 0;
+	}
+	if (r->each(r, name, &ts, &err) < 0) {
+		progress_clear(&r->pg);
+		fail(err);
+		return -1;
+	}
+	r->pg.done++;
+	progress_tick(&r->pg);
+	return 0;
+}
+
+static void
+run_start(struct run *r, const char *verb, int (*each)(struct run *,
+    const char *, struct tokset *, char **), void *arg)
+{
+	memset(r, 0, sizeof(*r));
+	progress_start(&r->pg, verb);
+	r->seen = dedup_new();
+	r->each = each;
+	r->arg = arg;
+}
+
+/* 0, or -1 when a store operation failed (reported) */
+static int
+run_source(struct run *r, const char *source)
+{
+	struct msgsource_cb cb = { run_message, run_error, r };
+
+	return msgsource_walk(source, &cb);
+}
+
+struct train {
+	int klass;
+	enum train_source src;
+	struct tokset chunk[TRAIN_CHUNK];	/* corpus: a store write each */
+	size_t n;
+};
+
+static int
+train_flush(struct train *t, char **err)
+{
+	int rc = 0;
+
+	if (t->n > 0)
+		rc = train_corpus_many(&C, dict, t->chunk, t->n, t->klass, err);
+	while (t->n > 0)
+		tokset_free(&t->chunk[--t->n]);
+	return rc;
+}
+
+static int
+train_one(struct run *r, const char *name, struct tokset *ts, char **err)
+{
+	struct train *t = r->arg;
+	int rc;
+
+	(void)name;
+	if (t->src == SRC_CORPUS) {
+		t->chunk[t->n++] = *ts;
+		return t->n < TRAIN_CHUNK ? 0 : train_flush(t, err);
+	}
+	rc = train_tokens(&C, dict, ts, t->klass, t->src, err);
+	tokset_free(ts);
+	return rc;
+}
+
 static int
 cmd_train(int argc, char **argv)
 {
@@ -192,74 +327,35 @@ cmd_train(int argc, char **argv)
 		{ "innocent", no_argument, NULL, 'h' },
 		{ "source", required_argument, NULL, 'S' }, { NULL, 0, NULL, 0 }
 	};
-	enum train_source src = SRC_CORPUS;
-	int klass = -1, o, i, rc = 0;
-	double t0;
+	struct train t = { .klass = -1, .src = SRC_CORPUS };
+	struct run r;
+	char *err = NULL;
+	int o, i, rc = 0;
 
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (o == 's')
-			klass = 1;
+			t.klass = 1;
 		else if (o == 'h')
-			klass = 0;
-		else if (o == 'S' && train_source_parse(optarg, &src) == 0)
-			;
-		else
+			t.klass = 0;
+		else if (o == 'S' && train_source_parse(optarg, &t.src) < 0)
+			bad_value("source", optarg, "corpus, error or inoculation");
+		else if (o != 'S')
 			usage();
 	}
-	if (klass < 0 || optind >= argc)
+	if (t.klass < 0 || optind >= argc)
 		usage();
-	t0 = now();
-	if (src == SRC_CORPUS) {
-		/* corpus training of many files: a chunk per store write */
-		struct tokset chunk[TRAIN_CHUNK];
-		size_t n = 0;
-		int bad = 0;
-
-		for (i = optind; i <= argc && rc == 0; i++) {
-			char *err = NULL;
-
-			if (i < argc) {
-				if (tokenize_file(argv[i], &chunk[n]) < 0) {
-					bad = 1;	/* reported; the others are trained */
-					continue;
-				}
-				if (++n < TRAIN_CHUNK)
-					continue;
-			}
-			if (n > 0 && train_corpus_many(&C, dict, chunk, n, klass, &err) < 0)
-				rc = fail(err);
-			while (n > 0)
-				tokset_free(&chunk[--n]);
-		}
-		while (n > 0)
-			tokset_free(&chunk[--n]);
-		rc = rc ? rc : bad;
-	} else {
-		for (i = optind; i < argc; i++) {
-			struct tokset ts;
-			char *err = NULL;
-
-			if (tokenize_file(argv[i], &ts) < 0) {
-				rc = 1;
-				continue;
-			}
-			if (train_tokens(&C, dict, &ts, klass, src, &err) < 0)
-				rc = fail(err);
-			tokset_free(&ts);
-			if (rc)
-				break;
-		}
-	}
-	if (rc == 0) {
-		char *err = NULL;
-
-		if (sync_store(&err) < 0)
-			return fail(err);
-		fprintf(stderr, "trained %d messages as %s in %.2fs\n", argc - optind,
-		    klass ? "spam" : "innocent", now() - t0);
-	}
-	return rc;
+	run_start(&r, "trained", train_one, &t);
+	for (i = optind; i < argc && rc == 0; i++)
+		rc = run_source(&r, argv[i]) < 0;
+	if (rc == 0 && (train_flush(&t, &err) < 0 || sync_store(&err) < 0))
+		rc = fail(err);
+	if (rc == 0)
+		progress_end(&r.pg, "trained %zu messages as %s in %.2fs, "
+		    "%zu duplicates skipped", r.pg.done, t.klass ? "spam" :
+		    "innocent", progress_elapsed(&r.pg), r.pg.dups);
+	dedup_free(r.seen);
+	return rc ? rc : r.bad;
 }
 
 static int
@@ -301,6 +397,42 @@ cmd_retrain(int argc, char **argv)
 	return sync_store(&err) < 0 ? fail(err) : 0;
 }
 
+struct classify {
+	int learn, score;
+	size_t nspam, nham, nwhite;
+};
+
+static int
+classify_one(struct run *run, const char *name, struct tokset *ts, char **err)
+{
+	struct classify *c = run->arg;
+	struct verdict v;
+	char id[SIG_ID_LEN + 1];
+	int r;
+
+	if (c->learn) {
+		r = sig_new_id(id);
+		if (r == 0)
+			r = classify_and_learn(&C, dict, ts, TRUST_FROM, &v,
+			    id, err);
+	} else {
+		r = classify_tokens(&C, dict, ts, TRUST_FROM, &v, err);
+	}
+	tokset_free(ts);
+	if (r < 0)
+		return -1;
+	*(v.whitelisted ? &c->nwhite : v.spam ? &c->nspam : &c->nham) += 1;
+	progress_clear(&run->pg);	/* stdout may be the same terminal */
+	printf("%s %s %.6f", name, v.whitelisted ? "whitelisted" :
+	    v.spam ? "spam" : "innocent", v.probability);
+	if (c->score)
+		printf(" %.6f", v.logodds);
+	if (c->learn)
+		printf(" %s", id);
+	putchar('\n');
+	return 0;
+}
+
 static int
 cmd_classify(int argc, char **argv)
 {
@@ -308,65 +440,81 @@ cmd_classify(int argc, char **argv)
 		{ "learn", no_argument, NULL, 'l' }, { "score", no_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int o, i, learn = 0, score = 0, rc = 0;
+	struct classify c = { 0 };
+	struct run r;
+	int o, i, rc = 0;
 
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (o == 'l')
-			learn = 1;
+			c.learn = 1;
 		else if (o == 's')
-			score = 1;
+			c.score = 1;
 		else
 			usage();
 	}
 	if (optind >= argc)
 		usage();
-	for (i = optind; i < argc; i++) {
-		struct tokset ts;
-		struct verdict v;
-		char *err = NULL, id[SIG_ID_LEN + 1];
-		int r;
-
-		if (tokenize_file(argv[i], &ts) < 0) {
-			rc = 1;
-			continue;
-		}
-		if (learn) {
-			r = sig_new_id(id);
-			if (r == 0)
-				r = classify_and_learn(&C, dict, &ts, TRUST_FROM,
-				    &v, id, &err);
-		} else {
-			r = classify_tokens(&C, dict, &ts, TRUST_FROM, &v, &err);
-		}
-		tokset_free(&ts);
-		if (r < 0)
-			return fail(err);
-		printf("%s %s %.6f", argv[i], v.whitelisted ? "whitelisted" :
-		    v.spam ? "spam" : "innocent", v.probability);
-		if (score)
-			printf(" %.6f", v.logodds);
-		if (learn)
-			printf(" %s", id);
-		putchar('\n');
-	}
-	if (learn) {
+	run_start(&r, "classified", classify_one, &c);
+	for (i = optind; i < argc && rc == 0; i++)
+		rc = run_source(&r, argv[i]) < 0;
+	fflush(stdout);
+	if (rc == 0 && c.learn) {
 		char *err = NULL;
 
 		if (sync_store(&err) < 0)
-			return fail(err);
+			rc = fail(err);
 	}
-	return rc;
+	if (rc == 0)
+		progress_end(&r.pg, "classified %zu messages (%zu spam, %zu innocent, "
+		    "%zu whitelisted) in %.2fs, %zu duplicates skipped", r.pg.done,
+		    c.nspam, c.nham, c.nwhite, progress_elapsed(&r.pg), r.pg.dups);
+	dedup_free(r.seen);
+	return rc ? rc : r.bad;
+}
+
+struct online {
+	int truth;		/* of the current line */
+	size_t nspam, nham, fp, fn;
+};
+
+static int
+online_one(struct run *run, const char *name, struct tokset *ts, char **err)
+{
+	struct online *ol = run->arg;
+	struct verdict v;
+	int truth = ol->truth;
+
+	if (classify_and_learn(&C, dict, ts, TRUST_FROM, &v, NULL, err) < 0 ||
+	    (v.spam != truth && train_tokens(&C, dict, ts, truth,
+	    C.mode == MODE_TEFT || C.mode == MODE_TUM ? SRC_ERROR : SRC_CORPUS,
+	    err) < 0)) {
+		tokset_free(ts);
+		return -1;
+	}
+	tokset_free(ts);
+	if (truth) {
+		ol->nspam++;
+		ol->fn += !v.spam;
+	} else {
+		ol->nham++;
+		ol->fp += v.spam;
+	}
+	progress_clear(&run->pg);
+	printf("%s %s %s %.6f %.6f\n", truth ? "spam" : "ham", name,
+	    v.spam ? "spam" : "innocent", v.probability, v.logodds);
+	return 0;
 }
 
 static int
 cmd_online(int argc, char **argv)
 {
+	struct online ol = { 0 };
+	struct run r;
 	FILE *f;
 	char line[4096];
-	size_t n = 0, nspam = 0, nham = 0, fp = 0, fn = 0;
-	double t0 = now();
 	char *err = NULL;
+	int rc = 0;
 
 	if (argc != 2)
 		usage();
@@ -374,55 +522,41 @@ cmd_online(int argc, char **argv)
 		fprintf(stderr, "modmilter-dspam: %s: %s\n", argv[1], strerror(errno));
 		return 1;
 	}
-	while (fgets(line, sizeof(line), f) != NULL) {
+	run_start(&r, "played", online_one, &ol);
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
 		char *path, *nl = strchr(line, '\n');
-		struct tokset ts;
-		struct verdict v;
-		int truth;
 
 		if (nl)
 			*nl = '\0';
 		if (strncmp(line, "spam ", 5) == 0)
-			truth = 1;
+			ol.truth = 1;
 		else if (strncmp(line, "ham ", 4) == 0)
-			truth = 0;
+			ol.truth = 0;
 		else
 			continue;
 		path = strchr(line, ' ') + 1;
-		if (tokenize_file(path, &ts) < 0)
-			continue;
-		if (classify_and_learn(&C, dict, &ts, TRUST_FROM, &v, NULL,
-		    &err) < 0 ||
-		    (v.spam != truth && train_tokens(&C, dict, &ts, truth,
-		    C.mode == MODE_TEFT || C.mode == MODE_TUM ? SRC_ERROR : SRC_CORPUS,
-		    &err) < 0)) {
-			tokset_free(&ts);
-			if (f != stdin)
-				fclose(f);
-			return fail(err);
-		}
-		tokset_free(&ts);
-		n++;
-		if (truth) {
-			nspam++;
-			fn += !v.spam;
-		} else {
-			nham++;
-			fp += v.spam;
-		}
-		printf("%s %s %s %.6f %.6f\n", truth ? "spam" : "ham", path,
-		    v.spam ? "spam" : "innocent", v.probability, v.logodds);
+		/* "-" would read names from standard input: the list, or
+		   nothing the list says */
+		if (strcmp(path, "-") == 0)
+			run_error(&r, argv[1], "'-' in an online list");
+		else
+			rc = run_source(&r, path) < 0;
 	}
 	if (f != stdin)
 		fclose(f);
+	progress_clear(&r.pg);
+	dedup_free(r.seen);
+	if (rc)
+		return rc;
 	if (sync_store(&err) < 0)
 		return fail(err);
 	printf("# online %s: %zu messages (%zu spam, %zu ham), FP %zu (%.2f %%), "
-	    "FN %zu (%.2f %%), %.0f msg/s\n", train_mode_name(C.mode), n, nspam,
-	    nham, fp, nham ? 100.0 * (double)fp / (double)nham : 0.0, fn,
-	    nspam ? 100.0 * (double)fn / (double)nspam : 0.0,
-	    (double)n / (now() - t0));
-	return 0;
+	    "FN %zu (%.2f %%), %.0f msg/s, %zu duplicates skipped\n",
+	    train_mode_name(C.mode), r.pg.done, ol.nspam, ol.nham, ol.fp,
+	    ol.nham ? 100.0 * (double)ol.fp / (double)ol.nham : 0.0, ol.fn,
+	    ol.nspam ? 100.0 * (double)ol.fn / (double)ol.nspam : 0.0,
+	    (double)r.pg.done / progress_elapsed(&r.pg), r.pg.dups);
+	return r.bad;
 }
 
 static int
@@ -470,29 +604,12 @@ cmd_purge(int argc, char **argv)
    plugin reaches in the daemon */
 extern const struct mm_api core_api;
 
-/* the "store:" of the daemon's configuration file */
-static int
-store_of_config(const char *path, struct store_cfg *cfg)
-{
-	struct cfgtree *t = cfgtree_load(path);
-	int ok;
-
-	if (t == NULL) {
-		fprintf(stderr, "modmilter-dspam: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	store_cfg_parse(t->root ? cfg_get(t->root, "store") : NULL, cfg);
-	ok = t->nerrors == 0;
-	cfgtree_print_errors(t, stderr);
-	cfgtree_free(t);
-	return ok ? 0 : -1;
-}
-
 int
 main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "instance", required_argument, NULL, 'I' },
 		{ "store", required_argument, NULL, 's' },
 		{ "database", required_argument, NULL, 'B' },
 		{ "purge-days", required_argument, NULL, 'P' },
@@ -510,84 +627,72 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *store = NULL, *config = NULL, *database = "dspam", *cmd;
+	const char *store = NULL, *config = NULL, *instance = NULL, *cmd;
+	struct dspam_inst *inst = NULL;
 	struct store_cfg cfg;
-	long long map_mb = 0;
-	double purge_days = 30;
-	long purge_hits = 1;
 	char *err = NULL;
 	int o, rc;
 
 	combine_defaults(&C.cp);
 	C.mode = MODE_TEFT;
 	C.sig_ttl = 14 * 86400.0;
+	C.ds.purge_after = 30 * 86400.0;
+	C.ds.purge_hits = 1;
+	/* first pass: every option checked (usage errors before any file
+	   is read), and where the configuration is */
 	while ((o = getopt_long(argc, argv, "+c:", lo, NULL)) != -1) {
-		switch (o) {
-		case 'c': config = optarg; break;
-		case 's': store = optarg; break;
-		case 'B': database = optarg; break;
-		case 'P': purge_days = strtod(optarg, NULL); break;
-		case 'p': purge_hits = strtol(optarg, NULL, 10); break;
-		case 'd': dict_name = optarg; break;
-		case 'a':
-			if (strcmp(optarg, "fisher") == 0)
-				C.cp.algo = ALGO_FISHER;
-			else if (strcmp(optarg, "burton") == 0 || strcmp(optarg, "graham") == 0)
-				C.cp.algo = ALGO_BURTON;
-			else
-				usage();
-			break;
-		case 'm':
-			if (train_mode_parse(optarg, &C.mode) < 0)
-				usage();
-			break;
-		case 't': C.cp.threshold = strtod(optarg, NULL); break;
-		case 'k':
-			if (strcmp(optarg, "words") == 0)
-				TO.pairs = 0;
-			else if (strcmp(optarg, "chain") == 0)
-				TO.pairs = 1;
-			else if (strcmp(optarg, "osb") == 0)
-				TO.pairs = 4;
-			else
-				usage();
-			break;
-		case 'M': map_mb = strtoll(optarg, NULL, 10); break;
-		case 'S': C.cp.robs = strtod(optarg, NULL); break;
-		case 'X': C.cp.robx = strtod(optarg, NULL); break;
-		case 'D': C.cp.min_dev = strtod(optarg, NULL); break;
-		case 'T': C.cp.max_tokens = strtoul(optarg, NULL, 10); break;
-		default: usage();
-		}
+		if (o == 'c')
+			config = optarg;
+		else if (o == 'I')
+			instance = optarg;
+		else if (o == 's')
+			store = optarg;
+		else
+			set_option(o, optarg);
 	}
-	if (optind >= argc || map_mb < 0 || !(purge_days >= 0) || purge_hits < 0 ||
-	    !(C.cp.threshold >= 0.0 &&
-	    C.cp.threshold <= 1.0) || !(C.cp.robs > 0.0) || !(C.cp.robx >= 0.0 &&
-	    C.cp.robx <= 1.0) || !(C.cp.min_dev >= 0.0 && C.cp.min_dev <= 0.5))
+	if (optind >= argc)
 		usage();
+	if (instance != NULL && config == NULL) {
+		fprintf(stderr, "modmilter-dspam: --instance needs -c CONFIG\n");
+		return 2;
+	}
+	log_open(LOG_DEST_STDERR, MM_LOG_WARNING, "modmilter-dspam");
+	signal(SIGPIPE, SIG_IGN);	/* a dead store server is an error, not death */
+	if (config != NULL) {
+		if ((rc = cliconf_load(config, instance, &cfg, &inst)) < 0) {
+			store_cfg_free(&cfg);
+			return rc == -2 ? 2 : 1;
+		}
+		if (inst != NULL) {
+			/* the daemon's classifier, then the command line on top */
+			C = inst->c;
+			TO = inst->tok;
+			database = inst->database;
+			dict_name = inst->dictionary;
+			optind = 0;	/* glibc: start getopt afresh */
+			while ((o = getopt_long(argc, argv, "+c:", lo, NULL)) != -1)
+				if (o != 'c' && o != 'I' && o != 's')
+					set_option(o, optarg);
+		}
+		if (store != NULL)
+			store_cfg_free(&cfg);
+	}
+	if (store != NULL) {
+		if (store_cfg_from_uri(store, &cfg, &err) < 0)
+			return fail(err);
+	} else if (config == NULL) {
+		store_cfg_parse(NULL, &cfg);	/* the daemon's default */
+	}
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
 	dict = dstore_dict_id(dict_name);
-	log_open(LOG_DEST_STDERR, MM_LOG_WARNING, "modmilter-dspam");
-	signal(SIGPIPE, SIG_IGN);	/* a dead store server is an error, not death */
-	if (store != NULL) {
-		if (store_cfg_from_uri(store, &cfg, &err) < 0)
-			return fail(err);
-	} else if (config != NULL) {
-		if (store_of_config(config, &cfg) < 0)
-			return 1;
-	} else {
-		store_cfg_parse(NULL, &cfg);	/* the daemon's default */
-	}
 	if (map_mb > 0)
 		cfg.map_size = map_mb * 1024 * 1024;
 	cfg.nosync = 1;
 	if (cfg.timeout < 60)
 		cfg.timeout = 60;	/* bulk writes of 256 messages take a while */
 	C.ds.api = &core_api;
-	C.ds.purge_after = purge_days * 86400.0;
-	C.ds.purge_hits = (uint32_t)purge_hits;
 	if ((C.ds.st = store_open(&cfg, database, &err)) == NULL)
 		return fail(err);
 	if (strcmp(cmd, "train") == 0)
@@ -608,5 +713,6 @@ main(int argc, char **argv)
 	if (store_sync(C.ds.st) < 0 && rc == 0)
 		rc = fail(strdup("cannot flush the store"));
 	store_cfg_free(&cfg);
+	dspam_inst_free(inst);
 	return rc;
 }

@@ -73,6 +73,8 @@ dspam_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *opts,
 	if ((d = dspam_options(api, opts, err)) == NULL)
 		return -1;
 	d->api = api;
+	d->classes = api->metric_counter(ctx, "messages_total",
+	    "Messages classified, by X-DSPAM-Result", "class");
 	d->ictx = ctx;
 	*instance = d;
 	return 0;
@@ -468,6 +470,7 @@ add_headers(const struct dspam_inst *d, mm_ctx *ctx, const char *result,
 	char buf[32];
 
 	strip_incoming(d, ctx);
+	d->api->metric_add(d->classes, result, 1);
 	if (d->api->add_header(ctx, "X-DSPAM-Result", result) < 0)
 		return -1;
 	if (v != NULL) {

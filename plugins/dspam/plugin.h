@@ -32,6 +32,7 @@ struct dspam_group {
 struct dspam_inst {
 	const struct mm_api *api;
 	mm_ctx *ictx;		/* the instance's context, for store_open */
+	mm_metric *classes;	/* messages by X-DSPAM-Result */
 	pthread_mutex_t lock;	/* the store's first opening */
 	char *database;		/* store database of the dictionaries */
 	struct classifier c;

@@ -51,6 +51,7 @@
 struct mime_inst {
 	const struct mm_api *api;
 	struct mime_conf *conf;
+	mm_metric *scans;		/* NULL before SDK 1.3 */
 };
 
 struct progress_arg {
@@ -64,12 +65,15 @@ mime_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *opts,
 {
 	struct mime_inst *m;
 
-	(void)ctx;
 	(void)err;
 	mime_gmime_init();
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return -1;
 	m->api = api;
+	if (MM_API_HAS(api, metric_observe))
+		m->scans = api->metric_counter(ctx, "messages_total",
+		    "Messages walked, by finding: clean, banned, malformed, limit",
+		    "finding");
 	if ((m->conf = mime_options(api, opts)) == NULL) {
 		free(m);
 		return -1;	/* the option's position is reported */
@@ -404,6 +408,9 @@ mime_eom(mm_ctx *ctx, void *instance)
 	if (res.n > 0)
 		v = act(m, ctx, h, nh, (const char *)body, bodylen, &res);
 out:
+	if (m->scans)
+		api->metric_add(m->scans, res.n > 0 ? "banned" : sc.limit ? "limit" :
+		    sc.malformed ? "malformed" : "clean", 1);
 	mime_result_free(&res);
 	mime_scan_free(&sc);
 	free(rcpts);

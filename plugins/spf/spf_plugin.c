@@ -59,7 +59,16 @@ struct spf_plugin {
 	const struct mm_api *api;
 	struct spf_conf conf;
 	SPF_dns_server_t *dns;
+	mm_metric *results, *timeouts;	/* NULL with a core before SDK 1.3 */
 };
+
+static void
+count_timeout(void *arg)
+{
+	struct spf_plugin *p = arg;
+
+	p->api->metric_add(p->timeouts, NULL, 1);
+}
 
 /* What was found out about one message. */
 struct verdict {
@@ -104,7 +113,14 @@ spf_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *options,
 		free(p);
 		return -1;
 	}
-	if ((resolv = spf_resolv_new(p->conf.dns_timeout, p->conf.dns_retries, err)) == NULL) {
+	if (MM_API_HAS(api, metric_observe)) {
+		p->results = api->metric_counter(ctx, "results_total",
+		    "SPF results of the MAIL FROM identity (after best guess)", "result");
+		p->timeouts = api->metric_counter(ctx, "dns_timeouts_total",
+		    "DNS queries that got no answer in time", NULL);
+	}
+	if ((resolv = spf_resolv_new(p->conf.dns_timeout, p->conf.dns_retries,
+	    p->timeouts ? count_timeout : NULL, p, err)) == NULL) {
 		spf_fini(p);
 		return -1;
 	}
@@ -315,6 +331,8 @@ publish(const struct spf_plugin *p, mm_ctx *ctx, const struct verdict *v,
 	const struct mm_api *api = p->api;
 	char *hdr;
 
+	if (p->results)
+		api->metric_add(p->results, spf_result_name(v->eff), 1);
 	if (api->fact_set(ctx, "spf.result", spf_result_name(v->eff)) < 0 ||
 	    api->fact_set(ctx, "spf.helo_result", spf_result_name(v->hres)) < 0 ||
 	    api->fact_set(ctx, "spf.domain", v->domain) < 0 ||

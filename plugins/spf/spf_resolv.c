@@ -17,6 +17,7 @@
 #include <arpa/nameser.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <errno.h>
 #include <pthread.h>
 #include <resolv.h>
 #include <stdlib.h>
@@ -33,6 +34,8 @@
 struct resolv_hook {
 	double query_timeout;
 	int retries;
+	void (*on_timeout)(void *arg);	/* a query got no answer in time */
+	void *arg;
 };
 
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
@@ -236,6 +239,8 @@ resolv_lookup(SPF_dns_server_t *s, const char *domain, ns_type type,
 		if (alen > asize)
 			alen = asize;
 	}
+	if (alen < 0 && errno == ETIMEDOUT && h->on_timeout)
+		h->on_timeout(h->arg);
 	if (alen < 0)
 		out = SPF_dns_rr_new_init(s, domain, type, 0, TRY_AGAIN);
 	else
@@ -252,7 +257,8 @@ resolv_destroy(SPF_dns_server_t *s)
 }
 
 SPF_dns_server_t *
-spf_resolv_new(double query_timeout, int retries, char **err)
+spf_resolv_new(double query_timeout, int retries, void (*on_timeout)(void *),
+    void *arg, char **err)
 {
 	SPF_dns_server_t *s = calloc(1, sizeof(*s));
 	struct resolv_hook *h = calloc(1, sizeof(*h));
@@ -265,6 +271,8 @@ spf_resolv_new(double query_timeout, int retries, char **err)
 	}
 	h->query_timeout = query_timeout > 0 ? query_timeout : 5;
 	h->retries = retries > 0 ? retries : 1;
+	h->on_timeout = on_timeout;
+	h->arg = arg;
 	s->destroy = resolv_destroy;
 	s->lookup = resolv_lookup;
 	s->name = "spf-resolv";

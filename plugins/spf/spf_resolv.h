@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	#include "spf_resolv.h"
  *
- *	SPF_dns_server_t *dns = spf_resolv_new(5.0, 2, &err);
+ *	SPF_dns_server_t *dns = spf_resolv_new(5.0, 2, on_timeout, arg, &err);
  *	spf_resolv_set_deadline(mono_deadline);	(per thread)
  *	... SPF_dns_lookup(dns, name, ns_t_txt, 1) ...
  *	SPF_dns_free(dns);
@@ -45,7 +45,10 @@
 #include <netinet/in.h>
 #include <spf2/spf.h>
 
-SPF_dns_server_t *spf_resolv_new(double query_timeout, int retries, char **err);
+/* on_timeout(arg), if not NULL, is called for each query that got no
+   answer in time (for the plugin's metrics). */
+SPF_dns_server_t *spf_resolv_new(double query_timeout, int retries,
+    void (*on_timeout)(void *), void *arg, char **err);
 void spf_resolv_set_deadline(double deadline);
 
 #endif

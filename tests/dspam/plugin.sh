@@ -96,8 +96,10 @@ check "innocent sender, SMTP-authenticated: trusted" 0 '^header-add: X-DSPAM-Res
 	-- --verbose --auth alice6 --from alice6@corp.example --rcpt bob@example.com "$M/ham6.eml"
 
 # the From: history whitelist: 10 innocent messages from friend@partner.example
+# (each its own Message-ID: modmilter-dspam trains a duplicate once)
 for i in 1 2 3 4 5 6 7 8 9 10; do
-	sed "s/^From: .*/From: Friend <friend@partner.example>/; s/^Subject: .*/Subject: notes $i/" \
+	sed "s/^From: .*/From: Friend <friend@partner.example>/; s/^Subject: .*/Subject: notes $i/;
+		s/^Message-ID: </Message-ID: <notes$i./" \
 		"$M/ham$(( (i - 1) % 6 + 1 )).eml" > "$tmp/friend$i.eml"
 done
 "$DSPAM" --store "$tmp/store" train --ham "$tmp"/friend*.eml 2>/dev/null || { echo "FAIL training friend"; exit 1; }

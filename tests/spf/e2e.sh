@@ -36,9 +36,11 @@ EOF
 spf_dns_start "$E2E_DIR/dns" "example.org:$E2E_DIR/example.org.zone" ||
     e2e_die "nsd did not start"
 
+mport=$(e2e_free_ports 1)
 cat >"$E2E_DIR/modmilter.yaml" <<EOC
 plugin_dir: $PLUGINS
 store: $E2E_DIR/store
+metrics: { listen: 127.0.0.1:$mport }
 authserv_id: mx.example.com
 networks: { internal: [127.0.0.0/8] }
 plugins:
@@ -106,4 +108,11 @@ else
     fail "answered after $((t1 - t0))s, time_limit is 3s"
 fi
 assert_grep 'result=temperror.*problem=' "$E2E_DIR/modmilterd.log" "temperror logged with its problem"
+
+# the plugin's own metrics, as Prometheus scrapes them
+curl -s "http://127.0.0.1:$mport/metrics" > "$E2E_DIR/metrics" || fail "metrics endpoint"
+assert_grep '^modmilter_spf_results_total{instance="spf",result="fail"} [1-9]' "$E2E_DIR/metrics" "spf fail results counted"
+assert_grep '^modmilter_spf_results_total{instance="spf",result="temperror"} 2$' "$E2E_DIR/metrics" "spf temperrors counted"
+assert_grep '^modmilter_spf_dns_timeouts_total{instance="spf"} [1-9]' "$E2E_DIR/metrics" "DNS timeouts counted"
+assert_grep '^modmilter_messages_total{chain="inbound",verdict="tempfail"} [1-9]' "$E2E_DIR/metrics" "tempfailed messages counted"
 e2e_done
