@@ -9,9 +9,12 @@
  *	Every entry checks its context: outside a connection (init, fini)
  *	only logging and options work; an instance in monitor mode queues
  *	nothing (the would-be action is logged); a plugin abandoned after a
- *	timeout changes nothing any more. Strings are copied.
- *	Mutations take the session lock, so that a hook still running after
- *	its timeout cannot race the connection's own thread.
+ *	timeout changes nothing any more: each action, fact and
+ *	Authentication-Results clause it still tries is refused (-1), the
+ *	first one logged, and mm_abandoned() tells it why. Strings are
+ *	copied. Mutations take the session lock and check abandonment under
+ *	it, as invoke.c marks it under it, so that a hook still running after
+ *	its timeout cannot slip a change past the moment it was given up.
  */
 #include "config.h"
 
@@ -61,18 +64,30 @@ api_opt_error(const mm_opt *node, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* May this context change the message? */
+/*
+ * Was this instance's hook given up after its timeout? Then what it
+ * still tries is dropped; the first attempt is logged, as a plugin that
+ * overran is usually still busy with work nobody waits for. Called with
+ * the session lock held.
+ */
 static int
-can_act(mm_ctx *c, const char *what)
+abandoned_locked(mm_ctx *c, const char *what)
 {
-	if (c == NULL || c->s == NULL || c->failed)
+	if (!__atomic_load_n(&c->abandoned, __ATOMIC_ACQUIRE))
 		return 0;
-	if (c->inst->monitor) {
-		log_msg(MM_LOG_INFO, c->msg->qid, c->inst->name,
-		    "monitor mode: would %s", what);
-		return 0;
+	if (!c->abandon_noted) {
+		c->abandon_noted = 1;
+		log_msg(MM_LOG_WARNING, c->msg ? c->msg->qid : NULL, c->inst->name,
+		    "hook abandoned after its timeout tried to %s: dropped, "
+		    "as is all it does from now on", what);
 	}
 	return 1;
+}
+
+static int
+api_abandoned(mm_ctx *c)
+{
+	return c && c->s && __atomic_load_n(&c->abandoned, __ATOMIC_ACQUIRE);
 }
 
 static void
@@ -195,29 +210,32 @@ api_rcpt_at(mm_ctx *c, size_t i)
 static int
 api_fact_set(mm_ctx *c, const char *key, const char *value)
 {
-	struct session *s;
+	struct message *m;
 
-	SESSION_OR(c, -1);
-	if (key == NULL || value == NULL || c->failed)
+	if (c == NULL || c->s == NULL || c->msg == NULL || key == NULL ||
+	    value == NULL)
 		return -1;
-	s = c->s;
-	pthread_mutex_lock(&s->lock);
-	for (size_t i = 0; i < s->m->nfacts; i++)
-		if (strcmp(s->m->facts[i].key, key) == 0) {
+	pthread_mutex_lock(&c->s->lock);
+	if (abandoned_locked(c, "set a fact") || c->failed) {
+		pthread_mutex_unlock(&c->s->lock);
+		return -1;
+	}
+	/* the message this hook serves, as for actions */
+	m = c->msg;
+	for (size_t i = 0; i < m->nfacts; i++)
+		if (strcmp(m->facts[i].key, key) == 0) {
 			/* the old value may still be held by a reader */
-			s->m->graveyard = xrealloc(s->m->graveyard,
-			    (s->m->ngraveyard + 1) * sizeof(char *));
-			s->m->graveyard[s->m->ngraveyard++] = s->m->facts[i].value;
-			s->m->facts[i].value = xstrdup(value);
-			pthread_mutex_unlock(&s->lock);
+			graveyard_add(m, m->facts[i].value);
+			m->facts[i].value = xstrdup(value);
+			pthread_mutex_unlock(&c->s->lock);
 			return 0;
 		}
-	s->m->facts = xrealloc(s->m->facts, (s->m->nfacts + 1) * sizeof(*s->m->facts));
-	s->m->facts[s->m->nfacts].key = xstrdup(key);
-	s->m->facts[s->m->nfacts].value = xstrdup(value);
-	s->m->nfacts++;
-	pthread_mutex_unlock(&s->lock);
-	log_msg(MM_LOG_DEBUG, s->m->qid, c->inst->name, "fact %s = %s", key, value);
+	m->facts = xrealloc(m->facts, (m->nfacts + 1) * sizeof(*m->facts));
+	m->facts[m->nfacts].key = xstrdup(key);
+	m->facts[m->nfacts].value = xstrdup(value);
+	m->nfacts++;
+	pthread_mutex_unlock(&c->s->lock);
+	log_msg(MM_LOG_DEBUG, m->qid, c->inst->name, "fact %s = %s", key, value);
 	return 0;
 }
 
@@ -268,7 +286,8 @@ api_set_reply(mm_ctx *c, const char *rcode, const char *xcode, const char *text)
 {
 	SESSION_OR(c, -1);
 	pthread_mutex_lock(&c->s->lock);
-	if (!c->in_hook || c->failed) {	/* the core has answered already */
+	if (abandoned_locked(c, "set a reply") || !c->in_hook || c->failed) {
+		/* the core has answered already */
 		pthread_mutex_unlock(&c->s->lock);
 		return -1;
 	}
@@ -312,12 +331,23 @@ needs(mm_ctx *c, unsigned act, const char *what)
 	return 1;
 }
 
+/* Refused when abandoned or failed, a no-op (logged) in monitor mode;
+   otherwise returns holding the session lock, released by ACT_END. */
 #define ACT_BEGIN(c, act, what) do {					\
-	SESSION_OR(c, -1);						\
+	if ((c) == NULL || (c)->s == NULL || (c)->msg == NULL)		\
+		return -1;						\
 	if (!needs(c, act, what)) return -1;				\
-	if (!can_act(c, what)) return 0;				\
 	pthread_mutex_lock(&(c)->s->lock);				\
-	if ((c)->failed) { pthread_mutex_unlock(&(c)->s->lock); return -1; } \
+	if (abandoned_locked(c, what) || (c)->failed) {			\
+		pthread_mutex_unlock(&(c)->s->lock);			\
+		return -1;						\
+	}								\
+	if ((c)->inst->monitor) {					\
+		pthread_mutex_unlock(&(c)->s->lock);			\
+		log_msg(MM_LOG_INFO, (c)->msg->qid, (c)->inst->name,	\
+		    "monitor mode: would %s", what);			\
+		return 0;						\
+	}								\
 } while (0)
 #define ACT_END(c) do { (c)->msg->actions_queued = 1;			\
 	pthread_mutex_unlock(&(c)->s->lock); } while (0)
@@ -478,7 +508,7 @@ api_progress(mm_ctx *c)
 	SESSION_OR(c, -1);
 	/* only the hook the connection is waiting for may speak to the MTA */
 	pthread_mutex_lock(&c->s->lock);
-	r = c->in_hook && !c->failed && c->s->be && c->s->be->progress ?
+	r = c->in_hook && !c->failed && !c->abandoned && c->s->be && c->s->be->progress ?
 	    c->s->be->progress(c->s->bctx) : -1;
 	pthread_mutex_unlock(&c->s->lock);
 	return r;
@@ -637,4 +667,5 @@ const struct mm_api core_api = {
 	.addr_normalize = addr_normalize,
 	.domain_normalize = domain_normalize,
 	.domain_match = domain_match,
+	.abandoned = api_abandoned,
 };

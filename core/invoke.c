@@ -5,6 +5,7 @@
  *	#include "session.h"
  *
  *	v = invoke_hook(s, ctx, MM_STAGE_ENVFROM, &args);
+ *	v = invoke_conn_open(s, ctx, &late);
  * DESCRIPTION
  *	Calls the hook, counts it, and turns what came back into the
  *	verdict the merge sees:
@@ -17,7 +18,11 @@
  *	With a timeout, the hook runs on its own thread with copies of its
  *	arguments; when the time is up the connection goes on without it and
  *	never calls that instance again (its state stays until the thread
- *	ends: session_free() waits for it).
+ *	ends: session_free() waits for it). The abandoned hook may go on
+ *	running, but from then on every action, fact or
+ *	Authentication-Results clause it tries is dropped (api.c), and
+ *	mm_abandoned() tells it so. conn_open runs under the same limit
+ *	(invoke_conn_open).
  * DIAGNOSTICS
  *	Every conversion is logged with the queue id and instance name.
  */
@@ -41,6 +46,8 @@ static const char *const stage_names[MM_STAGE_COUNT] = {
 const char *
 stage_name(mm_stage st)
 {
+	if (st == STAGE_CONN_OPEN)
+		return "conn_open";
 	return (unsigned)st < MM_STAGE_COUNT ? stage_names[st] : "?";
 }
 
@@ -74,6 +81,8 @@ call(struct mm_ctx *c, mm_stage st, const struct hook_args *a)
 	case MM_STAGE_ABORT:
 		p->abort(c, d);
 		return MM_CONTINUE;
+	case STAGE_CONN_OPEN:
+		return p->conn_open(c, d);
 	default:
 		return MM_ERROR;
 	}
@@ -240,11 +249,13 @@ call_timed(struct session *s, struct mm_ctx *c, mm_stage st,
 	if (finished)
 		*v = t->v;
 	else {
-		/* from here on the hook's API calls are refused */
+		/* from here on the hook's API calls are refused (api.c
+		   checks under the session lock) and mm_abandoned() says so */
 		t->abandoned = 1;
 		pthread_mutex_lock(&s->lock);
 		s->outstanding++;
 		c->failed = 1;
+		__atomic_store_n(&c->abandoned, 1, __ATOMIC_RELEASE);
 		pthread_mutex_unlock(&s->lock);
 	}
 	pthread_mutex_unlock(&pool_lock);
@@ -283,6 +294,40 @@ on_error(struct session *s, struct mm_ctx *c, mm_stage st, const char *why)
 		c->has_reply = 1;
 		return MM_TEMPFAIL;
 	}
+}
+
+/*
+ * conn_open, under the same time limit as the stage hooks: a plugin that
+ * hangs while joining must not hang the connection. Returns what it
+ * returned, with *late set when it ran past the timeout (then MM_ERROR);
+ * the caller leaves the plugin out and applies on_error (session.c).
+ */
+mm_verdict
+invoke_conn_open(struct session *s, struct mm_ctx *c, int *late)
+{
+	struct instance *in = c->inst;
+	struct hook_args a;
+	mm_verdict v;
+
+	memset(&a, 0, sizeof(a));
+	reply_free(&c->reply);
+	c->has_reply = 0;
+	c->msg = s->m;
+	c->in_hook = 1;
+	*late = 0;
+	if (in->timeout <= 0)
+		v = call(c, STAGE_CONN_OPEN, &a);
+	else if (!call_timed(s, c, STAGE_CONN_OPEN, &a, &v)) {
+		*late = 1;
+		__atomic_fetch_add(&in->stats->timeouts, 1, __ATOMIC_RELAXED);
+		v = MM_ERROR;
+	}
+	pthread_mutex_lock(&s->lock);
+	c->in_hook = 0;
+	pthread_mutex_unlock(&s->lock);
+	if (v == MM_ERROR || (unsigned)v > MM_ERROR)
+		__atomic_fetch_add(&in->stats->errors, 1, __ATOMIC_RELAXED);
+	return v;
 }
 
 mm_verdict

@@ -8,6 +8,16 @@
  *	a stage the core only observes gets no reply (SMFIP_NR_*), so the
  *	MTA does not wait for one. Replies stay on wherever a plugin can
  *	decide.
+ *
+ *	An MTA that reuses milter connections (SMFIC_QUIT_NC) gets, as in
+ *	libmilter's model, the close callback and then a new connect on the
+ *	same milter connection: the close ends the session (every plugin's
+ *	conn_close, all per-connection state), and the connect starts a
+ *	fresh one (new chain selection, conn_open again) on what was
+ *	negotiated, kept meanwhile in connpark.c. It takes the current
+ *	configuration generation when that asks the MTA for the same
+ *	stages, actions and macros; otherwise the SMTP connection is
+ *	tempfailed, as the MTA would not send what it needs.
  * DIAGNOSTICS
  *	A modification the MTA refuses at end of message turns the message
  *	into a TEMPFAIL (the MTA then drops every modification), logged.
@@ -19,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "connpark.h"
 #include "log.h"
 #include "metrics.h"
 #include "milter.h"
@@ -26,15 +37,35 @@
 
 struct mconn {
 	SMFICTX *ctx;
-	struct session *s;
+	struct session *s;		/* NULL between QUIT_NC and connect */
 	unsigned long proto;		/* negotiated SMFIP_* bits */
 	struct backend be;
 	int msg_open;			/* a message not yet counted (metrics) */
 	const char *conn_outcome;	/* set when the connection was decided */
+	/* for a new SMTP connection after QUIT_NC */
+	unsigned long offered_actions, offered_proto;	/* the MTA's offer */
+	unsigned long actions;		/* negotiated SMFIF_* bits */
+	char *macros[MM_STAGE_COUNT];	/* asked for with smfi_setsymlist */
 };
 
 /* What kind of stage a reply answers, for the metrics. */
 enum kind { K_NONE, K_CONN, K_RCPT, K_MSG, K_EOM };
+
+/* The smfi_setsymlist stage of each hook stage that has one. */
+static const int symstage[MM_STAGE_COUNT] = {
+	[MM_STAGE_CONNECT] = SMFIM_CONNECT, [MM_STAGE_HELO] = SMFIM_HELO,
+	[MM_STAGE_ENVFROM] = SMFIM_ENVFROM, [MM_STAGE_ENVRCPT] = SMFIM_ENVRCPT,
+	[MM_STAGE_DATA] = SMFIM_DATA, [MM_STAGE_EOH] = SMFIM_EOH,
+	[MM_STAGE_EOM] = SMFIM_EOM,
+};
+
+/* The macro list c asks for at stage st, or NULL. */
+static const char *
+symlist(const struct conf *c, int st)
+{
+	return c->macros[st] && (st == MM_STAGE_CONNECT || symstage[st]) ?
+	    c->macros[st] : NULL;
+}
 
 static pthread_mutex_t conf_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct conf *current;
@@ -148,15 +179,12 @@ mm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 {
 	struct conf *c = milter_conf();
 	struct mconn *m;
-	static const int symstage[MM_STAGE_COUNT] = {
-		[MM_STAGE_CONNECT] = SMFIM_CONNECT, [MM_STAGE_HELO] = SMFIM_HELO,
-		[MM_STAGE_ENVFROM] = SMFIM_ENVFROM, [MM_STAGE_ENVRCPT] = SMFIM_ENVRCPT,
-		[MM_STAGE_DATA] = SMFIM_DATA, [MM_STAGE_EOH] = SMFIM_EOH,
-		[MM_STAGE_EOM] = SMFIM_EOM,
-	};
 
 	(void)f2;
 	(void)f3;
+	/* a new milter connection: anything parked under this context
+	   belonged to one that has ended */
+	connpark_drop(ctx);
 	if (c == NULL)
 		return SMFIS_REJECT;
 	m = xcalloc(1, sizeof(*m));
@@ -165,6 +193,9 @@ mm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	milter_negotiation(c, f0, f1, pf0, pf1);
 	*pf2 = *pf3 = 0;
 	m->proto = *pf1;
+	m->offered_actions = f0;
+	m->offered_proto = f1;
+	m->actions = *pf0;
 	m->be.macro = be_macro;
 	m->be.progress = be_progress;
 	m->be.can_skip = (*pf1 & SMFIP_SKIP) != 0;
@@ -173,9 +204,11 @@ mm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	smfi_setpriv(ctx, m);
 	if (*pf0 & SMFIF_SETSYMLIST)
 		for (int st = 0; st < MM_STAGE_COUNT; st++)
-			if (c->macros[st] && (st == MM_STAGE_CONNECT || symstage[st]))
+			if (symlist(c, st)) {
+				m->macros[st] = xstrdup(c->macros[st]);
 				if (smfi_setsymlist(ctx, symstage[st], c->macros[st]) != MI_SUCCESS)
 					log_warn("cannot request macros '%s'", c->macros[st]);
+			}
 	return SMFIS_CONTINUE;
 }
 
@@ -217,6 +250,69 @@ count(struct mconn *m, enum kind k, mm_verdict v)
 		}
 		break;
 	}
+}
+
+static void
+mconn_free(void *p)
+{
+	struct mconn *m = p;
+
+	if (m->s)
+		session_free(m->s);
+	for (int st = 0; st < MM_STAGE_COUNT; st++)
+		free(m->macros[st]);
+	free(m);
+}
+
+/* Does c need nothing from the MTA beyond what m negotiated? */
+static int
+same_negotiation(const struct mconn *m, const struct conf *c)
+{
+	unsigned long a, p;
+
+	milter_negotiation(c, m->offered_actions, m->offered_proto, &a, &p);
+	if (a != m->actions || p != m->proto)
+		return 0;
+	if (m->actions & SMFIF_SETSYMLIST)
+		for (int st = 0; st < MM_STAGE_COUNT; st++) {
+			const char *want = symlist(c, st);
+			if ((want == NULL) != (m->macros[st] == NULL) ||
+			    (want && strcmp(want, m->macros[st]) != 0))
+				return 0;
+		}
+	return 1;
+}
+
+/*
+ * A connect after QUIT_NC: the MTA kept the milter connection for a new
+ * SMTP connection. A fresh session, on what was negotiated.
+ */
+static struct mconn *
+reuse(SMFICTX *ctx)
+{
+	struct mconn *m = connpark_take(ctx);
+	struct conf *c;
+
+	if (m == NULL)
+		return NULL;
+	c = milter_conf();
+	if (c == NULL || !same_negotiation(m, c)) {
+		log_warn("the configuration now needs other stages, actions or "
+		    "macros than this reused milter connection negotiated: "
+		    "SMTP connection tempfailed until the MTA reconnects");
+		if (c)
+			conf_unref(c);
+		mconn_free(m);
+		return NULL;
+	}
+	m->s = session_new(c, &m->be, m);
+	conf_unref(c);
+	/* the last one was counted at its close */
+	m->msg_open = 0;
+	m->conn_outcome = NULL;
+	smfi_setpriv(ctx, m);
+	__atomic_add_fetch(&active, 1, __ATOMIC_ACQ_REL);
+	return m;
 }
 
 static sfsistat
@@ -271,7 +367,8 @@ mm_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	struct mconn *m = CONN(ctx);
 	struct stage_out o;
 
-	NEED(m);
+	if (m == NULL && (m = reuse(ctx)) == NULL)
+		return SMFIS_TEMPFAIL;
 	session_connect(m->s, host, sa, &o);
 	return answer(m, &o, SMFIP_NR_CONN, K_CONN);
 }
@@ -473,10 +570,15 @@ mm_close(SMFICTX *ctx)
 			metrics_message(chain_of(m), "aborted");
 		metrics_connection(chain_of(m), m->conn_outcome ? m->conn_outcome : "closed");
 		session_free(m->s);
-		free(m);
+		m->s = NULL;
 		smfi_setpriv(ctx, NULL);
 		__atomic_sub_fetch(&active, 1, __ATOMIC_ACQ_REL);
-	}
+		/* after QUIT_NC a connect follows and takes it back */
+		connpark_put(ctx, m, mconn_free);
+	} else
+		/* libmilter closes again when the milter connection ends
+		   after a QUIT_NC */
+		connpark_drop(ctx);
 	return SMFIS_CONTINUE;
 }
 

@@ -171,14 +171,14 @@ join(struct session *s, struct mm_ctx *c, int who, mm_stage now,
 
 	c->joined = 1;
 	if (c->inst->p->conn_open) {
-		mm_verdict v;
-		c->msg = s->m;
-		c->in_hook = 1;
-		v = c->inst->p->conn_open(c, c->inst->data);
-		c->in_hook = 0;
+		int late;
+		mm_verdict v = invoke_conn_open(s, c, &late);
 		if (v == MM_ERROR || (unsigned)v > MM_ERROR) {
 			log_msg(MM_LOG_WARNING, s->m->qid, c->inst->name,
-			    "conn_open failed; plugin left out of this connection");
+			    "conn_open %s; on_error %s: plugin left out of this connection",
+			    late ? "timed out" : "failed",
+			    c->inst->on_error == ONERR_CONTINUE ? "continue" :
+			    c->inst->on_error == ONERR_REJECT ? "reject" : "tempfail");
 			c->failed = 1;
 			failed_verdict(c, who, rconn);
 			return;

@@ -73,7 +73,11 @@ struct mm_ctx {
 	int conn_done;			/* accepted the connection */
 	int msg_done;			/* accepted / gave up on this message */
 	int body_done;			/* said SKIP */
-	int failed;			/* timed out: never called again */
+	int failed;			/* timed out or failed conn_open: never
+					   called again */
+	int abandoned;			/* a hook ran past its timeout: what it
+					   still does is dropped (atomic) */
+	int abandon_noted;		/* ... and logged once */
 	int in_hook;
 	mm_stage stage;
 	int has_reply;
@@ -203,6 +207,10 @@ int chain_select(struct session *s, const char *rcpt_domain);
 int chain_matches_domain(const struct chain *ch, const char *domain);
 mm_verdict invoke_hook(struct session *s, struct mm_ctx *c, mm_stage st,
     const struct hook_args *a);
+/* conn_open is not an SMTP stage: invoke.c dispatches it under this
+   number, never used to index the per-stage counters */
+#define STAGE_CONN_OPEN	MM_STAGE_COUNT
+mm_verdict invoke_conn_open(struct session *s, struct mm_ctx *c, int *late);
 const char *session_macro(struct session *s, const char *name);
 const char *stage_name(mm_stage st);
 void session_note_monitor(struct session *s, struct mm_ctx *c, const char *what);

@@ -32,6 +32,7 @@
  *
  *	int	mc_abort(conn)
  *	int	mc_quit(conn)
+ *	int	mc_quit_nc(conn)
  *	void	mc_close(conn)
  *
  *	const char *mc_error(conn)
@@ -98,8 +99,12 @@
  *	be NULL when the caller does not need the modifications.
  *
  *	mc_abort() queues an abort of the current message, no reply
- *	expected. mc_quit() sends QUIT. mc_close() closes the socket and
- *	frees the handle, dropping any unsent output.
+ *	expected. mc_quit() sends QUIT. mc_quit_nc() sends QUIT_NC: the
+ *	SMTP connection ends but the milter connection stays, for the next
+ *	SMTP connection to start with mc_connect() (as Postfix and
+ *	Sendmail do when they reuse a milter connection); no reply.
+ *	mc_close() closes the socket and frees the handle, dropping any
+ *	unsent output.
  *
  *	mc_version(), mc_actions() and mc_protocol() report what the
  *	filter negotiated. mc_symlist() returns the filter's macro list
@@ -208,6 +213,7 @@ static const char *cmd_name(int cmd)
     case 'E': return ("eom");
     case 'A': return ("abort");
     case 'Q': return ("quit");
+    case 'K': return ("quit_nc");
     default: return ("unknown command");
     }
 }
@@ -1186,6 +1192,22 @@ int     mc_quit(MC_CONN *c)
     if (c->broken)
 	return (-1);
     off = pkt_begin(c, 'Q');
+    if (pkt_end(c, off) < 0)
+	return (-1);
+    return (flush_out(c));
+}
+
+/* mc_quit_nc - end the SMTP connection, keep the milter connection */
+
+int     mc_quit_nc(MC_CONN *c)
+{
+    size_t  off;
+
+    if (c->broken)
+	return (-1);
+    c->blen = 0;
+    c->body_skip = 0;
+    off = pkt_begin(c, 'K');
     if (pkt_end(c, off) < 0)
 	return (-1);
     return (flush_out(c));

@@ -134,6 +134,7 @@ extern int mc_body(MC_CONN *, const void *, size_t);
 extern int mc_eom(MC_CONN *, const char *const *, MC_RESULT *);
 extern int mc_abort(MC_CONN *);
 extern int mc_quit(MC_CONN *);
+extern int mc_quit_nc(MC_CONN *);
 
 extern void mc_result_init(MC_RESULT *);
 extern void mc_result_free(MC_RESULT *);

@@ -38,6 +38,13 @@
  *	MTA hears the end-of-message reply; the destructor moves the
  *	copies into new/. Wiretap may stand anywhere in the chain.
  *
+ *	A timeout: when the core gives up waiting for the end-of-message
+ *	hook (the instance's timeout), the message goes on without this
+ *	instance - on_error answers for it and the core drops its copies
+ *	and discards. Its archived copies are withdrawn too, never moved
+ *	into new/: the destructor asks the core (api->abandoned) before it
+ *	commits, as it runs only once the hook has returned.
+ *
  *	Instance state is read-only after init; per-message state lives in
  *	the core's message slot. Nothing else is shared between threads
  *	but the atomic name counter in maildir.c.
@@ -59,6 +66,7 @@
 
 struct wt_msg {
 	const struct wt_conf *c;
+	mm_ctx *ctx;			/* valid while the core holds this state */
 	struct wt_plan plan;
 	struct wt_pending *pend;	/* copies complete in tmp/ */
 	size_t npend;
@@ -110,14 +118,30 @@ wt_fini(void *instance)
 	wt_conf_free(instance);
 }
 
-/* Runs in the core's message reset: after abort (nothing left to do)
-   or once the message was accepted (commit the copies). */
+/* Did the core give up waiting for our hook? Then nothing it wrote may
+   stay: the message went on without this instance. */
+static int
+abandoned(const struct wt_msg *m)
+{
+	const struct mm_api *api = m->c->api;
+
+	return MM_API_HAS(api, abandoned) && api->abandoned(m->ctx);
+}
+
+/* Runs in the core's message reset: after abort (nothing left to do),
+   once the message was accepted (commit the copies), or once a hook
+   abandoned after its timeout has returned (withdraw them). */
 static void
 msg_free(void *p)
 {
 	struct wt_msg *m = p;
 
-	if (m->npend)
+	if (m->npend && abandoned(m)) {
+		m->c->api->log(NULL, MM_LOG_WARNING, "%s: end of message timed out: "
+		    "%zu archived cop%s withdrawn", m->tag, m->npend,
+		    m->npend == 1 ? "y" : "ies");
+		wt_archive_withdraw(m->pend, m->npend);
+	} else if (m->npend)
 		wt_archive_commit(m->c, m->pend, m->npend, m->tag);
 	free(m->pend);
 	wt_plan_free(&m->plan);
@@ -172,6 +196,7 @@ plan(mm_ctx *ctx, const struct wt_conf *c, struct wt_msg **mp)
 		return -1;
 	}
 	m->c = c;
+	m->ctx = ctx;
 	m->plan = p;
 	api->set_msg_data(ctx, m, msg_free);
 	*mp = m;

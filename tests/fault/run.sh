@@ -190,6 +190,7 @@ plugins:
   spf: { module: spf, options: { dns: { timeout: 1s, retries: 1 }, time_limit: 3s } }
   cbv: { module: cbv, options: { verify: always, helo_name: mx.example.com,
          local_domains: [example.com], own_interfaces: false, rate: 100000,
+         allow_networks: [192.0.2.0/24],
          step_timeout: 3s, probe_timeout: 6s, dns_timeout: 1s, cache: { defer: 1s } } }
   mime: { module: mime, options: { save_dir: $DISK/mime } }
   dspam: { module: dspam }

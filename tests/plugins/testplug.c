@@ -11,7 +11,9 @@
  *	      reply: { code: "550", xcode: "5.7.1", text: "..." },
  *	      reject_rcpt: [bad@example.com],	# per-recipient reject
  *	      garbage_at: eom,			# return verdict 42
- *	      sleep_at: eom, sleep: 2s,		# sleep in that hook
+ *	      sleep_at: eom, sleep: 2s,		# sleep in that hook (or conn_open)
+ *	      late_header: { name: X-L, value: v },	# queued after that sleep
+ *	      late_fact: { key: k, value: v },	# set after that sleep
  *	      trace: X-Trace-t1,		# at EOM: header listing hooks seen
  *	      set_fact: { key: k, value: v },	# at envfrom
  *	      show_fact: k,			# at EOM: header X-Fact-<k>
@@ -23,7 +25,10 @@
  *	      auth_result: "test=pass" } }
  * DESCRIPTION
  *	Proves the core's handling of every hook, verdict, action and
- *	failure. Not installed.
+ *	failure. After its sleep a hook notes in the trace ("abandoned")
+ *	whether the core gave up waiting for it (api->abandoned), then
+ *	queues its late header and fact. conn_open and conn_close are
+ *	logged, so that tests can count them. Not installed.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -36,12 +41,13 @@
 
 static const char *const stages[] = {
 	"connect", "helo", "envfrom", "envrcpt", "data", "header", "eoh",
-	"body", "eom", "abort", "close", "unknown"
+	"body", "eom", "abort", "close", "unknown", "conn_open"
 };
+#define CONN_OPEN	MM_STAGE_COUNT	/* not an SMTP stage: after them */
 
 struct tp {
 	const struct mm_api *api;
-	int verdict[MM_STAGE_COUNT];
+	int verdict[MM_STAGE_COUNT + 1];
 	int garbage_at, sleep_at;
 	double sleep;
 	char *code, *xcode, *text;
@@ -52,6 +58,7 @@ struct tp {
 	char *add_rcpt, *del_rcpt, *change_from, *replace_body, *quarantine;
 	char *auth_result;
 	mm_metric *eoms, *sizes;
+	char *late_name, *late_value, *late_key, *late_fact;
 };
 
 struct trace {
@@ -67,7 +74,7 @@ dup_or_null(const char *s)
 static int
 stage_of(const char *s)
 {
-	for (int i = 0; i < MM_STAGE_COUNT; i++)
+	for (int i = 0; i <= CONN_OPEN; i++)
 		if (strcmp(s, stages[i]) == 0)
 			return i;
 	return -1;
@@ -187,7 +194,9 @@ tp_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *o, void **inst,
 	t->trace = dup_or_null(s);
 	if (pair(api, o, "set_fact", &t->fact_key, &t->fact_value, "key", "value") < 0 ||
 	    pair(api, o, "add_header", &t->add_name, &t->add_value, "name", "value") < 0 ||
-	    pair(api, o, "insert_header", &t->ins_name, &t->ins_value, "name", "value") < 0) {
+	    pair(api, o, "insert_header", &t->ins_name, &t->ins_value, "name", "value") < 0 ||
+	    pair(api, o, "late_header", &t->late_name, &t->late_value, "name", "value") < 0 ||
+	    pair(api, o, "late_fact", &t->late_key, &t->late_fact, "key", "value") < 0) {
 		tp_fini(t);
 		return -1;
 	}
@@ -225,6 +234,7 @@ tp_fini(void *inst)
 	free(t->del_header); free(t->add_rcpt); free(t->del_rcpt);
 	free(t->change_from); free(t->replace_body); free(t->quarantine);
 	free(t->auth_result);
+	free(t->late_name); free(t->late_value); free(t->late_key); free(t->late_fact);
 	free(t);
 }
 
@@ -258,6 +268,15 @@ common(mm_ctx *ctx, struct tp *t, int st)
 		struct timespec ts = { (time_t)t->sleep,
 			(long)((t->sleep - (double)(time_t)t->sleep) * 1e9) };
 		nanosleep(&ts, NULL);
+		if (MM_API_HAS(t->api, abandoned) && t->api->abandoned(ctx)) {
+			struct trace *tr = t->api->conn_data(ctx);
+			if (tr && strlen(tr->seen) + 12 < sizeof(tr->seen))
+				strcat(tr->seen, ",abandoned");
+		}
+		if (t->late_name)
+			t->api->add_header(ctx, t->late_name, t->late_value);
+		if (t->late_key)
+			t->api->fact_set(ctx, t->late_key, t->late_fact);
 	}
 	if (st == t->garbage_at)
 		return (mm_verdict)42;
@@ -385,6 +404,26 @@ tp_abort(mm_ctx *ctx, void *i)
 	seen(ctx, i, MM_STAGE_ABORT);
 }
 
+static mm_verdict
+tp_conn_open(mm_ctx *ctx, void *i)
+{
+	struct tp *t = i;
+
+	t->api->log(ctx, MM_LOG_NOTICE, "conn_open");
+	if (t->sleep_at != CONN_OPEN && t->verdict[CONN_OPEN] == MM_CONTINUE)
+		return MM_CONTINUE;
+	return common(ctx, t, CONN_OPEN);
+}
+
+static void
+tp_conn_close(mm_ctx *ctx, void *i)
+{
+	struct tp *t = i;
+	struct trace *tr = t->api->conn_data(ctx);
+
+	t->api->log(ctx, MM_LOG_NOTICE, "conn_close after %s", tr ? tr->seen : "nothing");
+}
+
 MM_PLUGIN(testplug, "1.0", "test plugin: does what its options say",
 	.actions = MM_ACT_ADDHDRS | MM_ACT_CHGHDRS | MM_ACT_CHGBODY |
 	    MM_ACT_ADDRCPT | MM_ACT_DELRCPT | MM_ACT_QUARANTINE |
@@ -392,4 +431,5 @@ MM_PLUGIN(testplug, "1.0", "test plugin: does what its options say",
 	.init = tp_init, .fini = tp_fini,
 	.connect = tp_connect, .helo = tp_helo, .envfrom = tp_envfrom,
 	.envrcpt = tp_envrcpt, .data = tp_data, .header = tp_header,
-	.eoh = tp_eoh, .body = tp_body, .eom = tp_eom, .abort = tp_abort);
+	.eoh = tp_eoh, .body = tp_body, .eom = tp_eom, .abort = tp_abort,
+	.conn_open = tp_conn_open, .conn_close = tp_conn_close);

@@ -13,8 +13,9 @@
  *	and nothing is queued; SKIP when no plugin wants the body; monitor
  *	mode (logged in X-Modmilter-Monitor, nothing enforced or queued);
  *	on_error for invalid verdicts, MM_ERROR and timeouts (the late hook
- *	neither delays the answer nor is called again, and session_free()
- *	waits for it); chain selection by client class, SMTP AUTH and
+ *	neither delays the answer nor is called again, session_free()
+ *	waits for it, it learns it was abandoned and what it queues then -
+ *	a header, a fact - is dropped; conn_open is bounded the same way); chain selection by client class, SMTP AUTH and
  *	recipient domain, with replay of the events a late plugin missed and
  *	452 4.5.3 for a recipient of another chain; facts shared between
  *	plugins; actions applied once at EOM in order and dropped by a
@@ -771,6 +772,139 @@ test_timeout_continue(void **state)
 	finish(&f);
 }
 
+/* Wait (up to 5 s) until no hook abandoned after its timeout runs. */
+static void
+wait_abandoned(struct fx *f)
+{
+	double t0 = now();
+	int n;
+
+	do {
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+		pthread_mutex_lock(&f->s->lock);
+		n = f->s->outstanding;
+		pthread_mutex_unlock(&f->s->lock);
+		if (n > 0)
+			nanosleep(&ts, NULL);
+	} while (n > 0 && now() - t0 < 5);
+	assert_int_equal(n, 0);
+}
+
+/* A hook that goes on after its timeout learns it was abandoned, and
+   the header and the fact it queues then are dropped: the message went
+   on without it (on_error continue) and stays as the others left it. */
+static void
+test_timeout_late_actions(void **state)
+{
+	struct fx f;
+	struct eom_out eom;
+	const struct fact *facts;
+
+	(void)state;
+	start(&f, HEAD
+	    "plugins:\n"
+	    "  t1: { module: testplug, timeout: 200ms, on_error: continue,\n"
+	    "        options: { sleep_at: eom, sleep: 600ms, trace: X-T1,\n"
+	    "                   late_header: { name: X-Late, value: late },\n"
+	    "                   late_fact: { key: t1.late, value: late } } }\n"
+	    "  t2: { module: testplug, options: { trace: X-T2 } }\n");
+	whole_message(&f, "192.0.2.1", &eom);
+	assert_int_equal(inst(&f, "t1")->stats->timeouts, 1);
+	assert_null(find_op(&eom, HDROP_ADD, "X-T1"));
+	assert_non_null(find_op(&eom, HDROP_ADD, "X-T2"));
+	eom_out_free(&eom);
+
+	/* the hook is still asleep; once it has woken and tried */
+	wait_abandoned(&f);
+	assert_non_null(strstr(trace_of(&f, "t1"), "eom,abandoned"));
+	assert_null(hdrlist_get(&f.s->m->hdrs, "X-Late", 1));
+	facts = f.s->m->facts;
+	for (size_t i = 0; i < f.s->m->nfacts; i++)
+		assert_string_not_equal(facts[i].key, "t1.late");
+	session_end_message(f.s);
+	finish(&f);
+}
+
+/* A hook that keeps within its time is not told it was abandoned. */
+static void
+test_not_abandoned_in_time(void **state)
+{
+	struct fx f;
+	struct eom_out eom;
+
+	(void)state;
+	start(&f, HEAD
+	    "plugins:\n"
+	    "  t1: { module: testplug, timeout: 2s,\n"
+	    "        options: { sleep_at: eom, sleep: 50ms, trace: X-T1,\n"
+	    "                   late_header: { name: X-Late, value: in-time } } }\n");
+	whole_message(&f, "192.0.2.1", &eom);
+	assert_string_equal(added(&eom, "X-Late"), "in-time");
+	assert_null(strstr(added(&eom, "X-T1"), "abandoned"));
+	eom_out_free(&eom);
+	session_end_message(f.s);
+	finish(&f);
+}
+
+/* conn_open is bounded by the timeout too: on_error tempfail answers
+   the connection at once, and the plugin is never called on it. */
+static void
+test_conn_open_timeout(void **state)
+{
+	struct fx f;
+	double t0;
+
+	(void)state;
+	start(&f, HEAD
+	    "plugins:\n"
+	    "  t1: { module: testplug, timeout: 200ms,\n"
+	    "        options: { sleep_at: conn_open, sleep: 2s, trace: X-T1,\n"
+	    "                   late_fact: { key: t1.late, value: late } } }\n"
+	    "  t2: { module: testplug, options: { trace: X-T2 } }\n");
+	t0 = now();
+	expect_reply(do_connect(&f, "192.0.2.1"), MM_TEMPFAIL, "451", "4.3.0", NULL);
+	if (now() - t0 >= 1.0)
+		fail_msg("connect answered after %.3f s (timeout 0.2 s, conn_open sleeps 2 s)",
+		    now() - t0);
+	assert_int_equal(inst(&f, "t1")->stats->timeouts, 1);
+	expect_reply(do_helo(&f), MM_TEMPFAIL, "451", "4.3.0", NULL);
+	expect_reply(do_from(&f, "<a@example.net>"), MM_TEMPFAIL, "451", "4.3.0", NULL);
+	assert_int_equal(calls(&f, "t1", MM_STAGE_CONNECT), 0);
+	assert_int_equal(calls(&f, "t1", MM_STAGE_HELO), 0);
+	wait_abandoned(&f);
+	assert_non_null(strstr(trace_of(&f, "t1"), "conn_open,abandoned"));
+	assert_int_equal(f.s->m->nfacts, 0);
+	finish(&f);
+}
+
+/* ... and with on_error continue the connection goes on without it. */
+static void
+test_conn_open_timeout_continue(void **state)
+{
+	struct fx f;
+	struct eom_out eom;
+	double t0;
+
+	(void)state;
+	start(&f, HEAD
+	    "plugins:\n"
+	    "  t1: { module: testplug, timeout: 200ms, on_error: continue,\n"
+	    "        options: { sleep_at: conn_open, sleep: 1s, trace: X-T1 } }\n"
+	    "  t2: { module: testplug, options: { trace: X-T2 } }\n");
+	t0 = now();
+	whole_message(&f, "192.0.2.1", &eom);
+	assert_true(now() - t0 < 0.9);
+	assert_null(find_op(&eom, HDROP_ADD, "X-T1"));
+	assert_string_equal(added(&eom, "X-T2"),
+	    "connect,helo,envfrom,envrcpt,data,header,eoh,body,eom");
+	eom_out_free(&eom);
+	session_end_message(f.s);
+	assert_int_equal(calls(&f, "t1", MM_STAGE_CONNECT), 0);
+	assert_int_equal(calls(&f, "t1", MM_STAGE_EOM), 0);
+	assert_int_equal(inst(&f, "t1")->stats->timeouts, 1);
+	finish(&f);
+}
+
 /* ------------------------------------------------------------------ */
 /* chains                                                              */
 
@@ -1473,6 +1607,10 @@ main(void)
 		cmocka_unit_test_teardown(test_on_error_reject, cleanup),
 		cmocka_unit_test_teardown(test_timeout, cleanup),
 		cmocka_unit_test_teardown(test_timeout_continue, cleanup),
+		cmocka_unit_test_teardown(test_timeout_late_actions, cleanup),
+		cmocka_unit_test_teardown(test_not_abandoned_in_time, cleanup),
+		cmocka_unit_test_teardown(test_conn_open_timeout, cleanup),
+		cmocka_unit_test_teardown(test_conn_open_timeout_continue, cleanup),
 		cmocka_unit_test_teardown(test_late_connect_reject_holds, cleanup),
 		cmocka_unit_test_teardown(test_discard_at_connect, cleanup),
 		cmocka_unit_test_teardown(test_no_accept_before_all_rcpts, cleanup),

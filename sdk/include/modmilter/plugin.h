@@ -45,6 +45,14 @@
  *	MM_ERROR reports a failure of the plugin itself, which the core turns
  *	into the instance's on_error policy. A REJECT or TEMPFAIL may carry
  *	a reply set with api->set_reply() during the same hook.
+ *
+ * TIMEOUTS
+ *	With a timeout configured, hooks and conn_open run on a worker
+ *	thread. One that runs past it is abandoned: the core answers with
+ *	the instance's on_error verdict, calls the instance no more on that
+ *	connection (conn_close and the destructors still run, once the hook
+ *	has returned), and drops whatever the hook still queues.
+ *	api->abandoned() (SDK 1.3) lets the hook find out.
  */
 #ifndef MODMILTER_PLUGIN_H
 #define MODMILTER_PLUGIN_H
@@ -362,6 +370,16 @@ struct mm_api {
 	char *(*addr_normalize)(const char *addr, const char **why);
 	char *(*domain_normalize)(const char *domain, const char **why);
 	int (*domain_match)(const char *domain, const char *pattern);
+
+	/* --- SDK 1.3: timeouts --- */
+	/* 1 when the core gave up waiting for this instance's hook on this
+	   connection (it ran past the instance's timeout; on_error answered
+	   for it), else 0. From then on every action, fact, reply and
+	   Authentication-Results clause the hook still tries is dropped:
+	   a hook that does lasting work of its own (writes a file, updates
+	   a store) should check this before it commits that work, and may
+	   also check it from its connection and message data destructors. */
+	int (*abandoned)(mm_ctx *ctx);
 };
 
 /* store_scan callback results */
