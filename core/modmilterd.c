@@ -57,7 +57,7 @@
 #include "store.h"
 #include "util.h"
 
-static const char *conf_path = SYSCONFDIR "/modmilter.yaml";
+static const char *conf_path = SYSCONFDIR "/modmilter/modmilter.yaml";
 static const char *listen_override;	/* -l, kept across reloads */
 static int detached;
 
