@@ -77,8 +77,12 @@ convert(struct cfgtree *t, yaml_document_t *doc, yaml_node_t *yn, int depth,
 	if (*left > 0)
 		(*left)--;
 	if (depth > 64 || *left == 0) {
-		if (depth > 64)
+		/* once: aliases can make a deep tree of many thousand leaves,
+		   and an error each would flood the terminal or the log */
+		if (depth > 64 && !t->too_deep) {
+			t->too_deep = 1;
 			cfgtree_error_at(t, o->line, o->col, "nesting too deep");
+		}
 		o->type = MM_OPT_SCALAR;
 		o->scalar = xstrdup("");
 		return o;

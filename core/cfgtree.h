@@ -44,6 +44,7 @@ struct cfgtree {
 	struct mm_opt *root;		/* NULL for an empty document */
 	char **errors;
 	size_t nerrors;
+	int too_deep;			/* "nesting too deep" reported */
 };
 
 struct cfgtree *cfgtree_load(const char *path);

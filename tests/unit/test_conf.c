@@ -552,6 +552,24 @@ test_alias_bomb(void **state)
 		fail_msg("unexpected error: %s", r.errs);
 	done(&r);
 
+	/* an alias used inside its own anchor: a tree deeper than 64 with
+	   tens of thousands of leaves too deep, reported once (each used
+	   to be an error line: 72,000 of them) */
+	load(&r, HEAD
+	    "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	    "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+	    "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+	    "h: &h [*c, *h, *h, *h, *h, *h, *h]\n");
+	assert_null(r.c);
+	{
+		size_t deep = 0;
+		for (const char *p = r.errs; (p = strstr(p, "nesting too deep")) != NULL; p++)
+			deep++;
+		if (deep != 1)
+			fail_msg("'nesting too deep' %zu times", deep);
+	}
+	done(&r);
+
 	/* the same aliases, used a few times, load */
 	load(&r, HEAD
 	    "networks: { internal: &n [127.0.0.0/8], trusted_relays: *n }\n");
