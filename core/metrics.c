@@ -12,6 +12,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +216,20 @@ inst_labels(struct buf *b, const struct inst_entry *e)
 	buf_adds(b, "\"");
 }
 
+/* One counter per instance, the istats member at off. */
+static void
+inst_counter(struct buf *b, const char *name, const char *help, size_t off)
+{
+	head(b, name, "counter", help);
+	for (struct inst_entry *e = instances; e; e = e->next) {
+		const unsigned long long *v =
+		    (const unsigned long long *)((const char *)&e->st + off);
+		buf_printf(b, "%s{", name);
+		inst_labels(b, e);
+		buf_printf(b, "} %llu\n", __atomic_load_n(v, __ATOMIC_RELAXED));
+	}
+}
+
 static void
 inst_format(struct buf *b)
 {
@@ -234,20 +249,12 @@ inst_format(struct buf *b)
 				buf_printf(b, ",stage=\"%s\",verdict=\"%s\"} %llu\n",
 				    stage_name((mm_stage)st), verdict_name((mm_verdict)v), n);
 			}
-	head(b, "modmilter_plugin_errors_total", "counter",
-	    "Hook calls that failed or returned an invalid verdict");
-	for (e = instances; e; e = e->next) {
-		buf_adds(b, "modmilter_plugin_errors_total{");
-		inst_labels(b, e);
-		buf_printf(b, "} %llu\n", __atomic_load_n(&e->st.errors, __ATOMIC_RELAXED));
-	}
-	head(b, "modmilter_plugin_timeouts_total", "counter",
-	    "Hook calls that ran past the instance's timeout");
-	for (e = instances; e; e = e->next) {
-		buf_adds(b, "modmilter_plugin_timeouts_total{");
-		inst_labels(b, e);
-		buf_printf(b, "} %llu\n", __atomic_load_n(&e->st.timeouts, __ATOMIC_RELAXED));
-	}
+	inst_counter(b, "modmilter_plugin_errors_total",
+	    "Hook calls that failed or returned an invalid verdict",
+	    offsetof(struct istats, errors));
+	inst_counter(b, "modmilter_plugin_timeouts_total",
+	    "Hook calls that ran past the instance's timeout",
+	    offsetof(struct istats, timeouts));
 	head(b, "modmilter_hook_duration_seconds", "histogram",
 	    "Time spent in each plugin hook, by instance and stage");
 	for (e = instances; e; e = e->next)
