@@ -54,7 +54,7 @@ done
 check "no .la in the plugin directory" test -z "$(find "$D$pkglibdir" -name '*.la')"
 check "no hello.so among the plugins" test ! -e "$D$pkglibdir/hello.so"
 check "no test plugin installed" \
-	test -z "$(find "$D" \( -name 'testplug*' -o -name 'badabi*' -o -name 'msgplug*' -o -name 'dumpplug*' -o -name '*.la' \))"
+	test -z "$(find "$D" \( -name 'testplug*' -o -name 'badabi*' -o -name 'msgplug*' -o -name 'endplug*' -o -name 'sdkold*' -o -name 'sdkfuture*' -o -name 'sdkshort*' -o -name 'dumpplug*' -o -name '*.la' \))"
 check "nothing else in the plugin directory" \
 	test "$(find "$D$pkglibdir" -type f | wc -l)" -eq "$(echo $plugins | wc -w)"
 
