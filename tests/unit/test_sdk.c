@@ -13,7 +13,9 @@
  *	  sdkfuture (needs the next minor) by today's core, each with an
  *	  error naming the file, the version needed and the one spoken;
  *	- sdkshort's descriptor ends before msg_end (older headers): the
- *	  core never reads past its size, so never calls what lies there.
+ *	  core never reads past its size, so never calls what lies there;
+ *	- received_header_at shows the headers as received while
+ *	  header_at shows them with an earlier plugin's changes (msgplug).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -94,6 +96,14 @@ run(const char *name)
 	stage_out_free(&o);
 	session_envrcpt(s, rcpt, &o);
 	stage_out_free(&o);
+	session_header(s, "From", "<a@example.net>", &o);
+	stage_out_free(&o);
+	session_header(s, "To", "<u@example.com>", &o);
+	stage_out_free(&o);
+	session_header(s, "Subject", "hi", &o);
+	stage_out_free(&o);
+	session_eoh(s, &o);
+	stage_out_free(&o);
 	session_eom(s, &o, &e);
 	assert_int_equal(o.verdict, MM_CONTINUE);
 	stage_out_free(&o);
@@ -171,6 +181,19 @@ test_short_descriptor(void **state)
 	assert_string_equal(run("X-Path"), "set_result");
 }
 
+/* The headers as received beside the working list (SDK 1.3). */
+static void
+test_received_headers(void **state)
+{
+	(void)state;
+	if (load("  t: { module: testplug, options: { delete_header: Subject,\n"
+	    "       insert_header: { name: X-Top, value: t } } }\n"
+	    "  m: { module: msgplug }\n") == NULL)
+		fail_msg("refused:\n%s", errs);
+	assert_string_equal(run("X-Received-Names"), "From,To,Subject");
+	assert_string_equal(run("X-Working-Names"), "X-Top,From,To");
+}
+
 int
 main(void)
 {
@@ -180,6 +203,7 @@ main(void)
 		cmocka_unit_test_teardown(test_today_refused_by_1_0_core, cleanup),
 		cmocka_unit_test_teardown(test_future_refused, cleanup),
 		cmocka_unit_test_teardown(test_short_descriptor, cleanup),
+		cmocka_unit_test_teardown(test_received_headers, cleanup),
 	};
 
 	log_open(LOG_DEST_STDERR, MM_LOG_ERR, "test_sdk");

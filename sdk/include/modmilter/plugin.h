@@ -424,6 +424,18 @@ struct mm_api {
 	 * become '_'. 0, or -1 outside a message or when abandoned. */
 	int (*set_result)(mm_ctx *ctx, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+
+	/* SDK 1.3: the headers as the MTA sent them, before any change by
+	 * a plugin (or the core's removal of forged Authentication-Results
+	 * headers): in the order received, names and values exactly as
+	 * given (a value keeps its folding and leading blanks). header_count
+	 * and header_at show the working list instead, with the changes of
+	 * plugins earlier in the chain. The same plugins may use them
+	 * (MM_F_MESSAGE); complete from end of headers on. received_header_at:
+	 * 0, or -1 past the end. */
+	size_t (*received_header_count)(mm_ctx *ctx);
+	int (*received_header_at)(mm_ctx *ctx, size_t i, const char **name,
+	    const char **value);
 };
 
 /* store_scan callback results */
