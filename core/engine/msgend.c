@@ -26,7 +26,7 @@
  *	   destructors run), or parked while an abandoned hook may read it.
  *
  *	session_eom() is the end-of-message sequence every driver uses
- *	(core/milter.c, modmilter-test, the tests): the EOM stage, the
+ *	(core/mta/milter.c, modmilter-test, the tests): the EOM stage, the
  *	Authentication-Results and monitor headers, the modifications in
  *	the DESIGN.md order handed to the backend's apply() (a refusal
  *	tempfails the message, and plugins are told it was not accepted),
