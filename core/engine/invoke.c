@@ -38,21 +38,6 @@
 #include "log.h"
 #include "session.h"
 
-static const char *const stage_names[MM_STAGE_COUNT] = {
-	"connect", "helo", "envfrom", "envrcpt", "data", "header", "eoh",
-	"body", "eom", "abort", "close", "unknown"
-};
-
-const char *
-stage_name(mm_stage st)
-{
-	if (st == STAGE_CONN_OPEN)
-		return "conn_open";
-	if (st == STAGE_MSG_END)
-		return "msg_end";
-	return (unsigned)st < MM_STAGE_COUNT ? stage_names[st] : "?";
-}
-
 static mm_verdict
 call(struct mm_ctx *c, mm_stage st, const struct hook_args *a)
 {

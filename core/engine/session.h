@@ -28,6 +28,7 @@
 #include "conf.h"
 #include "hdrlist.h"
 #include "merge.h"
+#include "names.h"
 #include "reply.h"
 #include "util.h"
 
@@ -255,12 +256,7 @@ int chain_select(struct session *s, const char *rcpt_domain);
 int chain_matches_domain(const struct chain *ch, const char *domain);
 mm_verdict invoke_hook(struct session *s, struct mm_ctx *c, mm_stage st,
     const struct hook_args *a);
-/* conn_open is not an SMTP stage: invoke.c dispatches it under this
-   number, never used to index the per-stage counters */
-#define STAGE_CONN_OPEN	MM_STAGE_COUNT
 mm_verdict invoke_conn_open(struct session *s, struct mm_ctx *c, int *late);
-/* msg_end, likewise not an SMTP stage; api.c refuses actions in it */
-#define STAGE_MSG_END	(MM_STAGE_COUNT + 1)
 void invoke_msg_end(struct session *s, struct mm_ctx *c,
     const struct mm_outcome *o);
 /* session.c, for msgend.c */
@@ -270,7 +266,6 @@ void session_fresh_qid(struct session *s);
 void session_run_eom(struct session *s, const struct hook_args *a,
     struct stage_out *out);
 const char *session_macro(struct session *s, const char *name);
-const char *stage_name(mm_stage st);
 void session_note_monitor(struct session *s, struct mm_ctx *c, const char *what);
 
 #endif

@@ -18,9 +18,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "merge.h"
 #include "metrics.h"
-#include "session.h"
+#include "names.h"
 
 const double metrics_hist_bounds[MM_HIST_N] = {
 	0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,

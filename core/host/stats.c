@@ -18,8 +18,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "merge.h"
-#include "session.h"
+#include "names.h"
 #include "stats.h"
 
 void
