@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "authres.h"
+#include "engine.h"
 #include "log.h"
 #include "session.h"
 
@@ -101,7 +102,7 @@ message_end(struct session *s, const struct fate *f)
 	}
 	settle(s, f, &m->outcome, &r);
 	if (m->outcome.verdict != MM_ACCEPT)
-		session_abort_hooks(s);
+		stage_abort_hooks(s);
 	for (size_t i = 0; s->ch && i < s->ch->n; i++) {
 		struct mm_ctx *c = &s->ctx[s->ch->plugins[i]->index];
 		if (c->joined && !c->failed && !c->conn_done && c->inst->p->msg_end)
@@ -234,7 +235,7 @@ session_eom(struct session *s, struct stage_out *out, struct eom_out *copy)
 	    (s->ch->actions & MM_ACT_AUTHRES))
 		remove_forged_authres(s);
 	memset(&a, 0, sizeof(a));
-	session_run_eom(s, &a, out);
+	stage_run(s, MM_STAGE_EOM, &a, NULL, out);
 	memset(&f, 0, sizeof(f));
 	f.stage = MM_STAGE_EOM;
 	if (out->verdict != MM_CONTINUE && out->verdict != MM_ACCEPT) {

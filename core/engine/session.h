@@ -223,49 +223,7 @@ void session_defer_verdict(struct session *s, mm_verdict v, const struct reply *
 void stage_out_free(struct stage_out *o);
 void eom_out_free(struct eom_out *e);
 
-/* Arguments of one hook call. */
-struct hook_args {
-	const char *str;		/* host, helo, header name, unknown command */
-	const char *str2;		/* header value */
-	const struct sockaddr *sa;
-	char *const *argv;
-	const unsigned char *data;
-	size_t len;
-	const struct mm_outcome *outcome;	/* msg_end: owned by the message */
-};
-
-/* How a message ends, for message_end() (msgend.c). */
-struct fate {
-	mm_verdict verdict;		/* REJECT TEMPFAIL DISCARD, or ACCEPT */
-	mm_stage stage;			/* where it was decided */
-	const char *by;			/* deciding instance, or NULL */
-	const struct reply *reply;	/* REJECT/TEMPFAIL reply, or NULL */
-	int aborted;			/* the MTA ended it without a verdict of
-					   ours: an earlier one stands, else
-					   it is aborted */
-};
-/* The one function that ends a message (msgend.c). */
-void message_end(struct session *s, const struct fate *f);
-
-/* Shared with api.c, chainsel.c and invoke.c */
-extern const struct mm_api core_api;
-/* The table plugins get at init: core_api, or the shorter one of the
-   minor a test pretends to speak (loader_pretend_sdk_minor). */
-const struct mm_api *api_table(void);
-int chain_select(struct session *s, const char *rcpt_domain);
-int chain_matches_domain(const struct chain *ch, const char *domain);
-mm_verdict invoke_hook(struct session *s, struct mm_ctx *c, mm_stage st,
-    const struct hook_args *a);
-mm_verdict invoke_conn_open(struct session *s, struct mm_ctx *c, int *late);
-void invoke_msg_end(struct session *s, struct mm_ctx *c,
-    const struct mm_outcome *o);
-/* session.c, for msgend.c */
-void session_msg_reset(struct session *s);
-void session_abort_hooks(struct session *s);
-void session_fresh_qid(struct session *s);
-void session_run_eom(struct session *s, const struct hook_args *a,
-    struct stage_out *out);
+/* What the API table (host/api*.c) asks of the engine. */
 const char *session_macro(struct session *s, const char *name);
-void session_note_monitor(struct session *s, struct mm_ctx *c, const char *what);
 
 #endif

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "cfgtree.h"
 #include "conf.h"
 #include "conf_plugins.h"
