@@ -7,17 +7,18 @@
  *	The engine's public face is session.h (the MTA side drives it) and
  *	ctx.h (the API table acts through it). Inside, calls go one way:
  *
- *	  session.c  one SMTP event: records its facts, runs its stage
- *	    stage.c    one stage through the chain; decisions that stick
- *	      chainsel.c which chain (pure: reads the session)
- *	      join.c     a plugin joins late: conn_open and a replay
- *	      invoke.c   one hook call: timeout, on_error, monitor mode
- *	      merge.c    one verdict from many
- *	      msgend.c   the end of a message, however it ends
- *	  message.c  one message's data (body, graveyard), freed at the end
+ *	  session.c    one SMTP event: records its facts, runs its stage
+ *	    stage.c      one stage through the chain; decisions that stick
+ *	      chainsel.c   which chain (pure: reads the session)
+ *	      join.c       a plugin joins late: conn_open and a replay
+ *	        invoke.c     one hook call: timeout, on_error, monitor mode
+ *	      merge.c      one verdict from many
+ *	      msgend.c     the end of a message, however it ends
+ *	        message.c    one message's data (body, graveyard)
  *
- *	msgend.c's session_eom() runs the EOM stage through stage.c like
- *	any stage; stage.c ends a message decided early through msgend.c.
+ *	session_eom() runs the EOM stage through stage.c like any stage,
+ *	then hands the message to msgend.c; stage.c ends a message decided
+ *	early through msgend.c. No file calls back into one above it.
  */
 #ifndef MM_ENGINE_H
 #define MM_ENGINE_H
@@ -36,7 +37,6 @@ struct hook_args {
 };
 
 /* session.c */
-void session_msg_reset(struct session *s);	/* forget the message */
 void session_fresh_qid(struct session *s);	/* the MTA's queue id, once known */
 
 /* stage.c: rcpt_domain is the domain of the recipient at RCPT while the
@@ -44,7 +44,6 @@ void session_fresh_qid(struct session *s);	/* the MTA's queue id, once known */
 void stage_run(struct session *s, mm_stage st, const struct hook_args *a,
     const char *rcpt_domain, struct stage_out *out);
 void stage_chain_chosen(struct session *s, int idx);
-void stage_abort_hooks(struct session *s);	/* every plugin's abort, once */
 void stage_out_set(struct stage_out *out, mm_verdict v, const struct reply *r);
 
 /* chainsel.c: the chain index, -1 while undecided, -2 none matches */
@@ -78,8 +77,13 @@ struct fate {
 					   ours: an earlier one stands, else
 					   it is aborted */
 };
-/* The one function that ends a message (msgend.c). */
+/* msgend.c: message_end() is the one function that ends a message */
 void message_end(struct session *s, const struct fate *f);
+void message_reset(struct session *s);		/* forget it */
+void message_abort_hooks(struct session *s);	/* every plugin's abort, once */
+void message_drop_forged_authres(struct session *s);
+void message_eom(struct session *s, struct stage_out *out,
+    struct eom_out *copy);
 
 /* message.c */
 struct message *message_new(void);

@@ -20,8 +20,8 @@
  *	never calls that instance again (its state stays until the thread
  *	ends: session_free() waits for it). The abandoned hook may go on
  *	running, but from then on every action, fact or
- *	Authentication-Results clause it tries is dropped (api.c), and
- *	mm_abandoned() tells it so. conn_open runs under the same limit
+ *	Authentication-Results clause it tries is dropped (ctx.c refuses
+ *	it to the API), and mm_abandoned() tells it so. conn_open runs under the same limit
  *	(invoke_conn_open).
  * DIAGNOSTICS
  *	Every conversion is logged with the queue id and instance name.
@@ -242,7 +242,7 @@ call_timed(struct session *s, struct mm_ctx *c, mm_stage st,
 	if (finished)
 		*v = t->v;
 	else {
-		/* from here on the hook's API calls are refused (api.c
+		/* from here on the hook's API calls are refused (ctx.c
 		   checks under the session lock) and mm_abandoned() says so */
 		t->abandoned = 1;
 		pthread_mutex_lock(&s->lock);
@@ -293,7 +293,7 @@ on_error(struct session *s, struct mm_ctx *c, mm_stage st, const char *why)
  * conn_open, under the same time limit as the stage hooks: a plugin that
  * hangs while joining must not hang the connection. Returns what it
  * returned, with *late set when it ran past the timeout (then MM_ERROR);
- * the caller leaves the plugin out and applies on_error (session.c).
+ * the caller leaves the plugin out and applies on_error (join.c).
  */
 mm_verdict
 invoke_conn_open(struct session *s, struct mm_ctx *c, int *late)

@@ -259,6 +259,32 @@ session_body(struct session *s, const unsigned char *data, size_t len,
 }
 
 void
+session_eom(struct session *s, struct stage_out *out, struct eom_out *copy)
+{
+	struct hook_args a;
+
+	if (copy)
+		memset(copy, 0, sizeof(*copy));
+	session_fresh_qid(s);
+	message_drop_forged_authres(s);
+	memset(&a, 0, sizeof(a));
+	stage_run(s, MM_STAGE_EOM, &a, NULL, out);
+	message_eom(s, out, copy);
+}
+
+void
+session_abort(struct session *s)
+{
+	struct fate f;
+
+	memset(&f, 0, sizeof(f));
+	f.verdict = MM_TEMPFAIL;
+	f.stage = MM_STAGE_ABORT;
+	f.aborted = 1;
+	message_end(s, &f);
+}
+
+void
 session_unknown(struct session *s, const char *cmd, struct stage_out *out)
 {
 	struct hook_args a;
@@ -266,43 +292,6 @@ session_unknown(struct session *s, const char *cmd, struct stage_out *out)
 	memset(&a, 0, sizeof(a));
 	a.str = cmd;
 	stage_run(s, MM_STAGE_UNKNOWN, &a, NULL, out);
-}
-
-void
-session_msg_reset(struct session *s)
-{
-	struct message *old;
-
-	for (size_t i = 0; i < s->conf->ninst; i++) {
-		struct mm_ctx *c = &s->ctx[i];
-		if (c->failed)
-			continue;	/* its hook may still run: freed at the end */
-		if (c->msg_free && c->msg_data)
-			c->msg_free(c->msg_data);
-		c->msg_data = NULL;
-		c->msg_free = NULL;
-		c->msg_done = c->body_done = 0;
-	}
-	s->in_msg = 0;
-	s->aborted = 0;
-	s->sticky = MM_CONTINUE;
-	reply_free(&s->sticky_reply);
-	if (!s->chain_conn_level && s->chain != -1) {
-		s->chain = -1;
-		s->ch = NULL;
-	}
-	pthread_mutex_lock(&s->lock);
-	old = s->m;
-	s->m = message_new();
-	if (s->outstanding > 0) {
-		/* a hook that overran may still read it */
-		old->next = s->parked;
-		s->parked = old;
-		old = NULL;
-	}
-	pthread_mutex_unlock(&s->lock);
-	if (old)
-		message_free(old);
 }
 
 void
@@ -338,7 +327,7 @@ session_free(struct session *s)
 	pthread_mutex_unlock(&s->lock);
 	for (size_t i = 0; i < s->conf->ninst; i++)
 		s->ctx[i].failed = 0;	/* every hook has returned now */
-	session_msg_reset(s);
+	message_reset(s);
 	for (size_t i = 0; i < s->conf->ninst; i++) {
 		struct mm_ctx *c = &s->ctx[i];
 		c->msg = s->m;

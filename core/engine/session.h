@@ -9,7 +9,7 @@
  *	session_eom(s, &out, NULL);	(the backend's apply() applies)
  *	session_free(s);
  * DESCRIPTION
- *	The engine between the MTA side (core/milter.c, or modmilter-test
+ *	The engine between the MTA side (mta/milter.c, or modmilter-test
  *	in-process) and the plugins: it selects the chain, replays earlier
  *	events to plugins that join late, calls each hook in chain order,
  *	merges the verdicts (merge.c), keeps the queued actions and hands

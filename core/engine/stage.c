@@ -56,22 +56,6 @@ stage_chain_chosen(struct session *s, int idx)
 	}
 }
 
-void
-stage_abort_hooks(struct session *s)
-{
-	struct hook_args a;
-
-	memset(&a, 0, sizeof(a));
-	if (s->ch == NULL || s->aborted)
-		return;
-	s->aborted = 1;
-	for (size_t i = 0; i < s->ch->n; i++) {
-		struct mm_ctx *c = &s->ctx[s->ch->plugins[i]->index];
-		if (c->joined && !c->failed && c->inst->p->abort)
-			invoke_hook(s, c, MM_STAGE_ABORT, &a);
-	}
-}
-
 static int
 all_done(const struct session *s)
 {
@@ -136,7 +120,7 @@ answer_sticky(struct session *s, mm_stage st, struct stage_out *out)
 		s->stage_by = s->sticky_by;
 		stage_out_set(out, s->sticky, &s->sticky_reply);
 		if (st != MM_STAGE_ENVRCPT || s->sticky == MM_DISCARD)
-			stage_abort_hooks(s);
+			message_abort_hooks(s);
 		return 1;
 	}
 	return 0;

@@ -2,9 +2,9 @@
  * NAME
  *	stats - per-plugin counters, served on a local socket
  * DESCRIPTION
- *	See stats.h. The counters are atomics bumped by invoke.c; the dump
- *	reads them without locks (each number is exact, the set is not a
- *	snapshot).
+ *	See stats.h. The counters are atomics bumped by engine/invoke.c;
+ *	the dump reads them without locks (each number is exact, the set
+ *	is not a snapshot).
  */
 #include "config.h"
 
