@@ -79,6 +79,7 @@ struct fate {
 };
 /* msgend.c: message_end() is the one function that ends a message */
 void message_end(struct session *s, const struct fate *f);
+void message_abort(struct session *s, mm_stage at);	/* no verdict of ours */
 void message_reset(struct session *s);		/* forget it */
 void message_abort_hooks(struct session *s);	/* every plugin's abort, once */
 void message_drop_forged_authres(struct session *s);

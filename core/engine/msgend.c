@@ -114,6 +114,21 @@ message_end(struct session *s, const struct fate *f)
 	message_reset(s);
 }
 
+/* The MTA ended the message without a verdict of ours (at: ABORT for an
+   SMTP abort or a MAIL FROM without an end, CLOSE for a dropped
+   connection): a decision taken earlier stands, else it is aborted. */
+void
+message_abort(struct session *s, mm_stage at)
+{
+	struct fate f;
+
+	memset(&f, 0, sizeof(f));
+	f.verdict = MM_TEMPFAIL;
+	f.stage = at;
+	f.aborted = 1;
+	message_end(s, &f);
+}
+
 /* every plugin's abort hook, once per message */
 void
 message_abort_hooks(struct session *s)

@@ -113,15 +113,9 @@ session_envfrom(struct session *s, char **argv, struct stage_out *out)
 	const char *au;
 	size_t n = 0;
 
-	if (s->in_msg) {
-		/* the MTA never told how the last one ended */
-		struct fate f;
-		memset(&f, 0, sizeof(f));
-		f.verdict = MM_TEMPFAIL;
-		f.stage = MM_STAGE_ABORT;
-		f.aborted = 1;
-		message_end(s, &f);
-	}
+	/* the MTA never told how the last one ended */
+	if (s->in_msg)
+		message_abort(s, MM_STAGE_ABORT);
 	s->in_msg = 1;
 	s->m->t0 = mono_now();
 	session_fresh_qid(s);
@@ -275,13 +269,7 @@ session_eom(struct session *s, struct stage_out *out, struct eom_out *copy)
 void
 session_abort(struct session *s)
 {
-	struct fate f;
-
-	memset(&f, 0, sizeof(f));
-	f.verdict = MM_TEMPFAIL;
-	f.stage = MM_STAGE_ABORT;
-	f.aborted = 1;
-	message_end(s, &f);
+	message_abort(s, MM_STAGE_ABORT);
 }
 
 void
@@ -312,15 +300,9 @@ session_free(struct session *s)
 {
 	if (s == NULL)
 		return;
-	if (s->in_msg) {
-		/* the connection ended in the middle of a message */
-		struct fate f;
-		memset(&f, 0, sizeof(f));
-		f.verdict = MM_TEMPFAIL;
-		f.stage = MM_STAGE_CLOSE;
-		f.aborted = 1;
-		message_end(s, &f);
-	}
+	/* the connection ended in the middle of a message */
+	if (s->in_msg)
+		message_abort(s, MM_STAGE_CLOSE);
 	pthread_mutex_lock(&s->lock);
 	while (s->outstanding > 0)
 		pthread_cond_wait(&s->idle, &s->lock);
