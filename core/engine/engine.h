@@ -38,6 +38,9 @@ struct hook_args {
 
 /* session.c */
 void session_fresh_qid(struct session *s);	/* the MTA's queue id, once known */
+/* the rest of session_free(): by the last hook abandoned after its
+   timeout when session_free() stopped waiting for it (invoke.c) */
+void session_teardown(struct session *s);
 
 /* stage.c: rcpt_domain is the domain of the recipient at RCPT while the
    chain is undecided, else NULL */

@@ -7,6 +7,7 @@
  *	message_drop_forged_authres(s);	(before the EOM stage)
  *	message_eom(s, &out, copy);	(after it: apply, end)
  *	message_end(s, &fate);		(every other end)
+ *	message_abort(s, MM_STAGE_CLOSE);	(ended unfinished)
  * DESCRIPTION
  *	However a message ends - accepted at end of message, refused or
  *	discarded at any stage, an SMTP abort, MAIL FROM of the next

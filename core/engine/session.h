@@ -158,6 +158,8 @@ struct session {
 	pthread_mutex_t lock;		/* API calls vs. abandoned hooks */
 	pthread_cond_t idle;
 	int outstanding;		/* hooks still running after a timeout */
+	int orphaned;			/* session_free gave up waiting for them:
+					   the last one tears the session down */
 
 	/* connection */
 	char *host;
@@ -195,7 +197,13 @@ struct session {
 };
 
 struct session *session_new(struct conf *c, const struct backend *be, void *bctx);
+/* End the connection: a message in progress ends as aborted, plugins'
+   conn_close run, everything is freed. Hooks still running after their
+   timeout are waited for up to session_grace seconds (30); after that
+   session_free returns and the last of them finishes the teardown, with
+   the backend gone (a hung hook must not hold the MTA connection). */
 void session_free(struct session *s);
+extern double session_grace;			/* tests may shorten it */
 
 void session_connect(struct session *s, const char *host,
     const struct sockaddr *sa, struct stage_out *out);

@@ -261,6 +261,8 @@ const struct mm_api core_api = {
 	.domain_match = domain_match,
 	.abandoned = api_abandoned,
 	.set_result = api_set_result,
+	.received_header_count = api_received_header_count,
+	.received_header_at = api_received_header_at,
 };
 
 /* Where the table of each SDK 1.x minor ends. */

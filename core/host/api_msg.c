@@ -1,7 +1,7 @@
 /*
  * NAME
  *	api_msg - the API entries that read: client, envelope, facts,
- *	headers, body, results
+ *	headers (as they stand, and as received), body, results
  * DESCRIPTION
  *	Outside a connection (init, fini), or for an instance that failed
  *	or was abandoned, there is nothing to read (NULL, 0 or -1). The
@@ -186,6 +186,24 @@ api_header_at(mm_ctx *c, size_t i, const char **name, const char **value)
 		return -1;
 	*name = c->msg->hdrs.h[i].name;
 	*value = c->msg->hdrs.h[i].value;
+	return 0;
+}
+
+size_t
+api_received_header_count(mm_ctx *c)
+{
+	SESSION_OR(c, 0);
+	return c->msg->hdrs.norig;
+}
+
+int
+api_received_header_at(mm_ctx *c, size_t i, const char **name, const char **value)
+{
+	SESSION_OR(c, -1);
+	if (i >= c->msg->hdrs.norig)
+		return -1;
+	*name = c->msg->hdrs.orig[i].name;
+	*value = c->msg->hdrs.orig[i].value;
 	return 0;
 }
 

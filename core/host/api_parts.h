@@ -36,6 +36,9 @@ int api_fact_set(mm_ctx *c, const char *key, const char *value);
 const char *api_fact_get(mm_ctx *c, const char *key);
 size_t api_header_count(mm_ctx *c);
 int api_header_at(mm_ctx *c, size_t i, const char **name, const char **value);
+size_t api_received_header_count(mm_ctx *c);
+int api_received_header_at(mm_ctx *c, size_t i, const char **name,
+    const char **value);
 const char *api_header_get(mm_ctx *c, const char *name, size_t nth);
 int api_body(mm_ctx *c, const unsigned char **data, size_t *len);
 

@@ -15,7 +15,8 @@
  *	ACCEPT before end of message, and the MTA refusing a modification
  *	(backend apply fails: tempfail, and abort hooks run). Actions and
  *	replies are refused inside msg_end; a hung msg_end is abandoned
- *	after the instance's timeout.
+ *	after the instance's timeout, and the end of the connection waits
+ *	for it no longer than session_grace.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -348,25 +349,64 @@ test_apply_refused(void **state)
 	assert_int_equal(conf_instance(c, "t1")->stats->calls[MM_STAGE_ABORT], 1);
 }
 
-/* A msg_end that hangs is given up after the instance's timeout. */
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A msg_end that hangs is given up after the instance's timeout, and
+   the connection's end does not wait for it beyond session_grace: the
+   hook's return frees what is left (its message data, "free"). */
 static void
 test_hung(void **state)
 {
-	struct timespec t0, t1;
-	double dt;
+	char hfile[] = "/tmp/mmend-hung-XXXXXX", *yaml;
+	double t0, dt;
+	int fd = mkstemp(hfile), freed = 0;
+	FILE *f;
 
 	(void)state;
-	start("  t1: { module: testplug }\n"
-	    "  h: { module: endplug, timeout: 200ms, options: { file: /dev/null, sleep: 1s } }\n");
+	assert_true(fd >= 0);
+	close(fd);
+	yaml = xasprintf("  t1: { module: testplug }\n"
+	    "  h: { module: endplug, timeout: 200ms, options: { file: %s, sleep: 1500ms } }\n",
+	    hfile);
+	start(yaml);
+	free(yaml);
 	connect_from("<a@example.net>");
 	rcpt("<u@example.com>");
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = mono();
 	assert_int_equal(rest(), MM_CONTINUE);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	dt = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	dt = mono() - t0;
 	assert_true(dt < 0.9);
 	assert_int_equal(conf_instance(c, "h")->stats->timeouts, 1);
 	expect_end("verdict=accept");
+
+	session_grace = 0.2;
+	t0 = mono();
+	session_free(s);
+	s = NULL;
+	dt = mono() - t0;
+	session_grace = 30;
+	assert_true(dt < 0.9);
+	/* the hook wakes, writes its line; the teardown frees its data */
+	while (!freed && mono() - t0 < 5) {
+		char buf[4096] = "";
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+		if ((f = fopen(hfile, "r")) != NULL) {
+			buf[fread(buf, 1, sizeof(buf) - 1, f)] = 0;
+			fclose(f);
+		}
+		freed = strstr(buf, "free qid=") != NULL;
+		if (!freed)
+			nanosleep(&ts, NULL);
+	}
+	unlink(hfile);
+	assert_true(freed);
 }
 
 int
