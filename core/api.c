@@ -26,6 +26,7 @@
 #include "cfgtree.h"
 #include "log.h"
 #include "metrics.h"
+#include "opttab.h"
 #include "session.h"
 #include "store.h"
 
@@ -704,4 +705,7 @@ const struct mm_api core_api = {
 	.domain_match = domain_match,
 	.abandoned = api_abandoned,
 	.set_result = api_set_result,
+	/* SDK 1.3: options by table */
+	.opt_table = opttab_read,
+	.opt_table_free = opttab_free,
 };
