@@ -108,7 +108,9 @@ opttab_describe(FILE *fp, const struct mm_plugin *p, int markdown)
 		fprintf(fp, "| `%s` | ", o->name);
 		md_cell(fp, type);
 		fprintf(fp, " | ");
-		if (o->def && *o->def) {
+		if (o->type == MM_OT_HAND)
+			md_cell(fp, o->def ? o->def : "none");	/* words, not YAML */
+		else if (o->def && *o->def) {
 			fputc('`', fp);
 			md_cell(fp, o->def);
 			fputc('`', fp);
