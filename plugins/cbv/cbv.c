@@ -843,6 +843,7 @@ cbv_fini(void *inst)
 }
 
 MM_PLUGIN(cbv, "1.0", "callback verification of senders, DSN notices",
+	.options = cbv_option_table,
 	.init = cbv_init,
 	.fini = cbv_fini,
 	.envfrom = cbv_envfrom,
