@@ -46,6 +46,7 @@
 #include <modmilter/plugin.h>
 
 #include "cbv_plugin.h"
+#include "cbv_opts.h"
 
 #define QUEUE_MAX 64
 #define SUBJECT_MAX 512		/* of the original, for %(subject)s */

@@ -69,7 +69,6 @@ struct cbv {
 	int have_worker, stop;
 };
 
-extern const struct mm_option cbv_option_table[];
 int cbv_options(struct cbv *, const struct mm_api *, const mm_opt *, char **err);
 void cbv_options_free(struct cbv *);
 int cbv_domain_in(const struct mm_api *api, char *const *list,
