@@ -94,7 +94,7 @@ opttab_describe(FILE *fp, const struct mm_plugin *p, int markdown)
 		for (const struct mm_option *o = tab; o->name; o++) {
 			type_desc(o, 0, type, sizeof(type));
 			fprintf(fp, "  %s\n      %s; default: %s\n", o->name, type,
-			    o->def ? o->def : "none");
+			    o->def == NULL ? "none" : *o->def ? o->def : "\"\"");
 			if (o->doc && *o->doc)
 				fprintf(fp, "      %s\n", o->doc);
 		}
