@@ -28,6 +28,7 @@
 #include "loader.h"
 #include "log.h"
 #include "metrics.h"
+#include "opttab.h"
 #include "session.h"
 #include "store.h"
 
@@ -263,6 +264,9 @@ const struct mm_api core_api = {
 	.set_result = api_set_result,
 	.received_header_count = api_received_header_count,
 	.received_header_at = api_received_header_at,
+	/* SDK 1.3: options by table */
+	.opt_table = opttab_read,
+	.opt_table_free = opttab_free,
 };
 
 /* Where the table of each SDK 1.x minor ends. */

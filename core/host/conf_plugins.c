@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "conf_plugins.h"
 #include "loader.h"
+#include "opttab.h"
 #include "session.h"
 #include "util.h"
 
@@ -112,6 +113,13 @@ parse_instance(struct conf *c, const char *name, const mm_opt *def,
 	if ((m = module_load(c->plugin_dir, module, err, sizeof(err))) == NULL) {
 		cfg_error(modnode ? modnode : keynode, "plugin '%s': %s", name, err);
 		cfg_mark_used(opts);	/* nobody can tell which options are known */
+		return;
+	}
+	if (opttab_check(opttab_of(m->desc), err, sizeof(err)) < 0) {
+		cfg_error(modnode ? modnode : keynode, "plugin '%s': malformed "
+		    "option table: %s", name, err);
+		module_unload(m);
+		cfg_mark_used(opts);
 		return;
 	}
 	in->mod = m;

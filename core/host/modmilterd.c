@@ -47,10 +47,12 @@
 
 #include "conf.h"
 #include "detach.h"
+#include "loader.h"
 #include "log.h"
 #include "metrics.h"
 #include "milter.h"
 #include "notify.h"
+#include "opttab.h"
 #include "nodelay.h"
 #include "pidfile.h"
 #include "stats.h"
@@ -72,7 +74,12 @@ usage(void)
 	    "  -l SOCKET  listen here instead of the configured socket\n"
 	    "  -P DIR     load plugins from DIR when the file sets no plugin_dir\n"
 	    "  -S         print the counters of the running daemon\n"
-	    "  -V         print the version\n", conf_path);
+	    "  -V         print the version\n"
+	    "usage: modmilterd [-P DIR] --describe PLUGIN [--markdown]\n"
+	    "  --describe PLUGIN  print a plugin's options (a module name, looked\n"
+	    "                     up in DIR, or a path to its .so)\n"
+	    "  --markdown         as the Markdown table of doc/plugins/NAME.md\n",
+	    conf_path);
 	exit(2);
 }
 
@@ -333,9 +340,39 @@ start_thread(void *(*fn)(void *), void *arg, const char *what)
 	pthread_detach(tid);
 }
 
+/* --describe PLUGIN: its option table, without any configuration */
+static int
+describe(const char *name, int markdown)
+{
+	char err[1024];
+	struct module *m = module_load(conf_default_plugin_dir, name, err,
+	    sizeof(err));
+
+	if (m == NULL) {
+		fprintf(stderr, "modmilterd: %s\n", err);
+		return 1;
+	}
+	if (opttab_check(opttab_of(m->desc), err, sizeof(err)) < 0) {
+		fprintf(stderr, "modmilterd: plugin %s: malformed option table: %s\n",
+		    m->path, err);
+		module_unload(m);
+		return 1;
+	}
+	opttab_describe(stdout, m->desc, markdown);
+	module_unload(m);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "describe", required_argument, NULL, 'D' },
+		{ "markdown", no_argument, NULL, 'M' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *describe_name = NULL;
+	int markdown = 0;
 	int ch, foreground = 0, check = 0, query = 0;
 	const char *sock = NULL;
 	struct conf *c0, *c;
@@ -343,8 +380,10 @@ main(int argc, char **argv)
 	char err[512], *pidfile, *sockpath, *abs;
 	int r;
 
-	while ((ch = getopt(argc, argv, "c:ftl:P:SVh")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:ftl:P:SVh", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'D': describe_name = optarg; break;
+		case 'M': markdown = 1; break;
 		case 'c': conf_path = optarg; break;
 		case 'f': foreground = 1; break;
 		case 't': check = 1; break;
@@ -356,8 +395,10 @@ main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (markdown && describe_name == NULL))
 		usage();
+	if (describe_name)
+		return describe(describe_name, markdown);
 	/* a reload reads the file again after chdir("/") */
 	if ((abs = realpath(conf_path, NULL)) != NULL)
 		conf_path = abs;

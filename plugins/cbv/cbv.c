@@ -46,6 +46,7 @@
 #include <modmilter/plugin.h>
 
 #include "cbv_plugin.h"
+#include "cbv_opts.h"
 
 #define QUEUE_MAX 64
 #define SUBJECT_MAX 512		/* of the original, for %(subject)s */
@@ -843,6 +844,7 @@ cbv_fini(void *inst)
 }
 
 MM_PLUGIN(cbv, "1.0", "callback verification of senders, DSN notices",
+	.options = cbv_option_table,
 	.init = cbv_init,
 	.fini = cbv_fini,
 	.envfrom = cbv_envfrom,

@@ -2,15 +2,17 @@
  * NAME
  *	modmilter-cbv - list, query and purge the cbv plugin's cache
  * SYNOPSIS
- *	modmilter-cbv -c FILE [-d DB] list
- *	modmilter-cbv -c FILE [-d DB] query ADDRESS...
- *	modmilter-cbv -c FILE [-d DB] purge ADDRESS...
- *	modmilter-cbv -c FILE [-d DB] flush
+ *	modmilter-cbv -c FILE [-i INSTANCE] [-d DB] list
+ *	modmilter-cbv -c FILE [-i INSTANCE] [-d DB] query ADDRESS...
+ *	modmilter-cbv -c FILE [-i INSTANCE] [-d DB] purge ADDRESS...
+ *	modmilter-cbv -c FILE [-i INSTANCE] [-d DB] flush
  *	(-s STORE instead of -c FILE names the store directly: a directory
  *	for LMDB, or redis://[:PASSWORD@]HOST[:PORT][/DB] or redis:///SOCKET)
  * DESCRIPTION
  *	Opens the store that modmilterd uses with configuration FILE (the
- *	cbv plugin's database, "cbv" unless its option db says otherwise)
+ *	cbv instance's database: its option db, read through the plugin's
+ *	option table as the daemon reads it, of the instance named by -i
+ *	or the only cbv instance; "cbv" without one; -d names another)
  *	and, while the daemon runs:
  *	  list    prints every live entry: address, kind (verify: a
  *	          callback; dsn: a notice sent), status, when it was learnt,
@@ -18,6 +20,8 @@
  *	  query   prints the entries of the given addresses;
  *	  purge   forgets them, so that the next message probes again;
  *	  flush   forgets every entry of the database.
+ *	The file is read through modmilter/host.h: no plugin is loaded
+ *	and no plugin's init() runs.
  * DIAGNOSTICS
  *	Exit status 0; 1 when query found nothing; 2 on a usage, configuration
  *	or store error, reported on stderr.
@@ -32,15 +36,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <modmilter/plugin.h>
+#include <modmilter/host.h>
+
 #include "cbv.h"
-#include "conf.h"
-#include "log.h"
-#include "store.h"
+#include "cbv_opts.h"
+
+static const struct mm_api *api;
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: modmilter-cbv {-c FILE | -s STORE} [-d DB] "
+	fprintf(stderr, "usage: modmilter-cbv {-c FILE [-i INSTANCE] | -s STORE} [-d DB] "
 	    "list | query ADDRESS... | purge ADDRESS... | flush\n");
 	exit(2);
 }
@@ -101,10 +108,10 @@ visit(void *arg, const void *k, size_t kl, const void *v, size_t vl,
 }
 
 static mm_store *
-open_db(const struct store_cfg *cfg, const char *db)
+open_db(mm_host *h, const char *db)
 {
 	char *err = NULL;
-	mm_store *st = store_open(cfg, db, &err);
+	mm_store *st = mm_host_store(h, db, NULL, &err);
 
 	if (st == NULL) {
 		fprintf(stderr, "modmilter-cbv: %s\n", err ? err : "cannot open the store");
@@ -115,14 +122,14 @@ open_db(const struct store_cfg *cfg, const char *db)
 
 /* list and flush: every entry of the database */
 static int
-scan_all(const struct store_cfg *cfg, const char *db, int flush)
+scan_all(mm_host *h, const char *db, int flush)
 {
 	struct walk w = { NULL, flush, 0 };
-	mm_store *st = open_db(cfg, db);
+	mm_store *st = open_db(h, db);
 
 	if (st == NULL)
 		return 2;
-	if (store_scan(st, NULL, 0, visit, &w) < 0) {
+	if (api->store_scan(st, NULL, 0, visit, &w) < 0) {
 		fprintf(stderr, "modmilter-cbv: database %s: store error\n", db);
 		return 2;
 	}
@@ -132,10 +139,9 @@ scan_all(const struct store_cfg *cfg, const char *db, int flush)
 }
 
 static int
-each_address(const struct store_cfg *cfg, const char *db, char **addrs, int n,
-    int purge)
+each_address(mm_host *h, const char *db, char **addrs, int n, int purge)
 {
-	mm_store *st = open_db(cfg, db);
+	mm_store *st = open_db(h, db);
 	size_t found = 0;
 
 	if (st == NULL)
@@ -148,13 +154,13 @@ each_address(const struct store_cfg *cfg, const char *db, char **addrs, int n,
 
 			cache_key(kinds[k], addrs[i], key, sizeof(key));
 			if (purge) {
-				if (store_del(st, key, strlen(key)) < 0) {
+				if (api->store_del(st, key, strlen(key)) < 0) {
 					fprintf(stderr, "modmilter-cbv: cannot delete %s\n", key);
 					return 2;
 				}
 				continue;
 			}
-			if (store_scan(st, key, strlen(key), visit, &w) < 0) {
+			if (api->store_scan(st, key, strlen(key), visit, &w) < 0) {
 				fprintf(stderr, "modmilter-cbv: store error reading %s\n", key);
 				return 2;
 			}
@@ -164,52 +170,70 @@ each_address(const struct store_cfg *cfg, const char *db, char **addrs, int n,
 	return purge || found ? 0 : 1;
 }
 
+/* the database of the cbv instance (-i NAME, or the only one), as the
+   daemon reads its options; "cbv" without one. -1: an error (printed) */
+static int
+instance_db(mm_host *h, const char *want, char **db)
+{
+	struct cbv_opts o;
+	const char *name;
+	int r;
+
+	*db = NULL;
+	if ((r = mm_host_instance(h, "cbv", want, "-i INSTANCE", &name)) <= 0)
+		return r;
+	memset(&o, 0, sizeof(o));
+	if (mm_host_table(h, name, cbv_option_table, &o) < 0)
+		r = -1;
+	else if ((*db = strdup(o.db)) == NULL)
+		r = -1;
+	api->opt_table_free(cbv_option_table, &o);
+	return r < 0 ? -1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	const char *file = NULL, *dir = NULL, *db = "cbv", *cmd;
-	struct conf *c = NULL;
-	struct store_cfg bare;
-	const struct store_cfg *cfg;
-	char *err = NULL;
+	const char *file = NULL, *dir = NULL, *db = NULL, *want = NULL, *cmd;
+	char *confdb = NULL;
+	mm_host *h;
 	int ch, rc;
 
-	while ((ch = getopt(argc, argv, "c:s:d:")) != -1)
+	while ((ch = getopt(argc, argv, "c:s:d:i:")) != -1)
 		switch (ch) {
 		case 'c': file = optarg; break;
 		case 's': dir = optarg; break;
 		case 'd': db = optarg; break;
+		case 'i': want = optarg; break;
 		default: usage();
 		}
-	if ((file == NULL) == (dir == NULL) || optind >= argc)
+	if ((file == NULL) == (dir == NULL) || optind >= argc ||
+	    (want != NULL && file == NULL))
 		usage();
 	cmd = argv[optind++];
-	log_open(LOG_DEST_STDERR, MM_LOG_WARNING, "modmilter-cbv");
 	signal(SIGPIPE, SIG_IGN);	/* a dead store server is an error, not death */
-	if (file) {
-		if ((c = conf_load(file, stderr)) == NULL)
-			return 2;
-		cfg = &c->store;
-	} else {
-		if (store_cfg_from_uri(dir, &bare, &err) < 0) {
-			fprintf(stderr, "modmilter-cbv: %s\n", err);
-			return 2;
-		}
-		cfg = &bare;
+	h = file ? mm_host_open("modmilter-cbv", file) :
+	    mm_host_open_store("modmilter-cbv", dir);
+	if (h == NULL)
+		return 2;
+	api = mm_host_api(h);
+	if (file && instance_db(h, want, &confdb) < 0) {
+		mm_host_close(h);
+		return 2;
 	}
+	if (db == NULL)
+		db = confdb ? confdb : "cbv";
 	if (strcmp(cmd, "list") == 0 && optind == argc)
-		rc = scan_all(cfg, db, 0);
+		rc = scan_all(h, db, 0);
 	else if (strcmp(cmd, "flush") == 0 && optind == argc)
-		rc = scan_all(cfg, db, 1);
+		rc = scan_all(h, db, 1);
 	else if (strcmp(cmd, "query") == 0 && optind < argc)
-		rc = each_address(cfg, db, argv + optind, argc - optind, 0);
+		rc = each_address(h, db, argv + optind, argc - optind, 0);
 	else if (strcmp(cmd, "purge") == 0 && optind < argc)
-		rc = each_address(cfg, db, argv + optind, argc - optind, 1);
+		rc = each_address(h, db, argv + optind, argc - optind, 1);
 	else
 		usage();
-	if (file)
-		conf_unref(c);
-	else
-		store_cfg_free(&bare);
+	free(confdb);
+	mm_host_close(h);
 	return rc;
 }

@@ -6,8 +6,10 @@
  *
  *	if (cbv_options(cbv, api, options, &err) < 0) fail...
  * DESCRIPTION
- *	Reads every option of doc/plugins/cbv.md with its default, loads
- *	and checks the DSN templates, and lists our own addresses. A bad
+ *	The core reads the options of cbv_option_table (modmilterd
+ *	--describe cbv prints it; doc/plugins/cbv.md carries it) with
+ *	their defaults; this checks what a table cannot say, loads and
+ *	checks the DSN templates, and lists our own addresses. A bad
  *	value is reported at its line and column through api->opt_error.
  *	The domain lists are kept in the core's normal form (lower case,
  *	no trailing dot); cbv_domain_in() says whether a domain is in a
@@ -16,6 +18,7 @@
  * DIAGNOSTICS
  *	cbv_options() returns -1 with the errors recorded (or *err set).
  */
+#define _GNU_SOURCE	/* asprintf */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,7 @@
 #include <unistd.h>
 
 #include "cbv_plugin.h"
+#include "cbv_opts.h"
 
 #ifndef CBV_TEMPLATEDIR
 #define CBV_TEMPLATEDIR "/usr/local/share/modmilter/cbv"
@@ -36,74 +40,12 @@ free_list(char **l)
 	free(l);
 }
 
-/* A list of strings (a single scalar is a list of one); NULL-terminated. */
-static int
-str_list(const struct mm_api *api, const mm_opt *o, const char *key, char ***out)
-{
-	const mm_opt *v = api->opt_get(o, key);
-	size_t n;
-
-	*out = calloc(1, sizeof(char *));
-	if (v == NULL || *out == NULL)
-		return *out ? 0 : -1;
-	if (api->opt_type(v) == MM_OPT_SCALAR) {
-		free(*out);
-		*out = calloc(2, sizeof(char *));
-		(*out)[0] = strdup(api->opt_scalar(v));
-		return 0;
-	}
-	if (api->opt_type(v) != MM_OPT_LIST) {
-		api->opt_error(v, "%s must be a list", key);
-		return -1;
-	}
-	n = api->opt_len(v);
-	free(*out);
-	*out = calloc(n + 1, sizeof(char *));
-	for (size_t i = 0; *out && i < n; i++) {
-		const char *s = api->opt_scalar(api->opt_at(v, i));
-		if (s == NULL || *s == 0) {
-			api->opt_error(api->opt_at(v, i), "%s: item must be a string", key);
-			return -1;
-		}
-		(*out)[i] = strdup(s);
-	}
-	return 0;
-}
-
 int
 cbv_domain_in(const struct mm_api *api, char *const *list, const char *domain)
 {
 	for (size_t i = 0; list && list[i]; i++)
 		if (api->domain_match(domain, list[i]))
 			return 1;
-	return 0;
-}
-
-/* A list of domains (".example.com": its subdomains), normalised as
-   the core compares them. */
-static int
-domain_list(const struct mm_api *api, const mm_opt *o, const char *key,
-    char ***out)
-{
-	const mm_opt *v = api->opt_get(o, key);
-
-	if (str_list(api, o, key, out) < 0)
-		return -1;
-	for (size_t i = 0; (*out)[i]; i++) {
-		const char *why;
-		char *d = api->domain_normalize((*out)[i], &why);
-		if (d == NULL) {
-			api->opt_error(api->opt_type(v) == MM_OPT_LIST ?
-			    api->opt_at(v, i) : v, "%s: '%s' is not a domain: %s", key,
-			    (*out)[i], why);
-			return -1;
-		}
-		free((*out)[i]);
-		(*out)[i] = strdup(d);
-		api->free(d);
-		if ((*out)[i] == NULL)
-			return -1;
-	}
 	return 0;
 }
 
@@ -114,6 +56,15 @@ node_of(const struct mm_api *api, const mm_opt *o, const char *key)
 	const mm_opt *v = api->opt_get(o, key);
 
 	return v ? v : o;
+}
+
+/* Item i of a list option (or the one scalar). */
+static const mm_opt *
+item_of(const struct mm_api *api, const mm_opt *o, const char *key, size_t i)
+{
+	const mm_opt *v = node_of(api, o, key);
+
+	return api->opt_type(v) == MM_OPT_LIST ? api->opt_at(v, i) : v;
 }
 
 static int
@@ -127,94 +78,24 @@ printable(const char *s, size_t max)
 	return n > 0 && n <= max;
 }
 
-static int
-duration(const struct mm_api *api, const mm_opt *o, const char *key, double def,
-    double min, double *out)
+/* a list the table read, taken over as a NULL-terminated array */
+static char **
+take(struct mm_strv *l)
 {
-	if (api->opt_duration(o, key, def, out) < 0)
-		return -1;
-	if (*out < min) {
-		api->opt_error(api->opt_get(o, key), "%s must be at least %gs", key, min);
-		return -1;
-	}
-	return 0;
+	char **v = l->v ? l->v : calloc(1, sizeof(char *));
+
+	l->v = NULL;
+	l->n = 0;
+	return v;
 }
 
 static int
-read_cache(struct cbv *c, const struct mm_api *api, const mm_opt *o)
+read_templates(struct cbv *c, const struct mm_api *api, const mm_opt *o,
+    const char *dir, const char *def)
 {
-	const mm_opt *m = api->opt_get(o, "cache");
-	struct cbv_ttl *t = &c->ttl;
-
-	if (m != NULL && api->opt_type(m) != MM_OPT_MAP) {
-		api->opt_error(m, "cache must be a map");
-		return -1;
-	}
-	if (duration(api, m, "positive", 31 * 86400, 60, &t->pos_expire) < 0 ||
-	    duration(api, m, "positive_refresh", 7 * 86400, 60, &t->pos_refresh) < 0 ||
-	    duration(api, m, "negative", 3 * 86400, 60, &t->neg_expire) < 0 ||
-	    duration(api, m, "negative_refresh", 3 * 3600, 60, &t->neg_refresh) < 0 ||
-	    duration(api, m, "defer", 10 * 60, 1, &t->defer_expire) < 0)
-		return -1;
-	if (t->pos_refresh > t->pos_expire || t->neg_refresh > t->neg_expire) {
-		api->opt_error(m, "a refresh time must not exceed its expiry time");
-		return -1;
-	}
-	return 0;
-}
-
-/* Who gets notices, how many, and how much of the original they quote. */
-static int
-read_dsn_limits(struct cbv *c, const struct mm_api *api, const mm_opt *o)
-{
-	const mm_opt *m = api->opt_get(o, "dsn_limit");
-	long long hmax;
-	const char *s;
-
-	if (api->opt_str(o, "dsn_senders", "authenticated", &s) < 0)
-		return -1;
-	if (strcmp(s, "any") == 0)
-		c->dsn_any_sender = 1;
-	else if (strcmp(s, "authenticated") != 0) {
-		api->opt_error(api->opt_get(o, "dsn_senders"),
-		    "dsn_senders must be authenticated or any");
-		return -1;
-	}
-	if (m != NULL && api->opt_type(m) != MM_OPT_MAP) {
-		api->opt_error(m, "dsn_limit must be a map "
-		    "{ total: N, per_domain: N, period: DURATION }");
-		return -1;
-	}
-	if (api->opt_int(m, "total", 1, 1000000, 100, &c->caps.total) < 0 ||
-	    api->opt_int(m, "per_domain", 1, 1000000, 5, &c->caps.per_domain) < 0 ||
-	    duration(api, m, "period", 3600, 60, &c->caps.period) < 0 ||
-	    api->opt_int(o, "dsn_headers_max", 0, 65536, 4096, &hmax) < 0)
-		return -1;
-	if (c->caps.period > 30 * 86400) {
-		api->opt_error(node_of(api, m, "period"),
-		    "period must be at most 30d");
-		return -1;
-	}
-	if (c->caps.per_domain > c->caps.total) {
-		api->opt_error(node_of(api, m, "per_domain"),
-		    "per_domain (%lld) must not exceed total (%lld)",
-		    c->caps.per_domain, c->caps.total);
-		return -1;
-	}
-	c->headers_max = (size_t)hmax;
-	return 0;
-}
-
-static int
-read_templates(struct cbv *c, const struct mm_api *api, const mm_opt *o)
-{
-	const char *dir, *def;
 	const mm_opt *m;
 	char err[512];
 
-	if (api->opt_str(o, "template_dir", CBV_TEMPLATEDIR, &dir) < 0 ||
-	    api->opt_str(o, "template", NULL, &def) < 0)
-		return -1;
 	if (def && (c->deftpl = template_load(dir, def, err, sizeof(err))) == NULL) {
 		api->opt_error(api->opt_get(o, "template"), "%s", err);
 		return -1;
@@ -247,142 +128,49 @@ read_templates(struct cbv *c, const struct mm_api *api, const mm_opt *o)
 	return 0;
 }
 
-/* allow_networks: special-purpose networks a test lab probes all the same */
 static int
-read_allow(struct cbv *c, const struct mm_api *api, const mm_opt *o)
+read_own(struct cbv *c, const struct mm_api *api, const mm_opt *o,
+    struct cbv_opts *v, char **err)
 {
-	const mm_opt *v = api->opt_get(o, "allow_networks");
-	size_t n;
-
-	if (v == NULL)
-		return 0;
-	if (api->opt_type(v) != MM_OPT_LIST) {
-		api->opt_error(v, "allow_networks must be a list of networks");
+	if ((c->own = own_new(v->own_interfaces, err)) == NULL)
 		return -1;
-	}
-	n = api->opt_len(v);
-	for (size_t i = 0; i < n; i++) {
-		const mm_opt *it = api->opt_at(v, i);
-		const char *s = api->opt_scalar(it);
-		if (s == NULL || own_allow(c->own, s) < 0) {
-			api->opt_error(it, "allow_networks: '%s' is not a network "
-			    "(address/prefix length, no host bits)", s ? s : "");
+	for (size_t i = 0; i < v->own_addresses.n; i++)
+		if (own_add(c->own, v->own_addresses.v[i]) < 0) {
+			api->opt_error(item_of(api, o, "own_addresses", i),
+			    "'%s' is not an IP address", v->own_addresses.v[i]);
 			return -1;
 		}
+	for (size_t i = 0; i < v->allow_networks.n; i++)
+		if (own_allow(c->own, v->allow_networks.v[i]) < 0) {
+			api->opt_error(item_of(api, o, "allow_networks", i),
+			    "allow_networks: '%s' is not a network (address/prefix "
+			    "length, no host bits)", v->allow_networks.v[i]);
+			return -1;
+		}
+	if ((c->own_names = calloc(v->own_names.n + 2, sizeof(char *))) == NULL)
+		return -1;
+	c->own_names[0] = strdup(c->helo_name);
+	for (size_t i = 0; i < v->own_names.n; i++) {
+		c->own_names[i + 1] = v->own_names.v[i];
+		v->own_names.v[i] = NULL;
 	}
+	v->own_names.n = 0;
 	return 0;
 }
 
 static int
-read_own(struct cbv *c, const struct mm_api *api, const mm_opt *o, char **err)
+check_values(struct cbv *c, const struct mm_api *api, const mm_opt *o,
+    const struct cbv_opts *v)
 {
-	char **addrs = NULL, **names = NULL;
-	int ifs, rc = -1;
-	size_t n = 0;
-
-	if (api->opt_bool(o, "own_interfaces", 1, &ifs) < 0 ||
-	    str_list(api, o, "own_addresses", &addrs) < 0 ||
-	    str_list(api, o, "own_names", &names) < 0)
-		goto out;
-	if ((c->own = own_new(ifs, err)) == NULL)
-		goto out;
-	for (size_t i = 0; addrs[i]; i++)
-		if (own_add(c->own, addrs[i]) < 0) {
-			api->opt_error(api->opt_get(o, "own_addresses"),
-			    "'%s' is not an IP address", addrs[i]);
-			goto out;
-		}
-	if (read_allow(c, api, o) < 0)
-		goto out;
-	while (names[n])
-		n++;
-	if ((c->own_names = calloc(n + 2, sizeof(char *))) == NULL)
-		goto out;
-	c->own_names[0] = strdup(c->helo_name);
-	for (size_t i = 0; i < n; i++) {
-		c->own_names[i + 1] = names[i];
-		names[i] = NULL;
-	}
-	rc = 0;
-out:
-	free_list(addrs);
-	free_list(names);
-	return rc;
-}
-
-int
-cbv_options(struct cbv *c, const struct mm_api *api, const mm_opt *o, char **err)
-{
-	const char *s;
-	char host[256], buf[300];
-	long long port, max_mx, max_conn, rate;
-	double step, total, dnst, bmin, bmax;
-
-	if (api->opt_str(o, "verify", "flagged", &s) < 0)
-		return -1;
-	if (strcmp(s, "always") == 0)
-		c->always = 1;
-	else if (strcmp(s, "flagged") != 0) {
-		api->opt_error(api->opt_get(o, "verify"), "verify must be always or flagged");
-		return -1;
-	}
-	if (api->opt_str(o, "action", "verify", &s) < 0)
-		return -1;
-	if (strcmp(s, "dsn") == 0)
-		c->dsn = 1;
-	else if (strcmp(s, "verify") != 0) {
-		api->opt_error(api->opt_get(o, "action"), "action must be verify or dsn");
-		return -1;
-	}
-	if (api->opt_str(o, "stage", "eom", &s) < 0)
-		return -1;
-	if (strcmp(s, "rcpt") == 0)
-		c->stage = CBV_STAGE_RCPT;
-	else if (strcmp(s, "eom") == 0)
-		c->stage = CBV_STAGE_EOM;
-	else {
-		api->opt_error(api->opt_get(o, "stage"), "stage must be rcpt or eom");
-		return -1;
-	}
 	if (c->dsn && c->stage != CBV_STAGE_EOM) {
 		api->opt_error(api->opt_get(o, "stage"), "action dsn runs at eom only");
 		return -1;
 	}
-	if (api->opt_str(o, "on_tempfail", "tempfail", &s) < 0)
-		return -1;
-	if (strcmp(s, "accept") == 0)
-		c->temp_accept = 1;
-	else if (strcmp(s, "tempfail") != 0) {
-		api->opt_error(api->opt_get(o, "on_tempfail"),
-		    "on_tempfail must be tempfail or accept");
-		return -1;
-	}
-	if (domain_list(api, o, "domains", &c->domains) < 0 ||
-	    domain_list(api, o, "skip_domains", &c->skip_domains) < 0 ||
-	    domain_list(api, o, "local_domains", &c->local_domains) < 0)
-		return -1;
-
-	if (gethostname(host, sizeof(host)) < 0)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = 0;
-	if (api->opt_str(o, "helo_name", host, &s) < 0)
-		return -1;
-	c->helo_name = strdup(s);
-	snprintf(buf, sizeof(buf), "MAILER-DAEMON@%s", c->helo_name);
-	if (api->opt_str(o, "dsn_from", buf, &s) < 0)
-		return -1;
-	c->dsn_from = strdup(s);
-	if (api->opt_str(o, "probe_from", "", &s) < 0)
-		return -1;
-	if (strpbrk(s, "<> \r\n")) {
+	if (strpbrk(c->probe_from, "<> \r\n")) {
 		api->opt_error(api->opt_get(o, "probe_from"),
 		    "probe_from is a bare address (\"\" for the null sender)");
 		return -1;
 	}
-	c->probe_from = strdup(s);
-	if (api->opt_str(o, "db", "cbv", &s) < 0)
-		return -1;
-	c->db = strdup(s);
 	if (strpbrk(c->helo_name, " \r\n<>") || !printable(c->helo_name, 255)) {
 		api->opt_error(node_of(api, o, "helo_name"), "helo_name must be one "
 		    "host name (printable ASCII, at most 255 characters)");
@@ -394,35 +182,85 @@ cbv_options(struct cbv *c, const struct mm_api *api, const mm_opt *o, char **err
 		    "line of printable ASCII, at most 256 characters");
 		return -1;
 	}
-
-	if (api->opt_int(o, "port", 1, 65535, 25, &port) < 0 ||
-	    api->opt_int(o, "max_mx", 1, 20, 3, &max_mx) < 0 ||
-	    api->opt_int(o, "max_connections", 1, 50, 5, &max_conn) < 0 ||
-	    api->opt_int(o, "rate", 1, 100000, 10, &rate) < 0 ||
-	    duration(api, o, "step_timeout", 10, 0.1, &step) < 0 ||
-	    duration(api, o, "probe_timeout", 25, 0.1, &total) < 0 ||
-	    duration(api, o, "dns_timeout", 5, 1, &dnst) < 0 ||
-	    duration(api, o, "backoff_min", 60, 1, &bmin) < 0 ||
-	    duration(api, o, "backoff_max", 3600, 1, &bmax) < 0 ||
-	    duration(api, o, "progress_interval", 5, 0.1, &c->progress_interval) < 0 ||
-	    read_cache(c, api, o) < 0 || read_dsn_limits(c, api, o) < 0)
+	if (v->ttl.pos_refresh > v->ttl.pos_expire ||
+	    v->ttl.neg_refresh > v->ttl.neg_expire) {
+		api->opt_error(node_of(api, o, "cache"),
+		    "a refresh time must not exceed its expiry time");
 		return -1;
-	c->pc.port = (int)port;
-	c->pc.max_mx = (int)max_mx;
-	c->pc.max_addrs = (int)max_conn;
-	c->pc.total_timeout = total;
-	c->pc.dns.timeout = dnst;
+	}
+	if (v->caps.per_domain > v->caps.total) {
+		const mm_opt *m = api->opt_get(o, "dsn_limit");
+		api->opt_error(m ? node_of(api, m, "per_domain") : o,
+		    "per_domain (%lld) must not exceed total (%lld)",
+		    v->caps.per_domain, v->caps.total);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cbv_options(struct cbv *c, const struct mm_api *api, const mm_opt *o, char **err)
+{
+	struct cbv_opts v;
+	char host[256];
+	int rc = -1;
+
+	memset(&v, 0, sizeof(v));
+	if (!MM_API_HAS(api, opt_table)) {
+		*err = strdup("cbv needs a modmilterd that reads options by table");
+		return -1;
+	}
+	if (api->opt_table(o, cbv_option_table, &v) < 0)
+		goto out;
+	c->always = v.verify == 1;
+	c->dsn = v.action == 1;
+	c->stage = v.stage == 1 ? CBV_STAGE_RCPT : CBV_STAGE_EOM;
+	c->temp_accept = v.on_tempfail == 1;
+	c->dsn_any_sender = v.dsn_senders == 1;
+	c->domains = take(&v.domains);
+	c->skip_domains = take(&v.skip_domains);
+	c->local_domains = take(&v.local_domains);
+	if (v.helo_name == NULL) {
+		if (gethostname(host, sizeof(host)) < 0)
+			snprintf(host, sizeof(host), "localhost");
+		host[sizeof(host) - 1] = 0;
+		v.helo_name = strdup(host);
+	}
+	c->helo_name = v.helo_name;
+	v.helo_name = NULL;
+	if (v.dsn_from == NULL && asprintf(&v.dsn_from, "MAILER-DAEMON@%s",
+	    c->helo_name) < 0)
+		v.dsn_from = NULL;
+	c->dsn_from = v.dsn_from;
+	c->probe_from = v.probe_from;
+	c->db = v.db;
+	v.dsn_from = v.probe_from = v.db = NULL;
+	if (c->helo_name == NULL || c->dsn_from == NULL || c->probe_from == NULL ||
+	    c->db == NULL || check_values(c, api, o, &v) < 0)
+		goto out;
+	c->ttl = v.ttl;
+	c->caps = v.caps;
+	c->headers_max = (size_t)v.headers_max;
+	c->progress_interval = v.progress;
+	c->pc.port = (int)v.port;
+	c->pc.max_mx = (int)v.max_mx;
+	c->pc.max_addrs = (int)v.max_connections;
+	c->pc.total_timeout = v.total;
+	c->pc.dns.timeout = v.dnst;
 	c->pc.dns.tries = 2;
 	c->pc.d.helo_name = c->helo_name;
 	c->pc.d.probe_from = c->probe_from;
-	c->pc.d.step_timeout = step;
-	if ((c->rl = rl_new((double)rate, bmin, bmax)) == NULL)
-		return -1;
-	if (read_own(c, api, o, err) < 0)
-		return -1;
+	c->pc.d.step_timeout = v.step;
+	if ((c->rl = rl_new((double)v.rate, v.bmin, v.bmax)) == NULL ||
+	    read_own(c, api, o, &v, err) < 0)
+		goto out;
 	c->pc.own = c->own;
 	c->pc.d.own_names = c->own_names;
-	return read_templates(c, api, o);
+	rc = read_templates(c, api, o, v.template_dir ? v.template_dir :
+	    CBV_TEMPLATEDIR, v.template);
+out:
+	api->opt_table_free(cbv_option_table, &v);
+	return rc;
 }
 
 void

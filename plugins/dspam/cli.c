@@ -65,13 +65,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <modmilter/host.h>
+
 #include "cliconf.h"
 #include "dedup.h"
 #include "dspam.h"
-#include "log.h"
 #include "msgsource.h"
 #include "progress.h"
-#include "store.h"
 
 /* the files are the administrator's: their From: is taken as it is */
 #define TRUST_FROM 1
@@ -207,7 +207,7 @@ fail(char *err)
 static int
 sync_store(char **err)
 {
-	if (store_sync(C.ds.st) < 0) {
+	if (mm_host_store_sync(C.ds.st) < 0) {
 		*err = strdup("cannot flush the store");
 		return -1;
 	}
@@ -600,10 +600,6 @@ cmd_purge(int argc, char **argv)
 	return 0;
 }
 
-/* the core's API table (core/host/api.c): its store functions are what the
-   plugin reaches in the daemon */
-extern const struct mm_api core_api;
-
 int
 main(int argc, char **argv)
 {
@@ -629,7 +625,8 @@ main(int argc, char **argv)
 	};
 	const char *store = NULL, *config = NULL, *instance = NULL, *cmd;
 	struct dspam_inst *inst = NULL;
-	struct store_cfg cfg;
+	struct mm_host_store_opts so = { 0, 1, 60 };
+	mm_host *h = NULL;
 	char *err = NULL;
 	int o, rc;
 
@@ -656,11 +653,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "modmilter-dspam: --instance needs -c CONFIG\n");
 		return 2;
 	}
-	log_open(LOG_DEST_STDERR, MM_LOG_WARNING, "modmilter-dspam");
 	signal(SIGPIPE, SIG_IGN);	/* a dead store server is an error, not death */
 	if (config != NULL) {
-		if ((rc = cliconf_load(config, instance, &cfg, &inst)) < 0) {
-			store_cfg_free(&cfg);
+		if ((rc = cliconf_load(config, instance, &h, &inst)) < 0) {
+			mm_host_close(h);
 			return rc == -2 ? 2 : 1;
 		}
 		if (inst != NULL) {
@@ -674,26 +670,25 @@ main(int argc, char **argv)
 				if (o != 'c' && o != 'I' && o != 's')
 					set_option(o, optarg);
 		}
-		if (store != NULL)
-			store_cfg_free(&cfg);
 	}
-	if (store != NULL) {
-		if (store_cfg_from_uri(store, &cfg, &err) < 0)
-			return fail(err);
-	} else if (config == NULL) {
-		store_cfg_parse(NULL, &cfg);	/* the daemon's default */
+	/* --store instead of the file's; neither: the daemon's default */
+	if (store != NULL && h != NULL) {
+		mm_host_close(h);
+		h = NULL;
+	}
+	if (h == NULL &&
+	    (h = mm_host_open_store("modmilter-dspam", store)) == NULL) {
+		dspam_inst_free(inst);
+		return 1;
 	}
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
 	dict = dstore_dict_id(dict_name);
-	if (map_mb > 0)
-		cfg.map_size = map_mb * 1024 * 1024;
-	cfg.nosync = 1;
-	if (cfg.timeout < 60)
-		cfg.timeout = 60;	/* bulk writes of 256 messages take a while */
-	C.ds.api = &core_api;
-	if ((C.ds.st = store_open(&cfg, database, &err)) == NULL)
+	so.map_size = map_mb * 1024 * 1024;
+	/* bulk writes of 256 messages take a while: a timeout of 60s at least */
+	C.ds.api = mm_host_api(h);
+	if ((C.ds.st = mm_host_store(h, database, &so, &err)) == NULL)
 		return fail(err);
 	if (strcmp(cmd, "train") == 0)
 		rc = cmd_train(argc, argv);
@@ -710,9 +705,9 @@ main(int argc, char **argv)
 	else
 		usage();
 	/* what was committed is flushed, whatever else failed */
-	if (store_sync(C.ds.st) < 0 && rc == 0)
+	if (mm_host_store_sync(C.ds.st) < 0 && rc == 0)
 		rc = fail(strdup("cannot flush the store"));
-	store_cfg_free(&cfg);
 	dspam_inst_free(inst);
+	mm_host_close(h);
 	return rc;
 }

@@ -7,9 +7,11 @@
  *	struct dspam_inst *d = dspam_options(api, options, &err);
  *	dspam_inst_free(d);
  * DESCRIPTION
- *	Reads and checks every option (doc/plugins/dspam.md lists them);
- *	a bad value is reported at its line and column through
- *	api->opt_error() and the instance is not created. Probabilities
+ *	The core reads the options of dspam_option_table (modmilterd
+ *	--describe dspam prints it) and the groups through the same
+ *	reader; this checks what a table cannot say (database and
+ *	dictionary names, one-line tag). A bad value is reported at its
+ *	line and column and the instance is not created. Probabilities
  *	are numbers from 0 to 1; a threshold left out is disabled.
  * DIAGNOSTICS
  *	NULL, with errors recorded at the options or *err set (malloc'ed).
@@ -26,110 +28,94 @@
 /* a threshold left out: no probability is above it */
 #define DISABLED 2.0
 
-static int
-opt_prob(const struct mm_api *api, const mm_opt *o, const char *key,
-    double def, double *out)
-{
-	const char *s;
-	char *end;
-	double v;
+#define O(f)	offsetof(struct dspam_inst, f)
+#define PROB(key, f, doc) \
+	{ key, MM_OT_NUMBER, O(f), NULL, 0, 1, NULL, doc, NULL }
+#define ADDRS(key, f, doc) \
+	{ key, MM_OT_ADDRESSES, O(f), NULL, 0, 0, NULL, doc, NULL }
 
-	if (api->opt_str(o, key, NULL, &s) < 0)
-		return -1;
-	if (s == NULL) {
-		*out = def;
-		return 0;
-	}
-	v = strtod(s, &end);
-	if (end == s || *end != '\0' || !(v >= 0.0 && v <= 1.0)) {
-		api->opt_error(api->opt_get(o, key), "%s: a number from 0 to 1", key);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-static int
-opt_num(const struct mm_api *api, const mm_opt *o, const char *key,
-    double def, double min, double max, double *out)
-{
-	const char *s;
-	char *end;
-	double v;
-
-	if (api->opt_str(o, key, NULL, &s) < 0)
-		return -1;
-	if (s == NULL) {
-		*out = def;
-		return 0;
-	}
-	v = strtod(s, &end);
-	if (end == s || *end != '\0' || !(v >= min && v <= max)) {
-		api->opt_error(api->opt_get(o, key), "%s: a number from %g to %g",
-		    key, min, max);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-/* a list of addresses, in the core's normal form and lower-cased */
-static int
-opt_addrs(const struct mm_api *api, const mm_opt *o, const char *key,
-    struct addrlist *l)
-{
-	const mm_opt *n = api->opt_get(o, key);
-	size_t i, len;
-
-	memset(l, 0, sizeof(*l));
-	if (n == NULL || api->opt_type(n) == MM_OPT_NONE)
-		return 0;
-	if (api->opt_type(n) == MM_OPT_SCALAR) {
-		len = 1;
-	} else if (api->opt_type(n) == MM_OPT_LIST) {
-		len = api->opt_len(n);
-	} else {
-		api->opt_error(n, "%s: an address or a list of addresses", key);
-		return -1;
-	}
-	if ((l->v = calloc(len ? len : 1, sizeof(char *))) == NULL)
-		return -1;
-	for (i = 0; i < len; i++) {
-		const mm_opt *it = api->opt_type(n) == MM_OPT_SCALAR ? n :
-		    api->opt_at(n, i);
-		const char *s = api->opt_scalar(it), *why;
-		char *c, *norm;
-
-		if (s == NULL || *s == '\0' || api->opt_type(it) != MM_OPT_SCALAR) {
-			api->opt_error(it, "%s: an address", key);
-			return -1;
-		}
-		if ((norm = api->addr_normalize(s, &why)) == NULL) {
-			api->opt_error(it, "%s: '%s': %s", key, s, why);
-			return -1;
-		}
-		l->v[l->n] = strdup(norm);
-		api->free(norm);
-		if (l->v[l->n] == NULL)
-			return -1;
-		for (c = l->v[l->n]; *c; c++)
-			if (*c >= 'A' && *c <= 'Z')
-				*c = (char)(*c - 'A' + 'a');
-		l->n++;
-	}
-	return 0;
-}
-
-static void
-addrlist_free(struct addrlist *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
+/*
+ * The options the core reads (modmilterd --describe dspam; the table of
+ * doc/plugins/dspam.md is generated from it). groups, a map of group
+ * name to addresses, is read here.
+ */
+const struct mm_option dspam_option_table[] = {
+	{ "database", MM_OT_STRING, O(database), "dspam", 0, 0, NULL,
+	  "database of the core's store (`store:` in the daemon's configuration: "
+	  "LMDB, or Redis shared by several hosts) holding every dictionary and the "
+	  "signatures. A full LMDB map is a store failure (logged with \"raise store "
+	  "map_size\")", NULL },
+	{ "purge_after", MM_OT_DURATION, O(c.ds.purge_after), "30d", 0, 0, NULL,
+	  "a token with at most `purge_hits` hits expires `purge_after` after it "
+	  "was last trained (so rare words of old mail do not pile up); a token "
+	  "with more hits is kept. `purge_after: 0` keeps everything", NULL },
+	{ "purge_hits", MM_OT_INT, O(opt.purge_hits), "1", 0, 1000000, NULL,
+	  "see `purge_after`", NULL },
+	{ "algorithm", MM_OT_ENUM, O(opt.algorithm), "fisher", 0, 0,
+	  MM_OPT_WORDS("fisher", "burton", "graham"),
+	  "`fisher` (Fisher–Robinson inverse chi-square) or `burton` (Graham's "
+	  "token probability, Burton's 27 most interesting tokens; `graham` is "
+	  "the same)", NULL },
+	{ "tokenizer", MM_OT_ENUM, O(opt.tokenizer), "words", 0, 0,
+	  MM_OPT_WORDS("words", "chain", "osb"),
+	  "`words`; `chain` adds each pair of adjacent words; `osb` adds "
+	  "orthogonal sparse bigrams (each word with each of the four before it). "
+	  "See the performance page: pairs cost lookups and did not win here", NULL },
+	{ "threshold", MM_OT_NUMBER, O(c.cp.threshold), "0.5", 0, 1, NULL,
+	  "spam when the probability is above it (`X-DSPAM-Result`, training)", NULL },
+	{ "robs", MM_OT_NUMBER, O(c.cp.robs), "0.05", 0.0001, 100, NULL,
+	  "Robinson's strength for rare tokens", NULL },
+	{ "robx", MM_OT_NUMBER, O(c.cp.robx), "0.5", 0, 1, NULL,
+	  "Robinson's prior for rare tokens", NULL },
+	{ "min_dev", MM_OT_NUMBER, O(c.cp.min_dev), "0.2", 0, 0.5, NULL,
+	  "the band around 0.5 left out of the Fisher combination (tokens with "
+	  "|f − 0.5| < min_dev)", NULL },
+	{ "max_tokens", MM_OT_INT, O(opt.max_tokens), "0", 0, 1000000, NULL,
+	  "Fisher: combine only the N most extreme tokens (SpamBayes-style); "
+	  "`0`: all", NULL },
+	{ "training", MM_OT_ENUM, O(opt.training), "teft", 0, 0,
+	  MM_OPT_WORDS("teft", "toe", "tum", "notrain"),
+	  "`teft`: count every message in the class it was given; `toe`: count "
+	  "nothing until a correction; `tum`: TEFT until 2,500 innocent messages "
+	  "are learned, then only tokens with fewer than 25 hits; `notrain`: "
+	  "classify only", NULL },
+	{ "signature_ttl", MM_OT_DURATION, O(c.sig_ttl), "14d", 0, 0, NULL,
+	  "how long a message's token set is kept for a later correction", NULL },
+	{ "dictionary", MM_OT_STRING, O(dictionary), "shared", 0, 0, NULL,
+	  "the shared dictionary, also the screener for recipients without their "
+	  "own", NULL },
+	{ "per_recipient", MM_OT_BOOL, O(per_recipient), "false", 0, 0, NULL,
+	  "use the recipient's own dictionary (named by the address) once it has "
+	  "learned anything", NULL },
+	{ "groups", MM_OT_HAND, 0, NULL, 0, 0, NULL,
+	  "`{ NAME: [address, ...] }`: these recipients share the dictionary "
+	  "`group:NAME`", NULL },
+	{ "max_size", MM_OT_SIZE, O(max_size), "1M", 0, (double)(1ULL << 40), NULL,
+	  "bytes of body above which a message is passed unclassified (logged); "
+	  "`0`: no limit", NULL },
+	PROB("tag_above", tag_above, "prefix the subject with `tag_text` above "
+	    "this probability; none: off"),
+	{ "tag_text", MM_OT_STRING, O(tag_text), "[SPAM]", 0, 0, NULL,
+	  "the prefix (one line)", NULL },
+	PROB("quarantine_above", quarantine_above, "quarantine the message above "
+	    "this probability; none: off"),
+	PROB("reject_above", reject_above, "refuse with 550 5.7.1 above this "
+	    "probability; none: off"),
+	PROB("triage_reject_above", triage_above, "classify the header alone at "
+	    "end of header and refuse above this probability, before the body is "
+	    "sent (no training); none: off"),
+	ADDRS("spam_addresses", spam_addrs, "forwarding addresses that train as "
+	    "spam (see below)"),
+	ADDRS("ham_addresses", ham_addrs, "forwarding addresses that train as "
+	    "innocent (see below)"),
+	ADDRS("honeypots", honeypots, "addresses whose mail is trained as spam "
+	    "and not delivered"),
+	ADDRS("innocent_senders", innocent_senders, "envelope senders whose mail "
+	    "is trained as innocent and marked `Whitelisted` — when the sender is "
+	    "authenticated (see [Trust by sender](#trust-by-sender)); otherwise "
+	    "the message is classified like any other"),
+	{ NULL }
+};
 
 /*
  * Is an envelope address in the list? Compared in the core's normal
@@ -138,7 +124,7 @@ addrlist_free(struct addrlist *l)
  * the core cannot parse is in no list.
  */
 int
-addrlist_has(const struct mm_api *api, const struct addrlist *l,
+addrlist_has(const struct mm_api *api, const struct mm_strv *l,
     const char *addr)
 {
 	char *norm;
@@ -160,22 +146,55 @@ dspam_inst_free(struct dspam_inst *d)
 
 	if (d == NULL)
 		return;
-	free(d->database);
+	d->optapi->opt_table_free(dspam_option_table, d);
 	pthread_mutex_destroy(&d->lock);
-	free(d->dictionary);
-	free(d->tag_text);
-	addrlist_free(&d->spam_addrs);
-	addrlist_free(&d->ham_addrs);
-	addrlist_free(&d->honeypots);
-	addrlist_free(&d->innocent_senders);
 	for (i = 0; i < d->ngroups; i++) {
 		free(d->groups[i].name);
-		addrlist_free(&d->groups[i].members);
+		for (size_t k = 0; k < d->groups[i].members.n; k++)
+			free(d->groups[i].members.v[k]);
+		free(d->groups[i].members.v);
 	}
 	free(d->groups);
 	free(d);
 }
 
+/* one group's addresses, in the core's normal form */
+static int
+group_members(const struct mm_api *api, const mm_opt *n, const char *key,
+    struct mm_strv *l)
+{
+	size_t len = api->opt_type(n) == MM_OPT_SCALAR ? 1 : api->opt_len(n);
+
+	if (api->opt_type(n) != MM_OPT_SCALAR && api->opt_type(n) != MM_OPT_LIST) {
+		api->opt_error(n, "%s: an address or a list of addresses", key);
+		return -1;
+	}
+	if ((l->v = calloc(len + 1, sizeof(char *))) == NULL)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		const mm_opt *it = api->opt_type(n) == MM_OPT_SCALAR ? n :
+		    api->opt_at(n, i);
+		const char *s = api->opt_scalar(it), *why;
+		char *norm;
+
+		if (s == NULL || *s == '\0' || api->opt_type(it) != MM_OPT_SCALAR) {
+			api->opt_error(it, "%s: an address", key);
+			return -1;
+		}
+		if ((norm = api->addr_normalize(s, &why)) == NULL) {
+			api->opt_error(it, "%s: '%s': %s", key, s, why);
+			return -1;
+		}
+		l->v[l->n] = strdup(norm);
+		api->free(norm);
+		if (l->v[l->n] == NULL)
+			return -1;
+		l->n++;
+	}
+	return 0;
+}
+
+/* groups: { NAME: [address, ...] } */
 static int
 read_groups(const struct mm_api *api, const mm_opt *o, struct dspam_inst *d)
 {
@@ -201,8 +220,7 @@ read_groups(const struct mm_api *api, const mm_opt *o, struct dspam_inst *d)
 		strcpy(dg->name, "group:");
 		strcat(dg->name, name);
 		d->ngroups++;
-		(void)members;
-		if (opt_addrs(api, g, name, &dg->members) < 0)
+		if (group_members(api, members, name, &dg->members) < 0)
 			return -1;
 	}
 	return 0;
@@ -212,94 +230,46 @@ struct dspam_inst *
 dspam_options(const struct mm_api *api, const mm_opt *o, char **err)
 {
 	struct dspam_inst *d = calloc(1, sizeof(*d));
-	const char *db, *algo, *tok, *mode, *dict, *tag;
-	long long max_size, max_tokens, purge_hits;
-	double ttl;
-	int per_rcpt;
+	static const int pairs[] = { 0, 1, 4 };	/* words, chain, osb */
+	const char *db;
 
 	if (d == NULL) {
 		*err = strdup("dspam: out of memory");
 		return NULL;
 	}
+	if (!MM_API_HAS(api, opt_table)) {
+		*err = strdup("dspam needs a modmilterd that reads options by table");
+		free(d);
+		return NULL;
+	}
 	combine_defaults(&d->c.cp);
 	pthread_mutex_init(&d->lock, NULL);
+	d->optapi = api;
 	d->c.ds.api = api;
-	if (api->opt_str(o, "database", "dspam", &db) < 0 ||
-	    api->opt_duration(o, "purge_after", 30 * 86400.0, &d->c.ds.purge_after) < 0 ||
-	    api->opt_int(o, "purge_hits", 0, 1000000, 1, &purge_hits) < 0 ||
-	    api->opt_str(o, "algorithm", "fisher", &algo) < 0 ||
-	    api->opt_str(o, "tokenizer", "words", &tok) < 0 ||
-	    api->opt_str(o, "training", "teft", &mode) < 0 ||
-	    opt_prob(api, o, "threshold", 0.5, &d->c.cp.threshold) < 0 ||
-	    opt_num(api, o, "robs", d->c.cp.robs, 0.0001, 100.0, &d->c.cp.robs) < 0 ||
-	    opt_prob(api, o, "robx", d->c.cp.robx, &d->c.cp.robx) < 0 ||
-	    opt_num(api, o, "min_dev", d->c.cp.min_dev, 0.0, 0.5, &d->c.cp.min_dev) < 0 ||
-	    api->opt_int(o, "max_tokens", 0, 1000000, 0, &max_tokens) < 0 ||
-	    api->opt_str(o, "dictionary", "shared", &dict) < 0 ||
-	    api->opt_bool(o, "per_recipient", 0, &per_rcpt) < 0 ||
-	    api->opt_duration(o, "signature_ttl", 14 * 86400.0, &ttl) < 0 ||
-	    api->opt_int(o, "max_size", 0, (long long)1 << 40, 1024 * 1024, &max_size) < 0 ||
-	    opt_prob(api, o, "tag_above", DISABLED, &d->tag_above) < 0 ||
-	    api->opt_str(o, "tag_text", "[SPAM]", &tag) < 0 ||
-	    opt_prob(api, o, "quarantine_above", DISABLED, &d->quarantine_above) < 0 ||
-	    opt_prob(api, o, "reject_above", DISABLED, &d->reject_above) < 0 ||
-	    opt_prob(api, o, "triage_reject_above", DISABLED, &d->triage_above) < 0 ||
-	    opt_addrs(api, o, "spam_addresses", &d->spam_addrs) < 0 ||
-	    opt_addrs(api, o, "ham_addresses", &d->ham_addrs) < 0 ||
-	    opt_addrs(api, o, "honeypots", &d->honeypots) < 0 ||
-	    opt_addrs(api, o, "innocent_senders", &d->innocent_senders) < 0 ||
+	d->tag_above = d->quarantine_above = d->reject_above = d->triage_above =
+	    DISABLED;
+	if (api->opt_table(o, dspam_option_table, d) < 0 ||
 	    read_groups(api, o, d) < 0)
 		goto fail;
-	if (strcmp(algo, "fisher") == 0) {
-		d->c.cp.algo = ALGO_FISHER;
-	} else if (strcmp(algo, "burton") == 0 || strcmp(algo, "graham") == 0) {
-		d->c.cp.algo = ALGO_BURTON;
-	} else {
-		api->opt_error(api->opt_get(o, "algorithm"), "algorithm: fisher or burton");
-		goto fail;
-	}
-	if (strcmp(tok, "words") == 0) {
-		d->tok.pairs = 0;
-	} else if (strcmp(tok, "chain") == 0) {
-		d->tok.pairs = 1;
-	} else if (strcmp(tok, "osb") == 0) {
-		d->tok.pairs = 4;
-	} else {
-		api->opt_error(api->opt_get(o, "tokenizer"), "tokenizer: words, chain or osb");
-		goto fail;
-	}
-	if (train_mode_parse(mode, &d->c.mode) < 0) {
-		api->opt_error(api->opt_get(o, "training"),
-		    "training: teft, toe, tum or notrain");
-		goto fail;
-	}
-	if (*dict == '\0') {
+	d->c.cp.algo = d->opt.algorithm == 0 ? ALGO_FISHER : ALGO_BURTON;
+	d->tok.pairs = pairs[d->opt.tokenizer];
+	d->c.mode = (enum train_mode)d->opt.training;
+	d->c.cp.max_tokens = (size_t)d->opt.max_tokens;
+	d->c.ds.purge_hits = (uint32_t)d->opt.purge_hits;
+	if (*d->dictionary == '\0') {
 		api->opt_error(api->opt_get(o, "dictionary"), "dictionary: a name");
 		goto fail;
 	}
-	if (strpbrk(tag, "\r\n")) {
+	if (strpbrk(d->tag_text, "\r\n")) {
 		api->opt_error(api->opt_get(o, "tag_text"), "tag_text must be one line");
 		goto fail;
 	}
-	d->c.cp.max_tokens = (size_t)max_tokens;
-	d->per_recipient = per_rcpt;
-	d->max_size = (size_t)max_size;
-	d->c.sig_ttl = ttl;
-	if ((d->dictionary = strdup(dict)) == NULL ||
-	    (d->tag_text = strdup(tag)) == NULL) {
-		*err = strdup("dspam: out of memory");
-		goto fail;
-	}
+	db = d->database;
 	if (*db == '\0' || strlen(db) > 200 ||
 	    strspn(db, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "0123456789._-") != strlen(db)) {
 		api->opt_error(api->opt_get(o, "database"), "database: a store "
 		    "database name (letters, digits, '.', '_', '-')");
-		goto fail;
-	}
-	d->c.ds.purge_hits = (uint32_t)purge_hits;
-	if ((d->database = strdup(db)) == NULL) {
-		*err = strdup("dspam: out of memory");
 		goto fail;
 	}
 	return d;

@@ -605,6 +605,7 @@ MM_PLUGIN(dspam, "1.0", "statistical spam classifier (DSPAM-style)",
 	.actions = MM_ACT_ADDHDRS | MM_ACT_CHGHDRS | MM_ACT_DELRCPT |
 	    MM_ACT_QUARANTINE,
 	.flags = MM_F_MESSAGE,
+	.options = dspam_option_table,
 	.init = dspam_init,
 	.fini = dspam_fini,
 	.header = dspam_header,

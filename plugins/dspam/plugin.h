@@ -19,14 +19,9 @@
 #define LOCALSTATEDIR "/var"
 #endif
 
-struct addrlist {
-	char **v;
-	size_t n;
-};
-
 struct dspam_group {
 	char *name;		/* "group:NAME", the dictionary's name */
-	struct addrlist members;
+	struct mm_strv members;
 };
 
 struct dspam_inst {
@@ -44,13 +39,20 @@ struct dspam_inst {
 	size_t max_size;	/* bytes of body; 0: no limit */
 	double tag_above, quarantine_above, reject_above, triage_above;
 	char *tag_text;
-	struct addrlist spam_addrs, ham_addrs, honeypots, innocent_senders;
+	struct mm_strv spam_addrs, ham_addrs, honeypots, innocent_senders;
+	const struct mm_api *optapi;	/* frees what the option table read */
+	struct {
+		long long purge_hits, max_tokens;
+		int algorithm, tokenizer, training;	/* word indexes */
+	} opt;
 };
+
+extern const struct mm_option dspam_option_table[];
 
 struct dspam_inst *dspam_options(const struct mm_api *api, const mm_opt *o,
     char **err);
 void dspam_inst_free(struct dspam_inst *d);
-int addrlist_has(const struct mm_api *api, const struct addrlist *l,
+int addrlist_has(const struct mm_api *api, const struct mm_strv *l,
     const char *addr);
 
 /* trust.c: 1 when addr is vouched for (internal client, SMTP AUTH, SPF

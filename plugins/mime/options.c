@@ -8,8 +8,10 @@
  *	struct mime_conf *c = mime_options(api, opts);
  *	mime_conf_free(c);
  * DESCRIPTION
- *	Reads every option, with its default, into a struct mime_conf
- *	that is read-only afterwards (shared by all connections):
+ *	The core reads the options of mime_option_table (modmilterd
+ *	--describe mime prints it) with their defaults; this turns them
+ *	into a struct mime_conf that is read-only afterwards (shared by
+ *	all connections), and reads exceptions:
  *
  *	banned_extensions (list), banned_types (list of content kinds:
  *	exe elf macho script lnk chm, or an archive kind), action
@@ -34,16 +36,69 @@
 #include "mime.h"
 #include "options.h"
 
-static const char *const default_ext[] = {
-	"ade", "adp", "bas", "bat", "chm", "cmd", "com", "cpl", "crt", "dll",
-	"exe", "hlp", "hta", "inf", "ins", "isp", "jar", "js", "jse", "lnk",
-	"msc", "msi", "msp", "mst", "pif", "ps1", "reg", "scr", "sct", "shs",
-	"url", "vb", "vbe", "vbs", "wsc", "wsf", "wsh",
+/* what the option table reads; mime_options() turns it into a mime_conf */
+struct mime_opts {
+	struct mm_strv banned_ext, banned_types;
+	int action, scan_archives, encrypted, corrupt, partial, malformed, on_limit;
+	long long max_depth, max_parts;
+	size_t max_size;
+	char *save_dir;
 };
 
-static const enum mime_kind default_kinds[] = {
-	MIME_KIND_EXE, MIME_KIND_ELF, MIME_KIND_MACHO, MIME_KIND_SCRIPT,
-	MIME_KIND_LNK, MIME_KIND_CHM,
+#define O(f)	offsetof(struct mime_opts, f)
+#define POLICY	MM_OPT_WORDS("ban", "allow")
+
+/*
+ * The options the core reads (modmilterd --describe mime; the table of
+ * doc/plugins/mime.md is generated from it). The enum words are in the
+ * order of enum mime_action, mime_policy, mime_malformed and
+ * mime_onlimit. exceptions, a map of domain to a list, is read here.
+ */
+const struct mm_option mime_option_table[] = {
+	{ "banned_extensions", MM_OT_LIST, O(banned_ext), "ade adp bas bat chm cmd "
+	  "com cpl crt dll exe hlp hta inf ins isp jar js jse lnk msc msi msp mst "
+	  "pif ps1 reg scr sct shs url vb vbe vbs wsc wsf wsh", 0, 0, NULL,
+	  "last extension of a normalised name, case-insensitive", NULL },
+	{ "banned_types", MM_OT_LIST, O(banned_types), "exe elf macho script lnk chm",
+	  0, 0, NULL, "content kinds banned whatever the name; archive kinds "
+	  "(`zip`, `7z`, `rar`, `gzip`, `bzip2`, `xz`, `zstd`, `tar`, `iso`, `cab`) "
+	  "may be added", NULL },
+	{ "action", MM_OT_ENUM, O(action), "replace", 0, 0,
+	  MM_OPT_WORDS("replace", "reject", "quarantine", "tag"),
+	  "what to do with a message holding a banned file, see below",
+	  "action must be one of: replace, reject, quarantine, tag" },
+	{ "scan_archives", MM_OT_BOOL, O(scan_archives), "true", 0, 0, NULL,
+	  "look inside archives", NULL },
+	{ "max_depth", MM_OT_INT, O(max_depth), "5", 1, 100, NULL,
+	  "nesting of forwarded messages and archives (multipart nesting is "
+	  "bounded by `max_parts` and by GMime)", NULL },
+	{ "max_parts", MM_OT_INT, O(max_parts), "1000", 1, 1000000, NULL,
+	  "MIME parts plus archive members, per message", NULL },
+	{ "max_size", MM_OT_SIZE, O(max_size), "64M", 1024, (double)(1ULL << 40),
+	  NULL, "bytes decoded or decompressed per message (`K`, `M`, `G` "
+	  "suffixes)", NULL },
+	{ "encrypted", MM_OT_ENUM, O(encrypted), "ban", 0, 0, POLICY,
+	  "an encrypted archive or member (its visible names are still checked)",
+	  NULL },
+	{ "corrupt", MM_OT_ENUM, O(corrupt), "ban", 0, 0, POLICY, "an archive (by "
+	  "content or by name) that does not open or breaks half-way", NULL },
+	{ "partial", MM_OT_ENUM, O(partial), "ban", 0, 0, POLICY,
+	  "`message/partial` fragments", NULL },
+	{ "malformed", MM_OT_ENUM, O(malformed), "tag", 0, 0,
+	  MM_OPT_WORDS("tag", "accept", "reject", "tempfail"),
+	  "malformed MIME: `tag` (accept, add a field), `accept`, `reject`, "
+	  "`tempfail`", NULL },
+	{ "on_limit", MM_OT_ENUM, O(on_limit), "tempfail", 0, 0,
+	  MM_OPT_WORDS("tempfail", "reject", "ban"), "a limit reached: `tempfail`, "
+	  "`reject`, or `ban` (the whole message is replaced by a notice, the "
+	  "original saved)", NULL },
+	{ "save_dir", MM_OT_STRING, O(save_dir), "/var/lib/modmilter/mime-saved", 0, 0,
+	  NULL, "where originals are kept; must exist when `action` is `replace`",
+	  NULL },
+	{ "exceptions", MM_OT_HAND, 0, NULL, 0, 0, NULL, "per domain, extensions or "
+	  "content kinds allowed, e.g. `{ \"partner.example\": [exe], "
+	  "\".corp.example\": [js] }`", NULL },
+	{ NULL }
 };
 
 /* "exe", ".EXE" -> "exe" */
@@ -68,6 +123,37 @@ lower(const char *s)
 	return r;
 }
 
+/* The node of item i of key (a list, or one scalar) for a message. */
+static const mm_opt *
+item_node(const struct mm_api *api, const mm_opt *opts, const char *key, size_t i)
+{
+	const mm_opt *n = api->opt_get(opts, key);
+
+	if (n == NULL)
+		return opts;
+	return api->opt_type(n) == MM_OPT_LIST ? api->opt_at(n, i) : n;
+}
+
+/* Extensions or kinds, as written, into out; -1 after reporting. */
+static int
+words(const struct mm_api *api, const mm_opt *at, const char *key,
+    char *const *in, size_t n, struct mime_strv *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *e = ext_item(in[i]);
+
+		if (*e == 0 || strpbrk(e, " \t/\\")) {
+			api->opt_error(at,
+			    "%s: '%s' is not an extension or a kind", key, in[i]);
+			free(e);
+			return -1;
+		}
+		out->v = mime_xrealloc(out->v, (out->n + 1) * sizeof(char *));
+		out->v[out->n++] = e;
+	}
+	return 0;
+}
+
 /* A list of scalars; -1 after reporting a bad node. */
 static int
 str_list(const struct mm_api *api, const mm_opt *node, const char *key,
@@ -82,82 +168,15 @@ str_list(const struct mm_api *api, const mm_opt *node, const char *key,
 	for (size_t i = 0; i < n; i++) {
 		const mm_opt *it = api->opt_at(node, i);
 		const char *s = api->opt_scalar(it);
-		char *e;
 
 		if (api->opt_type(it) != MM_OPT_SCALAR || s == NULL || *s == 0) {
 			api->opt_error(it, "%s: each item must be a non-empty word", key);
 			return -1;
 		}
-		e = ext_item(s);
-		if (*e == 0 || strpbrk(e, " \t/\\")) {
-			api->opt_error(it, "%s: '%s' is not an extension or a kind", key, s);
-			free(e);
+		if (words(api, it, key, (char *const *)&s, 1, out) < 0)
 			return -1;
-		}
-		out->v = mime_xrealloc(out->v, (out->n + 1) * sizeof(char *));
-		out->v[out->n++] = e;
 	}
 	return 0;
-}
-
-/* One of several words; -1 after reporting. */
-static int
-choice(const struct mm_api *api, const mm_opt *opts, const char *key,
-    const char *const *words, int def, int *out)
-{
-	const char *v;
-	struct mime_buf list = { 0 };
-
-	if (api->opt_str(opts, key, words[def], &v) < 0)
-		return -1;
-	for (int i = 0; words[i]; i++)
-		if (strcasecmp(v, words[i]) == 0) {
-			*out = i;
-			return 0;
-		}
-	for (int i = 0; words[i]; i++)
-		mime_buf_printf(&list, "%s%s", i ? ", " : "", words[i]);
-	api->opt_error(api->opt_get(opts, key), "%s must be one of: %s", key, list.data);
-	mime_buf_free(&list);
-	return -1;
-}
-
-/* "64MB", "512K", 1048576 */
-static int
-size_opt(const struct mm_api *api, const mm_opt *opts, const char *key,
-    size_t def, size_t *out)
-{
-	const mm_opt *n = api->opt_get(opts, key);
-	const char *s;
-	char *end;
-	unsigned long long v;
-
-	if (n == NULL || api->opt_type(n) == MM_OPT_NONE) {
-		*out = def;
-		return 0;
-	}
-	s = api->opt_scalar(n);
-	if (api->opt_type(n) != MM_OPT_SCALAR || s == NULL)
-		goto bad;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *s == '-')
-		goto bad;
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	default: break;
-	}
-	if (*end == 'b' || *end == 'B')
-		end++;
-	if (*end || v < 1024 || v > ((unsigned long long)1 << 40))
-		goto bad;
-	*out = (size_t)v;
-	return 0;
-bad:
-	api->opt_error(n, "%s must be a size between 1K and 1024G (e.g. 64M)", key);
-	return -1;
 }
 
 static int
@@ -201,91 +220,46 @@ exceptions(const struct mm_api *api, const mm_opt *opts, struct mime_conf *c)
 struct mime_conf *
 mime_options(const struct mm_api *api, const mm_opt *opts)
 {
-	static const char *const actions[] = { "replace", "reject", "quarantine",
-		"tag", NULL };
-	static const char *const policies[] = { "ban", "allow", NULL };
-	static const char *const malformed[] = { "tag", "accept", "reject",
-		"tempfail", NULL };
-	static const char *const onlimit[] = { "tempfail", "reject", "ban", NULL };
 	struct mime_conf *c = calloc(1, sizeof(*c));
+	struct mime_opts o;
+	struct mime_strv l = { 0 };
 	const mm_opt *node;
-	const char *dir;
-	long long v;
-	int b, e;
 	struct stat st;
 
-	if (c == NULL)
+	memset(&o, 0, sizeof(o));
+	if (c == NULL || !MM_API_HAS(api, opt_table)) {
+		free(c);
 		return NULL;
-	node = api->opt_get(opts, "banned_extensions");
-	if (node && api->opt_type(node) != MM_OPT_NONE) {
-		struct mime_strv l = { 0 };
-		if (str_list(api, node, "banned_extensions", &l) < 0) {
-			mime_strv_free(&l);
-			goto fail;
-		}
-		c->banned_ext = l.v;
-		c->nbanned_ext = l.n;
-	} else {
-		c->nbanned_ext = sizeof(default_ext) / sizeof(default_ext[0]);
-		c->banned_ext = mime_xmalloc(c->nbanned_ext * sizeof(char *));
-		for (size_t i = 0; i < c->nbanned_ext; i++)
-			c->banned_ext[i] = mime_xstrdup(default_ext[i]);
 	}
-	node = api->opt_get(opts, "banned_types");
-	if (node && api->opt_type(node) != MM_OPT_NONE) {
-		struct mime_strv l = { 0 };
-		if (str_list(api, node, "banned_types", &l) < 0) {
-			mime_strv_free(&l);
+	if (api->opt_table(opts, mime_option_table, &o) < 0)
+		goto fail;
+	for (size_t i = 0; i < o.banned_ext.n; i++)
+		if (words(api, item_node(api, opts, "banned_extensions", i),
+		    "banned_extensions", &o.banned_ext.v[i], 1, &l) < 0)
+			goto fail;
+	c->banned_ext = l.v;
+	c->nbanned_ext = l.n;
+	for (size_t i = 0; i < o.banned_types.n; i++) {
+		enum mime_kind k = mime_kind_by_name(o.banned_types.v[i]);
+		if (k == MIME_KIND_NONE) {
+			api->opt_error(item_node(api, opts, "banned_types", i), "banned_types: "
+			    "unknown kind '%s' (exe, elf, macho, script, lnk, chm, zip, 7z, "
+			    "rar, gzip, bzip2, xz, zstd, tar, iso, cab)", o.banned_types.v[i]);
 			goto fail;
 		}
-		for (size_t i = 0; i < l.n; i++) {
-			enum mime_kind k = mime_kind_by_name(l.v[i]);
-			if (k == MIME_KIND_NONE) {
-				api->opt_error(api->opt_at(node, i), "banned_types: unknown "
-				    "kind '%s' (exe, elf, macho, script, lnk, chm, zip, 7z, "
-				    "rar, gzip, bzip2, xz, zstd, tar, iso, cab)", l.v[i]);
-				mime_strv_free(&l);
-				goto fail;
-			}
-			c->banned_kinds |= 1u << k;
-		}
-		mime_strv_free(&l);
-	} else
-		for (size_t i = 0; i < sizeof(default_kinds) / sizeof(default_kinds[0]); i++)
-			c->banned_kinds |= 1u << default_kinds[i];
-
-	if (choice(api, opts, "action", actions, 0, &e) < 0)
-		goto fail;
-	c->action = (enum mime_action)e;
-	if (api->opt_bool(opts, "scan_archives", 1, &b) < 0)
-		goto fail;
-	c->scan_archives = b;
-	if (api->opt_int(opts, "max_depth", 1, 100, 5, &v) < 0)
-		goto fail;
-	c->max_depth = (int)v;
-	if (api->opt_int(opts, "max_parts", 1, 1000000, 1000, &v) < 0)
-		goto fail;
-	c->max_parts = (long)v;
-	if (size_opt(api, opts, "max_size", (size_t)64 << 20, &c->max_size) < 0)
-		goto fail;
-	if (choice(api, opts, "encrypted", policies, 0, &e) < 0)
-		goto fail;
-	c->encrypted = (enum mime_policy)e;
-	if (choice(api, opts, "corrupt", policies, 0, &e) < 0)
-		goto fail;
-	c->corrupt = (enum mime_policy)e;
-	if (choice(api, opts, "partial", policies, 0, &e) < 0)
-		goto fail;
-	c->partial = (enum mime_policy)e;
-	if (choice(api, opts, "malformed", malformed, 0, &e) < 0)
-		goto fail;
-	c->malformed = (enum mime_malformed)e;
-	if (choice(api, opts, "on_limit", onlimit, 0, &e) < 0)
-		goto fail;
-	c->on_limit = (enum mime_onlimit)e;
-	if (api->opt_str(opts, "save_dir", "/var/lib/modmilter/mime-saved", &dir) < 0)
-		goto fail;
-	c->save_dir = mime_xstrdup(dir);
+		c->banned_kinds |= 1u << k;
+	}
+	c->action = (enum mime_action)o.action;
+	c->scan_archives = o.scan_archives;
+	c->max_depth = (int)o.max_depth;
+	c->max_parts = (long)o.max_parts;
+	c->max_size = o.max_size;
+	c->encrypted = (enum mime_policy)o.encrypted;
+	c->corrupt = (enum mime_policy)o.corrupt;
+	c->partial = (enum mime_policy)o.partial;
+	c->malformed = (enum mime_malformed)o.malformed;
+	c->on_limit = (enum mime_onlimit)o.on_limit;
+	c->save_dir = mime_xstrdup(o.save_dir);
 	if (c->action == MIME_ACT_REPLACE &&
 	    (stat(c->save_dir, &st) < 0 || !S_ISDIR(st.st_mode))) {
 		node = api->opt_get(opts, "save_dir");
@@ -295,8 +269,10 @@ mime_options(const struct mm_api *api, const mm_opt *opts)
 	}
 	if (exceptions(api, opts, c) < 0)
 		goto fail;
+	api->opt_table_free(mime_option_table, &o);
 	return c;
 fail:
+	api->opt_table_free(mime_option_table, &o);
 	mime_conf_free(c);
 	return NULL;
 }

@@ -9,6 +9,8 @@
 #ifndef MM_MIME_OPTIONS_H
 #define MM_MIME_OPTIONS_H
 
+extern const struct mm_option mime_option_table[];
+
 struct mime_conf *mime_options(const struct mm_api *api, const mm_opt *opts);
 void mime_conf_free(struct mime_conf *c);
 

@@ -425,6 +425,7 @@ MM_PLUGIN(mime, "1.0", "banned attachments: found in names, content and "
     "archives; replaced by a notice, the original saved",
 	.actions = MM_ACT_ADDHDRS | MM_ACT_CHGHDRS | MM_ACT_CHGBODY |
 	    MM_ACT_QUARANTINE,
+	.options = mime_option_table,
 	.flags = MM_F_MESSAGE,
 	.init = mime_init,
 	.fini = mime_fini,

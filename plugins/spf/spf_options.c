@@ -4,9 +4,11 @@
  * SYNOPSIS
  *	See spf_options.h.
  * DESCRIPTION
- *	Every key is looked up here, so that the core reports any other
- *	key as unknown. Values are copied: the options tree is only valid
- *	during init.
+ *	The scalar and list options are in spf_option_table, which the
+ *	core reads (and prints: modmilterd --describe spf); the policy
+ *	maps are read here, and what the table read is checked further
+ *	(SPF record syntax, macro-strings, CIDRs, domains). Values are
+ *	copied: the options tree is only valid during init.
  * DIAGNOSTICS
  *	See spf_options.h.
  */
@@ -96,33 +98,84 @@ overrides(const struct mm_api *api, const mm_opt *map, struct spf_policy *p)
 	return bad ? -1 : 0;
 }
 
-/* A list of strings, each checked by ok() (NULL: anything), copied. */
+/*
+ * The options the core reads (modmilterd --describe spf; the table of
+ * doc/plugins/spf.md is generated from it). The policies and overrides
+ * are maps of results and senders: read here with the opt_* calls.
+ */
+const struct mm_option spf_option_table[] = {
+	{ "policy", MM_OT_HAND, 0, "see the results table", 0, 0, NULL,
+	  "action per result of the MAIL FROM identity: `{ result: action, ... }`; "
+	  "results not named keep their default", NULL },
+	{ "helo_policy", MM_OT_HAND, 0, "`{ fail: reject }` (the rest accept)", 0, 0,
+	  NULL, "action per result of the HELO identity; consulted only when the "
+	  "MAIL FROM result is not `pass`", NULL },
+	{ "overrides", MM_OT_HAND, 0, NULL, 0, 0, NULL,
+	  "`{ \"sender or domain\": { result: action } }`: a key with `@` is a whole "
+	  "sender address, otherwise (or `@domain`) the sender's domain, compared "
+	  "exactly and case-insensitively; an address key wins over its domain, and "
+	  "an override only changes the results it names", NULL },
+	{ "best_guess", MM_OT_STRING, offsetof(struct spf_conf, best_guess),
+	  DEFAULT_BEST_GUESS, 0, 0, NULL, "record evaluated for a sender domain "
+	  "that publishes none; `\"\"` or `false` turns it off (below)", NULL },
+	{ "received_spf", MM_OT_BOOL, offsetof(struct spf_conf, received_spf),
+	  "true", 0, 0, NULL, "insert a `Received-SPF:` header at the top", NULL },
+	{ "authentication_results", MM_OT_BOOL, offsetof(struct spf_conf, authres),
+	  "true", 0, 0, NULL, "contribute `spf=...` to the core's "
+	  "`Authentication-Results:` (needs `authserv_id`)", NULL },
+	{ "skip.clients", MM_OT_LIST, offsetof(struct spf_conf, opt_clients), NULL,
+	  0, 0, NULL, "addresses or CIDRs (`192.0.2.0/24`, `2001:db8::/32`) that "
+	  "are not checked", NULL },
+	{ "skip.senders", MM_OT_LIST, offsetof(struct spf_conf, opt_senders), NULL,
+	  0, 0, NULL, "senders (`user@domain`) or domains (`domain`, `@domain`) "
+	  "that are not checked", NULL },
+	{ "trusted_forwarders", MM_OT_LIST, offsetof(struct spf_conf, opt_forwarders),
+	  NULL, 0, 0, NULL, "domains; a client that passes SPF for one of them (as "
+	  "`postmaster@domain`) is not checked further", NULL },
+	{ "explanation", MM_OT_STRING, offsetof(struct spf_conf, explanation),
+	  DEFAULT_EXPLANATION, 0, 0, NULL, "explanation for a fail when the domain "
+	  "gives none (`exp=`); RFC 7208 macros", NULL },
+	{ "receiver", MM_OT_STRING, offsetof(struct spf_conf, receiver), NULL, 0, 0,
+	  NULL, "this host's name in Received-SPF and `%{r}`; none: the MTA's "
+	  "macro `j`", NULL },
+	{ "time_limit", MM_OT_DURATION, offsetof(struct spf_conf, time_limit), "20s",
+	  1, 0, NULL, "time for all SPF work of one message (HELO, MAIL FROM, best "
+	  "guess); past it the result is `temperror` (RFC 7208 §4.6.4 asks for at "
+	  "least 20 s)", NULL },
+	{ "void_limit", MM_OT_INT, offsetof(struct spf_conf, void_limit), "2", 0, 100,
+	  NULL, "DNS queries of one check that may find no name or no data "
+	  "(RFC 7208 §4.6.4); `0`: no limit", NULL },
+	{ "dns.timeout", MM_OT_DURATION, offsetof(struct spf_conf, dns_timeout), "5s",
+	  1, 0, NULL, "time one DNS server gets for one query (shortened to fit "
+	  "what is left of `time_limit`)", NULL },
+	{ "dns.retries", MM_OT_INT, offsetof(struct spf_conf, dns_retries), "2", 1, 5,
+	  NULL, "rounds over the resolvers of `/etc/resolv.conf`", NULL },
+	{ "dns.cache", MM_OT_BOOL, offsetof(struct spf_conf, dns_cache), "true", 0, 0,
+	  NULL, "keep answers for their TTL in libspf2's DNS cache", NULL },
+	{ NULL }
+};
+
+/* The items of list key that ok() takes (NULL: any), lower case, a
+   leading '@' dropped. */
 static int
 strings(const struct mm_api *api, const mm_opt *parent, const char *key,
-    int (*ok)(const char *), const char *what, char ***out, size_t *n)
+    const struct mm_strv *in, int (*ok)(const char *), const char *what,
+    char ***out, size_t *n)
 {
 	const mm_opt *l = api->opt_get(parent, key);
 	int bad = 0;
 
-	*out = NULL;
+	*out = calloc(in->n + 1, sizeof(char *));
 	*n = 0;
-	if (l == NULL)
-		return 0;
-	if (api->opt_type(l) != MM_OPT_LIST) {
-		api->opt_error(l, "'%s' must be a list", key);
+	if (*out == NULL)
 		return -1;
-	}
-	if ((*out = calloc(api->opt_len(l) + 1, sizeof(char *))) == NULL)
-		return -1;
-	for (size_t i = 0; i < api->opt_len(l); i++) {
-		const mm_opt *it = api->opt_at(l, i);
-		const char *s = api->opt_scalar(it);
-		if (s == NULL || (ok && !ok(s))) {
-			api->opt_error(it, "'%s': not %s: '%s'", key, what, s ? s : "");
+	for (size_t i = 0; i < in->n; i++) {
+		const char *s = in->v[i];
+		if (ok && !ok(s)) {
+			api->opt_error(api->opt_type(l) == MM_OPT_LIST ? api->opt_at(l, i) : l,
+			    "'%s': not %s: '%s'", key, what, s);
 			bad = 1;
-			continue;
-		}
-		if (((*out)[(*n)++] = lower_dup(s[0] == '@' ? s + 1 : s)) == NULL)
+		} else if (((*out)[(*n)++] = lower_dup(s[0] == '@' ? s + 1 : s)) == NULL)
 			bad = 1;
 	}
 	return bad ? -1 : 0;
@@ -145,81 +198,53 @@ is_sender(const char *s)
 static int
 skip_clients(const struct mm_api *api, const mm_opt *skip, struct spf_conf *c)
 {
-	char **nets;
-	size_t n;
-	int bad;
+	const mm_opt *l = api->opt_get(skip, "clients");
+	size_t n = c->opt_clients.n;
 
-	bad = strings(api, skip, "clients", NULL, "", &nets, &n) < 0;
 	if (n && (c->skip_clients = calloc(n, sizeof(*c->skip_clients))) == NULL)
-		bad = 1;
-	for (size_t i = 0; i < n; i++) {
-		if (c->skip_clients && spf_net_parse(nets[i], &c->skip_clients[c->nskip_clients]) == 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (spf_net_parse(c->opt_clients.v[i],
+		    &c->skip_clients[c->nskip_clients]) == 0)
 			c->nskip_clients++;
 		else {
-			api->opt_error(api->opt_at(api->opt_get(skip, "clients"), i),
-			    "skip.clients: not an address or CIDR: '%s'", nets[i]);
-			bad = 1;
+			api->opt_error(api->opt_type(l) == MM_OPT_LIST ? api->opt_at(l, i) : l,
+			    "skip.clients: not an address or CIDR: '%s'", c->opt_clients.v[i]);
+			return -1;
 		}
-		free(nets[i]);
-	}
-	free(nets);
-	return bad ? -1 : 0;
-}
-
-static int
-dns_options(const struct mm_api *api, const mm_opt *o, struct spf_conf *c)
-{
-	const mm_opt *d = api->opt_get(o, "dns");
-	long long retries;
-
-	if (d && api->opt_type(d) != MM_OPT_MAP) {
-		api->opt_error(d, "dns must be a map (timeout, retries, cache)");
-		return -1;
-	}
-	if (api->opt_duration(d, "timeout", 5, &c->dns_timeout) < 0 ||
-	    api->opt_int(d, "retries", 1, 5, 2, &retries) < 0 ||
-	    api->opt_bool(d, "cache", 1, &c->dns_cache) < 0)
-		return -1;
-	c->dns_retries = (int)retries;
-	if (c->dns_timeout < 1) {
-		api->opt_error(api->opt_get(d, "timeout"), "dns.timeout must be at least 1s");
-		return -1;
-	}
 	return 0;
 }
 
+/* best_guess, explanation and receiver, as the table read them */
 static int
 texts(const struct mm_api *api, const mm_opt *o, struct spf_conf *c)
 {
-	const char *bg, *ex, *rc;
+	const char *bg = c->best_guess;
 	struct spf_record rec;
 	char why[200];
 	int bad = 0;
 
-	if (api->opt_str(o, "best_guess", DEFAULT_BEST_GUESS, &bg) < 0 ||
-	    api->opt_str(o, "explanation", DEFAULT_EXPLANATION, &ex) < 0 ||
-	    api->opt_str(o, "receiver", NULL, &rc) < 0)
-		return -1;
-	if (*bg && strcasecmp(bg, "false") != 0 && strcasecmp(bg, "no") != 0 &&
-	    strcasecmp(bg, "off") != 0) {
+	if (!*bg || strcasecmp(bg, "false") == 0 || strcasecmp(bg, "no") == 0 ||
+	    strcasecmp(bg, "off") == 0) {
+		free(c->best_guess);
+		c->best_guess = NULL;
+	} else {
 		if (spf_record_parse(bg, &rec, why, sizeof(why)) < 0) {
 			api->opt_error(api->opt_get(o, "best_guess"), "best_guess: %s", why);
 			bad = 1;
-		} else if ((c->best_guess = strdup(bg)) == NULL)
-			bad = 1;
+		}
 		spf_record_free(&rec);
 	}
-	if (spf_macro_check(ex, strlen(ex), SPF_MACRO_EXP, NULL) < 0) {
+	if (spf_macro_check(c->explanation, strlen(c->explanation), SPF_MACRO_EXP,
+	    NULL) < 0) {
 		api->opt_error(api->opt_get(o, "explanation"),
 		    "explanation: invalid macro-string (RFC 7208 §7.1)");
 		bad = 1;
-	} else if ((c->explanation = strdup(ex)) == NULL)
-		bad = 1;
-	if (rc && (strpbrk(rc, " \t\r\n;\"()") || !*rc)) {
+	}
+	if (c->receiver && (strpbrk(c->receiver, " \t\r\n;\"()") || !*c->receiver)) {
 		api->opt_error(api->opt_get(o, "receiver"), "receiver must be a host name");
 		bad = 1;
-	} else if (rc && (c->receiver = strdup(rc)) == NULL)
-		bad = 1;
+	}
 	return bad ? -1 : 0;
 }
 
@@ -227,35 +252,29 @@ int
 spf_conf_load(const struct mm_api *api, const mm_opt *o, struct spf_conf *c)
 {
 	const mm_opt *skip;
-	long long voids;
 	int bad = 0;
 
 	memset(c, 0, sizeof(*c));
+	c->api = api;
 	spf_policy_init(&c->policy);
+	if (!MM_API_HAS(api, opt_table)) {
+		api->opt_error(o, "spf needs a modmilterd that reads options by table");
+		return -1;
+	}
+	if (api->opt_table(o, spf_option_table, c) < 0) {
+		spf_conf_free(c);
+		return -1;
+	}
 	bad |= table(api, api->opt_get(o, "policy"), "policy", &c->policy.mailfrom) < 0;
 	bad |= table(api, api->opt_get(o, "helo_policy"), "helo_policy", &c->policy.helo) < 0;
 	bad |= overrides(api, api->opt_get(o, "overrides"), &c->policy) < 0;
 	bad |= texts(api, o, c) < 0;
-	bad |= api->opt_bool(o, "received_spf", 1, &c->received_spf) < 0;
-	bad |= api->opt_bool(o, "authentication_results", 1, &c->authres) < 0;
-	if ((skip = api->opt_get(o, "skip")) && api->opt_type(skip) != MM_OPT_MAP) {
-		api->opt_error(skip, "skip must be a map (clients, senders)");
-		bad = 1;
-	} else {
-		bad |= skip_clients(api, skip, c) < 0;
-		bad |= strings(api, skip, "senders", is_sender, "an address or domain",
-		    &c->skip_senders, &c->nskip_senders) < 0;
-	}
-	bad |= strings(api, o, "trusted_forwarders", is_domain, "a domain name",
-	    &c->forwarders, &c->nforwarders) < 0;
-	bad |= api->opt_duration(o, "time_limit", 20, &c->time_limit) < 0;
-	bad |= api->opt_int(o, "void_limit", 0, 100, 2, &voids) < 0;
-	c->void_limit = (int)voids;
-	bad |= dns_options(api, o, c) < 0;
-	if (!bad && c->time_limit < 1) {
-		api->opt_error(api->opt_get(o, "time_limit"), "time_limit must be at least 1s");
-		bad = 1;
-	}
+	skip = api->opt_get(o, "skip");
+	bad |= skip_clients(api, skip, c) < 0;
+	bad |= strings(api, skip, "senders", &c->opt_senders, is_sender,
+	    "an address or domain", &c->skip_senders, &c->nskip_senders) < 0;
+	bad |= strings(api, o, "trusted_forwarders", &c->opt_forwarders, is_domain,
+	    "a domain name", &c->forwarders, &c->nforwarders) < 0;
 	if (bad) {
 		spf_conf_free(c);
 		return -1;
@@ -275,11 +294,10 @@ void
 spf_conf_free(struct spf_conf *c)
 {
 	spf_policy_free(&c->policy);
-	free(c->best_guess);
+	if (c->api)
+		c->api->opt_table_free(spf_option_table, c);
 	free(c->skip_clients);
 	free_strv(c->skip_senders, c->nskip_senders);
 	free_strv(c->forwarders, c->nforwarders);
-	free(c->explanation);
-	free(c->receiver);
 	memset(c, 0, sizeof(*c));
 }

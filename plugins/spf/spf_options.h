@@ -29,6 +29,7 @@
 #include "spf_util.h"
 
 struct spf_conf {
+	const struct mm_api *api;
 	struct spf_policy policy;
 	char *best_guess;		/* NULL: no best guess */
 	int received_spf, authres;
@@ -42,10 +43,14 @@ struct spf_conf {
 	char *receiver;			/* NULL: the MTA's macro j */
 	double time_limit;
 	double dns_timeout;
-	int dns_retries;
+	long long dns_retries;
 	int dns_cache;
-	int void_limit;
+	long long void_limit;
+	/* the lists as the option table reads them */
+	struct mm_strv opt_clients, opt_senders, opt_forwarders;
 };
+
+extern const struct mm_option spf_option_table[];
 
 int spf_conf_load(const struct mm_api *api, const mm_opt *o, struct spf_conf *c);
 void spf_conf_free(struct spf_conf *c);

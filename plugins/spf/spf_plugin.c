@@ -484,6 +484,7 @@ static const struct mm_macro_req spf_macros[] = {
 MM_PLUGIN(spf, "1.0", "SPF (RFC 7208) checks of HELO and MAIL FROM",
 	.actions = MM_ACT_ADDHDRS | MM_ACT_AUTHRES,
 	.macros = spf_macros,
+	.options = spf_option_table,
 	.init = spf_init,
 	.fini = spf_fini,
 	.envfrom = spf_envfrom);

@@ -10,7 +10,9 @@
  * DESCRIPTION
  *	Reads groups, smart_alias, case_sensitive_localpart,
  *	recipient_delimiter, archive_failure and archive_mode (see
- *	doc/plugins/wiretap.md) into a struct wt_conf. Every configured
+ *	doc/plugins/wiretap.md) into a struct wt_conf: the plain keys of
+ *	the instance and of each group through option tables (the
+ *	instance's is wt_option_table, which modmilterd --describe prints). Every configured
  *	address is checked and stored as an address key (addr.c, from the
  *	core's normal form), so that matching at run time compares
  *	strings; copy_to and deliver_to
@@ -106,34 +108,38 @@ name_ok(const char *s)
 	return 1;
 }
 
-/* archive_failure: tempfail | continue */
-static int
-failure_policy(struct loader *l, const mm_opt *map, int def, int *cont)
-{
-	const char *s;
+static const char *const failure_words[] = { "tempfail", "continue", NULL };
 
-	*cont = def;
-	if (l->api->opt_str(map, "archive_failure", NULL, &s) < 0)
-		return -1;
-	if (s == NULL)
-		return 0;
-	if (strcmp(s, "continue") == 0)
-		*cont = 1;
-	else if (strcmp(s, "tempfail") == 0)
-		*cont = 0;
-	else {
-		l->api->opt_error(l->api->opt_get(map, "archive_failure"),
-		    "archive_failure must be tempfail or continue, not '%s'", s);
-		return -1;
-	}
-	return 0;
-}
+/* the keys of a group a table can read */
+struct group_opts {
+	char *name, *archive;
+	int direction, blind, discard, archive_continue;
+};
+
+static const struct mm_option group_table[] = {
+	{ "name", MM_OT_STRING, offsetof(struct group_opts, name), NULL, 0, 0, NULL,
+	  NULL, NULL },
+	{ "direction", MM_OT_ENUM, offsetof(struct group_opts, direction), "both",
+	  0, 0, MM_OPT_WORDS("outgoing", "incoming", "both"), NULL, NULL },
+	{ "blind", MM_OT_BOOL, offsetof(struct group_opts, blind), "true", 0, 0,
+	  NULL, NULL, NULL },
+	{ "discard", MM_OT_BOOL, offsetof(struct group_opts, discard), "false", 0, 0,
+	  NULL, NULL, NULL },
+	{ "archive", MM_OT_STRING, offsetof(struct group_opts, archive), NULL, 0, 0,
+	  NULL, NULL, NULL },
+	/* no default: the instance's */
+	{ "archive_failure", MM_OT_ENUM, offsetof(struct group_opts,
+	  archive_continue), NULL, 0, 0, failure_words, NULL, NULL },
+	{ NULL }
+};
 
 static int
 load_group(struct loader *l, const mm_opt *g, struct wt_group *grp, int cont)
 {
+	static const unsigned dirs[] = { WT_OUT, WT_IN, WT_OUT | WT_IN };
 	const struct mm_api *api = l->api;
-	const char *name, *dir, *arch;
+	struct group_opts o = { .archive_continue = cont };
+	const char *name;
 	int bad = 0;
 
 	if (api->opt_type(g) != MM_OPT_MAP) {
@@ -141,20 +147,27 @@ load_group(struct loader *l, const mm_opt *g, struct wt_group *grp, int cont)
 		    "copy_to, discard or archive");
 		return -1;
 	}
-	if (api->opt_str(g, "name", NULL, &name) < 0) {
-		name = NULL;		/* reported; read the other keys all the same */
-		bad = 1;
-	} else if (name == NULL || !name_ok(name)) {
-		api->opt_error(name ? api->opt_get(g, "name") : g,
+	if (api->opt_table(g, group_table, &o) < 0)
+		bad = 1;		/* reported; read the other keys all the same */
+	name = o.name;
+	if (name != NULL && !name_ok(name)) {
+		api->opt_error(api->opt_get(g, "name"),
 		    "a group needs a name of letters, digits, '.', '-' and '_'");
 		bad = 1;
-	} else if (strcmp(name, "smart_alias") == 0) {
+	} else if (name == NULL && (api->opt_get(g, "name") == NULL ||
+	    api->opt_type(api->opt_get(g, "name")) == MM_OPT_SCALAR)) {
+		api->opt_error(api->opt_get(g, "name") ? api->opt_get(g, "name") : g,
+		    "a group needs a name of letters, digits, '.', '-' and '_'");
+		bad = 1;
+	} else if (name != NULL && strcmp(name, "smart_alias") == 0) {
 		/* the audit log uses it for smart aliases */
 		api->opt_error(api->opt_get(g, "name"), "the group name smart_alias "
 		    "is reserved");
 		bad = 1;
-	} else if ((grp->name = strdup(name)) == NULL)
-		return -1;
+	} else if (name != NULL) {
+		grp->name = o.name;
+		o.name = NULL;
+	}
 	if (addr_list(l, g, "watch", 1, 1, &grp->watch, &grp->nwatch) < 0)
 		bad = 1;
 	else if (grp->nwatch == 0) {
@@ -162,45 +175,31 @@ load_group(struct loader *l, const mm_opt *g, struct wt_group *grp, int cont)
 		    "\"@domain\"]", name ? name : "?");
 		bad = 1;
 	}
-	if (api->opt_str(g, "direction", "both", &dir) < 0)
-		bad = 1;
-	else if (strcmp(dir, "both") == 0)
-		grp->direction = WT_OUT | WT_IN;
-	else if (strcmp(dir, "outgoing") == 0)
-		grp->direction = WT_OUT;
-	else if (strcmp(dir, "incoming") == 0)
-		grp->direction = WT_IN;
-	else {
-		api->opt_error(api->opt_get(g, "direction"),
-		    "direction must be outgoing, incoming or both, not '%s'", dir);
-		bad = 1;
-	}
+	grp->direction = dirs[o.direction];
 	if (addr_list(l, g, "copy_to", 0, 0, &grp->copy_to, &grp->ncopy) < 0)
 		bad = 1;
-	if (api->opt_bool(g, "blind", 1, &grp->blind) < 0)
-		bad = 1;
-	if (api->opt_bool(g, "discard", 0, &grp->discard) < 0)
-		bad = 1;
-	if (api->opt_str(g, "archive", NULL, &arch) < 0)
-		bad = 1;
-	else if (arch) {
-		size_t n = strlen(arch);
-		while (n > 1 && arch[n - 1] == '/')
-			n--;
-		if (arch[0] != '/' || strpbrk(arch, "\r\n") != NULL) {
+	grp->blind = o.blind;
+	grp->discard = o.discard;
+	grp->archive_continue = o.archive_continue;
+	if (o.archive) {
+		size_t n = strlen(o.archive);
+		while (n > 1 && o.archive[n - 1] == '/')
+			o.archive[--n] = 0;
+		if (o.archive[0] != '/' || strpbrk(o.archive, "\r\n") != NULL) {
 			api->opt_error(api->opt_get(g, "archive"),
 			    "archive must be an absolute directory path");
 			bad = 1;
-		} else if ((grp->archive = strndup(arch, n)) == NULL)
-			return -1;
+		} else {
+			grp->archive = o.archive;
+			o.archive = NULL;
+		}
 	}
-	if (failure_policy(l, g, cont, &grp->archive_continue) < 0)
-		bad = 1;
 	if (!bad && grp->ncopy == 0 && !grp->discard && grp->archive == NULL) {
 		api->opt_error(g, "group '%s' does nothing: give it copy_to, "
 		    "discard or archive", name);
 		bad = 1;
 	}
+	api->opt_table_free(group_table, &o);
 	return bad ? -1 : 0;
 }
 
@@ -246,42 +245,75 @@ load_alias(struct loader *l, const mm_opt *a, struct wt_alias *al)
 	return bad ? -1 : 0;
 }
 
+/* the instance's own keys */
+struct inst_opts {
+	int case_sensitive, archive_continue;
+	char *delimiters, *archive_mode;
+};
+
+/*
+ * The options the core reads (modmilterd --describe wiretap; the table
+ * of doc/plugins/wiretap.md is generated from it). Groups and smart
+ * aliases are lists of maps: read here, the groups' plain keys through
+ * group_table.
+ */
+const struct mm_option wt_option_table[] = {
+	{ "groups", MM_OT_HAND, 0, NULL, 0, 0, NULL, "list of groups (below)", NULL },
+	{ "smart_alias", MM_OT_HAND, 0, NULL, 0, 0, NULL,
+	  "list of `{ from, to, deliver_to }` (below)", NULL },
+	{ "case_sensitive_localpart", MM_OT_BOOL, offsetof(struct inst_opts,
+	  case_sensitive), "false", 0, 0, NULL, "compare local parts as written "
+	  "(`Alice@` ≠ `alice@`); domains are always compared case-insensitively",
+	  NULL },
+	{ "recipient_delimiter", MM_OT_STRING, offsetof(struct inst_opts,
+	  delimiters), "", 0, 0, NULL, "characters that start an address extension, "
+	  "as Postfix's `recipient_delimiter`: with `\"+\"`, "
+	  "`alice+news@corp.example` is `alice@corp.example` for matching and for "
+	  "the archive directory", NULL },
+	{ "archive_failure", MM_OT_ENUM, offsetof(struct inst_opts,
+	  archive_continue), "tempfail", 0, 0, failure_words, "what a failed archive "
+	  "write does, for groups that do not say: `tempfail` the message, or "
+	  "`continue` without the copy", NULL },
+	{ "archive_mode", MM_OT_STRING, offsetof(struct inst_opts, archive_mode),
+	  "0600", 0, 0, NULL, "octal permissions of archived files, from `0600` to "
+	  "`0666` (directories get the matching search bits: 0600 → 0700, 0640 → "
+	  "0750), less the daemon's umask", NULL },
+	{ NULL }
+};
+
 static int
 load_instance_keys(struct loader *l, const mm_opt *opts, int *cont)
 {
 	const struct mm_api *api = l->api;
-	const char *delim, *smode;
+	struct inst_opts o;
 	int bad = 0;
 
-	if (api->opt_bool(opts, "case_sensitive_localpart", 0,
-	    &l->c->case_sensitive_local) < 0)
+	memset(&o, 0, sizeof(o));
+	if (api->opt_table(opts, wt_option_table, &o) < 0)
 		bad = 1;
-	if (api->opt_str(opts, "recipient_delimiter", "", &delim) < 0)
-		bad = 1;
-	else if (strpbrk(delim, "@ \t\r\n") != NULL) {
+	l->c->case_sensitive_local = o.case_sensitive;
+	*cont = o.archive_continue;
+	if (o.delimiters && strpbrk(o.delimiters, "@ \t\r\n") != NULL) {
 		api->opt_error(api->opt_get(opts, "recipient_delimiter"),
 		    "recipient_delimiter must not contain '@' or white space");
 		bad = 1;
-	} else if ((l->c->delimiters = strdup(delim)) == NULL)
-		return -1;
-	if (api->opt_str(opts, "archive_mode", "0600", &smode) < 0)
+	} else if ((l->c->delimiters = strdup(o.delimiters ? o.delimiters : "")) == NULL)
 		bad = 1;
-	else {
+	if (o.archive_mode) {
 		/* octal, as chmod takes it: "0640" and "640" alike */
 		char *end;
-		long mode = strtol(smode, &end, 8);
-		if (*smode == 0 || *end != 0 || mode < 0 || (mode & ~0666L) ||
+		long mode = strtol(o.archive_mode, &end, 8);
+		if (*o.archive_mode == 0 || *end != 0 || mode < 0 || (mode & ~0666L) ||
 		    (mode & 0600) != 0600) {
 			api->opt_error(api->opt_get(opts, "archive_mode"),
 			    "archive_mode must be octal permissions between 0600 and "
 			    "0666 (no execute bits; the owner reads and writes), not '%s'",
-			    smode);
+			    o.archive_mode);
 			bad = 1;
 		} else
 			l->c->file_mode = (int)mode;
 	}
-	if (failure_policy(l, opts, 0, cont) < 0)
-		bad = 1;
+	api->opt_table_free(wt_option_table, &o);
 	return bad ? -1 : 0;
 }
 
@@ -293,6 +325,11 @@ wt_conf_load(const struct mm_api *api, const mm_opt *opts, struct wt_conf **out)
 	int cont = 0;
 
 	*out = NULL;
+	if (!MM_API_HAS(api, opt_table)) {
+		api->opt_error(opts, "wiretap needs a modmilterd that reads options "
+		    "by table");
+		return -1;
+	}
 	if ((l.c = calloc(1, sizeof(*l.c))) == NULL)
 		return -1;
 	l.c->api = api;

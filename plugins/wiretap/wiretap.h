@@ -77,6 +77,7 @@ struct wt_plan {
 };
 
 /* options.c */
+extern const struct mm_option wt_option_table[];
 int wt_conf_load(const struct mm_api *api, const mm_opt *opts,
     struct wt_conf **out);
 void wt_conf_free(struct wt_conf *c);

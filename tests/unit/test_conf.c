@@ -10,7 +10,9 @@
  *	top-level key, a value of the wrong type, a bad network in
  *	networks.internal, a plugin module file that does not exist, a
  *	plugin built for another SDK major, a plugin whose init() fails
- *	(its message shown), an option the plugin never read, a typed
+ *	(its message shown), an option the plugin never read, options
+ *	read through a plugin's table (tabplug) and a table whose default
+ *	does not parse (badtable, refused at load), a typed
  *	option of the wrong type, a bad mode, and a chain naming an
  *	instance that does not exist; that several errors in one file are
  *	all reported in one run; that nested aliases expanding to too
@@ -341,6 +343,27 @@ test_wrong_sdk(void **state)
 	expect_at(&r, "badabi", 1, "SDK 2.0");
 	expect_at(&r, "badabi", 1, "built for SDK 2.0");
 	expect_at(&r, "badabi", 1, "major versions must match");
+	done(&r);
+}
+
+/* options read through the plugin's table (tabplug.so), and a table
+   whose default does not parse (badtable.so) refused at load */
+static void
+test_option_table(void **state)
+{
+	static struct result r;
+
+	(void)state;
+	load(&r, HEAD
+	    "plugins:\n"
+	    "  t1: { module: tabplug, options: { level: 12 } }\n"
+	    "  t2: { module: tabplug, options: { level: 3, tagg: x } }\n"
+	    "  t3: { module: badtable }\n");
+	expect_failed(&r, 3);
+	expect_at(&r, "12", 1, "'level' must be between 1 and 9");
+	expect_at(&r, "tagg", 1, "unknown option 'tagg'");
+	expect_at(&r, "badtable", 1, "plugin 't3': malformed option table: "
+	    "default of level: 'level' must be an integer, not 'eleven'");
 	done(&r);
 }
 
@@ -850,6 +873,7 @@ main(void)
 		cmocka_unit_test_teardown(test_module_absent, cleanup),
 		cmocka_unit_test_teardown(test_wrong_sdk, cleanup),
 		cmocka_unit_test_teardown(test_init_failure, cleanup),
+		cmocka_unit_test_teardown(test_option_table, cleanup),
 		cmocka_unit_test_teardown(test_unknown_option, cleanup),
 		cmocka_unit_test_teardown(test_option_type, cleanup),
 		cmocka_unit_test_teardown(test_instance_core_keys, cleanup),

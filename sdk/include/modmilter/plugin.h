@@ -243,6 +243,68 @@ struct mm_outcome {
    MM_ACT_AUTHRES when clauses were added; 0 unless accepted. The
    outcome and its strings are valid during msg_end only. */
 
+/*
+ * SDK 1.3: options by table. A plugin describes its options in an array
+ * of struct mm_option ending with { NULL }; the core reads them into the
+ * plugin's config struct (api->opt_table), checks the table and its
+ * defaults when the plugin loads, and prints it (modmilterd --describe).
+ * Each type fills a field of a given C type at offset:
+ *
+ *	MM_OT_STRING	char *		malloc'ed; NULL when absent without default
+ *	MM_OT_BOOL	int		true/false, yes/no, on/off, 1/0
+ *	MM_OT_INT	long long	within [min, max]
+ *	MM_OT_NUMBER	double		within [min, max]
+ *	MM_OT_DURATION	double		seconds ("250ms", "30s", "5m", "2h", "1d"),
+ *					at least min, at most max (when not 0)
+ *	MM_OT_SIZE	size_t		bytes ("512K", "64M", "1G"), within [min, max]
+ *	MM_OT_ENUM	int		index of the word in words
+ *	MM_OT_LIST	struct mm_strv	strings (one scalar is a list of one)
+ *	MM_OT_DOMAINS	struct mm_strv	domains, as api->domain_normalize gives them
+ *					(".example.com": its subdomains)
+ *	MM_OT_ADDRESSES	struct mm_strv	addresses, as api->addr_normalize gives them
+ *	MM_OT_NETWORKS	struct mm_strv	addresses or networks (192.0.2.0/24, 2001:db8::/32)
+ *	MM_OT_HAND	(nothing)	read by the plugin with the opt_* calls
+ *					(nested maps); listed for the documentation
+ *
+ * A name "map.key" is the key of a sub-map ("dns.timeout"). A default is
+ * written as in the YAML file ("30s", "true", "a b c" for a list); NULL
+ * means none. Lists and strings are the plugin's to keep until
+ * api->opt_table_free.
+ */
+typedef enum mm_option_type {
+	MM_OT_STRING = 1,
+	MM_OT_BOOL,
+	MM_OT_INT,
+	MM_OT_NUMBER,
+	MM_OT_DURATION,
+	MM_OT_SIZE,
+	MM_OT_ENUM,
+	MM_OT_LIST,
+	MM_OT_DOMAINS,
+	MM_OT_ADDRESSES,
+	MM_OT_NETWORKS,
+	MM_OT_HAND
+} mm_option_type;
+
+struct mm_strv {
+	char **v;		/* n strings, then NULL */
+	size_t n;
+};
+
+struct mm_option {
+	const char *name;	/* NULL ends the table */
+	mm_option_type type;
+	size_t offset;		/* offsetof(struct plugin_conf, field) */
+	const char *def;	/* default as written in YAML, or NULL */
+	double min, max;	/* INT, NUMBER, DURATION, SIZE */
+	const char *const *words;	/* ENUM: NULL-terminated */
+	const char *doc;	/* one line */
+	const char *error;	/* NULL, or the message for a bad value */
+};
+
+/* MM_OPT_WORDS("a", "b"): the words of an MM_OT_ENUM entry */
+#define MM_OPT_WORDS(...)	((const char *const []){ __VA_ARGS__, NULL })
+
 /* ------------------------------------------------------------------ */
 /* The descriptor                                                      */
 /* ------------------------------------------------------------------ */
@@ -291,7 +353,11 @@ struct mm_plugin {
 
 	/* SDK 1.3: the message has ended and its verdict is final (see
 	   "END OF A MESSAGE" above). */
-	void (*msg_end)(mm_ctx *ctx, void *instance, const struct mm_outcome *outcome);  /* in struct mm_plugin, after unknown */
+	void (*msg_end)(mm_ctx *ctx, void *instance,
+	    const struct mm_outcome *outcome);
+
+	/* SDK 1.3: options by table (see struct mm_option); NULL: none */
+	const struct mm_option *options;
 };
 
 #define MM_PLUGIN_EXPORT __attribute__((visibility("default")))
@@ -329,6 +395,7 @@ struct mm_plugin {
  *   metrics (1.3)	metric_*
  *   addresses (1.3)	addr_normalize, domain_normalize, domain_match
  *   hook state (1.3)	abandoned, set_result
+ *   options by table (1.3)	opt_table, opt_table_free
  *
  * Unless noted, functions that return int return 0 on success and -1
  * on failure.
@@ -539,6 +606,18 @@ struct mm_api {
 	size_t (*received_header_count)(mm_ctx *ctx);
 	int (*received_header_at)(mm_ctx *ctx, size_t i, const char **name,
 	    const char **value);
+
+	/* --- SDK 1.3: options by table ---
+	 * opt_table reads every option of a table (struct mm_option, above)
+	 * from an instance's options into the plugin's config struct conf:
+	 * absent keys get the table's default; each bad value is recorded
+	 * at its node as "FILE:LINE:COL: KEY ..." (all of them, not just
+	 * the first) and -1 is returned. Keys it reads count as known.
+	 * Entries of type MM_OT_HAND are left to the plugin. opt_table_free
+	 * frees what opt_table stored (strings and lists) and zeroes it. */
+	int (*opt_table)(const mm_opt *options, const struct mm_option *table,
+	    void *conf);
+	void (*opt_table_free)(const struct mm_option *table, void *conf);
 };
 
 /* Is member m present in the running core's API table? */
