@@ -24,7 +24,8 @@
  *
  *	srs_is_srs() returns 0, or 1 for a local part that starts with
  *	SRS0 and 2 for one that starts with SRS1, in any case, followed by
- *	one of the separators. srs_timestamp() writes the two base32
+ *	one of the separators (a quoted local part: pass what follows the
+ *	quote). srs_timestamp() writes the two base32
  *	characters of the day of now.
  *
  *	A local part in double quotes loses them for the computation and
@@ -62,8 +63,6 @@ is_sep(int ch)
 int
 srs_is_srs(const char *local)
 {
-	if (local[0] == '"')
-		local++;
 	if (lower(local[0]) != 's' || lower(local[1]) != 'r' ||
 	    lower(local[2]) != 's' || (local[3] != '0' && local[3] != '1') ||
 	    !is_sep(local[4]))
@@ -260,7 +259,7 @@ srs_forward(const struct srs_codec *c, const char *sender,
 	out[0] = 0;
 	if ((rc = split(sender, &local, &domain, &quoted)) != SRS_OK)
 		return rc;
-	if (domain.len == 0 || c->nsecrets == 0)
+	if (domain.len == 0 || local.len == 0 || c->nsecrets == 0)
 		return SRS_EADDR;
 	kind = local.len > 5 ? srs_is_srs(local.s) : 0;
 	if (quoted)

@@ -21,15 +21,15 @@
  *	unsigned address answers a forgery. Internal clients and trusted
  *	relays are never refused that way (bms.py did the same).
  *
- *	DATA: the envelope is complete. A sender outside the local domains
- *	(and fwdomain), on a message with at least one recipient outside
- *	them too, is rewritten to its SRS address at fwdomain - on every
+ *	End of message: a sender outside the local domains (and fwdomain),
+ *	on a message with at least one recipient outside them too, is
+ *	rewritten to its SRS address at fwdomain (change_from) - on every
  *	message of the chain (sign: always), only on mail from internal
  *	clients, trusted relays and authenticated users (relayed), or never.
- *	The null sender never is. When nothing is to be done the hook
- *	answers ACCEPT, so that the MTA sends this instance no more.
- *
- *	End of message: the sender change is queued (change_from).
+ *	The null sender never is. The decision waits for the end of
+ *	message, which the MTA sends anyway, rather than DATA: a DATA hook
+ *	would cost every message one more round trip (see
+ *	doc/plugins/srs-performance.md).
  *
  *	Instance state is read-only after init; the per-message state
  *	lives in the core's message slot.
@@ -51,8 +51,6 @@
 struct srs_msg {
 	char *from;		/* normal form; "" null sender; NULL malformed */
 	int bounce;		/* null sender or a banned user */
-	int reversed;		/* recipients replaced */
-	int planned;		/* the signing decision is made */
 	char *newfrom;		/* the SRS sender, or NULL */
 };
 
@@ -180,8 +178,8 @@ refuse(mm_ctx *ctx, const struct srs_conf *c, const char *rcpt, int status)
 }
 
 static mm_verdict
-reverse(mm_ctx *ctx, const struct srs_conf *c, struct srs_msg *m,
-    const char *given, const char *rcpt)
+reverse(mm_ctx *ctx, const struct srs_conf *c, const char *given,
+    const char *rcpt)
 {
 	const struct mm_api *api = c->api;
 	char orig[SRS_ADDR_MAX], bracketed[SRS_ADDR_MAX + 2];
@@ -197,8 +195,6 @@ reverse(mm_ctx *ctx, const struct srs_conf *c, struct srs_msg *m,
 	api->log(ctx, MM_LOG_INFO, "rcpt <%s> reversed to <%s>", rcpt, orig);
 	count(c, "reversed");
 	api->set_result(ctx, "reversed");
-	if (m != NULL)
-		m->reversed = 1;
 	return MM_CONTINUE;
 }
 
@@ -218,8 +214,8 @@ srs_envrcpt(mm_ctx *ctx, void *instance, char *const *argv)
 		return MM_CONTINUE;	/* the MTA's business; postmaster always passes */
 	}
 	cls = api->client_class(ctx);
-	if (srs_is_srs(rcpt) && api->domain_match(at + 1, c->fwdomain))
-		v = reverse(ctx, c, m, argv[0], rcpt);
+	if (srs_is_srs(rcpt + (rcpt[0] == '"')) && api->domain_match(at + 1, c->fwdomain))
+		v = reverse(ctx, c, argv[0], rcpt);
 	else if (c->reject_spoofed && m != NULL && m->bounce && is_local(c, at + 1) &&
 	    cls == MM_CLIENT_EXTERNAL) {
 		api->log(ctx, MM_LOG_INFO, "refused rcpt <%s>: %s to an unsigned "
@@ -246,7 +242,6 @@ plan(mm_ctx *ctx, const struct srs_conf *c, struct srs_msg *m)
 	size_t n = api->rcpt_count(ctx);
 	int away = 0, rc;
 
-	m->planned = 1;
 	if (c->sign == SRS_SIGN_NEVER || m->from == NULL ||
 	    (at = strrchr(m->from, '@')) == NULL || is_local(c, at + 1))
 		return 0;
@@ -280,19 +275,6 @@ plan(mm_ctx *ctx, const struct srs_conf *c, struct srs_msg *m)
 }
 
 static mm_verdict
-srs_data(mm_ctx *ctx, void *instance)
-{
-	const struct srs_conf *c = instance;
-	struct srs_msg *m = c->api->msg_data(ctx);
-
-	if (m == NULL)
-		return MM_ACCEPT;
-	if (!m->planned && plan(ctx, c, m) < 0)
-		return MM_ERROR;
-	return m->newfrom == NULL && !m->reversed ? MM_ACCEPT : MM_CONTINUE;
-}
-
-static mm_verdict
 srs_eom(mm_ctx *ctx, void *instance)
 {
 	const struct srs_conf *c = instance;
@@ -302,7 +284,7 @@ srs_eom(mm_ctx *ctx, void *instance)
 
 	if (m == NULL)
 		return MM_CONTINUE;
-	if (!m->planned && plan(ctx, c, m) < 0)
+	if (plan(ctx, c, m) < 0)
 		return MM_ERROR;
 	if (m->newfrom == NULL)
 		return MM_CONTINUE;
@@ -324,5 +306,4 @@ MM_PLUGIN(srs, "1.0",
 	.fini = srs_fini,
 	.envfrom = srs_envfrom,
 	.envrcpt = srs_envrcpt,
-	.data = srs_data,
 	.eom = srs_eom);

@@ -50,12 +50,12 @@ run "sign SRS0 of another forwarder" 172.16.0.9 "<SRS0=abcd=AA=example.net=carol
 # left alone: an external client (sign: relayed), a local sender, the null
 # sender, mail that stays here
 run "external client: not signed" 192.0.2.1 "<alice@example.net>" "<bob@remote.example>" -- \
-	'^data accept' '!chgfrom'
+	'^verdict continue' '!chgfrom'
 run "local sender: not signed" 10.1.2.3 "<carol@sub.corp.example>" "<bob@remote.example>" -- \
-	'^data accept' '!chgfrom'
-run "null sender: not signed" 10.1.2.3 "<>" "<bob@remote.example>" -- '^data accept' '!chgfrom'
+	'^verdict continue' '!chgfrom'
+run "null sender: not signed" 10.1.2.3 "<>" "<bob@remote.example>" -- '^verdict continue' '!chgfrom'
 run "local recipients only: not signed" 10.1.2.3 "<alice@example.net>" "<dave@corp.example>" -- \
-	'^data accept' '!chgfrom'
+	'^verdict continue' '!chgfrom'
 
 # reverse: a bounce to the signed address comes back to alice
 run "reverse a bounce" 192.0.2.1 "<>" "<$srs0>" -- "^rcpt <$(echo "$srs0" | sed 's/[+.]/\\&/g')> continue" \

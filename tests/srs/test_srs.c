@@ -15,7 +15,8 @@
  *	- age: valid through maxage days, refused the day after, refused
  *	  from the future, and across the wrap of the 1024-day cycle;
  *	- malformed: too few fields, hashless SRS1, no '@', too long,
- *	  a result that does not fit;
+ *	  a result that does not fit, an unbalanced quote (found by
+ *	  tests/fuzz/fuzz_srs.c), an empty local part;
  *	- the secret file: the first line signs, comments and blank lines
  *	  skipped; a group- or world-readable file, a missing file and an
  *	  empty one are refused with a message.
@@ -184,6 +185,15 @@ test_malformed(void **state)
 	assert_int_equal(srs_forward(&c, "alice@example.org", "fwd.example", T0,
 	    small, sizeof(small)), SRS_ETOOLONG);
 	assert_string_equal(small, "");
+	/* an unbalanced quote is no quoting: a plain sender, back as it was */
+	assert_int_equal(srs_forward(&c, "\"SRS0=a=b=c=d@x.example", "fwd.example", T0,
+	    out, sizeof(out)), SRS_OK);
+	assert_memory_equal(out, "SRS0=", 5);
+	assert_int_equal(srs_reverse(&c, out, T0, big, sizeof(big)), SRS_OK);
+	assert_string_equal(big, "\"SRS0=a=b=c=d@x.example");
+	/* an empty local part is no sender */
+	assert_int_equal(srs_forward(&c, "\"\"@x.example", "fwd.example", T0,
+	    out, sizeof(out)), SRS_EADDR);
 	/* an SRS1 sender without its fields is signed as a plain sender */
 	assert_int_equal(srs_forward(&c, "SRS1=x@b.example", "fwd.example", T0,
 	    out, sizeof(out)), SRS_OK);
