@@ -187,7 +187,7 @@ put(struct out *o, const char *s, size_t n)
 }
 
 static void
-puts_(struct out *o, const char *s)
+putstr(struct out *o, const char *s)
 {
 	put(o, s, strlen(s));
 }
@@ -245,6 +245,17 @@ finish(struct out *o, size_t outlen)
 	return SRS_OK;
 }
 
+/* Empty out and split addr: what both directions begin with. */
+static int
+begin(const char *addr, char *out, size_t outlen, struct part *local,
+    struct part *domain, int *quoted)
+{
+	if (outlen == 0)
+		return SRS_ETOOLONG;
+	out[0] = 0;
+	return split(addr, local, domain, quoted);
+}
+
 int
 srs_forward(const struct srs_codec *c, const char *sender,
     const char *fwdomain, time_t now, char *out, size_t outlen)
@@ -253,71 +264,49 @@ srs_forward(const struct srs_codec *c, const char *sender,
 	char hash[SRS_HASH_MAX + 2], ts[3], sep[2] = { c->separator, 0 };
 	struct out o = { out, 0, outlen, 0 };
 	int quoted, rc, kind;
+	size_t n;
 
-	if (outlen == 0)
-		return SRS_ETOOLONG;
-	out[0] = 0;
-	if ((rc = split(sender, &local, &domain, &quoted)) != SRS_OK)
+	if ((rc = begin(sender, out, outlen, &local, &domain, &quoted)) != SRS_OK)
 		return rc;
 	if (domain.len == 0 || local.len == 0 || c->nsecrets == 0)
 		return SRS_EADDR;
 	kind = local.len > 5 ? srs_is_srs(local.s) : 0;
-	if (quoted)
-		puts_(&o, "\"");
 	if (kind == 2 && fields(local.s + 5, local.len - 5, f, 3) &&
 	    f[1].len > 0 && f[2].len > 0) {
 		/* SRS1<sep>OLDHASH=HOST0=REST: the first forwarder stays */
 		p[0] = f[1];
 		p[1] = f[2];
-		if ((rc = hash_full(c->secrets[0], p, 2, hash)) != SRS_OK)
-			return rc;
-		hash[c->hashlength] = 0;
-		puts_(&o, "SRS1");
-		puts_(&o, sep);
-		puts_(&o, hash);
-		puts_(&o, "=");
-		put(&o, f[1].s, f[1].len);
-		puts_(&o, "=");
-		put(&o, f[2].s, f[2].len);
+		n = 2;
 	} else if (kind == 1) {
 		/* SRS0<sep0>REST@HOST0 -> SRS1<sep>HASH=HOST0=<sep0>REST */
 		p[0] = domain;
 		p[1].s = local.s + 4;
 		p[1].len = local.len - 4;
-		if ((rc = hash_full(c->secrets[0], p, 2, hash)) != SRS_OK)
-			return rc;
-		hash[c->hashlength] = 0;
-		puts_(&o, "SRS1");
-		puts_(&o, sep);
-		puts_(&o, hash);
-		puts_(&o, "=");
-		put(&o, domain.s, domain.len);
-		puts_(&o, "=");
-		put(&o, p[1].s, p[1].len);
+		n = 2;
 	} else {
+		/* USER@HOST -> SRS0<sep>HASH=TT=HOST=USER */
 		if ((rc = srs_timestamp(now, ts)) != SRS_OK)
 			return rc;
 		p[0].s = ts;
 		p[0].len = 2;
 		p[1] = domain;
 		p[2] = local;
-		if ((rc = hash_full(c->secrets[0], p, 3, hash)) != SRS_OK)
-			return rc;
-		hash[c->hashlength] = 0;
-		puts_(&o, "SRS0");
-		puts_(&o, sep);
-		puts_(&o, hash);
-		puts_(&o, "=");
-		puts_(&o, ts);
-		puts_(&o, "=");
-		put(&o, domain.s, domain.len);
-		puts_(&o, "=");
-		put(&o, local.s, local.len);
+		n = 3;
 	}
-	if (quoted)
-		puts_(&o, "\"");
-	puts_(&o, "@");
-	puts_(&o, fwdomain);
+	/* the hashed parts are the fields of the address, in order */
+	if ((rc = hash_full(c->secrets[0], p, n, hash)) != SRS_OK)
+		return rc;
+	hash[c->hashlength] = 0;
+	putstr(&o, quoted ? "\"" : "");
+	putstr(&o, n == 2 ? "SRS1" : "SRS0");
+	putstr(&o, sep);
+	putstr(&o, hash);
+	for (size_t i = 0; i < n; i++) {
+		putstr(&o, "=");
+		put(&o, p[i].s, p[i].len);
+	}
+	putstr(&o, quoted ? "\"@" : "@");
+	putstr(&o, fwdomain);
 	return finish(&o, outlen);
 }
 
@@ -325,14 +314,11 @@ int
 srs_reverse(const struct srs_codec *c, const char *addr, time_t now,
     char *out, size_t outlen)
 {
-	struct part local, domain, f[4];
+	struct part local, domain, f[4], user, host;
 	struct out o = { out, 0, outlen, 0 };
 	int quoted, rc, kind;
 
-	if (outlen == 0)
-		return SRS_ETOOLONG;
-	out[0] = 0;
-	if ((rc = split(addr, &local, &domain, &quoted)) != SRS_OK)
+	if ((rc = begin(addr, out, outlen, &local, &domain, &quoted)) != SRS_OK)
 		return rc;
 	kind = local.len >= 5 ? srs_is_srs(local.s) : 0;
 	if (kind == 0)
@@ -345,34 +331,28 @@ srs_reverse(const struct srs_codec *c, const char *addr, time_t now,
 			return SRS_EFORMAT;	/* hashless SRS1 is not accepted */
 		if ((rc = hash_verify(c, f[0].s, f[0].len, f + 1, 2)) != SRS_OK)
 			return rc;
-		if (quoted)
-			puts_(&o, "\"");
-		puts_(&o, "SRS0");
-		put(&o, f[2].s, f[2].len);
-		if (quoted)
-			puts_(&o, "\"");
-		puts_(&o, "@");
-		put(&o, f[1].s, f[1].len);
-		return finish(&o, outlen);
+		user = f[2];
+		host = f[1];
+	} else {
+		/* SRS0<sep>HASH=TT=HOST=USER -> USER@HOST */
+		if (!fields(local.s + 5, local.len - 5, f, 4) || f[3].len == 0)
+			return SRS_EFORMAT;
+		if (f[2].len == 0)
+			f[2] = domain;
+		if (f[2].len == 0)
+			return SRS_EFORMAT;
+		if ((rc = hash_verify(c, f[0].s, f[0].len, f + 1, 3)) != SRS_OK)
+			return rc;
+		if (!timestamp_ok(f[1].s, f[1].len, c->maxage, now))
+			return SRS_EEXPIRED;
+		user = f[3];
+		host = f[2];
 	}
-	/* SRS0<sep>HASH=TT=HOST=USER -> USER@HOST */
-	if (!fields(local.s + 5, local.len - 5, f, 4) || f[3].len == 0)
-		return SRS_EFORMAT;
-	if (f[2].len == 0)
-		f[2] = domain;
-	if (f[2].len == 0)
-		return SRS_EFORMAT;
-	if ((rc = hash_verify(c, f[0].s, f[0].len, f + 1, 3)) != SRS_OK)
-		return rc;
-	if (!timestamp_ok(f[1].s, f[1].len, c->maxage, now))
-		return SRS_EEXPIRED;
-	if (quoted)
-		puts_(&o, "\"");
-	put(&o, f[3].s, f[3].len);
-	if (quoted)
-		puts_(&o, "\"");
-	puts_(&o, "@");
-	put(&o, f[2].s, f[2].len);
+	putstr(&o, quoted ? "\"" : "");
+	putstr(&o, kind == 2 ? "SRS0" : "");
+	put(&o, user.s, user.len);
+	putstr(&o, quoted ? "\"@" : "@");
+	put(&o, host.s, host.len);
 	return finish(&o, outlen);
 }
 

@@ -34,22 +34,8 @@ declare -A PID SOCK
 SECRET="bench secret"
 SRS="{ module: srs, options: { fwdomain: corp.example, secret: \"$SECRET\",
       local_domains: [corp.example], sign: always, reject_spoofed: true } }"
-# start NAME CHAIN INSTANCE-YAML...
-start() {
-	local name=$1 chain=$2
-	shift 2
-	{
-		echo "plugin_dir: $top_builddir/.libs"
-		echo "log: { level: warning }"
-		echo "plugins:"
-		echo "  hello: { module: hello, options: { greeting: world } }"
-		while [ $# -gt 0 ]; do echo "  $1: $2"; shift 2; done
-		echo "chains: [ { name: all, plugins: [$chain] } ]"
-	} > "$tmp/$name.yaml"
-	bench_daemon "$name" "$tmp/$name.yaml"
-}
-start hello hello
-start srs "hello, srs" srs "$SRS"
+bench_chain hello hello
+bench_chain srs "hello, srs" srs "$SRS"
 p=$(port)
 "$top_builddir/tests/bench/bare-filter" -p "inet:$p@127.0.0.1" 2>"$tmp/bare.log" &
 PID[bare]=$!
