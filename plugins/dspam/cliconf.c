@@ -36,69 +36,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfgpick.h"
 #include "cfgtree.h"
 #include "cliconf.h"
 
 /* the core's API table (core/api.c): the option readers the daemon
    hands the plugin */
 extern const struct mm_api core_api;
-
-/* module: dspam, a path to dspam.so, or no module: an instance named dspam */
-static int
-is_dspam(const char *name, const mm_opt *def)
-{
-	const char *m = name, *base;
-	size_t n;
-
-	if (cfg_type(def) != MM_OPT_MAP)
-		return 0;
-	if (cfg_get(def, "module") != NULL &&
-	    (m = cfg_scalar(cfg_get(def, "module"))) == NULL)
-		return 0;
-	base = strrchr(m, '/') ? strrchr(m, '/') + 1 : m;
-	n = strcspn(base, ".");
-	return n == 5 && strncmp(base, "dspam", 5) == 0;
-}
-
-/* the instance's definition, or NULL (printed why) */
-static const mm_opt *
-pick_instance(const char *path, const mm_opt *plugins, const char *want,
-    const char **name)
-{
-	const mm_opt *found = NULL;
-	size_t i, n = 0;
-
-	for (i = 0; i < cfg_len(plugins) && cfg_type(plugins) == MM_OPT_MAP; i++) {
-		const mm_opt *def;
-		const char *k = cfg_key_at(plugins, i, &def);
-
-		if (k == NULL)
-			continue;
-		if (want != NULL && strcmp(k, want) == 0) {
-			if (!is_dspam(k, def)) {
-				fprintf(stderr, "modmilter-dspam: %s: plugin instance "
-				    "'%s' is not a dspam instance\n", path, k);
-				return NULL;
-			}
-			*name = k;
-			return def;
-		}
-		if (want == NULL && is_dspam(k, def)) {
-			if (n++ > 0) {
-				fprintf(stderr, "modmilter-dspam: %s: several dspam "
-				    "instances ('%s', '%s'): choose one with "
-				    "--instance NAME\n", path, *name, k);
-				return NULL;
-			}
-			*name = k;
-			found = def;
-		}
-	}
-	if (want != NULL)
-		fprintf(stderr, "modmilter-dspam: %s: no plugin instance '%s'\n",
-		    path, want);
-	return found;
-}
 
 int
 cliconf_load(const char *path, const char *instance,
@@ -119,7 +63,8 @@ cliconf_load(const char *path, const char *instance,
 	store_cfg_parse(t->root ? cfg_get(t->root, "store") : NULL, store);
 	plugins = t->root ? cfg_get(t->root, "plugins") : NULL;
 	if (t->nerrors == 0 && plugins != NULL &&
-	    (def = pick_instance(path, plugins, instance, &name)) == NULL &&
+	    (def = cfg_pick_instance("modmilter-dspam", path, plugins, "dspam",
+	    instance, "--instance", &name)) == NULL &&
 	    (instance != NULL || name != NULL))
 		rc = -2;
 	else if (t->nerrors == 0 && plugins == NULL && instance != NULL) {

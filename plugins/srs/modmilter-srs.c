@@ -2,6 +2,7 @@
  * NAME
  *	modmilter-srs - make and reverse SRS addresses as the srs plugin does
  * SYNOPSIS
+ *	modmilter-srs -c FILE [-i INSTANCE] [-t TIME] forward|reverse ADDRESS...
  *	modmilter-srs {-S FILE | -s SECRET...} -d FWDOMAIN [-l HASHLENGTH]
  *	    [-p SEPARATOR] [-t TIME] forward ADDRESS...
  *	modmilter-srs {-S FILE | -s SECRET...} [-l HASHLENGTH] [-n HASHMIN]
@@ -11,15 +12,19 @@
  *	the SRS address that replaces each sender when mail is forwarded
  *	through FWDOMAIN (SRS0, or SRS1 for an SRS0 or SRS1 sender);
  *	reverse checks each SRS address (hash, age) and prints the address
- *	it stands for. The secrets come from FILE, as the plugin's
- *	secret_file (the first signs, all verify; the same permission
- *	checks), or from -s options (the first signs). The defaults are the
- *	plugin's: hash length 8, maximum age 8 days, separator "=". TIME
- *	(seconds since 1970) replaces the clock, for tests.
+ *	it stands for. With -c, everything comes from the srs instance of
+ *	the daemon's configuration FILE (the one named INSTANCE, else the
+ *	only one), read and checked by the plugin's own option parser;
+ *	-d, -l, -n, -m and -p then override its options. Otherwise the
+ *	secrets come from -S FILE, as the plugin's secret_file (the first
+ *	signs, all verify; the same permission checks), or from -s options
+ *	(the first signs), and the defaults are the plugin's: hash length
+ *	8, maximum age 8 days, separator "=". TIME (seconds since 1970)
+ *	replaces the clock, for tests.
  * DIAGNOSTICS
  *	Exit status 0 when every address was done; 1 when one was refused
  *	(the reason on stderr, as "ADDRESS: invalid SRS signature"); 2 on
- *	a usage error or an unreadable secret file.
+ *	a usage or configuration error or an unreadable secret file.
  */
 #include "config.h"
 
@@ -29,12 +34,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "srs.h"
+#include "cfgpick.h"
+#include "cfgtree.h"
+#include "srs_plugin.h"
+
+/* the core's API table (core/api.c): the option readers the daemon
+   hands the plugin */
+extern const struct mm_api core_api;
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: modmilter-srs {-S FILE | -s SECRET...} [-d FWDOMAIN] "
+	fprintf(stderr, "usage: modmilter-srs {-c FILE [-i INSTANCE] | -S FILE | -s SECRET...} [-d FWDOMAIN] "
 	    "[-l HASHLENGTH] [-n HASHMIN] [-m MAXAGE] [-p SEPARATOR] [-t TIME] "
 	    "forward|reverse ADDRESS...\n");
 	exit(2);
@@ -54,18 +65,63 @@ number(const char *s, long min, long max, const char *what)
 	return v;
 }
 
+/* The srs instance of the daemon's file, or NULL (errors printed). */
+static struct srs_conf *
+from_config(const char *path, const char *want)
+{
+	struct cfgtree *t = cfgtree_load(path);
+	const mm_opt *def = NULL, *opts;
+	const char *name = NULL;
+	struct srs_conf *c = NULL;
+	char *err = NULL;
+
+	if (t == NULL) {
+		fprintf(stderr, "modmilter-srs: %s: cannot read it\n", path);
+		return NULL;
+	}
+	if (t->nerrors == 0 && t->root != NULL)
+		def = cfg_pick_instance("modmilter-srs", path, cfg_get(t->root, "plugins"),
+		    "srs", want, "-i", &name);
+	if (t->nerrors == 0 && def == NULL) {
+		if (name == NULL && want == NULL)
+			fprintf(stderr, "modmilter-srs: %s: no srs instance\n", path);
+		cfgtree_free(t);
+		return NULL;
+	}
+	if (def != NULL) {
+		opts = cfg_get(def, "options");
+		if (opts == NULL || cfg_type(opts) != MM_OPT_MAP)
+			cfg_error(opts ? opts : def, "plugin '%s': srs needs options", name);
+		else if ((c = srs_conf_load(&core_api, opts, &err)) != NULL)
+			cfg_check_unknown(opts, "option");
+		else if (err != NULL)
+			cfg_error(opts, "plugin '%s': %s", name, err);
+		free(err);
+	}
+	if (t->nerrors > 0) {
+		cfgtree_print_errors(t, stderr);
+		srs_conf_free(c);
+		c = NULL;
+	}
+	cfgtree_free(t);
+	return c;
+}
+
 int
 main(int argc, char **argv)
 {
-	struct srs_codec c = { NULL, 0, 8, 0, 8, '=' };
+	struct srs_codec c = { NULL, 0, 8, 0, 8, '=' }, set = { NULL, 0, 0, 0, 0, 0 };
 	char *given[SRS_SECRETS_MAX], out[SRS_ADDR_MAX], err[512];
-	const char *file = NULL, *fwdomain = NULL;
+	const char *file = NULL, *fwdomain = NULL, *config = NULL, *instance = NULL;
+	struct srs_conf *conf = NULL;
 	time_t now = time(NULL);
 	int ch, forward, rc = 0;
 	size_t ngiven = 0;
 
-	while ((ch = getopt(argc, argv, "S:s:d:l:n:m:p:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:i:S:s:d:l:n:m:p:t:")) != -1) {
 		switch (ch) {
+		case 'c': config = optarg; break;
+		case 'i': instance = optarg; break;
 		case 'S': file = optarg; break;
 		case 's':
 			if (ngiven == SRS_SECRETS_MAX || *optarg == 0)
@@ -73,21 +129,22 @@ main(int argc, char **argv)
 			given[ngiven++] = optarg;
 			break;
 		case 'd': fwdomain = optarg; break;
-		case 'l': c.hashlength = (int)number(optarg, 1, SRS_HASH_MAX, "-l"); break;
-		case 'n': c.hashmin = (int)number(optarg, 1, SRS_HASH_MAX, "-n"); break;
-		case 'm': c.maxage = (int)number(optarg, 1, 1023, "-m"); break;
+		case 'l': set.hashlength = (int)number(optarg, 1, SRS_HASH_MAX, "-l"); break;
+		case 'n': set.hashmin = (int)number(optarg, 1, SRS_HASH_MAX, "-n"); break;
+		case 'm': set.maxage = (int)number(optarg, 1, 1023, "-m"); break;
 		case 'p':
 			if (strlen(optarg) != 1 || strchr("=+-", optarg[0]) == NULL) {
 				fprintf(stderr, "modmilter-srs: the separator is one of = + -\n");
 				exit(2);
 			}
-			c.separator = optarg[0];
+			set.separator = optarg[0];
 			break;
 		case 't': now = (time_t)number(optarg, 0, 0x7fffffffL, "-t"); break;
 		default: usage();
 		}
 	}
-	if (argc - optind < 2 || (file == NULL) == (ngiven == 0))
+	if (argc - optind < 2 || (config != NULL) + (file != NULL) + (ngiven != 0) != 1 ||
+	    (instance != NULL && config == NULL))
 		usage();
 	if (strcmp(argv[optind], "forward") == 0)
 		forward = 1;
@@ -95,18 +152,33 @@ main(int argc, char **argv)
 		forward = 0;
 	else
 		usage();
+	if (config != NULL) {
+		if ((conf = from_config(config, instance)) == NULL)
+			exit(2);
+		c = conf->codec;
+		if (fwdomain == NULL)
+			fwdomain = conf->fwdomain;
+	}
 	if (forward && fwdomain == NULL) {
 		fprintf(stderr, "modmilter-srs: forward needs -d FWDOMAIN\n");
 		exit(2);
 	}
-	if (c.hashmin == 0)
+	if (set.hashlength)
+		c.hashlength = set.hashlength;
+	if (set.hashmin)
+		c.hashmin = set.hashmin;
+	else if (set.hashlength || c.hashmin == 0)
 		c.hashmin = c.hashlength;
-	if (file != NULL) {
-		if (srs_secrets_read(file, &c.secrets, &c.nsecrets, err, sizeof(err)) < 0) {
-			fprintf(stderr, "modmilter-srs: %s\n", err);
-			exit(2);
-		}
-	} else {
+	if (set.maxage)
+		c.maxage = set.maxage;
+	if (set.separator)
+		c.separator = set.separator;
+	if (file != NULL &&
+	    srs_secrets_read(file, &c.secrets, &c.nsecrets, err, sizeof(err)) < 0) {
+		fprintf(stderr, "modmilter-srs: %s\n", err);
+		exit(2);
+	}
+	if (ngiven != 0) {
 		c.secrets = given;
 		c.nsecrets = ngiven;
 	}
@@ -120,7 +192,9 @@ main(int argc, char **argv)
 			rc = 1;
 		}
 	}
-	if (file != NULL)
+	if (conf != NULL)
+		srs_conf_free(conf);
+	else if (file != NULL)
 		srs_secrets_free(c.secrets, c.nsecrets);
 	return rc;
 }

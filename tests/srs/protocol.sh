@@ -44,6 +44,13 @@ srs0=$(sed -n 's/^chgfrom <\(.*\)>.*/\1/p' "$tmp/out")
 back=$($SRS $S reverse "$srs0")
 [ "$back" = alice@example.net ] && echo "PASS modmilter-srs reverses the signed sender" ||
 	{ echo "FAIL: modmilter-srs reverse of $srs0 gave '$back'"; fails=$((fails + 1)); }
+# the same, with everything from the daemon's file
+back=$("$SRS" -c "$tmp/conf.yaml" reverse "$srs0")
+[ "$back" = alice@example.net ] && echo "PASS modmilter-srs -c reverses the signed sender" ||
+	{ echo "FAIL: modmilter-srs -c reverse of $srs0 gave '$back'"; fails=$((fails + 1)); }
+again=$("$SRS" -c "$tmp/conf.yaml" -i srs forward alice@example.net)
+[ "$again" = "$srs0" ] && echo "PASS modmilter-srs -c signs as the daemon did" ||
+	{ echo "FAIL: modmilter-srs -c forward gave '$again', the daemon '$srs0'"; fails=$((fails + 1)); }
 # a trusted relay's mail is signed too; a forwarder's SRS0 sender becomes SRS1
 run "sign SRS0 of another forwarder" 172.16.0.9 "<SRS0=abcd=AA=example.net=carol@fwd.example>" \
 	"<bob@remote.example>" -- '^chgfrom <SRS1\+[^=]{6}=fwd\.example==abcd=AA=example\.net=carol@corp\.example>'
