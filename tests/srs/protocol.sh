@@ -13,7 +13,9 @@ tmp=$(mktemp -d /tmp/srs-proto.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 printf 'protocol test secret\n# an older one, still verifying\nold secret\n' > "$tmp/srs.secret"
 chmod 600 "$tmp/srs.secret"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 fill_config "$top_srcdir/tests/srs/protocol.yaml" "$tmp" > "$tmp/conf.yaml"
+echo "metrics: { listen: 127.0.0.1:$port }" >> "$tmp/conf.yaml"
 start_daemon "$tmp/conf.yaml" "unix:$tmp/milter.sock" "$tmp/daemon.log" ||
 	{ echo "FAIL: daemon did not start"; cat "$tmp/daemon.log"; exit 1; }
 fails=0
@@ -96,6 +98,17 @@ run "ordinary mail to a local address passes" 192.0.2.1 "<alice@example.net>" "<
 run "a bounce to another domain passes" 192.0.2.1 "<>" "<bob@remote.example>" -- \
 	'^rcpt <bob@remote\.example> continue'
 
+# the counters: two signed, five reversed, one bad signature, one
+# expired, three forged bounces
+python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
+	"http://127.0.0.1:$port/metrics" > "$tmp/metrics" 2>&1
+for want in signed=2 reversed=5 bad_signature=1 expired=1 spoofed_bounce=3; do
+	if grep -qE "^modmilter_srs_actions_total\{instance=\"srs\",action=\"${want%=*}\"\} ${want#*=}\$" "$tmp/metrics"; then
+		echo "PASS metric $want"
+	else
+		echo "FAIL: metric $want"; grep srs_actions "$tmp/metrics"; fails=$((fails + 1))
+	fi
+done
 stop_daemon || { echo "FAIL: daemon did not stop cleanly"; fails=$((fails + 1)); }
 if grep -q Sanitizer "$tmp/daemon.log"; then echo "FAIL: sanitizer report"; fails=$((fails + 1)); fi
 grep -q 'rewritten to <SRS0' "$tmp/daemon.log" && grep -q 'srs=signed' "$tmp/daemon.log" ||
