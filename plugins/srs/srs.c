@@ -13,15 +13,15 @@
  *
  *	RCPT: a recipient with an SRS0 or SRS1 local part at fwdomain is
  *	reversed: a good hash and age replace it by the address it stands
- *	for (del_rcpt, add_rcpt, applied at end of message); a bad one is
- *	refused with 550 5.7.1. With reject_spoofed, a bounce (null
+ *	for (del_rcpt, add_rcpt, queued at end of message for those that are
+ *	still recipients then); a bad one is refused with 550 5.7.1. With reject_spoofed, a bounce (null
  *	sender, or a sender whose local part is one of banned_users) to
  *	any other recipient in a local domain is refused with 550 5.7.1:
  *	all our outgoing mail carries SRS senders, so a bounce to an
  *	unsigned address answers a forgery. Internal clients and trusted
  *	relays are never refused that way (bms.py did the same).
  *
- *	End of message: a sender outside the local domains (and fwdomain),
+ *	End of message: the reversed recipients are replaced; a sender outside the local domains (and fwdomain),
  *	on a message with at least one recipient outside them too, is
  *	rewritten to its SRS address at fwdomain (change_from) - on every
  *	message of the chain (sign: always), only on mail from internal
@@ -48,10 +48,18 @@
 
 #include "srs_plugin.h"
 
+/* A recipient reversed at RCPT, replaced at end of message. */
+struct srs_rev {
+	char *rcpt;		/* the SRS address, normal form */
+	char *orig;		/* what it stands for */
+};
+
 struct srs_msg {
 	char *from;		/* normal form; "" null sender; NULL malformed */
 	int bounce;		/* null sender or a banned user */
 	char *newfrom;		/* the SRS sender, or NULL */
+	struct srs_rev *revs;
+	size_t nrevs;
 };
 
 static int
@@ -90,6 +98,11 @@ msg_free(void *p)
 {
 	struct srs_msg *m = p;
 
+	for (size_t i = 0; i < m->nrevs; i++) {
+		free(m->revs[i].rcpt);
+		free(m->revs[i].orig);
+	}
+	free(m->revs);
 	free(m->from);
 	free(m->newfrom);
 	free(m);
@@ -177,25 +190,68 @@ refuse(mm_ctx *ctx, const struct srs_conf *c, const char *rcpt, int status)
 	return MM_REJECT;
 }
 
+/* A good SRS recipient is remembered, to be replaced at end of message
+   if it is still a recipient then (another plugin or the MTA may refuse
+   it after us); a bad one is refused. */
 static mm_verdict
-reverse(mm_ctx *ctx, const struct srs_conf *c, const char *given,
+reverse(mm_ctx *ctx, const struct srs_conf *c, struct srs_msg *m,
     const char *rcpt)
 {
 	const struct mm_api *api = c->api;
-	char orig[SRS_ADDR_MAX], bracketed[SRS_ADDR_MAX + 2];
+	char orig[SRS_ADDR_MAX];
+	struct srs_rev *v;
 	int rc = srs_reverse(&c->codec, rcpt, (time_t)api->now(ctx), orig, sizeof(orig));
 
 	if (rc != SRS_OK)
 		return refuse(ctx, c, rcpt, rc);
-	snprintf(bracketed, sizeof(bracketed), "<%s>", orig);
-	if (api->del_rcpt(ctx, given) < 0 || api->add_rcpt(ctx, bracketed) < 0) {
-		api->log(ctx, MM_LOG_ERR, "rcpt <%s>: cannot replace it by <%s>", rcpt, orig);
+	if ((v = realloc(m->revs, (m->nrevs + 1) * sizeof(*v))) == NULL) {
+		api->log(ctx, MM_LOG_ERR, "out of memory");
 		return MM_ERROR;
 	}
+	m->revs = v;
+	v += m->nrevs;
+	v->rcpt = strdup(rcpt);
+	v->orig = strdup(orig);
+	if (v->rcpt == NULL || v->orig == NULL) {
+		free(v->rcpt);
+		free(v->orig);
+		api->log(ctx, MM_LOG_ERR, "out of memory");
+		return MM_ERROR;
+	}
+	m->nrevs++;
 	api->log(ctx, MM_LOG_INFO, "rcpt <%s> reversed to <%s>", rcpt, orig);
 	count(c, "reversed");
 	api->set_result(ctx, "reversed");
 	return MM_CONTINUE;
+}
+
+/* Replace the reversed recipients that the message still has. */
+static int
+replace_rcpts(mm_ctx *ctx, const struct srs_conf *c, const struct srs_msg *m)
+{
+	const struct mm_api *api = c->api;
+	size_t n = api->rcpt_count(ctx);
+	char bracketed[SRS_ADDR_MAX + 2];
+
+	for (size_t i = 0; i < n && m->nrevs > 0; i++) {
+		const char *given = api->rcpt_at(ctx, i);
+		char *r = api->addr_normalize(given, NULL);
+
+		for (size_t j = 0; r != NULL && j < m->nrevs; j++) {
+			if (strcmp(r, m->revs[j].rcpt) != 0)
+				continue;
+			snprintf(bracketed, sizeof(bracketed), "<%s>", m->revs[j].orig);
+			if (api->del_rcpt(ctx, given) < 0 || api->add_rcpt(ctx, bracketed) < 0) {
+				api->log(ctx, MM_LOG_ERR, "rcpt <%s>: cannot replace it by "
+				    "<%s>", r, m->revs[j].orig);
+				api->free(r);
+				return -1;
+			}
+			break;
+		}
+		api->free(r);
+	}
+	return 0;
 }
 
 static mm_verdict
@@ -215,7 +271,7 @@ srs_envrcpt(mm_ctx *ctx, void *instance, char *const *argv)
 	}
 	cls = api->client_class(ctx);
 	if (srs_is_srs(rcpt + (rcpt[0] == '"')) && api->domain_match(at + 1, c->fwdomain))
-		v = reverse(ctx, c, argv[0], rcpt);
+		v = m != NULL ? reverse(ctx, c, m, rcpt) : MM_ERROR;
 	else if (c->reject_spoofed && m != NULL && m->bounce && is_local(c, at + 1) &&
 	    cls == MM_CLIENT_EXTERNAL) {
 		api->log(ctx, MM_LOG_INFO, "refused rcpt <%s>: %s to an unsigned "
@@ -284,7 +340,7 @@ srs_eom(mm_ctx *ctx, void *instance)
 
 	if (m == NULL)
 		return MM_CONTINUE;
-	if (plan(ctx, c, m) < 0)
+	if (replace_rcpts(ctx, c, m) < 0 || plan(ctx, c, m) < 0)
 		return MM_ERROR;
 	if (m->newfrom == NULL)
 		return MM_CONTINUE;

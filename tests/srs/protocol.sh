@@ -14,7 +14,9 @@ trap 'rm -rf "$tmp"' EXIT
 printf 'protocol test secret\n# an older one, still verifying\nold secret\n' > "$tmp/srs.secret"
 chmod 600 "$tmp/srs.secret"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-fill_config "$top_srcdir/tests/srs/protocol.yaml" "$tmp" > "$tmp/conf.yaml"
+S="-S $tmp/srs.secret -l 6 -p +"
+refused=$($SRS $S -d corp.example forward frank@example.net)
+fill_config "$top_srcdir/tests/srs/protocol.yaml" "$tmp" | sed "s|@REFUSED@|$refused|" > "$tmp/conf.yaml"
 echo "metrics: { listen: 127.0.0.1:$port }" >> "$tmp/conf.yaml"
 start_daemon "$tmp/conf.yaml" "unix:$tmp/milter.sock" "$tmp/daemon.log" ||
 	{ echo "FAIL: daemon did not start"; cat "$tmp/daemon.log"; exit 1; }
@@ -37,7 +39,6 @@ run() {
 	done
 	echo "PASS $name"
 }
-S="-S $tmp/srs.secret -l 6 -p +"
 
 # sign: mail from an internal client, leaving
 run "sign relayed mail" 10.1.2.3 "<alice@example.net>" "<bob@remote.example>" -- \
@@ -78,6 +79,11 @@ run "reverse with the old secret" 192.0.2.1 "<>" "<$old>" -- '^addrcpt <erin@exa
 srs1=$($SRS $S -d corp.example forward "SRS0=abcd=AA=example.net=carol@fwd.example")
 run "reverse SRS1" 192.0.2.1 "<>" "<$srs1>" -- '^addrcpt <SRS0=abcd=AA=example\.net=carol@fwd\.example>'
 
+# reversed by srs, refused by the plugin after it: not replaced
+run "a reversed recipient refused later stays out" 192.0.2.1 "<>" "<$refused>" "<$srs0>" -- \
+	"^rcpt <$(echo "$refused" | sed 's/[+.]/\\&/g')> replycode 550" '^addrcpt <alice@example\.net>' \
+	'!frank@example\.net' '!delrcpt <SRS0\+[^>]*=frank@'
+
 # refuse: tampered, expired, forged bounces
 bad=$(echo "$srs0" | sed 's/=alice@/=mallory@/')
 run "refuse a tampered address" 192.0.2.1 "<>" "<$bad>" -- \
@@ -98,11 +104,11 @@ run "ordinary mail to a local address passes" 192.0.2.1 "<alice@example.net>" "<
 run "a bounce to another domain passes" 192.0.2.1 "<>" "<bob@remote.example>" -- \
 	'^rcpt <bob@remote\.example> continue'
 
-# the counters: two signed, five reversed, one bad signature, one
+# the counters: two signed, seven reversed (one of them refused later), one bad signature, one
 # expired, three forged bounces
 python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
 	"http://127.0.0.1:$port/metrics" > "$tmp/metrics" 2>&1
-for want in signed=2 reversed=5 bad_signature=1 expired=1 spoofed_bounce=3; do
+for want in signed=2 reversed=7 bad_signature=1 expired=1 spoofed_bounce=3; do
 	if grep -qE "^modmilter_srs_actions_total\{instance=\"srs\",action=\"${want%=*}\"\} ${want#*=}\$" "$tmp/metrics"; then
 		echo "PASS metric $want"
 	else
