@@ -224,6 +224,12 @@ srs_conf_load(const struct mm_api *api, const mm_opt *opts, char **err)
 	c->codec.hashlength = (int)v;
 	if (api->opt_int(opts, "hashmin", 1, SRS_HASH_MAX, c->codec.hashlength, &v) < 0)
 		bad = 1;
+	else if (v > c->codec.hashlength) {
+		api->opt_error(api->opt_get(opts, "hashmin"), "hashmin %lld is more than "
+		    "hashlength %d: our own addresses would be refused", v,
+		    c->codec.hashlength);
+		bad = 1;
+	}
 	c->codec.hashmin = (int)v;
 	if (api->opt_str(opts, "separator", "=", &s) < 0)
 		bad = 1;

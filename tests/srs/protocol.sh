@@ -138,5 +138,11 @@ sed -e 's|secret_file: .*|secret: inline|' -e 's|separator: "+"|separator: "*"|'
 	{ echo "FAIL: -t accepted a bad separator"; fails=$((fails + 1)); }
 grep -qE 'bad\.yaml:[0-9]+:[0-9]+:.*separator' "$tmp/t.out" && echo "PASS -t names a bad separator" ||
 	{ echo "FAIL: -t on a bad separator"; cat "$tmp/t.out"; fails=$((fails + 1)); }
+sed -e 's|secret_file: .*|secret: inline|' -e 's|hashlength: 6|hashlength: 6\n      hashmin: 7|' "$tmp/conf.yaml" > "$tmp/bad.yaml"
+"$MODMILTERD" -t -c "$tmp/bad.yaml" > "$tmp/t.out" 2>&1 &&
+	{ echo "FAIL: -t accepted hashmin > hashlength"; fails=$((fails + 1)); }
+grep -qE 'bad\.yaml:[0-9]+:[0-9]+:.*hashmin 7 is more than hashlength 6' "$tmp/t.out" &&
+	echo "PASS -t refuses hashmin above hashlength" ||
+	{ echo "FAIL: -t on hashmin"; cat "$tmp/t.out"; fails=$((fails + 1)); }
 [ $fails = 0 ] || { echo "--- daemon log"; cat "$tmp/daemon.log"; }
 [ $fails = 0 ]
