@@ -44,3 +44,21 @@ bench_daemon() {
 	SOCK[$name]="inet:$p@127.0.0.1"
 	pids+=($!)
 }
+
+# bench_chain NAME CHAIN [INSTANCE YAML]...: bench_daemon with a
+# configuration of the hello plugin (greeting: world), the instances given
+# (name, then its definition in YAML flow style) and one chain of CHAIN
+# ("hello, audit"), written to $tmp/NAME.yaml.
+bench_chain() {
+	local name=$1 chain=$2
+	shift 2
+	{
+		echo "plugin_dir: $top_builddir/.libs"
+		echo "log: { level: warning }"
+		echo "plugins:"
+		echo "  hello: { module: hello, options: { greeting: world } }"
+		while [ $# -gt 0 ]; do echo "  $1: $2"; shift 2; done
+		echo "chains: [ { name: all, plugins: [$chain] } ]"
+	} > "$tmp/$name.yaml"
+	bench_daemon "$name" "$tmp/$name.yaml"
+}

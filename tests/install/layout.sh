@@ -61,7 +61,7 @@ check "nothing else in the plugin directory" \
 # --- configuration and examples ---
 conf=$D$sysconfdir/modmilter/modmilter.yaml
 check "configuration installed" cmp -s "$top_srcdir/etc/modmilter.yaml" "$conf"
-for p in modmilter spf cbv wiretap mime dspam; do
+for p in modmilter spf cbv wiretap mime dspam srs; do
 	check "example: $p.yaml" test -s "$D$docdir/examples/$p.yaml"
 done
 # each example a valid configuration for the installed daemon and plugins
@@ -69,9 +69,12 @@ done
 # root owns, so this part runs as root
 if [ "$(id -u)" = 0 ]; then
 	mkdir -p "$tmp/state/store" "$tmp/state/mime-saved"
+	# srs reads its secret from a file only its user may read
+	(umask 077 && echo "layout test secret" > "$tmp/state/srs.secret")
 	for la in $plugins; do
 		p=${la%.la}
 		sed -e "s|/var/lib/modmilter|$tmp/state|g" -e "s|/run/modmilter|$tmp/state|g" \
+			-e "s|/etc/modmilter/srs.secret|$tmp/state/srs.secret|" \
 			"$D$docdir/examples/$p.yaml" > "$tmp/$p.yaml"
 		if "$D$sbindir/modmilterd" -t -c "$tmp/$p.yaml" -P "$D$pkglibdir" > "$tmp/t.log" 2>&1; then
 			ok "example $p.yaml: modmilterd -t"

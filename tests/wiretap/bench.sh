@@ -47,22 +47,7 @@ COPY="{ module: wiretap, options: { groups: [ { name: tap,
 ARCHIVE="{ module: wiretap, options: { groups: [ { name: tap,
       watch: [alice@corp.example], copy_to: [monitor@corp.example],
       archive: $tmp/archive } ] } }"
-
-# start NAME CHAIN INSTANCE-YAML...: a daemon with these instances, in this order
 declare -A PID SOCK
-start() {
-	local name=$1 chain=$2
-	shift 2
-	{
-		echo "plugin_dir: $top_builddir/.libs"
-		echo "log: { level: warning }"
-		echo "plugins:"
-		echo "  hello: { module: hello, options: { greeting: world } }"
-		while [ $# -gt 0 ]; do echo "  $1: $2"; shift 2; done
-		echo "chains: [ { name: all, plugins: [$chain] } ]"
-	} > "$tmp/$name.yaml"
-	bench_daemon "$name" "$tmp/$name.yaml"
-}
 
 # run_one NAME COUNT [BENCH-ARGS]: appends "cpu_us p50 p99 rate" to $tmp/NAME.out
 run_one() {
@@ -72,11 +57,11 @@ run_one() {
 	    -c "$CONC" --warmup 200 "$@" "${MSGS[@]}"
 }
 
-start hello hello
-start wiretap audit audit "$WIRETAP"
-start hello+wiretap "hello, audit" audit "$WIRETAP"
-start copy tap tap "$COPY"
-start copy+archive tap tap "$ARCHIVE"
+bench_chain hello hello
+bench_chain wiretap audit audit "$WIRETAP"
+bench_chain hello+wiretap "hello, audit" audit "$WIRETAP"
+bench_chain copy tap tap "$COPY"
+bench_chain copy+archive tap tap "$ARCHIVE"
 sleep 1
 for name in "${!PID[@]}"; do
 	kill -0 "${PID[$name]}" 2>/dev/null || { cat "$tmp/$name.log"; exit 1; }
