@@ -48,6 +48,8 @@ stage_name(mm_stage st)
 {
 	if (st == STAGE_CONN_OPEN)
 		return "conn_open";
+	if (st == STAGE_MSG_END)
+		return "msg_end";
 	return (unsigned)st < MM_STAGE_COUNT ? stage_names[st] : "?";
 }
 
@@ -57,7 +59,7 @@ call(struct mm_ctx *c, mm_stage st, const struct hook_args *a)
 	const struct mm_plugin *p = c->inst->p;
 	void *d = c->inst->data;
 
-	switch (st) {
+	switch ((int)st) {
 	case MM_STAGE_CONNECT:
 		return p->connect(c, d, a->str, a->sa);
 	case MM_STAGE_HELO:
@@ -83,6 +85,9 @@ call(struct mm_ctx *c, mm_stage st, const struct hook_args *a)
 		return MM_CONTINUE;
 	case STAGE_CONN_OPEN:
 		return p->conn_open(c, d);
+	case STAGE_MSG_END:
+		p->msg_end(c, d, a->outcome);
+		return MM_CONTINUE;
 	default:
 		return MM_ERROR;
 	}
@@ -211,6 +216,8 @@ call_timed(struct session *s, struct mm_ctx *c, mm_stage st,
 	}
 	t->argv = argv_dup(a->argv);
 	t->a.argv = t->argv;
+	/* the message owns it, and is parked while the hook may run */
+	t->a.outcome = a->outcome;
 	pthread_cond_init(&t->cv, NULL);
 
 	clock_gettime(CLOCK_REALTIME, &dl);
@@ -328,6 +335,37 @@ invoke_conn_open(struct session *s, struct mm_ctx *c, int *late)
 	if (v == MM_ERROR || (unsigned)v > MM_ERROR)
 		__atomic_fetch_add(&in->stats->errors, 1, __ATOMIC_RELAXED);
 	return v;
+}
+
+/*
+ * msg_end, under the same time limit: a hung one must not hold up the
+ * end of the message. Overrunning counts as a timeout and leaves the
+ * instance out of the rest of the connection, as for any hook.
+ */
+void
+invoke_msg_end(struct session *s, struct mm_ctx *c, const struct mm_outcome *o)
+{
+	struct instance *in = c->inst;
+	struct hook_args a;
+	mm_verdict v;
+
+	memset(&a, 0, sizeof(a));
+	a.outcome = o;
+	reply_free(&c->reply);
+	c->has_reply = 0;
+	c->msg = s->m;
+	c->in_hook = 1;
+	c->stage = STAGE_MSG_END;
+	if (in->timeout <= 0)
+		call(c, STAGE_MSG_END, &a);
+	else if (!call_timed(s, c, STAGE_MSG_END, &a, &v)) {
+		__atomic_fetch_add(&in->stats->timeouts, 1, __ATOMIC_RELAXED);
+		log_msg(MM_LOG_WARNING, s->m->qid, in->name,
+		    "timed out at msg_end: plugin left out of this connection");
+	}
+	pthread_mutex_lock(&s->lock);
+	c->in_hook = 0;
+	pthread_mutex_unlock(&s->lock);
 }
 
 mm_verdict

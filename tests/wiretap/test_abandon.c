@@ -128,7 +128,6 @@ one_message(const char *timeout, unsigned long long *timeouts)
 	v = o.verdict;
 	stage_out_free(&o);
 	eom_out_free(&eom);
-	session_end_message(s);
 	*timeouts = conf_instance(c, "audit")->stats->timeouts;
 	/* waits for the abandoned hook, then runs its message destructor */
 	session_free(s);

@@ -12,8 +12,8 @@
  *	A modmilter plugin is a shared object that exports one descriptor,
  *	struct mm_plugin, under the symbol name "mm_plugin_descriptor"
  *	(the MM_PLUGIN() macro defines it). modmilterd loads the object,
- *	checks the descriptor's SDK version (major must equal the core's,
- *	minor must not exceed it), calls init() once per configured instance
+ *	checks the descriptor's SDK version (see VERSIONS), calls init()
+ *	once per configured instance
  *	with that instance's options, and then calls the hooks at each SMTP
  *	stage of each connection that selects a chain containing the
  *	instance.
@@ -23,6 +23,33 @@
  *	table only grows at its end; api->size tells how much of it the
  *	running core has, and MM_API_HAS(api, member) tests for a member
  *	added after SDK 1.0.
+ *
+ * VERSIONS
+ *	The SDK version is MM_SDK_MAJOR.MM_SDK_MINOR. A minor release only
+ *	adds: members at the end of struct mm_api, hooks at the end of
+ *	struct mm_plugin; nothing is ever reordered or removed.
+ *
+ *	The descriptor's sdk_minor is the minor the plugin NEEDS, not the
+ *	one of the headers it was built with. Declare it by defining
+ *	MM_SDK_NEED before including this header (or with -DMM_SDK_NEED=N):
+ *
+ *		#define MM_SDK_NEED 0	(works with any 1.x core)
+ *		#include <modmilter/plugin.h>
+ *
+ *	Without it, MM_SDK_NEED is MM_SDK_MINOR, the minor of these
+ *	headers: safe (the plugin may use every member they declare) but
+ *	it then refuses to load in an older core. A plugin that declares
+ *	an older minor must test each newer member before it uses it:
+ *	MM_API_HAS(api, member) for API functions; hooks it defines that
+ *	are newer than the core (msg_end, SDK 1.3) are simply never
+ *	called there.
+ *
+ *	modmilterd loads a plugin when its major equals the core's and its
+ *	needed minor is at most the core's; otherwise it refuses with an
+ *	error naming the file, the version needed and the one it speaks.
+ *	It reads the descriptor only up to its size member, so a plugin
+ *	built with older headers (a shorter struct mm_plugin) has none of
+ *	the newer hooks.
  *
  * THREADS
  *	modmilterd serves each SMTP connection in its own thread. Hooks of
@@ -68,6 +95,15 @@ extern "C" {
 
 #define MM_SDK_MAJOR	1
 #define MM_SDK_MINOR	3
+
+/* The minor this plugin needs (see VERSIONS); define it before the
+   #include to load in older cores. */
+#ifndef MM_SDK_NEED
+#define MM_SDK_NEED	MM_SDK_MINOR
+#endif
+#if MM_SDK_NEED > MM_SDK_MINOR
+#error "MM_SDK_NEED is newer than these SDK headers"
+#endif
 
 /* The symbol modmilterd looks up in every plugin object. */
 #define MM_PLUGIN_SYMBOL	"mm_plugin_descriptor"
@@ -399,12 +435,30 @@ struct mm_api {
 #define MM_API_HAS(api, m) \
 	((api)->size >= offsetof(struct mm_api, m) + sizeof((api)->m))
 
+/* SDK 1.3: how a message ended, given to msg_end */
+struct mm_rcpt_outcome {
+	const char *addr;        /* as the MTA gave it, without <> */
+	mm_verdict verdict;      /* MM_CONTINUE accepted; MM_REJECT / MM_TEMPFAIL refused at RCPT (by this chain) */
+	const char *decided_by;  /* instance that refused it, or NULL */
+};
+struct mm_outcome {
+	size_t size;             /* sizeof(struct mm_outcome) of the core */
+	mm_verdict verdict;      /* merged verdict of the message: MM_ACCEPT (delivered, possibly changed), MM_REJECT, MM_TEMPFAIL, MM_DISCARD */
+	int aborted;             /* 1: never completed (SMTP abort/RSET, connection dropped mid-message, no EOM); verdict is then MM_TEMPFAIL */
+	mm_stage stage;          /* stage at which the verdict was decided */
+	const char *decided_by;  /* instance whose verdict won, NULL when none objected / the core decided */
+	const struct mm_rcpt_outcome *rcpts; size_t nrcpts;  /* every RCPT TO of the message */
+	unsigned changed;        /* MM_ACT_* bits of modifications applied to the message (headers, body, rcpts, from) */
+	int quarantined, discarded;
+};
+
 /*
  * The descriptor. Any hook may be NULL; the core then does not ask the
  * MTA for that stage on this plugin's behalf.
  */
 struct mm_plugin {
-	unsigned sdk_major, sdk_minor;	/* MM_SDK_MAJOR, MM_SDK_MINOR */
+	unsigned sdk_major;		/* MM_SDK_MAJOR */
+	unsigned sdk_minor;		/* the minor needed: MM_SDK_NEED */
 	size_t size;			/* sizeof(struct mm_plugin) */
 	const char *name;
 	const char *version;
@@ -439,6 +493,10 @@ struct mm_plugin {
 	mm_verdict (*eom)(mm_ctx *ctx, void *instance);
 	void (*abort)(mm_ctx *ctx, void *instance);
 	mm_verdict (*unknown)(mm_ctx *ctx, void *instance, const char *cmd);
+
+	/* SDK 1.3: the message has ended and its verdict is final (see
+	   "END OF A MESSAGE" above). */
+	void (*msg_end)(mm_ctx *ctx, void *instance, const struct mm_outcome *outcome);  /* in struct mm_plugin, after unknown */
 };
 
 #define MM_PLUGIN_EXPORT __attribute__((visibility("default")))
@@ -446,7 +504,7 @@ struct mm_plugin {
 /* Define the descriptor: MM_PLUGIN(name, "version", "description", hooks...) */
 #define MM_PLUGIN(pname, pversion, pdesc, ...)				\
 	MM_PLUGIN_EXPORT const struct mm_plugin mm_plugin_descriptor = {	\
-		.sdk_major = MM_SDK_MAJOR, .sdk_minor = MM_SDK_MINOR,		\
+		.sdk_major = MM_SDK_MAJOR, .sdk_minor = MM_SDK_NEED,		\
 		.size = sizeof(struct mm_plugin),				\
 		.name = #pname, .version = pversion, .description = pdesc,	\
 		__VA_ARGS__							\
