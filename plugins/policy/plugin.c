@@ -405,8 +405,8 @@ policy_envfrom(mm_ctx *ctx, void *instance, char *const *argv)
 		    "outside this site's domains: it is misconfigured or infected",
 		    text);
 	case POLICY_SENDER_FORGED:
-		snprintf(text, sizeof(text), "<%s> is a domain of this site and "
-		    "cannot come from outside", m->sender);
+		snprintf(text, sizeof(text), "%s is a domain of this site: mail "
+		    "from <%s> cannot come from outside", domain, m->sender);
 		return refuse(p, ctx, "forged", text, text);
 	default:
 		break;
@@ -556,6 +556,56 @@ policy_eom(mm_ctx *ctx, void *instance)
 	return MM_CONTINUE;
 }
 
+/* The auto-whitelist learns from a delivered message of a whitelist sender. */
+static void
+policy_msg_end(mm_ctx *ctx, void *instance, const struct mm_outcome *o)
+{
+	struct policy *p = instance;
+	const struct mm_api *api = p->api;
+	struct msg *m = api->msg_data(ctx);
+	const char *banned;
+	struct policy_rcpt *r;
+	mm_store *st;
+	int n;
+
+	if (m == NULL || !m->wl_sender || o->verdict != MM_ACCEPT || o->aborted ||
+	    o->discarded || o->quarantined || o->nrcpts == 0)
+		return;
+	if (m->autoreply) {
+		api->log(ctx, MM_LOG_INFO, "auto-reply from <%s>: recipients not "
+		    "whitelisted", m->sender);
+		return;
+	}
+	if ((banned = api->fact_get(ctx, "mime.banned")) != NULL && *banned) {
+		api->log(ctx, MM_LOG_NOTICE, "banned attachment (%s) from <%s>: "
+		    "recipients not whitelisted", banned, m->sender);
+		return;
+	}
+	if ((st = store(p, ctx)) == NULL ||
+	    (r = calloc(o->nrcpts, sizeof(*r))) == NULL)
+		return;
+	for (size_t i = 0; i < o->nrcpts; i++) {
+		r[i].addr = o->rcpts[i].addr;
+		r[i].accepted = o->rcpts[i].verdict == MM_CONTINUE;
+	}
+	if (api->abandoned(ctx))
+		n = 0;
+	else
+		n = policy_wl_learn(api, st, p->c.internal_domains, r, o->nrcpts,
+		    api->now(ctx), p->c.auto_whitelist_ttl, m->sender);
+	free(r);
+	if (n < 0) {
+		api->log(ctx, MM_LOG_WARNING, "auto-whitelist not written: store error");
+		return;
+	}
+	if (n > 0) {
+		api->log(ctx, MM_LOG_INFO, "auto-whitelist: %d recipient%s of <%s> "
+		    "added or renewed for %.0f days", n, n == 1 ? "" : "s", m->sender,
+		    p->c.auto_whitelist_ttl / 86400);
+		api->metric_add(p->checks, "learned", n);
+	}
+}
+
 static const struct mm_macro_req policy_macros[] = {
 	{ MM_STAGE_CONNECT, "{client_resolve}" },
 	{ 0, NULL }
@@ -573,4 +623,5 @@ MM_PLUGIN(policy, "1.0", "site policy: PTR, HELO, zombies, forgeries, three "
 	.envrcpt = policy_envrcpt,
 	.header = policy_header,
 	.eoh = policy_eoh,
-	.eom = policy_eom);
+	.eom = policy_eom,
+	.msg_end = policy_msg_end);
