@@ -380,7 +380,7 @@ policy_envfrom(mm_ctx *ctx, void *instance, char *const *argv)
 	if (m == NULL)
 		return MM_ERROR;
 	from = from ? from : "";
-	if (p->c.require_hello && api->helo(ctx) == NULL)
+	if (p->c.require_hello && (api->helo(ctx) == NULL || *api->helo(ctx) == '\0'))
 		return refuse(p, ctx, "no_hello", "Say HELO first", "MAIL without HELO");
 	if (*from) {
 		char *n = api->addr_normalize(from, NULL), *at;
