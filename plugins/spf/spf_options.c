@@ -252,6 +252,17 @@ spf_conf_load(const struct mm_api *api, const mm_opt *o, struct spf_conf *c)
 	bad |= api->opt_int(o, "void_limit", 0, 100, 2, &voids) < 0;
 	c->void_limit = (int)voids;
 	bad |= dns_options(api, o, c) < 0;
+	{
+		const char *af;
+		if (api->opt_str(o, "access_file", NULL, &af) < 0)
+			bad = 1;
+		else if (af != NULL && (*af != '/' ||
+		    (c->access_file = strdup(af)) == NULL)) {
+			api->opt_error(api->opt_get(o, "access_file"),
+			    "access_file must be an absolute path");
+			bad = 1;
+		}
+	}
 	if (!bad && c->time_limit < 1) {
 		api->opt_error(api->opt_get(o, "time_limit"), "time_limit must be at least 1s");
 		bad = 1;
@@ -281,5 +292,6 @@ spf_conf_free(struct spf_conf *c)
 	free_strv(c->forwarders, c->nforwarders);
 	free(c->explanation);
 	free(c->receiver);
+	free(c->access_file);
 	memset(c, 0, sizeof(*c));
 }
