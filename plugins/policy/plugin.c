@@ -45,29 +45,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "policy.h"
-
-struct policy {
-	const struct mm_api *api;
-	mm_ctx *ictx;
-	struct policy_conf c;
-	pthread_mutex_t lock;
-	mm_store *st;
-	mm_metric *checks;
-};
-
-struct conn {
-	int noptr, dynamic;
-	int ptr_good, helo_valid;	/* -1: not known yet */
-	char helo_for[256];		/* helo_valid is for this HELO */
-};
-
-struct msg {
-	int whitelisted, exempt, wl_sender, autoreply, has_sender, flagged;
-	char *from_domain;		/* of the From: header */
-	char *subject;			/* folded */
-	char *sender;			/* MAIL FROM, normalised, lower case */
-};
+#include "plugin.h"
 
 static void
 msg_free(void *p)
@@ -143,16 +121,16 @@ store(struct policy *p, mm_ctx *ctx)
 	return st;
 }
 
-static void
-count(struct policy *p, mm_ctx *ctx, const char *what)
+void
+policy_count(struct policy *p, mm_ctx *ctx, const char *what)
 {
 	p->api->metric_add(p->checks, what, 1);
 	p->api->set_result(ctx, "%s", what);
 }
 
 /* Refuse with 550 5.7.1: the log names the reason, the reply the text. */
-static mm_verdict
-refuse(struct policy *p, mm_ctx *ctx, const char *what, const char *text,
+mm_verdict
+policy_refuse(struct policy *p, mm_ctx *ctx, const char *what, const char *text,
     const char *detail)
 {
 	p->api->log(ctx, MM_LOG_NOTICE, "REJECT %s: %s", what, detail);
@@ -162,8 +140,8 @@ refuse(struct policy *p, mm_ctx *ctx, const char *what, const char *text,
 	return MM_REJECT;
 }
 
-static struct conn *
-conn_of(struct policy *p, mm_ctx *ctx)
+struct conn *
+policy_conn(struct policy *p, mm_ctx *ctx)
 {
 	struct conn *c = p->api->conn_data(ctx);
 
@@ -200,7 +178,7 @@ policy_connect(mm_ctx *ctx, void *instance, const char *host,
 {
 	struct policy *p = instance;
 	const char *addr = p->api->client_addr(ctx);
-	struct conn *c = conn_of(p, ctx);
+	struct conn *c = policy_conn(p, ctx);
 	char why[300];
 
 	(void)sa;
@@ -211,7 +189,7 @@ policy_connect(mm_ctx *ctx, void *instance, const char *host,
 	    c->noptr ? ", no PTR" : c->dynamic ? ", dynamic PTR" : "");
 	if (p->c.reject_bad_ptr && policy_bad_ptr(host, addr)) {
 		snprintf(why, sizeof(why), "\"%s\" is not a reasonable PTR name", host);
-		return refuse(p, ctx, "bad_ptr", why, why);
+		return policy_refuse(p, ctx, "bad_ptr", why, why);
 	}
 	return MM_CONTINUE;
 }
@@ -225,97 +203,14 @@ policy_helo(mm_ctx *ctx, void *instance, const char *helo)
 	if (p->c.reject_numeric_hello && policy_numeric_hello(helo)) {
 		snprintf(text, sizeof(text), "HELO %s: a numeric name needs brackets "
 		    "([192.0.2.1])", helo);
-		return refuse(p, ctx, "numeric_hello", text, helo);
+		return policy_refuse(p, ctx, "numeric_hello", text, helo);
 	}
 	if (p->c.hello_blacklist && p->api->client_class(ctx) == MM_CLIENT_EXTERNAL &&
 	    policy_name_in(p->api, p->c.hello_blacklist, helo)) {
 		snprintf(text, sizeof(text), "HELO %s names this site, not your "
 		    "mail server", helo);
-		return refuse(p, ctx, "self_hello", text, helo);
+		return policy_refuse(p, ctx, "self_hello", text, helo);
 	}
-	return MM_CONTINUE;
-}
-
-/* Is the PTR name good: present, not dynamic, forward-confirmed? */
-static int
-ptr_good(struct policy *p, mm_ctx *ctx, struct conn *c)
-{
-	const char *res, *host;
-
-	if (c->ptr_good >= 0)
-		return c->ptr_good;
-	if (c->noptr || c->dynamic)
-		c->ptr_good = 0;
-	else if (!p->c.confirm_ptr)
-		c->ptr_good = 1;	/* the MTA confirmed it (Postfix does) */
-	else if ((res = p->api->macro(ctx, "{client_resolve}")) != NULL)
-		c->ptr_good = strcmp(res, "OK") == 0;
-	else {
-		host = p->api->client_host(ctx);
-		c->ptr_good = policy_dns_addr_match(host, p->api->client_sockaddr(ctx),
-		    32, 128, 0, p->c.dns_timeout) == 1;
-	}
-	return c->ptr_good;
-}
-
-/* The HELO name's A or MX within /24 of the client. */
-static int
-helo_in_dns(struct policy *p, mm_ctx *ctx, struct conn *c, const char *helo)
-{
-	if (c->helo_valid >= 0 && strcasecmp(c->helo_for, helo) == 0)
-		return c->helo_valid;
-	snprintf(c->helo_for, sizeof(c->helo_for), "%s", helo);
-	c->helo_valid = !policy_numeric_hello(helo) && *helo != '[' &&
-	    policy_dns_addr_match(helo, p->api->client_sockaddr(ctx), 24, 64, 1,
-	    p->c.dns_timeout) == 1;
-	return c->helo_valid;
-}
-
-static int
-is(const char *fact, const char *value)
-{
-	return fact != NULL && strcasecmp(fact, value) == 0;
-}
-
-/* The three strikes: CONTINUE, or REJECT. */
-static mm_verdict
-strikes(struct policy *p, mm_ctx *ctx, struct msg *m, const char *from)
-{
-	const struct mm_api *api = p->api;
-	const char *res = api->fact_get(ctx, "spf.result");
-	const char *guessed = api->fact_get(ctx, "spf.guessed");
-	const char *helo = api->helo(ctx), *why;
-	struct conn *c = conn_of(p, ctx);
-	struct policy_strikes s;
-
-	if (c == NULL)
-		return MM_ERROR;
-	memset(&s, 0, sizeof(s));
-	s.spf_none = res == NULL || is(res, "none") || is(guessed, "yes");
-	if (s.spf_none) {
-		s.guess_pass = is(guessed, "yes") && is(res, "pass");
-		s.helo_valid = is(api->fact_get(ctx, "spf.helo_result"), "pass");
-		if (!s.guess_pass && !s.helo_valid)
-			s.ptr_good = ptr_good(p, ctx, c);
-		if (!s.guess_pass && !s.helo_valid && !s.ptr_good && helo)
-			s.helo_valid = helo_in_dns(p, ctx, c, helo);
-	}
-	if (policy_strikes_pass(&s, &why)) {
-		api->log(ctx, MM_LOG_DEBUG, "three strikes: passes (%s)", why);
-		return MM_CONTINUE;
-	}
-	if (p->c.reject_noptr)
-		return refuse(p, ctx, "strikes",
-		    "You need a valid PTR, a valid HELO name or SPF: your mail "
-		    "server has none of them (dynamic PTR names do not count)", why);
-	if (*from) {
-		if (api->fact_set(ctx, "spf.verify", "yes") < 0)
-			return MM_ERROR;
-		m->flagged = 1;
-	}
-	api->log(ctx, MM_LOG_NOTICE, "three strikes: %s: sender <%s> flagged for "
-	    "verification", why, from);
-	count(p, ctx, "flagged");
 	return MM_CONTINUE;
 }
 
@@ -324,8 +219,9 @@ spf_passed(const struct mm_api *api, mm_ctx *ctx, const char *domain)
 {
 	const char *dom = api->fact_get(ctx, "spf.domain");
 
-	return domain != NULL && is(api->fact_get(ctx, "spf.result"), "pass") &&
-	    !is(api->fact_get(ctx, "spf.guessed"), "yes") && dom != NULL &&
+	return domain != NULL && dom != NULL &&
+	    policy_fact_is(api->fact_get(ctx, "spf.result"), "pass") &&
+	    !policy_fact_is(api->fact_get(ctx, "spf.guessed"), "yes") &&
 	    api->domain_match(domain, dom);
 }
 
@@ -360,7 +256,7 @@ whitelist_lookup(struct policy *p, mm_ctx *ctx, struct msg *m,
 	mark(p, ctx, m, "whitelisted");
 	p->api->log(ctx, MM_LOG_INFO, "<%s> auto-whitelisted, SPF pass: whitelisted",
 	    m->sender);
-	count(p, ctx, "whitelisted");
+	policy_count(p, ctx, "whitelisted");
 }
 
 static mm_verdict
@@ -381,7 +277,7 @@ policy_envfrom(mm_ctx *ctx, void *instance, char *const *argv)
 		return MM_ERROR;
 	from = from ? from : "";
 	if (p->c.require_hello && (api->helo(ctx) == NULL || *api->helo(ctx) == '\0'))
-		return refuse(p, ctx, "no_hello", "Say HELO first", "MAIL without HELO");
+		return policy_refuse(p, ctx, "no_hello", "Say HELO first", "MAIL without HELO");
 	if (*from) {
 		char *n = api->addr_normalize(from, NULL), *at;
 		if (n != NULL) {
@@ -401,18 +297,18 @@ policy_envfrom(mm_ctx *ctx, void *instance, char *const *argv)
 	case POLICY_SENDER_ZOMBIE:
 		snprintf(text, sizeof(text), "zombie at %s sending MAIL FROM <%s>",
 		    api->client_addr(ctx), m->sender);
-		return refuse(p, ctx, "zombie", "Your computer uses a MAIL FROM "
+		return policy_refuse(p, ctx, "zombie", "Your computer uses a MAIL FROM "
 		    "outside this site's domains: it is misconfigured or infected",
 		    text);
 	case POLICY_SENDER_FORGED:
 		snprintf(text, sizeof(text), "%s is a domain of this site: mail "
 		    "from <%s> cannot come from outside", domain, m->sender);
-		return refuse(p, ctx, "forged", text, text);
+		return policy_refuse(p, ctx, "forged", text, text);
 	default:
 		break;
 	}
 	if (p->c.three_strikes && cls == MM_CLIENT_EXTERNAL && !internal &&
-	    (v = strikes(p, ctx, m, from)) != MM_CONTINUE)
+	    (v = policy_strikes(p, ctx, m, from)) != MM_CONTINUE)
 		return v;
 	if (m->sender && p->c.dspam_whitelist &&
 	    policy_addr_in(api, p->c.dspam_whitelist, m->sender)) {
@@ -515,7 +411,7 @@ policy_eoh(mm_ctx *ctx, void *instance)
 			char detail[600];
 			snprintf(detail, sizeof(detail), "%s \"%s\" in Subject: %.400s",
 			    what, w, m->subject);
-			return refuse(p, ctx, "subject", "That subject is not allowed here",
+			return policy_refuse(p, ctx, "subject", "That subject is not allowed here",
 			    detail);
 		}
 	}
@@ -531,7 +427,7 @@ policy_eoh(mm_ctx *ctx, void *instance)
 				return MM_ERROR;
 			api->log(ctx, MM_LOG_INFO, "From: domain %s is not MAIL FROM's: "
 			    "Sender: %s supplied", m->from_domain, val);
-			count(p, ctx, "sender_supplied");
+			policy_count(p, ctx, "sender_supplied");
 		}
 	}
 	return MM_CONTINUE;
@@ -551,7 +447,7 @@ policy_eom(mm_ctx *ctx, void *instance)
 		mark(p, ctx, m, "rescinded");
 		p->api->log(ctx, MM_LOG_NOTICE, "banned attachment (%s): whitelist of "
 		    "<%s> rescinded for this message", banned, m->sender);
-		count(p, ctx, "rescinded");
+		policy_count(p, ctx, "rescinded");
 	}
 	return MM_CONTINUE;
 }
