@@ -5,7 +5,7 @@
  * DESCRIPTION
  *	Loads configurations of testplug instances (tests/plugins/testplug.c:
  *	a plugin that does what its options say) and drives session_*() as
- *	core/milter.c would, with a backend whose macros come from a table
+ *	core/mta/milter.c would, with a backend whose macros come from a table
  *	(queue id "i", "{auth_authen}", "{daemon_name}") and that can SKIP.
  *	Proves, through real hooks, the DESIGN.md rules: the verdict merge
  *	(most severe wins, ties to the earliest reply, DISCARD stops the

@@ -18,7 +18,7 @@
  *	With a timeout, the hook runs on its own thread with copies of its
  *	arguments; when the time is up the connection goes on without it and
  *	never calls that instance again (its state stays until the thread
- *	ends: session_free() waits for it). The abandoned hook may go on
+ *	ends: session_free() waits for it, for a while - see session.h). The abandoned hook may go on
  *	running, but from then on every action, fact or
  *	Authentication-Results clause it tries is dropped (api.c), and
  *	mm_abandoned() tells it so. conn_open runs under the same limit
@@ -175,12 +175,17 @@ worker_run(void *arg)
 		t->done = 1;
 		if (t->abandoned) {
 			struct session *s = t->s;
+			int last;
 			tcall_free(t);
 			pthread_mutex_unlock(&pool_lock);
 			pthread_mutex_lock(&s->lock);
-			s->outstanding--;
+			last = --s->outstanding == 0 && s->orphaned;
 			pthread_cond_broadcast(&s->idle);
 			pthread_mutex_unlock(&s->lock);
+			/* the connection ended without waiting for us: the
+			   last abandoned hook frees what it left */
+			if (last)
+				session_teardown(s);
 			pthread_mutex_lock(&pool_lock);
 		} else
 			pthread_cond_signal(&t->cv);

@@ -16,10 +16,12 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -506,15 +508,8 @@ session_envfrom(struct session *s, char **argv, struct stage_out *out)
 	const char *au;
 	size_t n = 0;
 
-	if (s->in_msg) {
-		/* the MTA never told how the last one ended */
-		struct fate f;
-		memset(&f, 0, sizeof(f));
-		f.verdict = MM_TEMPFAIL;
-		f.stage = MM_STAGE_ABORT;
-		f.aborted = 1;
-		message_end(s, &f);
-	}
+	if (s->in_msg)		/* the MTA never told how the last one ended */
+		message_abort(s, MM_STAGE_ABORT);
 	s->in_msg = 1;
 	s->m->t0 = mono_now();
 	session_fresh_qid(s);
@@ -825,24 +820,46 @@ session_defer_verdict(struct session *s, mm_verdict v, const struct reply *r)
 	reply_copy(wr, r);
 }
 
+double session_grace = 30;
+
 void
 session_free(struct session *s)
 {
+	struct timespec dl;
+	double end;
+
 	if (s == NULL)
 		return;
-	if (s->in_msg) {
-		/* the connection ended in the middle of a message */
-		struct fate f;
-		memset(&f, 0, sizeof(f));
-		f.verdict = MM_TEMPFAIL;
-		f.stage = MM_STAGE_CLOSE;
-		f.aborted = 1;
-		message_end(s, &f);
-	}
+	if (s->in_msg)		/* the connection ended mid-message */
+		message_abort(s, MM_STAGE_CLOSE);
+	clock_gettime(CLOCK_REALTIME, &dl);
+	end = (double)dl.tv_sec + (double)dl.tv_nsec / 1e9 + session_grace;
+	dl.tv_sec = (time_t)end;
+	dl.tv_nsec = (long)((end - (double)dl.tv_sec) * 1e9);
 	pthread_mutex_lock(&s->lock);
 	while (s->outstanding > 0)
-		pthread_cond_wait(&s->idle, &s->lock);
+		if (pthread_cond_timedwait(&s->idle, &s->lock, &dl) == ETIMEDOUT)
+			break;
+	if (s->outstanding > 0) {
+		int n = s->outstanding;
+		/* the MTA side goes away now; the last hook to return
+		   frees the rest (invoke.c) */
+		s->be = NULL;
+		s->orphaned = 1;
+		pthread_mutex_unlock(&s->lock);
+		log_msg(MM_LOG_WARNING, NULL, NULL, "%d hook%s still running %.0f s "
+		    "after %s timeout: the connection ends without waiting; its "
+		    "state is freed when %s", n, n == 1 ? "" : "s", session_grace,
+		    n == 1 ? "its" : "their", n == 1 ? "it returns" : "they return");
+		return;
+	}
 	pthread_mutex_unlock(&s->lock);
+	session_teardown(s);
+}
+
+void
+session_teardown(struct session *s)
+{
 	for (size_t i = 0; i < s->conf->ninst; i++)
 		s->ctx[i].failed = 0;	/* every hook has returned now */
 	session_msg_reset(s);

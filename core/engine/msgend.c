@@ -7,6 +7,7 @@
  *	session_eom(s, &out, &eom);	(end of message: EOM hooks, apply, end)
  *	session_abort(s);		(SMTP abort: the message never completed)
  *	message_end(s, &fate);		(engine only: every other end)
+ *	message_abort(s, MM_STAGE_CLOSE);	(engine only: ended unfinished)
  * DESCRIPTION
  *	However a message ends - accepted at end of message, refused or
  *	discarded at any stage, an SMTP abort, MAIL FROM of the next
@@ -26,7 +27,7 @@
  *	   destructors run), or parked while an abandoned hook may read it.
  *
  *	session_eom() is the end-of-message sequence every driver uses
- *	(core/milter.c, modmilter-test, the tests): the EOM stage, the
+ *	(core/mta/milter.c, modmilter-test, the tests): the EOM stage, the
  *	Authentication-Results and monitor headers, the modifications in
  *	the DESIGN.md order handed to the backend's apply() (a refusal
  *	tempfails the message, and plugins are told it was not accepted),
@@ -273,15 +274,21 @@ session_eom(struct session *s, struct stage_out *out, struct eom_out *copy)
 }
 
 void
-session_abort(struct session *s)
+message_abort(struct session *s, mm_stage st)
 {
 	struct fate f;
 
 	memset(&f, 0, sizeof(f));
 	f.verdict = MM_TEMPFAIL;
-	f.stage = MM_STAGE_ABORT;
+	f.stage = st;
 	f.aborted = 1;
 	message_end(s, &f);
+}
+
+void
+session_abort(struct session *s)
+{
+	message_abort(s, MM_STAGE_ABORT);
 }
 
 void

@@ -9,7 +9,7 @@
  *	session_eom(s, &out, NULL);	(the backend's apply() applies)
  *	session_free(s);
  * DESCRIPTION
- *	The engine between the MTA side (core/milter.c, or modmilter-test
+ *	The engine between the MTA side (core/mta/milter.c, or modmilter-test
  *	in-process) and the plugins: it selects the chain, replays earlier
  *	events to plugins that join late, calls each hook in chain order,
  *	merges the verdicts (merge.c), keeps the queued actions and hands
@@ -157,6 +157,8 @@ struct session {
 	pthread_mutex_t lock;		/* API calls vs. abandoned hooks */
 	pthread_cond_t idle;
 	int outstanding;		/* hooks still running after a timeout */
+	int orphaned;			/* session_free gave up waiting for them:
+					   the last one tears the session down */
 
 	/* connection */
 	char *host;
@@ -194,7 +196,14 @@ struct session {
 };
 
 struct session *session_new(struct conf *c, const struct backend *be, void *bctx);
+/* End the connection: a message in progress ends as aborted, plugins'
+   conn_close run, everything is freed. Hooks still running after their
+   timeout are waited for up to session_grace seconds (30); after that
+   session_free returns and the last of them finishes the teardown, with
+   the backend gone (a hung hook must not hold the MTA connection). */
 void session_free(struct session *s);
+void session_teardown(struct session *s);	/* invoke.c: the rest of it */
+extern double session_grace;			/* tests may shorten it */
 
 void session_connect(struct session *s, const char *host,
     const struct sockaddr *sa, struct stage_out *out);
@@ -245,6 +254,9 @@ struct fate {
 };
 /* The one function that ends a message (msgend.c). */
 void message_end(struct session *s, const struct fate *f);
+/* The MTA ended it unfinished: at st MM_STAGE_ABORT (it said abort, or
+   sent the next MAIL FROM) or MM_STAGE_CLOSE (the connection ended). */
+void message_abort(struct session *s, mm_stage st);
 
 /* Shared with api.c, chainsel.c and invoke.c */
 extern const struct mm_api core_api;

@@ -314,6 +314,24 @@ api_header_at(mm_ctx *c, size_t i, const char **name, const char **value)
 	return 0;
 }
 
+static size_t
+api_received_header_count(mm_ctx *c)
+{
+	SESSION_OR(c, 0);
+	return c->msg->hdrs.norig;
+}
+
+static int
+api_received_header_at(mm_ctx *c, size_t i, const char **name, const char **value)
+{
+	SESSION_OR(c, -1);
+	if (i >= c->msg->hdrs.norig)
+		return -1;
+	*name = c->msg->hdrs.orig[i].name;
+	*value = c->msg->hdrs.orig[i].value;
+	return 0;
+}
+
 static const char *
 api_header_get(mm_ctx *c, const char *name, size_t nth)
 {
@@ -722,6 +740,8 @@ const struct mm_api core_api = {
 	.domain_match = domain_match,
 	.abandoned = api_abandoned,
 	.set_result = api_set_result,
+	.received_header_count = api_received_header_count,
+	.received_header_at = api_received_header_at,
 };
 
 /* Where the table of each SDK 1.x minor ends. */
