@@ -322,6 +322,12 @@ policy_envfrom(mm_ctx *ctx, void *instance, char *const *argv)
 		m->wl_sender = 1;
 	if (m->sender && p->c.auto_whitelist && !internal && !m->exempt)
 		whitelist_lookup(p, ctx, m, domain);
+	/* nothing later applies to this message: the core need not call
+	   us for its recipients, headers and end */
+	if (!m->wl_sender && !m->whitelisted && p->c.dspam_exempt == NULL &&
+	    (internal || (p->c.porn_words == NULL && p->c.spam_words == NULL)) &&
+	    (internal || !p->c.supply_sender || m->sender == NULL))
+		return MM_ACCEPT;
 	return MM_CONTINUE;
 }
 
