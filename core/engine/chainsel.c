@@ -2,7 +2,7 @@
  * NAME
  *	chainsel - which chain serves this connection or message
  * SYNOPSIS
- *	#include "session.h"
+ *	#include "engine.h"
  *
  *	i = chain_select(s, rcpt_domain_or_NULL);
  * DESCRIPTION
@@ -17,6 +17,7 @@
 
 #include <string.h>
 
+#include "engine.h"
 #include "session.h"
 
 /* The domain comes normalised (session.c), the patterns too (conf.c). */

@@ -2,7 +2,7 @@
  * NAME
  *	invoke - call one plugin hook, within its time limit and policies
  * SYNOPSIS
- *	#include "session.h"
+ *	#include "engine.h"
  *
  *	v = invoke_hook(s, ctx, MM_STAGE_ENVFROM, &args);
  *	v = invoke_conn_open(s, ctx, &late);
@@ -18,11 +18,11 @@
  *	With a timeout, the hook runs on its own thread with copies of its
  *	arguments; when the time is up the connection goes on without it and
  *	never calls that instance again (its state stays until the thread
- *	ends: session_free() waits for it, for a while - see session.h). The abandoned hook may go on
- *	running, but from then on every action, fact or
- *	Authentication-Results clause it tries is dropped (api.c), and
- *	mm_abandoned() tells it so. conn_open runs under the same limit
- *	(invoke_conn_open).
+ *	ends: session_free() waits for it, for a while - see session.h).
+ *	The abandoned hook may go on running, but from then on every
+ *	action, fact or Authentication-Results clause it tries is dropped
+ *	(ctx.c refuses it to the API), and mm_abandoned() tells it so.
+ *	conn_open and msg_end run under the same limit.
  * DIAGNOSTICS
  *	Every conversion is logged with the queue id and instance name.
  */
@@ -35,23 +35,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine.h"
 #include "log.h"
 #include "session.h"
-
-static const char *const stage_names[MM_STAGE_COUNT] = {
-	"connect", "helo", "envfrom", "envrcpt", "data", "header", "eoh",
-	"body", "eom", "abort", "close", "unknown"
-};
-
-const char *
-stage_name(mm_stage st)
-{
-	if (st == STAGE_CONN_OPEN)
-		return "conn_open";
-	if (st == STAGE_MSG_END)
-		return "msg_end";
-	return (unsigned)st < MM_STAGE_COUNT ? stage_names[st] : "?";
-}
 
 static mm_verdict
 call(struct mm_ctx *c, mm_stage st, const struct hook_args *a)
@@ -261,7 +247,7 @@ call_timed(struct session *s, struct mm_ctx *c, mm_stage st,
 	if (finished)
 		*v = t->v;
 	else {
-		/* from here on the hook's API calls are refused (api.c
+		/* from here on the hook's API calls are refused (ctx.c
 		   checks under the session lock) and mm_abandoned() says so */
 		t->abandoned = 1;
 		pthread_mutex_lock(&s->lock);
@@ -312,7 +298,7 @@ on_error(struct session *s, struct mm_ctx *c, mm_stage st, const char *why)
  * conn_open, under the same time limit as the stage hooks: a plugin that
  * hangs while joining must not hang the connection. Returns what it
  * returned, with *late set when it ran past the timeout (then MM_ERROR);
- * the caller leaves the plugin out and applies on_error (session.c).
+ * the caller leaves the plugin out and applies on_error (join.c).
  */
 mm_verdict
 invoke_conn_open(struct session *s, struct mm_ctx *c, int *late)
@@ -371,6 +357,18 @@ invoke_msg_end(struct session *s, struct mm_ctx *c, const struct mm_outcome *o)
 	pthread_mutex_lock(&s->lock);
 	c->in_hook = 0;
 	pthread_mutex_unlock(&s->lock);
+}
+
+/* monitor mode: what the plugin would have done, logged and noted for
+   the X-Modmilter-Monitor header */
+static void
+note_monitor(struct session *s, struct mm_ctx *c, const char *what)
+{
+	log_msg(MM_LOG_NOTICE, s->m->qid, c->inst->name, "monitor mode: would %s", what);
+	if (s->m->monitor.len)
+		buf_adds(&s->m->monitor, "; ");
+	buf_printf(&s->m->monitor, "%s: %s", c->inst->name, what);
+	s->m->actions_queued = 1;
 }
 
 mm_verdict
@@ -440,11 +438,83 @@ invoke_hook(struct session *s, struct mm_ctx *c, mm_stage st,
 				    r.rcode, r.xcode, r.text);
 				reply_free(&r);
 			}
-			session_note_monitor(s, c, what);
+			note_monitor(s, c, what);
 			return MM_CONTINUE;
 		}
 		return v;
 	default:
 		return MM_CONTINUE;
 	}
+}
+
+int
+invoke_takes_part(const struct mm_ctx *c, mm_stage st)
+{
+	if (c->failed || c->conn_done)
+		return 0;
+	if (st >= MM_STAGE_ENVFROM && st <= MM_STAGE_EOM && c->msg_done)
+		return 0;
+	if (st == MM_STAGE_BODY && c->body_done)
+		return 0;
+	return 1;
+}
+
+static int
+has_hook(const struct mm_plugin *p, mm_stage st)
+{
+	switch (st) {
+	case MM_STAGE_CONNECT: return p->connect != NULL;
+	case MM_STAGE_HELO: return p->helo != NULL;
+	case MM_STAGE_ENVFROM: return p->envfrom != NULL;
+	case MM_STAGE_ENVRCPT: return p->envrcpt != NULL;
+	case MM_STAGE_DATA: return p->data != NULL;
+	case MM_STAGE_HEADER: return p->header != NULL;
+	case MM_STAGE_EOH: return p->eoh != NULL;
+	case MM_STAGE_BODY: return p->body != NULL;
+	case MM_STAGE_EOM: return p->eom != NULL;
+	case MM_STAGE_ABORT: return p->abort != NULL;
+	case MM_STAGE_UNKNOWN: return p->unknown != NULL;
+	default: return 0;
+	}
+}
+
+/* The verdict a failed instance stands for, from its on_error. */
+void
+invoke_failed_verdict(struct mm_ctx *c, int who, struct merge *m)
+{
+	struct reply r;
+	mm_verdict v;
+
+	if (c->inst->monitor || c->inst->on_error == ONERR_CONTINUE)
+		return;
+	v = c->inst->on_error == ONERR_REJECT ? MM_REJECT : MM_TEMPFAIL;
+	reply_make(&r, v, v == MM_REJECT ? "550" : "451",
+	    v == MM_REJECT ? "5.3.0" : "4.3.0",
+	    v == MM_REJECT ? "Message refused by local policy" :
+	    "Temporary local problem, please try again later");
+	merge_add(m, who, v, &r);
+	reply_free(&r);
+}
+
+/*
+ * The stage's hook of one plugin of the chain, if it takes part and has
+ * one; its verdict goes to the merge m as plugin number who.
+ */
+void
+invoke_into(struct session *s, struct mm_ctx *c, int who, mm_stage st,
+    const struct hook_args *a, struct merge *m)
+{
+	mm_verdict v;
+
+	if (c->failed) {
+		/* a plugin that failed this connection cannot be called
+		   again; each new message gets its on_error verdict */
+		if (st == MM_STAGE_ENVFROM)
+			invoke_failed_verdict(c, who, m);
+		return;
+	}
+	if (!invoke_takes_part(c, st) || !has_hook(c->inst->p, st))
+		return;
+	v = invoke_hook(s, c, st, a);
+	merge_add(m, who, v, c->has_reply ? &c->reply : NULL);
 }

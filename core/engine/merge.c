@@ -25,15 +25,6 @@ verdict_severity(mm_verdict v)
 	}
 }
 
-const char *
-verdict_name(mm_verdict v)
-{
-	static const char *const names[] = {
-		"continue", "accept", "reject", "tempfail", "discard", "skip", "error"
-	};
-	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "invalid";
-}
-
 void
 merge_init(struct merge *m)
 {

@@ -20,6 +20,7 @@
 #ifndef MM_MERGE_H
 #define MM_MERGE_H
 
+#include "names.h"
 #include "reply.h"
 
 struct merge {
@@ -29,7 +30,6 @@ struct merge {
 };
 
 int verdict_severity(mm_verdict v);
-const char *verdict_name(mm_verdict v);
 void merge_init(struct merge *m);
 /* reply may be NULL; it is sanitized for the verdict. */
 void merge_add(struct merge *m, int who, mm_verdict v, const struct reply *r);

@@ -2,12 +2,12 @@
  * NAME
  *	msgend - the end of a message, owned by one function
  * SYNOPSIS
- *	#include "session.h"
+ *	#include "engine.h"
  *
- *	session_eom(s, &out, &eom);	(end of message: EOM hooks, apply, end)
- *	session_abort(s);		(SMTP abort: the message never completed)
- *	message_end(s, &fate);		(engine only: every other end)
- *	message_abort(s, MM_STAGE_CLOSE);	(engine only: ended unfinished)
+ *	message_drop_forged_authres(s);	(before the EOM stage)
+ *	message_eom(s, &out, copy);	(after it: apply, end)
+ *	message_end(s, &fate);		(every other end)
+ *	message_abort(s, MM_STAGE_CLOSE);	(ended unfinished)
  * DESCRIPTION
  *	However a message ends - accepted at end of message, refused or
  *	discarded at any stage, an SMTP abort, MAIL FROM of the next
@@ -21,13 +21,14 @@
  *	3. every instance of the chain that joined the connection, is
  *	   still called (neither failed nor done with the connection) and
  *	   has a msg_end hook gets it, under its timeout (invoke.c); it
- *	   may read the message, but not change it (api.c);
+ *	   may read the message, but not change it (host/api_act.c);
  *	4. the backend hears of it (the daemon: metrics, summary line);
  *	5. the per-message state is freed (plugins' message data
  *	   destructors run), or parked while an abandoned hook may read it.
  *
- *	session_eom() is the end-of-message sequence every driver uses
- *	(core/mta/milter.c, modmilter-test, the tests): the EOM stage, the
+ *	session_eom() (session.c) is the end-of-message sequence every
+ *	driver uses (mta/milter.c, modmilter-test, the tests): the EOM
+ *	stage (stage.c), then message_eom() here: the
  *	Authentication-Results and monitor headers, the modifications in
  *	the DESIGN.md order handed to the backend's apply() (a refusal
  *	tempfails the message, and plugins are told it was not accepted),
@@ -39,6 +40,7 @@
 #include <string.h>
 
 #include "authres.h"
+#include "engine.h"
 #include "log.h"
 #include "session.h"
 
@@ -97,12 +99,12 @@ message_end(struct session *s, const struct fate *f)
 	const struct reply *r;
 
 	if (!s->in_msg) {
-		session_msg_reset(s);
+		message_reset(s);
 		return;
 	}
 	settle(s, f, &m->outcome, &r);
 	if (m->outcome.verdict != MM_ACCEPT)
-		session_abort_hooks(s);
+		message_abort_hooks(s);
 	for (size_t i = 0; s->ch && i < s->ch->n; i++) {
 		struct mm_ctx *c = &s->ctx[s->ch->plugins[i]->index];
 		if (c->joined && !c->failed && !c->conn_done && c->inst->p->msg_end)
@@ -110,7 +112,79 @@ message_end(struct session *s, const struct fate *f)
 	}
 	if (s->be && s->be->msg_end)
 		s->be->msg_end(s->bctx, &m->outcome, r);
-	session_msg_reset(s);
+	message_reset(s);
+}
+
+/* The MTA ended the message without a verdict of ours (at: ABORT for an
+   SMTP abort or a MAIL FROM without an end, CLOSE for a dropped
+   connection): a decision taken earlier stands, else it is aborted. */
+void
+message_abort(struct session *s, mm_stage at)
+{
+	struct fate f;
+
+	memset(&f, 0, sizeof(f));
+	f.verdict = MM_TEMPFAIL;
+	f.stage = at;
+	f.aborted = 1;
+	message_end(s, &f);
+}
+
+/* every plugin's abort hook, once per message */
+void
+message_abort_hooks(struct session *s)
+{
+	struct hook_args a;
+
+	memset(&a, 0, sizeof(a));
+	if (s->ch == NULL || s->aborted)
+		return;
+	s->aborted = 1;
+	for (size_t i = 0; i < s->ch->n; i++) {
+		struct mm_ctx *c = &s->ctx[s->ch->plugins[i]->index];
+		if (c->joined && !c->failed && c->inst->p->abort)
+			invoke_hook(s, c, MM_STAGE_ABORT, &a);
+	}
+}
+
+/* Forget the message: plugins' message data, the decisions about it,
+   a chain chosen for it; the message itself is freed, or parked while
+   a hook abandoned after its timeout may still read it. */
+void
+message_reset(struct session *s)
+{
+	struct message *old;
+
+	for (size_t i = 0; i < s->conf->ninst; i++) {
+		struct mm_ctx *c = &s->ctx[i];
+		if (c->failed)
+			continue;	/* its hook may still run: freed at the end */
+		if (c->msg_free && c->msg_data)
+			c->msg_free(c->msg_data);
+		c->msg_data = NULL;
+		c->msg_free = NULL;
+		c->msg_done = c->body_done = 0;
+	}
+	s->in_msg = 0;
+	s->aborted = 0;
+	s->sticky = MM_CONTINUE;
+	reply_free(&s->sticky_reply);
+	if (!s->chain_conn_level && s->chain != -1) {
+		s->chain = -1;
+		s->ch = NULL;
+	}
+	pthread_mutex_lock(&s->lock);
+	old = s->m;
+	s->m = message_new();
+	if (s->outstanding > 0) {
+		/* a hook that overran may still read it */
+		old->next = s->parked;
+		s->parked = old;
+		old = NULL;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (old)
+		message_free(old);
 }
 
 /*
@@ -118,13 +192,16 @@ message_end(struct session *s, const struct fate *f)
  * (RFC 8601 5): however the id is written (comments, quotes, case, a
  * trailing dot), and wherever the headers stand.
  */
-static void
-remove_forged_authres(struct session *s)
+void
+message_drop_forged_authres(struct session *s)
 {
 	const char *id = s->conf->authserv_id;
 	size_t nth = 1;
 	const char *v;
 
+	if (!s->record_headers || id == NULL || s->ch == NULL ||
+	    !(s->ch->actions & MM_ACT_AUTHRES))
+		return;
 	while ((v = hdrlist_get(&s->m->hdrs, "Authentication-Results", nth)) != NULL) {
 		if (authres_claims(v, id)) {
 			log_msg(MM_LOG_INFO, s->m->qid, NULL,
@@ -220,22 +297,19 @@ eom_copy(struct eom_out *d, const struct eom_out *e)
 	d->quarantine = dup_or_null(e->quarantine);
 }
 
+/*
+ * After the EOM stage (out): a message refused now or earlier ends so;
+ * an accepted one has its modifications, in the DESIGN.md order, handed
+ * to the backend's apply() (a refusal tempfails it, and plugins are told
+ * it was not accepted) and ends; copy, if not NULL, gets a copy of them.
+ */
 void
-session_eom(struct session *s, struct stage_out *out, struct eom_out *copy)
+message_eom(struct session *s, struct stage_out *out, struct eom_out *copy)
 {
-	struct hook_args a;
 	struct eom_out e;
 	struct fate f;
 	struct reply r;
 
-	if (copy)
-		memset(copy, 0, sizeof(*copy));
-	session_fresh_qid(s);
-	if (s->record_headers && s->conf->authserv_id && s->ch &&
-	    (s->ch->actions & MM_ACT_AUTHRES))
-		remove_forged_authres(s);
-	memset(&a, 0, sizeof(a));
-	session_run_eom(s, &a, out);
 	memset(&f, 0, sizeof(f));
 	f.stage = MM_STAGE_EOM;
 	if (out->verdict != MM_CONTINUE && out->verdict != MM_ACCEPT) {
@@ -271,24 +345,6 @@ session_eom(struct session *s, struct stage_out *out, struct eom_out *copy)
 	}
 	free(e.hdrops);
 	message_end(s, &f);
-}
-
-void
-message_abort(struct session *s, mm_stage st)
-{
-	struct fate f;
-
-	memset(&f, 0, sizeof(f));
-	f.verdict = MM_TEMPFAIL;
-	f.stage = st;
-	f.aborted = 1;
-	message_end(s, &f);
-}
-
-void
-session_abort(struct session *s)
-{
-	message_abort(s, MM_STAGE_ABORT);
 }
 
 void

@@ -9,7 +9,7 @@
  *	session_eom(s, &out, NULL);	(the backend's apply() applies)
  *	session_free(s);
  * DESCRIPTION
- *	The engine between the MTA side (core/mta/milter.c, or modmilter-test
+ *	The engine between the MTA side (mta/milter.c, or modmilter-test
  *	in-process) and the plugins: it selects the chain, replays earlier
  *	events to plugins that join late, calls each hook in chain order,
  *	merges the verdicts (merge.c), keeps the queued actions and hands
@@ -28,6 +28,7 @@
 #include "conf.h"
 #include "hdrlist.h"
 #include "merge.h"
+#include "names.h"
 #include "reply.h"
 #include "util.h"
 
@@ -202,7 +203,6 @@ struct session *session_new(struct conf *c, const struct backend *be, void *bctx
    session_free returns and the last of them finishes the teardown, with
    the backend gone (a hung hook must not hold the MTA connection). */
 void session_free(struct session *s);
-void session_teardown(struct session *s);	/* invoke.c: the rest of it */
 extern double session_grace;			/* tests may shorten it */
 
 void session_connect(struct session *s, const char *host,
@@ -231,58 +231,7 @@ void session_defer_verdict(struct session *s, mm_verdict v, const struct reply *
 void stage_out_free(struct stage_out *o);
 void eom_out_free(struct eom_out *e);
 
-/* Arguments of one hook call. */
-struct hook_args {
-	const char *str;		/* host, helo, header name, unknown command */
-	const char *str2;		/* header value */
-	const struct sockaddr *sa;
-	char *const *argv;
-	const unsigned char *data;
-	size_t len;
-	const struct mm_outcome *outcome;	/* msg_end: owned by the message */
-};
-
-/* How a message ends, for message_end() (msgend.c). */
-struct fate {
-	mm_verdict verdict;		/* REJECT TEMPFAIL DISCARD, or ACCEPT */
-	mm_stage stage;			/* where it was decided */
-	const char *by;			/* deciding instance, or NULL */
-	const struct reply *reply;	/* REJECT/TEMPFAIL reply, or NULL */
-	int aborted;			/* the MTA ended it without a verdict of
-					   ours: an earlier one stands, else
-					   it is aborted */
-};
-/* The one function that ends a message (msgend.c). */
-void message_end(struct session *s, const struct fate *f);
-/* The MTA ended it unfinished: at st MM_STAGE_ABORT (it said abort, or
-   sent the next MAIL FROM) or MM_STAGE_CLOSE (the connection ended). */
-void message_abort(struct session *s, mm_stage st);
-
-/* Shared with api.c, chainsel.c and invoke.c */
-extern const struct mm_api core_api;
-/* The table plugins get at init: core_api, or the shorter one of the
-   minor a test pretends to speak (loader_pretend_sdk_minor). */
-const struct mm_api *api_table(void);
-int chain_select(struct session *s, const char *rcpt_domain);
-int chain_matches_domain(const struct chain *ch, const char *domain);
-mm_verdict invoke_hook(struct session *s, struct mm_ctx *c, mm_stage st,
-    const struct hook_args *a);
-/* conn_open is not an SMTP stage: invoke.c dispatches it under this
-   number, never used to index the per-stage counters */
-#define STAGE_CONN_OPEN	MM_STAGE_COUNT
-mm_verdict invoke_conn_open(struct session *s, struct mm_ctx *c, int *late);
-/* msg_end, likewise not an SMTP stage; api.c refuses actions in it */
-#define STAGE_MSG_END	(MM_STAGE_COUNT + 1)
-void invoke_msg_end(struct session *s, struct mm_ctx *c,
-    const struct mm_outcome *o);
-/* session.c, for msgend.c */
-void session_msg_reset(struct session *s);
-void session_abort_hooks(struct session *s);
-void session_fresh_qid(struct session *s);
-void session_run_eom(struct session *s, const struct hook_args *a,
-    struct stage_out *out);
+/* What the API table (host/api*.c) asks of the engine. */
 const char *session_macro(struct session *s, const char *name);
-const char *stage_name(mm_stage st);
-void session_note_monitor(struct session *s, struct mm_ctx *c, const char *what);
 
 #endif

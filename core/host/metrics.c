@@ -18,10 +18,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "merge.h"
 #include "metrics.h"
-#include "milter.h"
-#include "session.h"
+#include "names.h"
 
 const double metrics_hist_bounds[MM_HIST_N] = {
 	0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
@@ -61,6 +59,7 @@ struct inst_entry {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct inst_entry *instances;
 static int persistent;
+static unsigned (*active_fn)(void);	/* open milter connections (metrics_serve) */
 
 void
 metrics_persist(void)
@@ -292,7 +291,7 @@ metrics_format(struct buf *b)
 	buf_printf(b, "modmilter_build_info{version=\"%s\",sdk=\"%d.%d\"} 1\n",
 	    PACKAGE_VERSION, MM_SDK_MAJOR, MM_SDK_MINOR);
 	head(b, "modmilter_connections_active", "gauge", "Milter connections open now");
-	buf_printf(b, "modmilter_connections_active %u\n", milter_active());
+	buf_printf(b, "modmilter_connections_active %u\n", active_fn ? active_fn() : 0);
 	fam_format(b, &f_messages);
 	fam_format(b, &f_connections);
 	fam_format(b, &f_recipients);
@@ -334,7 +333,8 @@ answer(void *cls, struct MHD_Connection *conn, const char *url,
 }
 
 int
-metrics_serve(const char *listen, char *err, size_t errlen)
+metrics_serve(const char *listen, unsigned (*active)(void), char *err,
+    size_t errlen)
 {
 	struct addrinfo hints, *ai = NULL;
 	char *host = xstrdup(listen), *port;
@@ -361,6 +361,7 @@ metrics_serve(const char *listen, char *err, size_t errlen)
 		free(host);
 		return -1;
 	}
+	active_fn = active;
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 	    (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
 	    answer, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr,

@@ -8,7 +8,7 @@
  *	struct istats *st = metrics_instance("spf", "spf");
  *	metrics_message("inbound", "reject");
  *	metrics_format(&buf);			(text exposition format 0.0.4)
- *	metrics_serve("127.0.0.1:9890", err, sizeof err);
+ *	metrics_serve("127.0.0.1:9890", milter_active, err, sizeof err);
  * DESCRIPTION
  *	Counters live in this module, not in a configuration generation:
  *	an instance's statistics are found again by instance name and
@@ -63,6 +63,9 @@ void metrics_plugin_observe(struct mm_metric *m, const char *label_value, double
 
 void metrics_plugin_format(struct buf *b);
 void metrics_format(struct buf *b);
-int metrics_serve(const char *listen, char *err, size_t errlen);
+/* active: how many milter connections are open now (the MTA side's
+   count, handed down by the daemon) */
+int metrics_serve(const char *listen, unsigned (*active)(void), char *err,
+    size_t errlen);
 
 #endif

@@ -445,12 +445,15 @@ main(int argc, char **argv)
 		return 1;
 	if ((r = mm_listen_nodelay(err, sizeof(err))) < 0)
 		log_warn("TCP_NODELAY: %s", err);
-	if (c0->stats_socket && stats_serve(c0->stats_socket, err, sizeof(err)) < 0) {
+	/* host/ learns what it reports of the MTA side from here */
+	if (c0->stats_socket &&
+	    stats_serve(c0->stats_socket, milter_conf, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		return 1;
 	}
 	metrics_persist();	/* counters survive reloads */
-	if (c0->metrics_listen && metrics_serve(c0->metrics_listen, err, sizeof(err)) < 0) {
+	if (c0->metrics_listen &&
+	    metrics_serve(c0->metrics_listen, milter_active, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		remove_socket(c0->listen);
 		return 1;

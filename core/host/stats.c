@@ -2,9 +2,9 @@
  * NAME
  *	stats - per-plugin counters, served on a local socket
  * DESCRIPTION
- *	See stats.h. The counters are atomics bumped by invoke.c; the dump
- *	reads them without locks (each number is exact, the set is not a
- *	snapshot).
+ *	See stats.h. The counters are atomics bumped by engine/invoke.c;
+ *	the dump reads them without locks (each number is exact, the set
+ *	is not a snapshot).
  */
 #include "config.h"
 
@@ -18,9 +18,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "merge.h"
-#include "milter.h"
-#include "session.h"
+#include "names.h"
 #include "stats.h"
 
 void
@@ -50,6 +48,8 @@ stats_format(const struct conf *c, struct buf *b)
 	}
 }
 
+static struct conf *(*current_conf)(void);	/* stats_serve() */
+
 static void *
 serve(void *arg)
 {
@@ -65,7 +65,7 @@ serve(void *arg)
 			log_err("stats socket: accept: %s", strerror(errno));
 			return NULL;
 		}
-		if ((c = milter_conf()) != NULL) {
+		if ((c = current_conf()) != NULL) {
 			stats_format(c, &b);
 			conf_unref(c);
 		}
@@ -81,13 +81,15 @@ serve(void *arg)
 }
 
 int
-stats_serve(const char *path, char *err, size_t errlen)
+stats_serve(const char *path, struct conf *(*current)(void), char *err,
+    size_t errlen)
 {
 	struct sockaddr_un sun;
 	int fd;
 	pthread_t tid;
 	mode_t old;
 
+	current_conf = current;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path)) {

@@ -5,7 +5,7 @@
  *	#include "stats.h"
  *
  *	stats_format(conf, &buf);
- *	stats_serve(path);		(a thread; one dump per connection)
+ *	stats_serve(path, milter_conf, err, sizeof err);	(a thread; one dump per connection)
  *	stats_query(path, stdout);	(modmilterd -S)
  * DESCRIPTION
  *	For every instance of the running configuration: calls, verdicts
@@ -21,7 +21,10 @@
 #include "util.h"
 
 void stats_format(const struct conf *c, struct buf *b);
-int stats_serve(const char *path, char *err, size_t errlen);
+/* current: a reference to the running configuration (NULL: none yet),
+   handed down by the daemon; released with conf_unref() */
+int stats_serve(const char *path, struct conf *(*current)(void), char *err,
+    size_t errlen);
 int stats_query(const char *path, FILE *out);
 
 #endif

@@ -18,6 +18,8 @@
  *	configuration generation when that asks the MTA for the same
  *	stages, actions and macros; otherwise the SMTP connection is
  *	tempfailed, as the MTA would not send what it needs.
+ *
+ *	An accepted message's modifications are applied by apply.c.
  * DIAGNOSTICS
  *	A modification the MTA refuses at end of message turns the message
  *	into a TEMPFAIL (the MTA then drops every modification), logged.
@@ -29,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apply.h"
 #include "connpark.h"
 #include "log.h"
 #include "metrics.h"
@@ -461,73 +464,13 @@ mm_body(SMFICTX *ctx, unsigned char *data, size_t len)
 	return answer(m, &o, SMFIP_NR_BODY, K_MSG);
 }
 
-/* The engine hands over an accepted message's modifications. */
+/* The engine hands over an accepted message's modifications (apply.c). */
 static int
 be_apply(void *b, const struct eom_out *e)
 {
 	struct mconn *m = b;
-	SMFICTX *ctx = m->ctx;
-	const char *step = NULL;
 
-	if (e->chgfrom) {
-		/* libmilter refuses an empty string: the null sender is <> */
-		char *a = xasprintf("<%s>", e->chgfrom);
-		if (smfi_chgfrom(ctx, a, e->chgfrom_args) != MI_SUCCESS)
-			step = "change sender";
-		free(a);
-	}
-	for (size_t i = 0; !step && i < e->ndelrcpt; i++) {
-		char *a = xasprintf("<%s>", e->delrcpt[i]);
-		if (smfi_delrcpt(ctx, a) != MI_SUCCESS)
-			step = "delete recipient";
-		free(a);
-	}
-	for (size_t i = 0; !step && i < e->naddrcpt; i++) {
-		char *a = xasprintf("<%s>", e->addrcpt[i]);
-		if (smfi_addrcpt(ctx, a) != MI_SUCCESS)
-			step = "add recipient";
-		free(a);
-	}
-	for (size_t i = 0; !step && i < e->nhdrops; i++) {
-		const struct hdrop *op = &e->hdrops[i];
-		int r;
-		switch (op->kind) {
-		case HDROP_CHANGE:
-		case HDROP_DELETE:
-			r = smfi_chgheader(ctx, (char *)op->name, (int)op->index,
-			    (char *)op->value);
-			break;
-		case HDROP_INSERT:
-			/* Postfix and Sendmail count the Received: header they
-			   add themselves, which the filter never saw: position
-			   k below the top is k + 1 for them */
-			r = smfi_insheader(ctx, (int)(op->index ? op->index + 1 : 0),
-			    (char *)op->name, (char *)op->value);
-			break;
-		default:
-			r = smfi_addheader(ctx, (char *)op->name, (char *)op->value);
-			break;
-		}
-		if (r != MI_SUCCESS)
-			step = "edit headers";
-	}
-	if (!step && e->body) {
-		size_t off = 0;
-		do {
-			size_t n = e->bodylen - off > 65535 ? 65535 : e->bodylen - off;
-			if (smfi_replacebody(ctx, (unsigned char *)e->body + off, (int)n) != MI_SUCCESS)
-				step = "replace body";
-			off += n;
-		} while (!step && off < e->bodylen);
-	}
-	if (!step && e->quarantine && smfi_quarantine(ctx, e->quarantine) != MI_SUCCESS)
-		step = "quarantine";
-	if (step) {
-		log_msg(MM_LOG_ERR, m->s->m->qid, NULL,
-		    "the MTA refused to %s", step);
-		return -1;
-	}
-	return 0;
+	return milter_apply(m->ctx, m->s->m->qid, e);
 }
 
 static sfsistat

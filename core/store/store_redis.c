@@ -25,22 +25,20 @@
  *
  *	Scans use SCAN with a MATCH pattern (the prefix, glob-escaped) and
  *	read values and expiry times (EXPIRETIME, Redis 7) in pipelines.
+ *	Connections and their pool are redis_conn.c's.
  */
 #include "config.h"
 
 #include <hiredis/hiredis.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "redis_conn.h"
 #include "store.h"
 #include "util.h"
 
-#define POOL_MAX 64
-
-static const char script[] =
+const char redis_batch_script[] =
 "local nk = #KEYS\n"
 "local ai = 1\n"
 "local ops = {}\n"
@@ -118,268 +116,6 @@ static const char script[] =
 "end\n"
 "return {1, res}\n";
 
-struct renv {
-	struct store_cfg cfg;
-	char *where;		/* "host:port" or the socket, for messages */
-	char sha[41];
-	pthread_mutex_t lock;
-	redisContext *pool[POOL_MAX];
-	size_t npool;
-};
-
-struct rdb {
-	char *prefix;		/* "<prefix><database>:" */
-	size_t plen;
-};
-
-/* SHA-1 of the script, as Redis names it (computed by SCRIPT LOAD on
-   first connect; EVAL's answer to a missing script is NOSCRIPT). */
-static int
-load_script(struct renv *e, redisContext *c)
-{
-	redisReply *r = redisCommand(c, "SCRIPT LOAD %s", script);
-	int ok = r && r->type == REDIS_REPLY_STRING && r->len == 40;
-
-	if (ok) {
-		pthread_mutex_lock(&e->lock);
-		memcpy(e->sha, r->str, 40);
-		e->sha[40] = 0;
-		pthread_mutex_unlock(&e->lock);
-	} else {
-		log_warn("store redis %s: cannot load the batch script: %s", e->where,
-		    r && r->type == REDIS_REPLY_ERROR ? r->str : c->errstr);
-	}
-	freeReplyObject(r);
-	return ok ? 0 : -1;
-}
-
-/* EXAT (6.2) and EXPIRETIME (7.0): Redis 7 or later. */
-static int
-check_version(struct renv *e, redisContext *c)
-{
-	redisReply *r = redisCommand(c, "INFO server");
-	const char *v;
-	int major = 0, ok;
-
-	if (r && r->type == REDIS_REPLY_STRING &&
-	    (v = strstr(r->str, "redis_version:")) != NULL)
-		major = atoi(v + 14);
-	ok = major >= 7;
-	if (!ok)
-		log_err("store redis %s: %s", e->where, major ? "Redis 7 or later is "
-		    "needed (EXAT, EXPIRETIME)" : "cannot read the server's version");
-	freeReplyObject(r);
-	return ok ? 0 : -1;
-}
-
-static redisContext *
-dial(struct renv *e)
-{
-	struct timeval tv = { (time_t)e->cfg.timeout,
-	    (suseconds_t)((e->cfg.timeout - (double)(time_t)e->cfg.timeout) * 1e6) };
-	redisContext *c;
-	redisReply *r;
-
-	c = e->cfg.socket ? redisConnectUnixWithTimeout(e->cfg.socket, tv) :
-	    redisConnectWithTimeout(e->cfg.host, e->cfg.port, tv);
-	if (c == NULL || c->err) {
-		log_warn("store redis %s: cannot connect: %s", e->where,
-		    c ? c->errstr : "out of memory");
-		if (c)
-			redisFree(c);
-		return NULL;
-	}
-	redisSetTimeout(c, tv);
-	if (e->cfg.password) {
-		r = redisCommand(c, "AUTH %s", e->cfg.password);
-		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-			log_warn("store redis %s: AUTH: %s", e->where,
-			    r ? r->str : c->errstr);
-			freeReplyObject(r);
-			redisFree(c);
-			return NULL;
-		}
-		freeReplyObject(r);
-	}
-	if (e->cfg.database) {
-		r = redisCommand(c, "SELECT %d", e->cfg.database);
-		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-			log_warn("store redis %s: SELECT %d: %s", e->where,
-			    e->cfg.database, r ? r->str : c->errstr);
-			freeReplyObject(r);
-			redisFree(c);
-			return NULL;
-		}
-		freeReplyObject(r);
-	}
-	if (check_version(e, c) < 0) {
-		redisFree(c);
-		return NULL;
-	}
-	pthread_mutex_lock(&e->lock);
-	int loaded = e->sha[0] != 0;
-	pthread_mutex_unlock(&e->lock);
-	if (!loaded && load_script(e, c) < 0) {
-		redisFree(c);
-		return NULL;
-	}
-	return c;
-}
-
-/*
- * An idle pooled connection has nothing to read: if its socket is
- * readable or hung up, the server closed it (restart, client timeout).
- * Checked before a command is sent, never after: a command that failed
- * or timed out is not sent again (it may have run).
- */
-static int
-alive(redisContext *c)
-{
-	struct pollfd p = { c->fd, POLLIN, 0 };
-
-	return !c->err && poll(&p, 1, 0) == 0;
-}
-
-static redisContext *
-borrow(struct renv *e)
-{
-	redisContext *c;
-
-	for (;;) {
-		c = NULL;
-		pthread_mutex_lock(&e->lock);
-		if (e->npool)
-			c = e->pool[--e->npool];
-		pthread_mutex_unlock(&e->lock);
-		if (c == NULL)
-			return dial(e);
-		if (alive(c))
-			return c;
-		redisFree(c);
-	}
-}
-
-/* the script's SHA-1, read under the lock that load_script writes it under */
-static void
-script_sha(struct renv *e, char sha[41])
-{
-	pthread_mutex_lock(&e->lock);
-	memcpy(sha, e->sha, 41);
-	pthread_mutex_unlock(&e->lock);
-}
-
-static void
-give_back(struct renv *e, redisContext *c, int broken)
-{
-	if (c == NULL)
-		return;
-	if (!broken && !c->err) {
-		pthread_mutex_lock(&e->lock);
-		if (e->npool < POOL_MAX) {
-			e->pool[e->npool++] = c;
-			c = NULL;
-		}
-		pthread_mutex_unlock(&e->lock);
-	}
-	if (c)
-		redisFree(c);
-}
-
-static void *
-r_env_open(const struct store_cfg *cfg, char **err)
-{
-	struct renv *e = xcalloc(1, sizeof(*e));
-	redisContext *c;
-
-	(void)err;
-	e->cfg.backend = STORE_REDIS;
-	e->cfg.host = xstrdup(cfg->host ? cfg->host : "127.0.0.1");
-	e->cfg.port = cfg->port ? cfg->port : 6379;
-	e->cfg.socket = cfg->socket ? xstrdup(cfg->socket) : NULL;
-	e->cfg.database = cfg->database;
-	e->cfg.password = cfg->password ? xstrdup(cfg->password) : NULL;
-	e->cfg.prefix = xstrdup(cfg->prefix ? cfg->prefix : "modmilter:");
-	e->cfg.timeout = cfg->timeout > 0 ? cfg->timeout : 1.0;
-	e->where = e->cfg.socket ? xstrdup(e->cfg.socket) :
-	    xasprintf("%s:%d", e->cfg.host, e->cfg.port);
-	pthread_mutex_init(&e->lock, NULL);
-	/* try once now, so a wrong address shows in the log at start */
-	if ((c = dial(e)) != NULL)
-		give_back(e, c, 0);
-	return e;
-}
-
-static void *
-r_db_open(void *ve, const char *name, char **err)
-{
-	struct renv *e = ve;
-	struct rdb *d = xcalloc(1, sizeof(*d));
-
-	(void)err;
-	d->prefix = xasprintf("%s%s:", e->cfg.prefix, name);
-	d->plen = strlen(d->prefix);
-	return d;
-}
-
-static int
-reply_failed(struct renv *e, redisContext *c, redisReply *r, const char *what)
-{
-	log_warn("store redis %s: %s: %s", e->where, what,
-	    r && r->type == REDIS_REPLY_ERROR ? r->str :
-	    c && c->err ? c->errstr : "unexpected reply");
-	return -1;
-}
-
-struct argvec {
-	const char **v;
-	size_t *len;
-	char **own;		/* strings to free */
-	size_t n, cap, nown;
-};
-
-static void
-arg_add(struct argvec *a, const void *p, size_t len)
-{
-	if (a->n == a->cap) {
-		a->cap = a->cap ? 2 * a->cap : 64;
-		a->v = xrealloc(a->v, a->cap * sizeof(*a->v));
-		a->len = xrealloc(a->len, a->cap * sizeof(*a->len));
-		a->own = xrealloc(a->own, a->cap * sizeof(*a->own));
-	}
-	a->v[a->n] = p;
-	a->len[a->n++] = len;
-}
-
-static void
-arg_own(struct argvec *a, char *s, size_t len)
-{
-	arg_add(a, s, len);
-	a->own[a->nown++] = s;
-}
-
-static void
-arg_str(struct argvec *a, const char *s)
-{
-	arg_add(a, s, strlen(s));
-}
-
-static void
-arg_fmt_ll(struct argvec *a, long long v)
-{
-	char *s = xasprintf("%lld", v);
-	arg_own(a, s, strlen(s));
-}
-
-static void
-arg_free(struct argvec *a)
-{
-	for (size_t i = 0; i < a->nown; i++)
-		free(a->own[i]);
-	free(a->v);
-	free(a->len);
-	free(a->own);
-}
-
 static char *
 full_key(const struct rdb *d, const unsigned char *k, size_t kl)
 {
@@ -402,47 +138,47 @@ r_run(void *ve, void *db, struct store_op *ops, size_t n)
 	int rc = -1, attempt;
 	char sha[41];
 
-	arg_str(&a, "EVALSHA");
+	redis_arg_str(&a, "EVALSHA");
 	shaidx = a.n;
-	arg_add(&a, sha, 40);
-	arg_fmt_ll(&a, (long long)n);
+	redis_arg_add(&a, sha, 40);
+	redis_arg_fmt_ll(&a, (long long)n);
 	for (i = 0; i < n; i++)
-		arg_own(&a, full_key(d, ops[i].key, ops[i].klen), d->plen + ops[i].klen);
+		redis_arg_own(&a, full_key(d, ops[i].key, ops[i].klen), d->plen + ops[i].klen);
 	for (i = 0; i < n; i++) {
 		struct store_op *o = &ops[i];
 
 		switch (o->code) {
 		case SOP_GET:
-			arg_str(&a, "g");
+			redis_arg_str(&a, "g");
 			break;
 		case SOP_DEL:
-			arg_str(&a, "d");
+			redis_arg_str(&a, "d");
 			break;
 		case SOP_PUT:
-			arg_str(&a, "p");
-			arg_add(&a, o->val, o->vlen);
-			arg_fmt_ll(&a, (long long)o->expires);
+			redis_arg_str(&a, "p");
+			redis_arg_add(&a, o->val, o->vlen);
+			redis_arg_fmt_ll(&a, (long long)o->expires);
 			break;
 		case SOP_ADD:
-			arg_str(&a, "a");
-			arg_fmt_ll(&a, (long long)o->expires);
-			arg_fmt_ll(&a, (long long)o->ttl_limit);
-			arg_fmt_ll(&a, (long long)o->n);
+			redis_arg_str(&a, "a");
+			redis_arg_fmt_ll(&a, (long long)o->expires);
+			redis_arg_fmt_ll(&a, (long long)o->ttl_limit);
+			redis_arg_fmt_ll(&a, (long long)o->n);
 			for (size_t j = 0; j < o->n; j++)
-				arg_fmt_ll(&a, (long long)o->delta[j]);
+				redis_arg_fmt_ll(&a, (long long)o->delta[j]);
 			break;
 		case SOP_EXPECT:
-			arg_str(&a, "e");
-			arg_str(&a, o->val ? "1" : "0");
-			arg_add(&a, o->val ? (const void *)o->val : "", o->vlen);
+			redis_arg_str(&a, "e");
+			redis_arg_str(&a, o->val ? "1" : "0");
+			redis_arg_add(&a, o->val ? (const void *)o->val : "", o->vlen);
 			break;
 		}
 	}
-	if ((c = borrow(e)) == NULL) {
-		arg_free(&a);
+	if ((c = redis_borrow(e)) == NULL) {
+		redis_arg_free(&a);
 		return -1;
 	}
-	script_sha(e, sha);
+	redis_script_sha(e, sha);
 	for (attempt = 0; attempt < 2; attempt++) {
 		r = redisCommandArgv(c, (int)a.n, a.v, a.len);
 		if (r && r->type == REDIS_REPLY_ERROR &&
@@ -453,18 +189,18 @@ r_run(void *ve, void *db, struct store_op *ops, size_t n)
 			r = NULL;
 			a.v[0] = "EVAL";
 			a.len[0] = 4;
-			a.v[shaidx] = script;
-			a.len[shaidx] = sizeof(script) - 1;
+			a.v[shaidx] = redis_batch_script;
+			a.len[shaidx] = sizeof(redis_batch_script) - 1;
 			continue;
 		}
 		break;
 	}
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
 	    r->element[0]->type != REDIS_REPLY_INTEGER) {
-		reply_failed(e, c, r, "batch");
-		give_back(e, c, r == NULL);
+		redis_reply_failed(e, c, r, "batch");
+		redis_give_back(e, c, r == NULL);
 		freeReplyObject(r);
-		arg_free(&a);
+		redis_arg_free(&a);
 		return -1;
 	}
 	if (r->element[0]->integer == 0) {
@@ -484,11 +220,11 @@ r_run(void *ve, void *db, struct store_op *ops, size_t n)
 		}
 		rc = 1;
 	} else {
-		reply_failed(e, c, NULL, "batch");
+		redis_reply_failed(e, c, NULL, "batch");
 	}
-	give_back(e, c, 0);
+	redis_give_back(e, c, 0);
 	freeReplyObject(r);
-	arg_free(&a);
+	redis_arg_free(&a);
 	return rc;
 }
 
@@ -585,18 +321,18 @@ delete_seen(struct renv *e, redisContext *c, struct argvec *keys,
 		redisReply *r;
 
 		m = keys->n - i < 500 ? keys->n - i : 500;
-		arg_str(&a, "EVAL");
-		arg_str(&a, del_script);
-		arg_fmt_ll(&a, (long long)m);
+		redis_arg_str(&a, "EVAL");
+		redis_arg_str(&a, del_script);
+		redis_arg_fmt_ll(&a, (long long)m);
 		for (size_t j = 0; j < m; j++)
-			arg_add(&a, keys->v[i + j], keys->len[i + j]);
+			redis_arg_add(&a, keys->v[i + j], keys->len[i + j]);
 		for (size_t j = 0; j < m; j++)
-			arg_add(&a, vals->v[i + j], vals->len[i + j]);
+			redis_arg_add(&a, vals->v[i + j], vals->len[i + j]);
 		r = redisCommandArgv(c, (int)a.n, a.v, a.len);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR)
-			rc = reply_failed(e, c, r, "delete");
+			rc = redis_reply_failed(e, c, r, "delete");
 		freeReplyObject(r);
-		arg_free(&a);
+		redis_arg_free(&a);
 	}
 	return rc;
 }
@@ -624,7 +360,7 @@ r_scan(void *ve, void *db, const void *prefix, size_t plen, store_scan_fn cb,
 	struct kset seen = { 0 };
 	int rc = 0, stop = 0;
 
-	if ((c = borrow(e)) == NULL) {
+	if ((c = redis_borrow(e)) == NULL) {
 		free(glob);
 		return -1;
 	}
@@ -635,7 +371,7 @@ r_scan(void *ve, void *db, const void *prefix, size_t plen, store_scan_fn cb,
 
 		if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 		    r->element[0]->type != REDIS_REPLY_STRING) {
-			rc = reply_failed(e, c, r, "scan");
+			rc = redis_reply_failed(e, c, r, "scan");
 			freeReplyObject(r);
 			break;
 		}
@@ -652,7 +388,7 @@ r_scan(void *ve, void *db, const void *prefix, size_t plen, store_scan_fn cb,
 
 			if (redisGetReply(c, (void **)&v) != REDIS_OK ||
 			    redisGetReply(c, (void **)&x) != REDIS_OK) {
-				rc = reply_failed(e, c, NULL, "scan");
+				rc = redis_reply_failed(e, c, NULL, "scan");
 			} else if (!stop && v->type == REDIS_REPLY_STRING &&
 			    k->len >= d->plen && kset_add(&seen, k->str, k->len)) {
 				long long ex = x->type == REDIS_REPLY_INTEGER &&
@@ -662,8 +398,8 @@ r_scan(void *ve, void *db, const void *prefix, size_t plen, store_scan_fn cb,
 				if (act == MM_SCAN_STOP)
 					stop = 1;
 				else if (act == MM_SCAN_DELETE) {
-					arg_own(&dkeys, copy_of(k->str, k->len), k->len);
-					arg_own(&dvals, copy_of(v->str, v->len), v->len);
+					redis_arg_own(&dkeys, copy_of(k->str, k->len), k->len);
+					redis_arg_own(&dvals, copy_of(v->str, v->len), v->len);
 				}
 			}
 			freeReplyObject(v);
@@ -673,9 +409,9 @@ r_scan(void *ve, void *db, const void *prefix, size_t plen, store_scan_fn cb,
 	} while (rc == 0 && !stop && strcmp(cursor, "0") != 0);
 	if (rc == 0 && dkeys.n)
 		rc = delete_seen(e, c, &dkeys, &dvals);
-	give_back(e, c, rc != 0);
-	arg_free(&dkeys);
-	arg_free(&dvals);
+	redis_give_back(e, c, rc != 0);
+	redis_arg_free(&dkeys);
+	redis_arg_free(&dvals);
 	kset_free(&seen);
 	free(glob);
 	return rc;
@@ -683,8 +419,8 @@ r_scan(void *ve, void *db, const void *prefix, size_t plen, store_scan_fn cb,
 
 const struct store_ops store_redis_ops = {
 	.name = "redis",
-	.env_open = r_env_open,
-	.db_open = r_db_open,
+	.env_open = redis_env_open,
+	.db_open = redis_db_open,
 	.run = r_run,
 	.scan = r_scan,
 	.sync = NULL,

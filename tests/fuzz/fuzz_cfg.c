@@ -30,6 +30,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "cfgtree.h"
 #include "conf.h"
 #include "loader.h"
@@ -41,6 +42,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* conf_load() hands this to each plugin's init(); no init() ever runs
    here, because no module loads */
 const struct mm_api core_api = { 0 };
+
+const struct mm_api *
+api_table(void)
+{
+	return &core_api;
+}
 
 struct module *
 module_load(const char *dir, const char *name, char *err, size_t errlen)

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "api.h"
 #include "cfgtree.h"
 #include "session.h"
 #include "spf_options.h"

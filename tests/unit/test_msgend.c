@@ -407,6 +407,10 @@ test_hung(void **state)
 	}
 	unlink(hfile);
 	assert_true(freed);
+	{	/* and let the teardown that follows finish */
+		struct timespec ts = { 0, 200 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
 }
 
 int

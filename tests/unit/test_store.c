@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "api.h"
 #include "conf.h"
 #include "session.h"
 #include "store.h"

@@ -10,8 +10,11 @@
  *	FROM a sender equal (case-insensitively) to reject_sender.
  *	It shows the whole life of a plugin: options with errors at their
  *	line and column, an instance, a verdict with a reply, and an action
- *	queued for the end of the message.
+ *	queued for the end of the message. It uses SDK 1.0 calls only and
+ *	says so (MM_SDK_NEED), so it loads in every 1.x modmilterd.
  */
+#define MM_SDK_NEED 0		/* the SDK minor this plugin needs */
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
