@@ -32,10 +32,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "conf.h"
 #include "log.h"
 #include "policy.h"
-#include "session.h"
 #include "store.h"
 
 static const struct mm_api *api = &core_api;

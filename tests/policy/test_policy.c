@@ -27,7 +27,7 @@
 
 #include "log.h"
 #include "policy.h"
-#include "session.h"
+#include "api.h"
 #include "store.h"
 
 static const struct mm_api *api = &core_api;
