@@ -30,6 +30,12 @@
  *	not train a message that claims a trusted sender (it would count
  *	that sender's tokens as spam); each refusal is logged with why.
  *
+ *	The policy plugin's fact policy.dspam overrides all this:
+ *	"whitelisted" (an auto-whitelisted sender with SPF pass) trains
+ *	the message as innocent into the shared dictionary and never
+ *	refuses or quarantines it; "exempt" (dspam_exempt recipients,
+ *	dspam_whitelist senders) leaves it unscreened.
+ *
  *	With triage_reject_above, the header alone is classified at end of
  *	header (no training) and obvious spam is refused before its body.
  *
@@ -222,6 +228,19 @@ dspam_header(mm_ctx *ctx, void *instance, const char *name, const char *value)
 	return MM_CONTINUE;
 }
 
+/* The policy plugin's mark for this message (fact policy.dspam):
+   "whitelisted" (an auto-whitelisted sender with SPF pass: trained as
+   innocent, never refused or quarantined), "exempt" (dspam_exempt,
+   dspam_whitelist: not screened), else NULL. */
+static const char *
+policy_mark(const struct dspam_inst *d, mm_ctx *ctx)
+{
+	const char *f = d->api->fact_get(ctx, "policy.dspam");
+
+	return f != NULL && (strcmp(f, "whitelisted") == 0 ||
+	    strcmp(f, "exempt") == 0) ? f : NULL;
+}
+
 static mm_verdict
 dspam_eoh(mm_ctx *ctx, void *instance)
 {
@@ -233,7 +252,7 @@ dspam_eoh(mm_ctx *ctx, void *instance)
 	char *err = NULL, why[160];
 	int r, trust;
 
-	if (d->triage_above > 1.0 || m == NULL)
+	if (d->triage_above > 1.0 || m == NULL || policy_mark(d, ctx) != NULL)
 		return MM_CONTINUE;
 	if (ready(d, ctx) < 0)
 		return MM_ERROR;
@@ -531,7 +550,7 @@ dspam_eom(mm_ctx *ctx, void *instance)
 	struct tokset ts;
 	struct verdict v;
 	char id[SIG_ID_LEN + 1], *err = NULL, why[160];
-	const char *from = d->api->mail_from(ctx), *dict;
+	const char *from = d->api->mail_from(ctx), *dict, *mark;
 	int failed, left = 1, trust_from;
 	mm_verdict res;
 
@@ -547,6 +566,10 @@ dspam_eom(mm_ctx *ctx, void *instance)
 	} else if (failed) {
 		return store_failed(d, ctx, "training from mail", err);
 	}
+	if ((mark = policy_mark(d, ctx)) != NULL && strcmp(mark, "exempt") == 0) {
+		d->api->log(ctx, MM_LOG_INFO, "not screened: exempt by the policy plugin");
+		return MM_CONTINUE;
+	}
 	if (d->max_size > 0 && blen > d->max_size) {
 		d->api->log(ctx, MM_LOG_INFO, "not classified: %zu bytes of body, "
 		    "max_size %zu", blen, d->max_size);
@@ -556,6 +579,18 @@ dspam_eom(mm_ctx *ctx, void *instance)
 	if (tokenize_message(ctx, d, body, blen, &ts) < 0) {
 		d->api->log(ctx, MM_LOG_ERR, "tokenizer: out of memory");
 		return MM_ERROR;
+	}
+	if (mark != NULL) {	/* whitelisted: the screener learns it as innocent */
+		int r = train_tokens(&d->c, dstore_dict_id(d->dictionary), &ts, 0,
+		    SRC_CORPUS, &err);
+
+		tokset_free(&ts);
+		if (r < 0)
+			return store_failed(d, ctx, "training a whitelisted sender", err);
+		d->api->log(ctx, MM_LOG_INFO, "<%s> whitelisted by the policy plugin: "
+		    "trained as innocent, dictionary %s", from, d->dictionary);
+		return add_headers(d, ctx, "Whitelisted", NULL, NULL) < 0 ?
+		    MM_ERROR : MM_CONTINUE;
 	}
 	if (addrlist_has(d->api, &d->innocent_senders, from)) {
 		int r;

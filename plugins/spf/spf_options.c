@@ -152,6 +152,10 @@ const struct mm_option spf_option_table[] = {
 	  NULL, "rounds over the resolvers of `/etc/resolv.conf`", NULL },
 	{ "dns.cache", MM_OT_BOOL, offsetof(struct spf_conf, dns_cache), "true", 0, 0,
 	  NULL, "keep answers for their TTL in libspf2's DNS cache", NULL },
+	{ "access_file", MM_OT_STRING, offsetof(struct spf_conf, access_file), NULL,
+	  0, 0, NULL, "absolute path of a Sendmail-style access map whose "
+	  "`SPF-<Result>:` entries override `policy` per sender or domain "
+	  "(`OK`, `CBV`, `REJECT`, `DSN`); reread when it changes", NULL },
 	{ NULL }
 };
 
@@ -275,6 +279,11 @@ spf_conf_load(const struct mm_api *api, const mm_opt *o, struct spf_conf *c)
 	    "an address or domain", &c->skip_senders, &c->nskip_senders) < 0;
 	bad |= strings(api, o, "trusted_forwarders", &c->opt_forwarders, is_domain,
 	    "a domain name", &c->forwarders, &c->nforwarders) < 0;
+	if (c->access_file != NULL && *c->access_file != '/') {
+		api->opt_error(api->opt_get(o, "access_file"),
+		    "access_file must be an absolute path");
+		bad = 1;
+	}
 	if (bad) {
 		spf_conf_free(c);
 		return -1;

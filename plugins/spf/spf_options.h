@@ -41,6 +41,7 @@ struct spf_conf {
 	size_t nforwarders;
 	char *explanation;		/* default explanation, macro-string */
 	char *receiver;			/* NULL: the MTA's macro j */
+	char *access_file;		/* NULL: none (bms.py's access_file) */
 	double time_limit;
 	double dns_timeout;
 	long long dns_retries;

@@ -24,6 +24,11 @@
  *	A client that passes SPF for one of trusted_forwarders is not
  *	checked further (fact spf.trusted_forwarder).
  *
+ *	With access_file (bms.py's option: SPF-<Result>: entries in
+ *	Sendmail's access format, spf_access.c), an entry for the sender,
+ *	its domain or every sender overrides the policy's action for the
+ *	MAIL FROM result; the file is read again when it changes.
+ *
  *	The instance owns one DNS stack shared by all its connections:
  *	libspf2's SPF_dns_cache over the spf_resolv layer. All checks of a
  *	message share one deadline (time_limit).
@@ -38,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <netinet/in.h>
@@ -46,6 +52,7 @@
 
 #include <modmilter/plugin.h>
 
+#include "spf_access.h"
 #include "spf_eval.h"
 #include "spf_guard.h"
 #include "spf_options.h"
@@ -60,6 +67,7 @@ struct spf_plugin {
 	struct spf_conf conf;
 	SPF_dns_server_t *dns;
 	mm_metric *results, *timeouts;	/* NULL with a core before SDK 1.3 */
+	struct spf_access_file *access;	/* access_file, or NULL */
 };
 
 static void
@@ -95,6 +103,29 @@ log_libspf2(void *arg, const char *msg)
 
 static void spf_fini(void *instance);
 
+struct optarg {
+	const struct mm_api *api;
+	const mm_opt *node;
+};
+
+/* a bad line of the access file at start: a configuration error */
+static void
+access_error(void *arg, const char *msg)
+{
+	struct optarg *o = arg;
+
+	o->api->opt_error(o->node, "access_file: %s", msg);
+}
+
+/* a bad line after the file changed: the good lines apply */
+static void
+access_warning(void *arg, const char *msg)
+{
+	struct logarg *l = arg;
+
+	l->api->log(l->ctx, MM_LOG_WARNING, "access_file: %s", msg);
+}
+
 static int
 spf_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *options,
     void **instance, char **err)
@@ -112,6 +143,15 @@ spf_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *options,
 	if (spf_conf_load(api, options, &p->conf) < 0) {
 		free(p);
 		return -1;
+	}
+	if (p->conf.access_file) {
+		struct optarg oa = { api, api->opt_get(options, "access_file") };
+		int bad = 0;
+		p->access = spf_access_open(p->conf.access_file, access_error, &oa, &bad);
+		if (p->access == NULL || bad) {
+			spf_fini(p);
+			return -1;
+		}
 	}
 	if (MM_API_HAS(api, metric_observe)) {
 		p->results = api->metric_counter(ctx, "results_total",
@@ -166,6 +206,7 @@ spf_fini(void *instance)
 			spf_guard_pop(&g);
 		}
 	}
+	spf_access_close(p->access);
 	spf_conf_free(&p->conf);
 	free(p);
 }
@@ -460,6 +501,15 @@ spf_envfrom(mm_ctx *ctx, void *instance, char *const *argv)
 		api->log(ctx, MM_LOG_ERR, "out of memory");
 		ret = MM_ERROR;
 		goto out;
+	}
+	if (p->access && !v.by_helo) {
+		enum spf_action a = spf_access_file_lookup(p->access, v.sender,
+		    v.domain, v.eff, time(NULL), access_warning, &la);
+		if (a != SPF_ACT_UNSET && a != v.act) {
+			api->log(ctx, MM_LOG_INFO, "access_file: %s for SPF %s of <%s>",
+			    spf_action_name(a), spf_result_name(v.eff), v.sender);
+			v.act = a;
+		}
 	}
 	log_verdict(p, ctx, &v, from, helo);
 	report_of(&v, 0, &ip, receiver, from, helo, &r);

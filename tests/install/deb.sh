@@ -82,14 +82,15 @@ for f in files devfiles; do
 done
 has() { grep -qxE "$2" "$tmp/$1"; }
 for f in /usr/sbin/modmilterd /usr/bin/modmilter-test /usr/bin/modmilter-bench \
-	/usr/bin/modmilter-cbv /usr/bin/modmilter-dspam /usr/bin/modmilter-srs /etc/modmilter/modmilter.yaml \
+	/usr/bin/modmilter-cbv /usr/bin/modmilter-dspam /usr/bin/modmilter-srs /usr/bin/modmilter-policy \
+	/etc/modmilter/modmilter.yaml /usr/share/doc/modmilter/plugins/policy.md \
 	/lib/systemd/system/modmilterd.service /usr/lib/sysusers.d/modmilter.conf \
 	/usr/lib/tmpfiles.d/modmilter.conf /usr/share/man/man8/modmilterd.8.gz \
 	/usr/share/man/man5/modmilter.yaml.5.gz /usr/share/doc/modmilter/examples/spf.yaml \
 	/usr/share/modmilter/cbv/softfail; do
 	check "modmilter has $f" has files "$f"
 done
-for p in spf cbv wiretap mime dspam srs; do
+for p in spf cbv wiretap mime dspam srs policy; do
 	check "modmilter has plugin $p.so" has files "/usr/lib/[^/]+/modmilter/$p\.so"
 done
 check "modmilter: no .la, no hello.so" test -z "$(grep -E '\.la$|hello\.so$' "$tmp/files")"

@@ -61,7 +61,7 @@ check "nothing else in the plugin directory" \
 # --- configuration and examples ---
 conf=$D$sysconfdir/modmilter/modmilter.yaml
 check "configuration installed" cmp -s "$top_srcdir/etc/modmilter.yaml" "$conf"
-for p in modmilter spf cbv wiretap mime dspam srs; do
+for p in modmilter spf cbv wiretap mime dspam srs policy; do
 	check "example: $p.yaml" test -s "$D$docdir/examples/$p.yaml"
 done
 # each example a valid configuration for the installed daemon and plugins
