@@ -98,6 +98,13 @@ ready(struct dspam_inst *d, mm_ctx *ctx)
 		    err ? err : "cannot open");
 		free(err);
 		r = -1;
+	} else if (d->c.ds.gc == NULL && !d->gc_failed &&
+	    (d->c.ds.gc = gcommit_start(&d->c.ds, &err)) == NULL) {
+		/* each message then commits alone: slower, as safe */
+		d->api->log(ctx, MM_LOG_WARNING, "store database %s: %s; "
+		    "committing each message alone", d->database, err);
+		free(err);
+		d->gc_failed = 1;
 	}
 	pthread_mutex_unlock(&d->lock);
 	return r;
@@ -106,7 +113,10 @@ ready(struct dspam_inst *d, mm_ctx *ctx)
 static void
 dspam_fini(void *instance)
 {
-	dspam_inst_free(instance);
+	struct dspam_inst *d = instance;
+
+	gcommit_stop(d->c.ds.gc);
+	dspam_inst_free(d);
 }
 
 static void
