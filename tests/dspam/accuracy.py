@@ -45,7 +45,7 @@ from concurrent.futures import ThreadPoolExecutor
 TOP_SRC = os.environ.get("top_srcdir") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 TOP_BUILD = os.environ.get("top_builddir") or TOP_SRC
-DSPAM = os.path.join(TOP_BUILD, "modmilter-dspam")
+DSPAM = os.environ.get("DSPAM") or os.path.join(TOP_BUILD, "modmilter-dspam")
 THRESHOLD = 0.5
 UNSURE = 0.1
 
@@ -153,7 +153,15 @@ def crossval(msgs, args, extra, bogo):
         tmp = tempfile.mkdtemp(prefix="mmdspamcv.")
         try:
             o = evaluate(ours_fold(tmp, extra, train, test), truth)
-            b = evaluate(bogo_fold(tmp, train, test), truth) if bogo else None
+            b = None
+            if bogo and args.bogo_cache and os.path.exists("%s.%d" % (args.bogo_cache, i)):
+                with open("%s.%d" % (args.bogo_cache, i)) as f:
+                    b = tuple(map(float, f.read().split()))
+            elif bogo:
+                b = evaluate(bogo_fold(tmp, train, test), truth)
+                if args.bogo_cache:
+                    with open("%s.%d" % (args.bogo_cache, i), "w") as f:
+                        f.write(" ".join(map(repr, b)))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return o, b, len(test), sum(truth.values())
@@ -210,8 +218,11 @@ def ours_online(tmp, extra, order, mode):
     with open(lst, "w") as f:
         for path, cls in order:
             f.write("%s %s\n" % ("spam" if cls else "ham", path))
-    out = run([DSPAM, "--store", os.path.join(tmp, "online-" + mode), "--mode", mode] +
-              extra + ["online", lst])
+    unsure = []
+    if mode.startswith("toe+unsure"):
+        unsure = ["--unsure", mode.split()[1]]
+    out = run([DSPAM, "--store", os.path.join(tmp, "online-" + mode.replace(" ", "")),
+               "--mode", mode.split("+")[0]] + extra + ["online"] + unsure + [lst])
     errs = []
     for line in out.splitlines():
         if line.startswith("#"):
@@ -222,24 +233,62 @@ def ours_online(tmp, extra, order, mode):
     return errs
 
 
+def bogo_score(d, path):
+    with open(path, "rb") as f:
+        p = subprocess.run(["bogofilter", "-d", d, "-TT"], stdin=f,
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        return float(p.stdout.split()[1])
+    except (IndexError, ValueError):
+        return 0.5		# empty wordlist: no opinion
+
+
 def bogo_online(tmp, order, mode):
+    """bogofilter, one message after the other. TOE: the messages up to
+    the next error are classified by one process (the wordlist does not
+    change before it), the error trained, and on from there. TEFT: each
+    message classified and registered as it was classified (-u), and an
+    error corrected (-S -n / -N -s)."""
     d = os.path.join(tmp, "bogo-" + mode)
     os.mkdir(d)
     errs = []
-    for path, cls in order:
-        with open(path, "rb") as f:
-            msg = f.read()
-        p = subprocess.run(["bogofilter", "-d", d, "-TT"], input=msg,
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        try:
-            prob = float(p.stdout.split()[1])
-        except (IndexError, ValueError):
-            prob = 0.5		# empty wordlist: no opinion
-        err = (prob > THRESHOLD) != bool(cls)
-        errs.append(err)
-        if err or mode == "teft":
-            subprocess.run(["bogofilter", "-d", d, "-s" if cls else "-n"], input=msg,
-                           check=True)
+    if mode == "teft":
+        for path, cls in order:
+            with open(path, "rb") as f:
+                p = subprocess.run(["bogofilter", "-d", d, "-u", "-T"], stdin=f,
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            try:
+                prob = float(p.stdout.split()[1])
+                said = p.stdout.split()[0]
+            except (IndexError, ValueError):
+                prob, said = 0.5, ""
+            err = (prob > THRESHOLD) != bool(cls)
+            errs.append(err)
+            # -u registered it as bogofilter's own verdict (S spam, H ham,
+            # U unsure: not registered); make that the truth
+            fix = {("S", 0): ["-S", "-n"], ("H", 1): ["-N", "-s"], ("U", 0): ["-n"],
+                   ("U", 1): ["-s"], ("", 0): ["-n"], ("", 1): ["-s"]}.get((said, cls))
+            if fix:
+                with open(path, "rb") as f:
+                    subprocess.run(["bogofilter", "-d", d] + fix, stdin=f, check=True)
+        return errs
+    i, block = 0, 64
+    while i < len(order):
+        chunk = order[i:i + block]
+        if not os.path.exists(os.path.join(d, "wordlist.db")):
+            scores = {p: 0.5 for p, _ in chunk}
+        else:
+            out = run(["bogofilter", "-d", d, "-TT", "-b"], "".join(p + "\n" for p, _ in chunk))
+            scores = {l.split()[0]: float(l.split()[1]) for l in out.splitlines()}
+        for path, cls in chunk:
+            err = (scores[path] > THRESHOLD) != bool(cls)
+            errs.append(err)
+            i += 1
+            if err:
+                with open(path, "rb") as f:
+                    subprocess.run(["bogofilter", "-d", d, "-s" if cls else "-n"], stdin=f,
+                                   check=True)
+                break
     return errs
 
 
@@ -248,6 +297,7 @@ def online(msgs, args, extra, bogo):
     tmp = tempfile.mkdtemp(prefix="mmdspamol.")
     try:
         jobs = [("ours", m) for m in ("toe", "teft")] + (
+            [("ours", "toe+unsure %g" % args.unsure)] if args.unsure else []) + (
             [("bogo", m) for m in ("toe", "teft")] if bogo else [])
         with ThreadPoolExecutor(args.jobs) as ex:
             futs = {j: ex.submit(ours_online if j[0] == "ours" else bogo_online,
@@ -259,9 +309,10 @@ def online(msgs, args, extra, bogo):
     truth = [c for _, c in order]
     print("\nonline pass in date order, %d messages (%d spam), from empty stores: "
           "cumulative errors FP/FN" % (len(order), sum(truth)))
-    cols = [("ours", "toe"), ("bogo", "toe"), ("ours", "teft"), ("bogo", "teft")]
+    cols = [("ours", "toe"), ("bogo", "toe"), ("ours", "teft"), ("bogo", "teft")] + (
+        [("ours", "toe+unsure %g" % args.unsure)] if args.unsure else [])
     cols = [c for c in cols if c in errs]
-    print("%8s" % "messages" + "".join("  %14s" % ("%s %s" % ("ours" if w == "ours" else "bogofilter", m.upper())) for w, m in cols))
+    print("%8s" % "messages" + "".join("  %15s" % ("%s %s" % ("ours" if w == "ours" else "bogofilter", m.upper().replace("+UNSURE ", "+U"))) for w, m in cols))
     cum = {c: [] for c in cols}
     for c in cols:
         fp = fn = 0
@@ -271,7 +322,7 @@ def online(msgs, args, extra, bogo):
             cum[c].append((fp, fn))
     marks = list(range(500, len(order), 500)) + [len(order)]
     for m in marks:
-        print("%8d" % m + "".join("  %14s" % ("%d/%d" % cum[c][m - 1]) for c in cols))
+        print("%8d" % m + "".join("  %15s" % ("%d/%d" % cum[c][m - 1]) for c in cols))
     ok = all(sum(cum[("ours", m)][-1]) <= sum(cum[("bogo", m)][-1]) for m in ("toe", "teft")) if bogo else True
     if args.png:
         try:
@@ -291,6 +342,7 @@ def online(msgs, args, extra, bogo):
         fig, ax = plt.subplots(figsize=(8, 5))
         style = {"ours": "-", "bogo": "--"}
         colour = {"toe": "tab:red", "teft": "tab:blue"}
+        colour.update({m: "tab:green" for w, m in cols if m.startswith("toe+")})
         for w, m in cols:
             ax.plot(range(1, len(order) + 1), [a + b for a, b in cum[(w, m)]],
                     style[w], color=colour[m],
@@ -315,6 +367,10 @@ def main():
     ap.add_argument("-O", dest="no_online", action="store_true", help="no online pass")
     ap.add_argument("-C", dest="no_cv", action="store_true", help="no cross-validation")
     ap.add_argument("-B", dest="no_bogo", action="store_true", help="no bogofilter")
+    ap.add_argument("--bogo-cache", default="", help="keep bogofilter's fold figures "
+                    "in FILE.N and reuse them (they do not change between runs of one salt)")
+    ap.add_argument("-u", dest="unsure", type=float, default=0.0,
+                    help="online: also TOE training the unsure band within U of the threshold")
     ap.add_argument("-p", dest="png", default="dspam-online.png", help="plot file ('' none)")
     args = ap.parse_args()
     for c in ("npm", "bogofilter"):
