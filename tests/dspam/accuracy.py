@@ -233,16 +233,6 @@ def ours_online(tmp, extra, order, mode):
     return errs
 
 
-def bogo_score(d, path):
-    with open(path, "rb") as f:
-        p = subprocess.run(["bogofilter", "-d", d, "-TT"], stdin=f,
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    try:
-        return float(p.stdout.split()[1])
-    except (IndexError, ValueError):
-        return 0.5		# empty wordlist: no opinion
-
-
 def bogo_online(tmp, order, mode):
     """bogofilter, one message after the other. TOE: the messages up to
     the next error are classified by one process (the wordlist does not
@@ -256,7 +246,8 @@ def bogo_online(tmp, order, mode):
         for path, cls in order:
             with open(path, "rb") as f:
                 p = subprocess.run(["bogofilter", "-d", d, "-u", "-T"], stdin=f,
-                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                   universal_newlines=True)
             try:
                 prob = float(p.stdout.split()[1])
                 said = p.stdout.split()[0]
@@ -299,10 +290,25 @@ def online(msgs, args, extra, bogo):
         jobs = [("ours", m) for m in ("toe", "teft")] + (
             [("ours", "toe+unsure %g" % args.unsure)] if args.unsure else []) + (
             [("bogo", m) for m in ("toe", "teft")] if bogo else [])
+        if args.only:
+            jobs = [j for j in jobs if "%s-%s" % j in args.only.split(",")]
+        def one(j):
+            cache = os.path.join(args.online_cache, "%s-%s" % (j[0], j[1].replace(" ", ""))) \
+                if args.online_cache else None
+            if cache and os.path.exists(cache):
+                with open(cache) as f:
+                    e = [c == "1" for c in f.read().strip()]
+                if len(e) == len(order):
+                    return e
+            e = ours_online(tmp, extra, order, j[1]) if j[0] == "ours" else \
+                bogo_online(tmp, order, j[1])
+            if cache:
+                with open(cache, "w") as f:
+                    f.write("".join("1" if x else "0" for x in e))
+            return e
+
         with ThreadPoolExecutor(args.jobs) as ex:
-            futs = {j: ex.submit(ours_online if j[0] == "ours" else bogo_online,
-                                 *((tmp, extra, order, j[1]) if j[0] == "ours" else
-                                   (tmp, order, j[1]))) for j in jobs}
+            futs = {j: ex.submit(one, j) for j in jobs}
             errs = {j: f.result() for j, f in futs.items()}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -323,7 +329,8 @@ def online(msgs, args, extra, bogo):
     marks = list(range(500, len(order), 500)) + [len(order)]
     for m in marks:
         print("%8d" % m + "".join("  %15s" % ("%d/%d" % cum[c][m - 1]) for c in cols))
-    ok = all(sum(cum[("ours", m)][-1]) <= sum(cum[("bogo", m)][-1]) for m in ("toe", "teft")) if bogo else True
+    ok = all(sum(cum[("ours", m)][-1]) <= sum(cum[("bogo", m)][-1]) for m in ("toe", "teft")
+             if ("ours", m) in cum and ("bogo", m) in cum)
     if args.png:
         try:
             import matplotlib
@@ -371,6 +378,9 @@ def main():
                     "in FILE.N and reuse them (they do not change between runs of one salt)")
     ap.add_argument("-u", dest="unsure", type=float, default=0.0,
                     help="online: also TOE training the unsure band within U of the threshold")
+    ap.add_argument("--only", default="", help="online: only these passes (ours-toe,bogo-teft,...)")
+    ap.add_argument("--online-cache", default="", help="online: keep each pass's errors "
+                    "in this directory and reuse them (to plot passes run separately)")
     ap.add_argument("-p", dest="png", default="dspam-online.png", help="plot file ('' none)")
     args = ap.parse_args()
     for c in ("npm", "bogofilter"):
