@@ -925,6 +925,73 @@ test_tum_signature(void **state)
 }
 
 /* Corpus training of many messages at once counts as one by one. */
+/* Group commit: messages classified by many threads at once, through
+   the writer thread, are each counted once, with their signatures. */
+struct gc_arg {
+	struct classifier *c;
+	uint64_t dict;
+	int n, failed;
+	char last[SIG_ID_LEN + 1];
+};
+
+static void *
+gc_worker(void *p)
+{
+	struct gc_arg *a = p;
+	struct tokset ts;
+	struct verdict v;
+
+	tok("Subject: group\n\ncommitted together with others\n", &ts, 0);
+	for (int i = 0; i < a->n; i++)
+		if (sig_new_id(a->last) < 0 || classify_and_learn(a->c, a->dict, &ts,
+		    0, &v, a->last, NULL) < 0)
+			a->failed++;
+	tokset_free(&ts);
+	return NULL;
+}
+
+static void
+test_group_commit(void **state)
+{
+	struct classifier c = { 0 };
+	struct gc_arg a[6];
+	pthread_t t[6];
+	struct dtotals tot;
+	struct tokset ts;
+	struct sig sg;
+	char *err = NULL;
+	uint32_t sp, hm;
+
+	(void)state;
+	c.ds = store();
+	combine_defaults(&c.cp);
+	c.mode = MODE_TEFT;
+	c.sig_ttl = 3600;
+	assert_non_null(c.ds.gc = gcommit_start(&c.ds, &err));
+	for (int i = 0; i < 6; i++) {
+		a[i] = (struct gc_arg){ &c, dstore_dict_id("group"), 40, 0, "" };
+		assert_int_equal(pthread_create(&t[i], NULL, gc_worker, &a[i]), 0);
+	}
+	for (int i = 0; i < 6; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(a[i].failed, 0);
+	}
+	gcommit_stop(c.ds.gc);
+	c.ds.gc = NULL;
+	totals(&c.ds, dstore_dict_id("group"), &tot);
+	assert_int_equal(tot.ham_learned + tot.spam_learned, 240);
+	assert_int_equal(tot.ham_classified + tot.spam_classified, 240);
+	tok("Subject: group\n\ncommitted together with others\n", &ts, 0);
+	counts(&c.ds, dstore_dict_id("group"), &ts, 0, &sp, &hm);
+	assert_int_equal(sp + hm, 240);
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(sig_read(&c.ds, a[i].last, &sg, NULL), 1);
+		assert_int_equal(sg.n, ts.len);
+		sig_free(&sg);
+	}
+	tokset_free(&ts);
+}
+
 static void
 test_corpus_many(void **state)
 {
@@ -1041,6 +1108,7 @@ main(void)
 		cmocka_unit_test(test_retrain_race),
 		cmocka_unit_test(test_tum_signature),
 		cmocka_unit_test(test_corpus_many),
+		cmocka_unit_test(test_group_commit),
 		cmocka_unit_test(test_purge_and_count),
 		cmocka_unit_test(test_store_full),
 	};
