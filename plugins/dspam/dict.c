@@ -324,11 +324,9 @@ dwrite_run(struct dwrite *w, char **err)
 	mm_store_batch *b;
 	int r = -1;
 
-	if (w->failed)
-		;
-	else if (ds->gc != NULL && !w->conditional)
+	if (!w->failed && ds->gc != NULL && !w->conditional) {
 		r = gcommit_submit(ds->gc, w);
-	else if ((b = ds->api->store_batch(ds->st)) != NULL) {
+	} else if (!w->failed && (b = ds->api->store_batch(ds->st)) != NULL) {
 		r = dwrite_apply(w, b) < 0 ? -1 : ds->api->store_batch_run(b);
 		ds->api->store_batch_free(b);
 	}
