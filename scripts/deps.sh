@@ -5,6 +5,8 @@ BUILD_PKGS="build-essential autoconf automake libtool libtool-bin pkg-config
  libsystemd-dev libmicrohttpd-dev libssl-dev"
 TEST_PKGS="curl libcmocka-dev miltertest postfix swaks lmdb-utils nsd iproute2 clang libclang-rt-14-dev bogofilter-bdb redis-server
  debhelper lintian fakeroot dpkg-dev pysrs-bin libmail-srs-perl"
+# only for the benchmarks (tests/dspam/accuracy.py plots with matplotlib)
+BENCH_PKGS="python3-matplotlib"
 
 deps_install() {
 	missing=

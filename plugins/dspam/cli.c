@@ -14,7 +14,7 @@
  *	train --spam|--ham [--source corpus|error|inoculation] SOURCE...
  *	retrain --signature ID --spam|--ham
  *	classify [--learn] [--score] SOURCE...
- *	online LIST
+ *	online [--unsure D] LIST
  *	stats
  *	purge
  * DESCRIPTION
@@ -38,7 +38,9 @@
  *	--learn it trains by --mode and keeps a signature, printed as the
  *	last field, as the milter does. online reads lines "spam SOURCE" /
  *	"ham SOURCE" and plays their messages in order as a mail host
- *	would: classify, train by --mode, and correct every error; it
+ *	would: classify, train by --mode, and correct every error (with
+ *	TOE and --unsure D also train, with its class, a message classified
+ *	right within D of the threshold); it
  *	prints one line per message and a summary. stats prints the dictionary's totals. Tokens
  *	trained here with at most --purge-hits hits (default 1) expire
  *	--purge-days days later (default 30) unless trained again, as the
@@ -102,7 +104,7 @@ usage(void)
 	    "  train --spam|--ham [--source corpus|error|inoculation] SOURCE...\n"
 	    "  retrain --signature ID --spam|--ham\n"
 	    "  classify [--learn] [--score] SOURCE...\n"
-	    "  online LIST            (lines: spam|ham SOURCE)\n"
+	    "  online [--unsure D] LIST   (lines: spam|ham SOURCE)\n"
 	    "  stats\n"
 	    "  purge\n"
 	    "SOURCE: a message file, an mbox, a Maildir, a directory of Maildirs,\n"
@@ -475,6 +477,7 @@ cmd_classify(int argc, char **argv)
 
 struct online {
 	int truth;		/* of the current line */
+	double unsure;		/* also train within this of the threshold */
 	size_t nspam, nham, fp, fn;
 };
 
@@ -485,10 +488,18 @@ online_one(struct run *run, const char *name, struct tokset *ts, char **err)
 	struct verdict v;
 	int truth = ol->truth;
 
-	if (classify_and_learn(&C, dict, ts, TRUST_FROM, &v, NULL, err) < 0 ||
-	    (v.spam != truth && train_tokens(&C, dict, ts, truth,
+	double margin;
+
+	if (classify_and_learn(&C, dict, ts, TRUST_FROM, &v, NULL, err) < 0) {
+		tokset_free(ts);
+		return -1;
+	}
+	margin = v.probability - C.cp.threshold;
+	if ((v.spam != truth && train_tokens(&C, dict, ts, truth,
 	    C.mode == MODE_TEFT || C.mode == MODE_TUM ? SRC_ERROR : SRC_CORPUS,
-	    err) < 0)) {
+	    err) < 0) || (v.spam == truth && C.mode == MODE_TOE &&
+	    margin < ol->unsure && margin > -ol->unsure &&
+	    train_tokens(&C, dict, ts, truth, SRC_CORPUS, err) < 0)) {
 		tokset_free(ts);
 		return -1;
 	}
@@ -516,6 +527,11 @@ cmd_online(int argc, char **argv)
 	char *err = NULL;
 	int rc = 0;
 
+	if (argc == 4 && strcmp(argv[1], "--unsure") == 0) {
+		ol.unsure = opt_real("unsure", argv[2], 0, 0.5);
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc != 2)
 		usage();
 	if ((f = strcmp(argv[1], "-") == 0 ? stdin : fopen(argv[1], "r")) == NULL) {

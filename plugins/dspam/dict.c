@@ -131,10 +131,31 @@ dict_read(const struct dstore *ds, uint64_t dict, const struct tokset *ts,
 	return 0;
 }
 
+/*
+ * A write batch is recorded first and handed to the store when it runs:
+ * alone (a batch of its own), or, when the store has a group committer
+ * (gcommit.c), together with the writes of other messages in one store
+ * transaction. A conditional batch (an expectation) always runs alone.
+ */
+#define OP_KEY_MAX 40
+
+struct dop {
+	unsigned char kind;		/* 'a' add, 'p' put, 'e' expect */
+	unsigned char klen;
+	unsigned char n;		/* counters of an add */
+	unsigned char key[OP_KEY_MAX];
+	int64_t d[T_COUNT];
+	double ttl;
+	int64_t limit;
+	unsigned char *val;		/* put, expect (NULL: must be absent) */
+	size_t vlen;
+};
+
 struct dwrite {
 	const struct dstore *ds;
-	mm_store_batch *b;
-	int failed;
+	struct dop *op;
+	size_t n, cap;
+	int failed, conditional;
 };
 
 struct dwrite *
@@ -145,11 +166,53 @@ dwrite_begin(const struct dstore *ds)
 	if (w == NULL)
 		return NULL;
 	w->ds = ds;
-	if ((w->b = ds->api->store_batch(ds->st)) == NULL) {
-		free(w);
+	return w;
+}
+
+static struct dop *
+new_op(struct dwrite *w, int kind, const void *key, size_t klen)
+{
+	struct dop *o;
+
+	if (klen > OP_KEY_MAX) {
+		w->failed = 1;
 		return NULL;
 	}
-	return w;
+	if (w->n == w->cap) {
+		size_t nc = w->cap ? w->cap * 2 : 64;
+		struct dop *no = realloc(w->op, nc * sizeof(*no));
+
+		if (no == NULL) {
+			w->failed = 1;
+			return NULL;
+		}
+		w->op = no;
+		w->cap = nc;
+	}
+	o = &w->op[w->n++];
+	o->kind = (unsigned char)kind;
+	o->klen = (unsigned char)klen;
+	o->n = 0;
+	memcpy(o->key, key, klen);
+	o->ttl = 0;
+	o->limit = -1;
+	o->val = NULL;
+	o->vlen = 0;
+	return o;
+}
+
+static void
+add_op(struct dwrite *w, const unsigned char *k, const int64_t *d, size_t n,
+    double ttl, int64_t limit)
+{
+	struct dop *o = new_op(w, 'a', k, KEY_LEN);
+
+	if (o == NULL)
+		return;
+	memcpy(o->d, d, n * sizeof(*d));
+	o->n = (unsigned char)n;
+	o->ttl = ttl;
+	o->limit = limit;
 }
 
 void
@@ -163,9 +226,7 @@ dwrite_token(struct dwrite *w, uint64_t dict, uint64_t h, int64_t dspam,
 	/* the store decides on the counts it writes: a token with at most
 	   purge_hits hits expires purge_after from now, others stay */
 	token_key(k, dict, h);
-	if (ds->api->store_batch_add(w->b, k, sizeof(k), d, 2, ds->purge_after,
-	    (int64_t)ds->purge_hits) < 0)
-		w->failed = 1;
+	add_op(w, k, d, 2, ds->purge_after, (int64_t)ds->purge_hits);
 }
 
 void
@@ -187,33 +248,89 @@ dwrite_totals(struct dwrite *w, uint64_t dict, const int64_t delta[T_COUNT])
 	unsigned char k[KEY_LEN];
 
 	token_key(k, dict, 0);
-	if (w->ds->api->store_batch_add(w->b, k, sizeof(k), delta, T_COUNT, 0, -1) < 0)
-		w->failed = 1;
+	add_op(w, k, delta, T_COUNT, 0, -1);
+}
+
+static void
+val_op(struct dwrite *w, int kind, const void *key, size_t klen,
+    const void *val, size_t vlen, double ttl)
+{
+	struct dop *o = new_op(w, kind, key, klen);
+
+	if (o == NULL)
+		return;
+	o->ttl = ttl;
+	if (val != NULL) {
+		if ((o->val = malloc(vlen ? vlen : 1)) == NULL) {
+			w->n--;
+			w->failed = 1;
+			return;
+		}
+		memcpy(o->val, val, vlen);
+		o->vlen = vlen;
+	}
 }
 
 void
 dwrite_put(struct dwrite *w, const void *key, size_t klen, const void *val,
     size_t vlen, double ttl)
 {
-	if (w->ds->api->store_batch_put(w->b, key, klen, val, vlen, ttl) < 0)
-		w->failed = 1;
+	val_op(w, 'p', key, klen, val, vlen, ttl);
 }
 
 void
 dwrite_expect(struct dwrite *w, const void *key, size_t klen, const void *val,
     size_t vlen)
 {
-	if (w->ds->api->store_batch_expect(w->b, key, klen, val, vlen) < 0)
-		w->failed = 1;
+	w->conditional = 1;
+	val_op(w, 'e', key, klen, val, vlen, 0);
+}
+
+int
+dwrite_apply(const struct dwrite *w, mm_store_batch *b)
+{
+	const struct mm_api *api = w->ds->api;
+	size_t i;
+	int r = 0;
+
+	if (w->failed)
+		return -1;
+	for (i = 0; i < w->n && r >= 0; i++) {
+		const struct dop *o = &w->op[i];
+
+		if (o->kind == 'a')
+			r = api->store_batch_add(b, o->key, o->klen, o->d, o->n,
+			    o->ttl, o->limit);
+		else if (o->kind == 'p')
+			r = api->store_batch_put(b, o->key, o->klen, o->val,
+			    o->vlen, o->ttl);
+		else
+			r = api->store_batch_expect(b, o->key, o->klen, o->val,
+			    o->vlen);
+	}
+	return r < 0 ? -1 : 0;
+}
+
+size_t
+dwrite_size(const struct dwrite *w)
+{
+	return w->n;
 }
 
 int
 dwrite_run(struct dwrite *w, char **err)
 {
-	int r = w->failed ? -1 : w->ds->api->store_batch_run(w->b);
+	const struct dstore *ds = w->ds;
+	mm_store_batch *b;
+	int r = -1;
 
-	w->ds->api->store_batch_free(w->b);
-	free(w);
+	if (!w->failed && ds->gc != NULL && !w->conditional) {
+		r = gcommit_submit(ds->gc, w);
+	} else if (!w->failed && (b = ds->api->store_batch(ds->st)) != NULL) {
+		r = dwrite_apply(w, b) < 0 ? -1 : ds->api->store_batch_run(b);
+		ds->api->store_batch_free(b);
+	}
+	dwrite_abort(w);
 	if (r < 0)
 		return seterr(err, "write failed");
 	return r;
@@ -224,7 +341,9 @@ dwrite_abort(struct dwrite *w)
 {
 	if (w == NULL)
 		return;
-	w->ds->api->store_batch_free(w->b);
+	for (size_t i = 0; i < w->n; i++)
+		free(w->op[i].val);
+	free(w->op);
 	free(w);
 }
 

@@ -134,6 +134,8 @@ struct dstore {
 	double purge_after;	/* a token with <= purge_hits hits expires this
 				   long after its last training; 0: never */
 	uint32_t purge_hits;
+	struct gcommit *gc;	/* group committer of unconditional writes
+				   (gcommit.c); NULL: each batch alone */
 };
 
 struct dtotals {
@@ -171,9 +173,23 @@ void dwrite_put(struct dwrite *w, const void *key, size_t klen,
     const void *val, size_t vlen, double ttl);
 void dwrite_expect(struct dwrite *w, const void *key, size_t klen,
     const void *val, size_t vlen);
-/* 1 done, 0 an expectation failed (nothing written), -1 error; frees w */
+/* 1 done, 0 an expectation failed (nothing written), -1 error; frees w.
+   With ds->gc an unconditional batch is committed with those of other
+   messages, and dwrite_run returns once that commit is done. */
 int dwrite_run(struct dwrite *w, char **err);
 void dwrite_abort(struct dwrite *w);
+/* Add w's operations to a store batch (gcommit.c); 0, or -1. */
+int dwrite_apply(const struct dwrite *w, mm_store_batch *b);
+size_t dwrite_size(const struct dwrite *w);	/* operations */
+
+/* --- gcommit.c: group commit, one writer thread per store handle --- */
+struct gcommit;
+struct gcommit *gcommit_start(const struct dstore *ds, char **err);
+/* Commit w in the writer's next transaction and wait for it: 1 durable
+   (as durable as the store's commits), -1 failed. */
+int gcommit_submit(struct gcommit *gc, const struct dwrite *w);
+/* Commit what is queued, then end the writer thread. */
+void gcommit_stop(struct gcommit *gc);
 
 int dict_count_tokens(const struct dstore *ds, uint64_t dict, size_t *n,
     char **err);

@@ -60,11 +60,6 @@
 
 #include "plugin.h"
 
-struct msgstate {
-	struct hdr *h;		/* headers, kept for header triage */
-	size_t nh, cap;
-};
-
 static int
 dspam_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *opts,
     void **instance, char **err)
@@ -104,6 +99,13 @@ ready(struct dspam_inst *d, mm_ctx *ctx)
 		    err ? err : "cannot open");
 		free(err);
 		r = -1;
+	} else if (d->c.ds.gc == NULL && !d->gc_failed &&
+	    (d->c.ds.gc = gcommit_start(&d->c.ds, &err)) == NULL) {
+		/* each message then commits alone: slower, as safe */
+		d->api->log(ctx, MM_LOG_WARNING, "store database %s: %s; "
+		    "committing each message alone", d->database, err);
+		free(err);
+		d->gc_failed = 1;
 	}
 	pthread_mutex_unlock(&d->lock);
 	return r;
@@ -112,21 +114,10 @@ ready(struct dspam_inst *d, mm_ctx *ctx)
 static void
 dspam_fini(void *instance)
 {
-	dspam_inst_free(instance);
-}
+	struct dspam_inst *d = instance;
 
-static void
-msg_free(void *p)
-{
-	struct msgstate *m = p;
-	size_t i;
-
-	for (i = 0; i < m->nh; i++) {
-		free((char *)m->h[i].name);
-		free((char *)m->h[i].value);
-	}
-	free(m->h);
-	free(m);
+	gcommit_stop(d->c.ds.gc);
+	dspam_inst_free(d);
 }
 
 /* which dictionary a recipient uses */
@@ -195,38 +186,13 @@ store_failed(const struct dspam_inst *d, mm_ctx *ctx, const char *what,
 	return MM_ERROR;
 }
 
-static mm_verdict
-dspam_header(mm_ctx *ctx, void *instance, const char *name, const char *value)
-{
-	struct dspam_inst *d = instance;
-	struct msgstate *m;
-
-	if (d->triage_above > 1.0)
-		return MM_CONTINUE;
-	if ((m = d->api->msg_data(ctx)) == NULL) {
-		if ((m = calloc(1, sizeof(*m))) == NULL)
-			return MM_ERROR;
-		d->api->set_msg_data(ctx, m, msg_free);
-	}
-	if (m->nh == m->cap) {
-		size_t nc = m->cap ? m->cap * 2 : 32;
-		struct hdr *nh = realloc(m->h, nc * sizeof(*nh));
-
-		if (nh == NULL)
-			return MM_ERROR;
-		m->h = nh;
-		m->cap = nc;
-	}
-	m->h[m->nh].name = strdup(name);
-	m->h[m->nh].value = strdup(value);
-	if (m->h[m->nh].name == NULL || m->h[m->nh].value == NULL) {
-		free((char *)m->h[m->nh].name);
-		free((char *)m->h[m->nh].value);
-		return MM_ERROR;
-	}
-	m->nh++;
-	return MM_CONTINUE;
-}
+/*
+ * Header triage. The header fields are the core's (it keeps them for
+ * every plugin that reads the message); a header hook of our own would
+ * make the MTA wait for a reply to every field.
+ */
+static int tokenize_message(mm_ctx *ctx, const struct dspam_inst *d,
+    const unsigned char *body, size_t blen, struct tokset *ts);
 
 /* The policy plugin's mark for this message (fact policy.dspam):
    "whitelisted" (an auto-whitelisted sender with SPF pass: trained as
@@ -245,21 +211,17 @@ static mm_verdict
 dspam_eoh(mm_ctx *ctx, void *instance)
 {
 	struct dspam_inst *d = instance;
-	struct msgstate *m = d->api->msg_data(ctx);
-	struct tokopts o = d->tok;
 	struct tokset ts;
 	struct verdict v;
 	char *err = NULL, why[160];
 	int r, trust;
 
-	if (d->triage_above > 1.0 || m == NULL || policy_mark(d, ctx) != NULL)
+	if (d->triage_above > 1.0 || policy_mark(d, ctx) != NULL)
 		return MM_CONTINUE;
 	if (ready(d, ctx) < 0)
 		return MM_ERROR;
-	o.headers_only = 1;
-	tokset_init(&ts);
-	if (dspam_tokenize_parts(&o, m->h, m->nh, NULL, 0, &ts) < 0) {
-		tokset_free(&ts);
+	/* no body: the header alone */
+	if (tokenize_message(ctx, d, NULL, 0, &ts) < 0) {
 		d->api->log(ctx, MM_LOG_ERR, "header triage: out of memory");
 		return MM_ERROR;
 	}
@@ -643,6 +605,5 @@ MM_PLUGIN(dspam, "1.0", "statistical spam classifier (DSPAM-style)",
 	.options = dspam_option_table,
 	.init = dspam_init,
 	.fini = dspam_fini,
-	.header = dspam_header,
 	.eoh = dspam_eoh,
 	.eom = dspam_eom);

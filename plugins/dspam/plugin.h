@@ -29,6 +29,7 @@ struct dspam_inst {
 	mm_ctx *ictx;		/* the instance's context, for store_open */
 	mm_metric *classes;	/* messages by X-DSPAM-Result */
 	pthread_mutex_t lock;	/* the store's first opening */
+	int gc_failed;		/* no writer thread: commit alone */
 	char *database;		/* store database of the dictionaries */
 	struct classifier c;
 	struct tokopts tok;

@@ -23,7 +23,12 @@
  *	  and "free" kept apart split one word's evidence into three rarer
  *	  tokens (header words keep their case);
  *	- URLs and hosts, from text and from HTML href/src ("url" + host,
- *	  and each parent domain);
+ *	  and each parent domain); link targets are read as a browser
+ *	  reads them (character references and %XX escapes decoded, a
+ *	  "decoy@" before the host skipped), with the words of their path
+ *	  and query ("url-path" + word);
+ *	- field-specific header tokens: the number of Received: hops, the
+ *	  host part of the Message-ID (or its absence), the whole X-Mailer;
  *	- optionally (o->pairs) word pairs in the subject and the body:
  *	  chained (each word with the one before) or orthogonal sparse
  *	  bigrams over a window of 5 (each word with each of the four
@@ -43,6 +48,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -185,6 +191,7 @@ struct tk {
 	uint64_t ring[OSB_WINDOW - 1];	/* previous word hashes */
 	size_t nring;
 	size_t text;			/* decoded bytes seen */
+	unsigned received;		/* Received: fields */
 	int err;
 };
 
@@ -428,11 +435,45 @@ cb_header(void *arg, const char *name, size_t nlen, const char *value,
 			add(k, k->ts->from_token);
 		}
 	}
+	/* field-specific tokens: the number of hops, the host that made
+	   the Message-ID (or none), the mailer as one whole token */
+	if (strcmp(lname, "received") == 0) {
+		k->received++;
+	} else if (strcmp(lname, "message-id") == 0) {
+		const char *at = memchr(value, '@', vlen), *e;
+
+		if (at == NULL) {
+			add(k, dspam_hash("msgid-nohost", 12));
+		} else {
+			at++;
+			for (e = at; e < value + vlen && *e != '>' &&
+			    !isspace((unsigned char)*e); e++)
+				;
+			add_host(k, "msgid-host", at, (size_t)(e - at));
+		}
+	} else if (strcmp(lname, "x-mailer") == 0) {
+		size_t l = vlen;
+
+		while (l > 0 && isspace((unsigned char)value[l - 1]))
+			l--;
+		add(k, dspam_hash2("x-mailer-all", 12, value, l > 64 ? 64 : l));
+	}
 	osb_reset(k);
 	words(k, lname, nlen, value, vlen, strcmp(lname, "subject") == 0,
 	    strcmp(lname, "subject") != 0);
 	osb_reset(k);
 	return k->err;
+}
+
+/* the tokens of the header as a whole, once it has been read */
+static void
+header_done(struct tk *k)
+{
+	char b[32];
+	int n;
+
+	n = snprintf(b, sizeof(b), "received-hops %u", k->received > 12 ? 12 : k->received);
+	add(k, dspam_hash(b, (size_t)n));
 }
 
 static int
@@ -451,15 +492,86 @@ cb_text(void *arg, const char *s, size_t len, int html)
 	return k->err;
 }
 
+/* A link target as the browser reads it: character references and
+   %XX escapes decoded, leading blanks skipped. */
+static size_t
+link_decode(const char *s, size_t len, char *out, size_t size)
+{
+	size_t i = 0, o = 0;
+
+	while (i < len && isspace((unsigned char)s[i]))
+		i++;
+	while (i < len && o + 1 < size) {
+		int hi, lo;
+
+		if (s[i] == '%' && i + 2 < len && (hi = mimetext_hexval(s[i + 1])) >= 0 &&
+		    (lo = mimetext_hexval(s[i + 2])) >= 0) {
+			out[o++] = (char)(hi * 16 + lo);
+			i += 3;
+		} else if (s[i] == '&' && i + 4 < len && strncasecmp(s + i, "&amp;", 5) == 0) {
+			out[o++] = '&';
+			i += 5;
+		} else if (s[i] == '&' && i + 3 < len && s[i + 1] == '#') {
+			size_t j = i + 2;
+			unsigned long c = 0;
+			int hex = j < len && (s[j] == 'x' || s[j] == 'X');
+
+			j += hex;
+			while (j < len && (hex ? mimetext_hexval(s[j]) >= 0 :
+			    isdigit((unsigned char)s[j])) && c < 256) {
+				c = c * (hex ? 16 : 10) + (unsigned long)(hex ?
+				    mimetext_hexval(s[j]) : s[j] - '0');
+				j++;
+			}
+			if (c > 0 && c < 128 && j > i + 2 + (size_t)hex) {
+				out[o++] = (char)c;
+				i = j + (j < len && s[j] == ';');
+			} else
+				out[o++] = s[i++];
+		} else
+			out[o++] = s[i++];
+	}
+	return o;
+}
+
+/* http://decoy@host/ goes to host: leave "decoy@" out; the new length */
+static size_t
+drop_userinfo(char *d, size_t dl)
+{
+	char *p = memchr(d, ':', dl), *at, *end;
+
+	if (p == NULL || (size_t)(p - d) + 3 > dl || p[1] != '/' || p[2] != '/')
+		return dl;
+	p += 3;
+	end = p;
+	while (end < d + dl && *end != '/' && *end != '?' && *end != '#')
+		end++;
+	if ((at = memrchr(p, '@', (size_t)(end - p))) == NULL)
+		return dl;
+	at++;
+	memmove(p, at, (size_t)(d + dl - at));
+	return dl - (size_t)(at - p);
+}
+
 /* Link targets in markup count like URLs in text; tag names do not
    (HTML newsletters are innocent mail too). */
 static int
 cb_markup(void *arg, const char *kind, const char *s, size_t len)
 {
 	struct tk *k = arg;
+	char d[512] = "";
+	size_t dl, u;
 
-	if (strcmp(kind, "url") == 0 && add_url(k, s, len) == 0 && len > 0)
-		add(k, dspam_hash2("url-rel", 7, s, len > 64 ? 64 : len));
+	if (strcmp(kind, "url") != 0)
+		return k->err;
+	dl = link_decode(s, len, d, sizeof(d));
+	dl = drop_userinfo(d, dl);
+	u = add_url(k, d, dl);
+	if (u == 0 && dl > 0)
+		add(k, dspam_hash2("url-rel", 7, d, dl > 64 ? 64 : dl));
+	/* the words of the path and query, decoded ("url-path" + word) */
+	if (u > 0 && u < dl)
+		words(k, "url-path", 8, d + u, dl - u, 0, 0);
 	return k->err;
 }
 
@@ -487,6 +599,9 @@ dspam_tokenize(const struct tokopts *o, const unsigned char *msg, size_t len,
 	if (mimetext_message(msg, len, &cb, o->headers_only) < 0 || k.err) {
 		return -1;
 	}
+	header_done(&k);
+	if (k.err)
+		return -1;
 	tokset_finish(ts);
 	return 0;
 }
@@ -521,6 +636,7 @@ dspam_tokenize_parts(const struct tokopts *o, const struct hdr *h, size_t nh,
 	if (!o->headers_only && body != NULL &&
 	    mimetext_body(ctype, cte, body, blen, &cb) < 0)
 		return -1;
+	header_done(&k);
 	if (k.err)
 		return -1;
 	tokset_finish(ts);

@@ -85,7 +85,7 @@ if [ "$ONLINE" = 1 ]; then
 	"$DSPAM" --store "$tmp/online" --algorithm "$ALGO" --mode toe $EXTRA online "$tmp/online.list" > "$tmp/online.out"
 fi
 
-python3 - "$tmp" "$t0" "$t1" "$t2" "$t3" "$t4" "$t5" "$ALGO $EXTRA" "$ONLINE" "$SALT" <<'PY'
+DSPAM_TESTS="$top_srcdir/tests/dspam" python3 - "$tmp" "$t0" "$t1" "$t2" "$t3" "$t4" "$t5" "$ALGO $EXTRA" "$ONLINE" "$SALT" <<'PY'
 import os, sys
 tmp = sys.argv[1]
 t0, t1, t2, t3, t4, t5 = map(float, sys.argv[2:8])
@@ -94,21 +94,9 @@ def lines(n): return [l.strip() for l in open(os.path.join(tmp, n)) if l.strip()
 spam = set(lines("test.spam")); ham = set(lines("test.ham"))
 ntrain = len(lines("train.spam")) + len(lines("train.ham"))
 ntest = len(spam) + len(ham)
-def auc_miss(scored):
-    # 1 - AUC by Mann-Whitney: P(ham scores >= spam), ties counted half
-    items = sorted(scored, key=lambda x: x[0])
-    ranks, i = [0.0] * len(items), 0
-    while i < len(items):
-        j = i
-        while j + 1 < len(items) and items[j + 1][0] == items[i][0]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[k] = (i + j) / 2.0 + 1
-        i = j + 1
-    ns = sum(1 for s, c in items if c); nh = len(items) - ns
-    rs = sum(r for r, (s, c) in zip(ranks, items) if c)
-    auc = (rs - ns * (ns + 1) / 2.0) / (ns * nh)
-    return 1.0 - auc
+import re
+sys.path.insert(0, os.environ["DSPAM_TESTS"])
+from accuracy import auc_miss	# one 1-AUC for both benchmarks
 def evaluate(name, parse):
     scored, fp, fn = [], 0, 0
     for l in lines(name):
@@ -123,7 +111,8 @@ def evaluate(name, parse):
     return 100.0 * fp / len(ham), 100.0 * fn / len(spam), auc_miss(scored)
 def ours(l):
     f = l.split()
-    return f[0], float(f[2]), float(f[3])
+    # a file that opens with an mbox "From " line is named PATH:1
+    return re.sub(r":1$", "", f[0]), float(f[2]), float(f[3])
 def bogo(l):
     f = l.split()
     return f[0], float(f[1]), float(f[1])

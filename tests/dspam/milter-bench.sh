@@ -4,25 +4,32 @@
 # run: CPU per message of the daemon, latency and rate, medians over RUNS
 # rounds, the daemons taking turns so that machine noise hits all.
 #
-#   tests/dspam/milter-bench.sh [-r RUNS] [-n MESSAGES] [-c CONCURRENCY]
+#   tests/dspam/milter-bench.sh [-r RUNS] [-n MESSAGES] [-c CONCURRENCY] [-B OLD.so]
 #
 # A dictionary is trained with modmilter-dspam on 2,000 messages of the
 # SpamAssassin corpus (fetched as tests/dspam/bench.sh does); 200 other
 # messages are cycled. Daemons, each with its own copy of the dictionary:
-#   hello          hello alone (the baseline)
+#   hello          hello alone (the baseline: the bare milter floor)
+#   msg            the test plugin msgplug alone: reads the whole message
+#                  through the core and adds a header (the floor of any
+#                  plugin that reads the message: every header and body
+#                  chunk is a milter event; built by make check)
 #   notrain        dspam classifying only, LMDB
 #   toe            dspam, TOE (a signature written per message), LMDB
 #   teft           dspam, TEFT (tokens and signature written), LMDB
 #   toe-redis      dspam, TOE, on a redis-server over a unix socket
-# LMDB commits are flushed to disk, so TOE and TEFT rates follow the
-# disk's flush latency. The store lives under $TMPDIR (default /var/tmp).
+# LMDB commits are flushed to disk; the plugin commits the writes of all
+# the messages waiting at once together (group commit), so the rates
+# follow the disk's flush latency divided by the concurrency. The store
+# lives under $TMPDIR (default /var/tmp). -B adds notrain, toe and teft
+# with another build of the plugin (OLD.so), for a before/after in one run.
 set -e
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/tests/bench/lib.sh"
-RUNS=3 N=3000 CONC=8
-while getopts r:n:c: o; do
-	case $o in r) RUNS=$OPTARG ;; n) N=$OPTARG ;; c) CONC=$OPTARG ;; *) exit 2 ;; esac
+RUNS=3 N=3000 CONC=8 OLD=
+while getopts r:n:c:B: o; do
+	case $o in r) RUNS=$OPTARG ;; n) N=$OPTARG ;; c) CONC=$OPTARG ;; B) OLD=$OPTARG ;; *) exit 2 ;; esac
 done
 for c in npm redis-server python3; do
 	command -v $c >/dev/null 2>&1 || { echo "SKIP: $c not installed"; exit 77; }
@@ -56,16 +63,19 @@ for store in "$tmp/lmdb" "redis://$tmp/redis.sock"; do
 done
 
 declare -A PID SOCK
-# start NAME STORE-YAML DSPAM-OPTIONS (empty: hello alone)
+# start NAME STORE-YAML DSPAM-OPTIONS [MODULE] (empty: hello alone; "msg": msgplug)
 start() {
-	local name=$1 store=$2 opts=$3
+	local name=$1 store=$2 opts=$3 module=${4:-dspam}
 	{
 		echo "plugin_dir: $top_builddir/.libs"
 		echo "log: { level: warning }"
 		echo "store: $store"
 		echo "plugins:"
-		if [ -n "$opts" ]; then
-			echo "  dspam: { module: dspam, options: { $opts } }"
+		if [ "$opts" = msg ]; then
+			echo "  msg: { module: $top_builddir/tests/plugins/.libs/msgplug.so }"
+			echo "chains: [ { name: all, plugins: [msg] } ]"
+		elif [ -n "$opts" ]; then
+			echo "  dspam: { module: $module, options: { $opts } }"
 			echo "chains: [ { name: all, plugins: [dspam] } ]"
 		else
 			echo "  hello: { module: hello, options: { greeting: world } }"
@@ -74,8 +84,15 @@ start() {
 	} > "$tmp/$name.yaml"
 	bench_daemon "$name" "$tmp/$name.yaml"
 }
-for m in notrain toe teft; do cp -r "$tmp/lmdb" "$tmp/lmdb-$m"; done
+for m in notrain toe teft old-notrain old-toe old-teft; do cp -r "$tmp/lmdb" "$tmp/lmdb-$m"; done
+NAMES="hello msg notrain toe teft toe-redis"
+if [ -n "$OLD" ]; then
+	for m in notrain toe teft; do start "old-$m" "$tmp/lmdb-old-$m" "training: $m" "$OLD"; done
+	NAMES="$NAMES old-notrain old-toe old-teft"
+fi
 start hello "$tmp/lmdb-hello" ""
+[ -f "$top_builddir/tests/plugins/.libs/msgplug.so" ] || { echo "SKIP: make check builds tests/plugins/msgplug.la"; exit 77; }
+start msg "$tmp/lmdb-msg" msg
 start notrain "$tmp/lmdb-notrain" "training: notrain"
 start toe "$tmp/lmdb-toe" "training: toe"
 start teft "$tmp/lmdb-teft" "training: teft"
@@ -85,27 +102,32 @@ for name in "${!PID[@]}"; do
 	kill -0 "${PID[$name]}" 2>/dev/null || { cat "$tmp/$name.log"; exit 1; }
 done
 for ((r = 0; r < RUNS; r++)); do
-	for name in hello notrain toe teft toe-redis; do
+	for name in $NAMES; do
 		bench_round "${PID[$name]}" "$N" "$tmp/$name.out" a -s "${SOCK[$name]}" \
 		    -c "$CONC" --warmup 200 "${MSGS[@]}"
 	done
 done
-for name in notrain toe teft toe-redis; do
+for name in ${NAMES#hello msg }; do
 	grep -qi 'error\|fail' "$tmp/$name.log" && { echo "$name: errors:"; cat "$tmp/$name.log"; exit 1; }
 done
 python3 -c '
-import statistics, sys
+import os, statistics, sys
 tmp, runs, n, conc = sys.argv[1:5]
 def load(name):
     rows = [list(map(float, l.split())) for l in open("%s/%s.out" % (tmp, name))]
     return [statistics.median(c) for c in zip(*rows)]
 print("medians of %s runs, concurrency %s, %s messages per round (200 corpus messages cycled)" % (runs, conc, n))
 print("%-34s %12s %9s %9s %10s" % ("", "CPU us/msg", "p50 ms", "p99 ms", "msg/s"))
-h = None
-for k, label in (("hello", "modmilterd + hello (baseline)"), ("notrain", "dspam notrain, LMDB"),
+h, m = load("hello")[0], load("msg")[0]
+for k, label in (("hello", "modmilterd + hello (baseline)"),
+                 ("msg", "modmilterd + msgplug (reads msg)"), ("notrain", "dspam notrain, LMDB"),
                  ("toe", "dspam toe, LMDB"), ("teft", "dspam teft, LMDB"),
-                 ("toe-redis", "dspam toe, Redis (unix socket)")):
+                 ("toe-redis", "dspam toe, Redis (unix socket)"),
+                 ("old-notrain", "before: dspam notrain, LMDB"), ("old-toe", "before: dspam toe, LMDB"),
+                 ("old-teft", "before: dspam teft, LMDB")):
+    if not os.path.exists("%s/%s.out" % (tmp, k)):
+        continue
     x = load(k)
-    h = h or x[0]
-    print("%-34s %12.1f %9.3f %9.3f %10.0f   CPU %.1fx hello" % (label, x[0], x[1], x[2], x[3], x[0] / h))
+    print("%-34s %12.1f %9.3f %9.3f %10.0f   CPU %.2fx hello, %.2fx msgplug" % (
+        label, x[0], x[1], x[2], x[3], x[0] / h, x[0] / m))
 ' "$tmp" "$RUNS" "$N" "$CONC"

@@ -1,0 +1,188 @@
+/*
+ * NAME
+ *	gcommit - group commit of the dspam writes of many messages
+ * SYNOPSIS
+ *	#include "dspam.h"
+ *
+ *	ds.gc = gcommit_start(&ds, &err);
+ *	dwrite_run(w, &err);		(with ds.gc: through the writer)
+ *	gcommit_stop(ds.gc);
+ * DESCRIPTION
+ *	Every message the milter classifies writes to the store: the
+ *	dictionary's totals and its signature, with TEFT also its tokens'
+ *	counts. Committed one by one, each is a store transaction (on LMDB
+ *	a flush to disk; writers take turns), and the daemon's threads
+ *	spend their time waiting for each other.
+ *
+ *	Here one writer thread takes every write batch queued while the
+ *	previous commit ran and commits them together: one store batch,
+ *	so one LMDB transaction and one flush, or one Redis pipeline, for
+ *	all of them. Each submitter waits until the commit that holds its
+ *	batch is done, so a message is still answered only once its
+ *	training is as durable as the store makes a commit, and a failed
+ *	commit is still that message's error (TEMPFAIL): when a group
+ *	fails, its batches are tried again one by one, so that one bad
+ *	batch fails only its own message.
+ *
+ *	Only unconditional batches (counter additions and puts) come here;
+ *	a batch with an expectation (a correction by signature) runs alone,
+ *	since an expectation decides for a whole store batch.
+ * DIAGNOSTICS
+ *	gcommit_start: NULL with *err when the thread cannot be started
+ *	(the caller then commits each batch alone). gcommit_submit: -1 when
+ *	the commit failed or the writer is stopped.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dspam.h"
+
+/* batches taken into one commit at most (a bound on its size) */
+#define GROUP_MAX 256
+
+struct gentry {
+	const struct dwrite *w;
+	int done, result;
+	pthread_cond_t cv;
+	struct gentry *next;
+};
+
+struct gcommit {
+	const struct dstore *ds;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t work;
+	struct gentry *head, **tail;
+	int stop;
+};
+
+/* one store batch for the entries of the list; 1, 0 or -1 */
+static int
+commit_list(const struct dstore *ds, struct gentry *e, size_t n)
+{
+	mm_store_batch *b = ds->api->store_batch(ds->st);
+	size_t i;
+	int r = -1;
+
+	if (b == NULL)
+		return -1;
+	for (i = 0; i < n; i++, e = e->next)
+		if (dwrite_apply(e->w, b) < 0)
+			break;
+	if (i == n)
+		r = ds->api->store_batch_run(b);
+	ds->api->store_batch_free(b);
+	return r;
+}
+
+static void *
+writer(void *arg)
+{
+	struct gcommit *gc = arg;
+	struct gentry *group, *e, *rest;
+	size_t n;
+	int r;
+
+	pthread_mutex_lock(&gc->lock);
+	for (;;) {
+		while (gc->head == NULL && !gc->stop)
+			pthread_cond_wait(&gc->work, &gc->lock);
+		if (gc->head == NULL)
+			break;
+		/* take what is queued, up to GROUP_MAX batches */
+		group = gc->head;
+		for (n = 1, e = group; e->next != NULL && n < GROUP_MAX; n++)
+			e = e->next;
+		rest = e->next;
+		e->next = NULL;
+		gc->head = rest;
+		if (rest == NULL)
+			gc->tail = &gc->head;
+		pthread_mutex_unlock(&gc->lock);
+
+		r = commit_list(gc->ds, group, n);
+		if (r == 1 || n == 1) {
+			for (e = group; e != NULL; e = e->next)
+				e->result = r == 1 ? 1 : -1;
+		} else {
+			/* one at a time: a failure is its own message's */
+			for (e = group; e != NULL; e = e->next)
+				e->result = commit_list(gc->ds, e, 1) == 1 ? 1 : -1;
+		}
+
+		pthread_mutex_lock(&gc->lock);
+		for (e = group; e != NULL; e = rest) {
+			rest = e->next;		/* e lives on its waiter's stack */
+			e->done = 1;
+			pthread_cond_signal(&e->cv);
+		}
+	}
+	pthread_mutex_unlock(&gc->lock);
+	return NULL;
+}
+
+struct gcommit *
+gcommit_start(const struct dstore *ds, char **err)
+{
+	struct gcommit *gc = calloc(1, sizeof(*gc));
+
+	if (gc == NULL) {
+		*err = strdup("dspam: out of memory");
+		return NULL;
+	}
+	gc->ds = ds;
+	gc->tail = &gc->head;
+	pthread_mutex_init(&gc->lock, NULL);
+	pthread_cond_init(&gc->work, NULL);
+	if (pthread_create(&gc->thread, NULL, writer, gc) != 0) {
+		pthread_cond_destroy(&gc->work);
+		pthread_mutex_destroy(&gc->lock);
+		free(gc);
+		*err = strdup("dspam: cannot start the store writer thread");
+		return NULL;
+	}
+	return gc;
+}
+
+int
+gcommit_submit(struct gcommit *gc, const struct dwrite *w)
+{
+	struct gentry e = { .w = w };
+	int r;
+
+	pthread_cond_init(&e.cv, NULL);
+	pthread_mutex_lock(&gc->lock);
+	if (gc->stop) {
+		pthread_mutex_unlock(&gc->lock);
+		pthread_cond_destroy(&e.cv);
+		return -1;
+	}
+	*gc->tail = &e;
+	gc->tail = &e.next;
+	pthread_cond_signal(&gc->work);
+	while (!e.done)
+		pthread_cond_wait(&e.cv, &gc->lock);
+	r = e.result;
+	pthread_mutex_unlock(&gc->lock);
+	pthread_cond_destroy(&e.cv);
+	return r;
+}
+
+void
+gcommit_stop(struct gcommit *gc)
+{
+	if (gc == NULL)
+		return;
+	pthread_mutex_lock(&gc->lock);
+	gc->stop = 1;
+	pthread_cond_signal(&gc->work);
+	pthread_mutex_unlock(&gc->lock);
+	pthread_join(gc->thread, NULL);
+	pthread_cond_destroy(&gc->work);
+	pthread_mutex_destroy(&gc->lock);
+	free(gc);
+}
