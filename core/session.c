@@ -698,7 +698,7 @@ session_eom(struct session *s, struct stage_out *out, struct eom_out *eom)
 	out->verdict = MM_CONTINUE;
 
 	if (s->m->nauthres) {
-		struct buf v = { 0 };
+		struct mm_buf v = { 0 };
 		buf_adds(&v, s->conf->authserv_id ? s->conf->authserv_id : "localhost");
 		for (size_t i = 0; i < s->m->nauthres; i++)
 			buf_printf(&v, ";\n\t%s", s->m->authres[i]);

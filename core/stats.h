@@ -20,7 +20,7 @@
 #include "conf.h"
 #include "util.h"
 
-void stats_format(const struct conf *c, struct buf *b);
+void stats_format(const struct conf *c, struct mm_buf *b);
 int stats_serve(const char *path, char *err, size_t errlen);
 int stats_query(const char *path, FILE *out);
 

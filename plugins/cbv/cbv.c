@@ -56,7 +56,7 @@ struct cbv_msg {
 	char code[4], xcode[8];
 	char text[512];
 	double arrival;
-	struct mbuf headers;		/* dsn: the original's first headers */
+	struct mm_buf headers;		/* dsn: the original's first headers */
 	int headers_full;		/* a field did not fit: quote no more */
 	char *subject;
 };
@@ -519,7 +519,7 @@ make_dsn(struct cbv *c, mm_ctx *ctx, struct cbv_msg *m,
 		di.subject = r.subject;
 		di.text = r.body;
 		/* after a failed allocation the block may end inside a field */
-		di.headers = m->headers.oom ? NULL : m->headers.s;
+		di.headers = m->headers.oom ? NULL : m->headers.data;
 		msg = dsn_build(&di, len);
 		template_rendered_free(&r);
 	}
@@ -667,7 +667,7 @@ msg_free(void *p)
 {
 	struct cbv_msg *m = p;
 
-	free(m->headers.s);
+	free(m->headers.data);
 	free(m->subject);
 	free(m);
 }
@@ -678,6 +678,7 @@ msg_state(struct cbv *c, mm_ctx *ctx)
 	struct cbv_msg *m = c->api->msg_data(ctx);
 
 	if (m == NULL && (m = calloc(1, sizeof(*m))) != NULL) {
+		m->headers.soft = 1;
 		m->arrival = c->api->now(ctx);
 		c->api->set_msg_data(ctx, m, msg_free);
 	}

@@ -499,21 +499,21 @@ test_dsn_caps(void **state)
 static void
 test_dsn_quote(void **state)
 {
-	struct mbuf q = { 0 };
+	struct mm_buf q = MM_BUF_SOFT_INIT;
 
 	(void)state;
 	assert_int_equal(dsn_quote_header(&q, 40, "From", "<a@example.net>"), 1);
 	assert_int_equal(dsn_quote_header(&q, 40, "Subject", "hello"), 1);
 	/* 37 bytes so far; To would make 47: none of it goes in */
-	assert_int_equal(q.n, 37);
+	assert_int_equal(q.len, 37);
 	assert_int_equal(dsn_quote_header(&q, 40, "To", "<b@x>"), 0);
-	assert_string_equal(q.s, "From: <a@example.net>\nSubject: hello\n");
+	assert_string_equal(q.data, "From: <a@example.net>\nSubject: hello\n");
 	assert_int_equal(dsn_quote_header(&q, 41, "X", ""), 1);
-	assert_int_equal(q.n, 41);
-	free(q.s);
+	assert_int_equal(q.len, 41);
+	free(q.data);
 	memset(&q, 0, sizeof(q));
 	assert_int_equal(dsn_quote_header(&q, 0, "X", ""), 0);
-	assert_null(q.s);
+	assert_null(q.data);
 }
 
 static const char *

@@ -184,12 +184,12 @@ no_ptr(void *arg)
 static void
 expand(const struct spf_macro_vars *v, const char *in, const char *want)
 {
-	struct sbuf b = SBUF_INIT;
+	struct mm_buf b = MM_BUF_SOFT_INIT;
 
 	assert_int_equal(spf_macro_check(in, strlen(in), SPF_MACRO_EXP, NULL), 0);
 	assert_int_equal(spf_macro_expand(in, strlen(in), SPF_MACRO_EXP, v, &b), 0);
-	assert_string_equal(sb_str(&b), want);
-	sb_free(&b);
+	assert_string_equal(mm_buf_str(&b), want);
+	mm_buf_free(&b);
 }
 
 /* RFC 7208 §7.4 */
