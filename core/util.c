@@ -1,10 +1,11 @@
 /*
  * NAME
- *	util - files and clocks for the core and tools
+ *	util - whole files for the core and tools
  * SYNOPSIS
  *	#include "util.h"
  * DESCRIPTION
- *	See util.h; allocation and strings are the helper library's.
+ *	See util.h; allocation, strings and clocks are the helper
+ *	library's.
  */
 #include "config.h"
 
@@ -14,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -59,20 +59,4 @@ read_file(const char *path, size_t max, size_t *len, char **err)
 	if (len)
 		*len = got;
 	return data;
-}
-
-double
-mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-double
-wall_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

@@ -4,15 +4,14 @@
  * SYNOPSIS
  *	#include "util.h"
  * DESCRIPTION
- *	The allocation and growable strings are the helper library's
- *	(modmilter/alloc.h, modmilter/strbuf.h), here under the core's
+ *	The allocation, growable strings and clocks are the helper
+ *	library's (modmilter/alloc.h, strbuf.h, clock.h), here under the core's
  *	short names: x*alloc abort the process on exhaustion (a milter
  *	that cannot allocate a few bytes cannot answer the MTA either;
  *	libmilter's default action then applies), and so does a struct
  *	mm_buf initialised with zeros.
  *
- *	read_file() reads a whole file; mono_now() and wall_now() are the
- *	clocks in seconds.
+ *	read_file() reads a whole file.
  */
 #ifndef MM_UTIL_H
 #define MM_UTIL_H
@@ -20,6 +19,7 @@
 #include <stddef.h>
 
 #include <modmilter/alloc.h>
+#include <modmilter/clock.h>
 #include <modmilter/strbuf.h>
 
 #define xmalloc(n)		mm_xmalloc(n)
@@ -37,7 +37,7 @@
 /* Read a whole file (at most max bytes), NUL-terminated. */
 char *read_file(const char *path, size_t max, size_t *len, char **err);
 
-double mono_now(void);	/* CLOCK_MONOTONIC seconds */
-double wall_now(void);	/* CLOCK_REALTIME seconds */
+#define mono_now()		mm_clock_mono()	/* CLOCK_MONOTONIC seconds */
+#define wall_now()		mm_clock_wall()	/* CLOCK_REALTIME seconds */
 
 #endif

@@ -235,7 +235,7 @@ probe_and_cache(struct cbv *c, mm_ctx *ctx, const char *key, const char *addr,
 	struct probe_cfg pc = c->pc;
 	struct progress_arg pa = { c->api, ctx };
 	const struct cbv_kv *kv;
-	double t0 = smtp_clock(), wait = 0;
+	double t0 = mm_clock_mono(), wait = 0;
 	int r;
 
 	if ((kv = store(c, ctx)) == NULL ||
@@ -261,13 +261,13 @@ probe_and_cache(struct cbv *c, mm_ctx *ctx, const char *key, const char *addr,
 	}
 	probe_run(&pc, addr, data, len, res);
 	c->api->metric_add(c->m_probes, cache_status_name(res->status), 1);
-	c->api->metric_observe(c->m_probe_secs, NULL, smtp_clock() - t0);
+	c->api->metric_observe(c->m_probe_secs, NULL, mm_clock_mono() - t0);
 	if (rl_result(kv, c->rl, domain_of(addr), c->api->now(ctx),
 	    res->host_failed) < 0)
 		c->api->log(ctx, MM_LOG_WARNING, "%s: cannot record the probe for "
 		    "the domain's rate (store)", addr);
 	c->api->log(ctx, MM_LOG_INFO, "%s %s: %s in %.3fs: %s", data ? "notice to" :
-	    "probe of", addr, cache_status_name(res->status), smtp_clock() - t0,
+	    "probe of", addr, cache_status_name(res->status), mm_clock_mono() - t0,
 	    res->text);
 	r = cache_update(kv, &c->ttl, key, c->api->now(ctx), res->status, res->text);
 	if (r < 0)

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include <modmilter/clock.h>
 #include <modmilter/strbuf.h>
 
 #define CBV_TEXT_MAX	256	/* remote answer kept in the cache */
@@ -150,14 +151,13 @@ struct smtp_dialogue {
 	const char *data;		/* NULL: probe; else the message (CRLF) */
 	size_t datalen;
 	double step_timeout;		/* each read or write */
-	double deadline;		/* absolute, smtp_clock() */
+	double deadline;		/* absolute, mm_clock_mono() */
 	char *const *own_names;		/* NULL-terminated; names meaning us */
 	void (*progress)(void *arg);	/* called every progress_interval */
 	void *progress_arg;
 	double progress_interval;
 };
 
-double smtp_clock(void);
 int smtp_run(const struct sockaddr *, const struct smtp_dialogue *,
     char *reply, size_t replylen);
 void smtp_sanitize(const char *in, char *out, size_t outlen);

@@ -56,15 +56,6 @@ spf_result_parse(const char *name)
 	return -1;
 }
 
-double
-spf_mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A copy owned by the check; NULL (and c->oom) when memory runs out. */
 const char *
 chk_keep(struct spf_check *c, const char *s, size_t n)

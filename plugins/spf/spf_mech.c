@@ -46,7 +46,7 @@ chk_lookup(struct spf_check *c, const char *name, ns_type type, SPF_dns_rr_t **o
 	SPF_dns_rr_t *rr;
 
 	*out = NULL;
-	if (c->env.deadline > 0 && spf_mono_now() >= c->env.deadline) {
+	if (c->env.deadline > 0 && mm_clock_mono() >= c->env.deadline) {
 		chk_error(c, SPFR_TEMPERROR, "time limit exceeded before looking up %s", name);
 		return LK_ERROR;
 	}

@@ -42,7 +42,7 @@ run(const char *ip, const char *sender, double limit, int voids)
 
 	memset(&env, 0, sizeof(env));
 	env.dns = zone;
-	env.deadline = spf_mono_now() + limit;
+	env.deadline = mm_clock_mono() + limit;
 	env.void_limit = voids;
 	env.default_exp = "DEFAULT";
 	memset(&rq, 0, sizeof(rq));
@@ -265,7 +265,7 @@ worker(void *arg)
 		struct spf_check *c;
 		int pass = i % 2 == 0;
 
-		env.deadline = spf_mono_now() + 20;
+		env.deadline = mm_clock_mono() + 20;
 		spf_ip_parse(pass ? "192.0.2.10" : "192.0.2.11", &rq.ip);
 		rq.sender = i % 3 ? "a@example.org" : "b@exp.example.org";
 		rq.domain = strrchr(rq.sender, '@') + 1;

@@ -294,6 +294,46 @@ test_list(void **state)
 	assert_false(mm_cidr_list_match(list, 4, fam, addr));
 }
 
+/* MM_CIDR_HOSTBITS: SPF's ip4:192.0.2.1/24 names the /24; matching
+   ignores the bits beyond the prefix; mm_ip_in() on raw bytes. */
+static void
+test_hostbits_allowed(void **state)
+{
+	struct mm_cidr c;
+	char err[256];
+	int fam;
+	unsigned char addr[16], net[16] = { 192, 0, 2, 1 };
+
+	(void)state;
+	assert_int_equal(mm_cidr_parse("192.0.2.1/24", &c, 0, err, sizeof(err)), -1);
+	assert_int_equal(mm_cidr_parse("192.0.2.1/24", &c, MM_CIDR_HOSTBITS, err,
+	    sizeof(err)), 0);
+	assert_int_equal(c.prefix, 24);
+	assert_int_equal(mm_ip_from_string("192.0.2.200", &fam, addr), 0);
+	assert_true(mm_cidr_match(&c, fam, addr));
+	assert_int_equal(mm_ip_from_string("192.0.3.1", &fam, addr), 0);
+	assert_false(mm_cidr_match(&c, fam, addr));
+	assert_int_equal(mm_cidr_parse("2001:db8::1/32", &c, MM_CIDR_HOSTBITS, err,
+	    sizeof(err)), 0);
+	assert_int_equal(mm_ip_from_string("2001:db8:ffff::", &fam, addr), 0);
+	assert_true(mm_cidr_match(&c, fam, addr));
+	/* mapped: the IPv4 prefix; below /96 still an error */
+	assert_int_equal(mm_cidr_parse("::ffff:10.1.2.3/104", &c, MM_CIDR_HOSTBITS,
+	    err, sizeof(err)), 0);
+	assert_int_equal(c.family, AF_INET);
+	assert_int_equal(c.prefix, 8);
+	assert_int_equal(mm_cidr_parse("::ffff:10.1.2.3/95", &c, MM_CIDR_HOSTBITS,
+	    err, sizeof(err)), -1);
+
+	assert_int_equal(mm_ip_from_string("192.0.2.77", &fam, addr), 0);
+	assert_true(mm_ip_in(fam, addr, AF_INET, net, 24));
+	assert_true(mm_ip_in(fam, addr, AF_INET, net, 0));
+	assert_false(mm_ip_in(fam, addr, AF_INET, net, 32));
+	assert_true(mm_ip_in(fam, addr, AF_INET, net, 25));
+	assert_false(mm_ip_in(fam, addr, AF_INET, net, 26));
+	assert_false(mm_ip_in(fam, addr, AF_INET6, net, 0));
+}
+
 int
 main(void)
 {
@@ -308,6 +348,7 @@ main(void)
 		cmocka_unit_test(test_mapped_short_prefix),
 		cmocka_unit_test(test_v6_net_not_v4_addr),
 		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_hostbits_allowed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

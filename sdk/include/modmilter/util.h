@@ -17,6 +17,7 @@
  *	modmilter/addr.h	envelope addresses and domains, normalised
  *	modmilter/durable.h	files written whole or not at all
  *	modmilter/msgwrite.h	a message written back as fields and body
+ *	modmilter/clock.h	the monotonic and wall clocks in seconds
  *
  *	Each header stands alone; this one includes them all. Every name
  *	starts with mm_ (MM_ for macros).
@@ -30,5 +31,6 @@
 #include <modmilter/addr.h>
 #include <modmilter/durable.h>
 #include <modmilter/msgwrite.h>
+#include <modmilter/clock.h>
 
 #endif /* MODMILTER_UTIL_H */
