@@ -255,7 +255,7 @@ main(int argc, char **argv)
 	const char *cpath = NULL, *final_stage = "eom";
 	struct conf *c;
 	struct session *s;
-	struct backend be = { t_macro, t_progress, 1, NULL };
+	struct backend be = { t_macro, t_progress, 1, NULL, NULL };
 	struct eml m;
 	struct stage_out out, final;
 	struct eom_out e;
@@ -399,7 +399,6 @@ done:
 	default: rc = 0; break;
 	}
 	eom_out_free(&e);
-	session_end_message(s);
 	session_free(s);
 	eml_free(&m);
 	stage_out_free(&final);

@@ -600,7 +600,7 @@ cmd_purge(int argc, char **argv)
 	return 0;
 }
 
-/* the core's API table (core/api.c): its store functions are what the
+/* the core's API table (core/host/api.c): its store functions are what the
    plugin reaches in the daemon */
 extern const struct mm_api core_api;
 

@@ -39,7 +39,7 @@
 #include "cfgtree.h"
 #include "cliconf.h"
 
-/* the core's API table (core/api.c): the option readers the daemon
+/* the core's API table (core/host/api.c): the option readers the daemon
    hands the plugin */
 extern const struct mm_api core_api;
 

@@ -29,8 +29,8 @@
  *	The copies stay in tmp/ (complete, fsync'ed, invisible to Maildir
  *	readers) until the message's fate is known: wt_archive_commit()
  *	moves them into new/ once the message was accepted,
- *	wt_archive_withdraw() removes them when another plugin rejected
- *	it (wiretap.c decides which).
+ *	wt_archive_withdraw() removes them when it was not (wiretap.c
+ *	decides which, from the outcome the core gives msg_end).
  * DIAGNOSTICS
  *	Each copy written and each failure is logged with the queue id and
  *	the group. A failure of a group with archive_failure: tempfail

@@ -30,27 +30,28 @@
  *	451 4.3.0 text: the sender learns nothing of the wiretap.
  *
  *	The message's fate: a plugin later in the chain may still reject,
- *	tempfail or discard the message at end of message. The core then
- *	calls abort, and abort withdraws the copies from tmp/ - a message
- *	rejected by another plugin is neither copied (the core drops the
- *	queued recipients) nor archived. Otherwise the core ends the
- *	message and calls the destructor of the message state, before the
- *	MTA hears the end-of-message reply; the destructor moves the
- *	copies into new/. Wiretap may stand anywhere in the chain.
+ *	tempfail or discard the message at end of message, and the MTA may
+ *	refuse the modifications. The core tells every plugin how the
+ *	message really ended (msg_end, SDK 1.3): the copies are moved into
+ *	new/ when it was accepted, and withdrawn from tmp/ otherwise - a
+ *	message rejected by another plugin is neither copied (the core
+ *	drops the queued recipients) nor archived. Wiretap may stand
+ *	anywhere in the chain.
  *
  *	A timeout: when the core gives up waiting for the end-of-message
  *	hook (the instance's timeout), the message goes on without this
  *	instance - on_error answers for it and the core drops its copies
- *	and discards. Its archived copies are withdrawn too, never moved
- *	into new/: the destructor asks the core (api->abandoned) before it
- *	commits, as it runs only once the hook has returned.
- *
+ *	and discards - and the instance gets no msg_end. The hook may still
+ *	finish copies in tmp/ afterwards; the destructor of the message
+ *	state, which runs once the hook has returned, withdraws whatever
+ *	msg_end did not settle: nothing is ever committed on a guess.
+
  *	Instance state is read-only after init; per-message state lives in
  *	the core's message slot. Nothing else is shared between threads
  *	but the atomic name counter in maildir.c.
  * DIAGNOSTICS
  *	Every match and action is logged with queue id, instance and group
- *	(act.c, archive.c); the withdrawal of copies is logged at abort. A
+ *	(act.c, archive.c); the withdrawal of copies is logged. A
  *	plan that cannot be made (out of memory) is an MM_ERROR: the
  *	instance's on_error decides, tempfail by default.
  */
@@ -85,6 +86,7 @@ wt_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *opts,
 		*err = strdup("wiretap needs options: groups and/or smart_alias");
 		return -1;
 	}
+	/* SDK 1.3 brings msg_end with these */
 	if (!MM_API_HAS(api, domain_match)) {
 		*err = strdup("wiretap needs a core with SDK 1.3 (address normalisation)");
 		return -1;
@@ -118,32 +120,30 @@ wt_fini(void *instance)
 	wt_conf_free(instance);
 }
 
-/* Did the core give up waiting for our hook? Then nothing it wrote may
-   stay: the message went on without this instance. */
-static int
-abandoned(const struct wt_msg *m)
+/* Withdraw the copies still in tmp/, with why. */
+static void
+withdraw(mm_ctx *ctx, struct wt_msg *m, const char *why)
 {
-	const struct mm_api *api = m->c->api;
-
-	return MM_API_HAS(api, abandoned) && api->abandoned(m->ctx);
+	if (m->npend == 0)
+		return;
+	m->c->api->log(ctx, ctx ? MM_LOG_INFO : MM_LOG_WARNING, "%s%s%s: %zu "
+	    "archived cop%s withdrawn", ctx ? "" : m->tag, ctx ? "" : ": ", why,
+	    m->npend, m->npend == 1 ? "y" : "ies");
+	wt_archive_withdraw(m->pend, m->npend);
+	free(m->pend);
+	m->pend = NULL;
+	m->npend = 0;
 }
 
-/* Runs in the core's message reset: after abort (nothing left to do),
-   once the message was accepted (commit the copies), or once a hook
-   abandoned after its timeout has returned (withdraw them). */
+/* Runs in the core's message reset, after msg_end. Copies still here
+   were never settled by msg_end: the end-of-message hook ran past its
+   timeout (the core went on without this instance). */
 static void
 msg_free(void *p)
 {
 	struct wt_msg *m = p;
 
-	if (m->npend && abandoned(m)) {
-		m->c->api->log(NULL, MM_LOG_WARNING, "%s: end of message timed out: "
-		    "%zu archived cop%s withdrawn", m->tag, m->npend,
-		    m->npend == 1 ? "y" : "ies");
-		wt_archive_withdraw(m->pend, m->npend);
-	} else if (m->npend)
-		wt_archive_commit(m->c, m->pend, m->npend, m->tag);
-	free(m->pend);
+	withdraw(NULL, m, "end of message timed out");
 	wt_plan_free(&m->plan);
 	free(m);
 }
@@ -225,10 +225,7 @@ wt_data(mm_ctx *ctx, void *instance)
 static mm_verdict
 tempfail(mm_ctx *ctx, const struct wt_conf *c, struct wt_msg *m)
 {
-	wt_archive_withdraw(m->pend, m->npend);
-	free(m->pend);
-	m->pend = NULL;
-	m->npend = 0;
+	withdraw(ctx, m, "message tempfailed");
 	/* the core's generic text: the sender learns nothing of a wiretap */
 	c->api->set_reply(ctx, "451", "4.3.0",
 	    "Temporary local problem, please try again later");
@@ -264,22 +261,24 @@ wt_eom(mm_ctx *ctx, void *instance)
 	return MM_CONTINUE;
 }
 
+/* The message has ended and its verdict is final: keep the archived
+   copies of an accepted message, withdraw them otherwise. */
 static void
-wt_abort(mm_ctx *ctx, void *instance)
+wt_msg_end(mm_ctx *ctx, void *instance, const struct mm_outcome *o)
 {
 	const struct wt_conf *c = instance;
 	struct wt_msg *m = c->api->msg_data(ctx);
 
-	if (m == NULL || (!m->acted && m->npend == 0))
+	if (m == NULL || m->npend == 0)
 		return;
-	c->api->log(ctx, MM_LOG_INFO, "message not accepted: %zu archived "
-	    "cop%s withdrawn, copies and discards dropped", m->npend,
-	    m->npend == 1 ? "y" : "ies");
-	wt_archive_withdraw(m->pend, m->npend);
-	free(m->pend);
-	m->pend = NULL;
-	m->npend = 0;
-	m->acted = 0;
+	if (o->verdict == MM_ACCEPT && !o->aborted) {
+		wt_archive_commit(c, m->pend, m->npend, m->tag);
+		free(m->pend);
+		m->pend = NULL;
+		m->npend = 0;
+	} else
+		withdraw(ctx, m, o->aborted ? "message aborted" :
+		    "message not accepted");
 }
 
 static const struct mm_macro_req macros[] = {
@@ -296,4 +295,4 @@ MM_PLUGIN(wiretap, "1.0",
 	.fini = wt_fini,
 	.data = wt_data,
 	.eom = wt_eom,
-	.abort = wt_abort);
+	.msg_end = wt_msg_end);

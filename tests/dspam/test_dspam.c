@@ -30,7 +30,7 @@
 #include "log.h"
 #include "store.h"
 
-/* the core's API table (core/api.c), as the daemon hands it to plugins */
+/* the core's API table (core/host/api.c), as the daemon hands it to plugins */
 extern const struct mm_api core_api;
 
 static char storedir[] = "/tmp/test_dspam.XXXXXX";

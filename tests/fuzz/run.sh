@@ -63,7 +63,8 @@ build() {
 	# here: a target never reads an installed file
 	# shellcheck disable=SC2086
 	"$CLANG" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-Wall -Wextra -I"$top_builddir" -I"$top_srcdir/core" -I"$top_srcdir/sdk/include" \
+		-Wall -Wextra -I"$top_builddir" -I"$top_srcdir/core" -I"$top_srcdir/core/mta" -I"$top_srcdir/core/engine" \
+		-I"$top_srcdir/core/host" -I"$top_srcdir/core/store" -I"$top_srcdir/sdk/include" \
 		-DSYSCONFDIR='"/nonexistent"' -DPLUGINDIR='"/nonexistent"' \
 		-DLOCALSTATEDIR='"/nonexistent"' $incs $([ -n "$mods" ] && pkg-config --cflags $mods) \
 		"$FUZZ/fuzz_$name.c" $srcs \

@@ -54,7 +54,7 @@ done
 check "no .la in the plugin directory" test -z "$(find "$D$pkglibdir" -name '*.la')"
 check "no hello.so among the plugins" test ! -e "$D$pkglibdir/hello.so"
 check "no test plugin installed" \
-	test -z "$(find "$D" \( -name 'testplug*' -o -name 'badabi*' -o -name 'msgplug*' -o -name 'dumpplug*' -o -name '*.la' \))"
+	test -z "$(find "$D" \( -name 'testplug*' -o -name 'badabi*' -o -name 'msgplug*' -o -name 'endplug*' -o -name 'sdkold*' -o -name 'sdkfuture*' -o -name 'sdkshort*' -o -name 'dumpplug*' -o -name '*.la' \))"
 check "nothing else in the plugin directory" \
 	test "$(find "$D$pkglibdir" -type f | wc -l)" -eq "$(echo $plugins | wc -w)"
 
@@ -120,6 +120,7 @@ fi
 
 # --- SDK, example plugin, systemd ---
 check "SDK header" test -f "$D$includedir/modmilter/plugin.h"
+check "SDK store header" test -f "$D$includedir/modmilter/store.h"
 check "modmilter.pc" test -f "$D$pkgconfigdir/modmilter.pc"
 check "helper library headers" test -f "$D$includedir/modmilter/util.h" -a \
 	-f "$D$includedir/modmilter/strbuf.h" -a -f "$D$includedir/modmilter/durable.h"
@@ -128,6 +129,17 @@ check "helper library: the archive, no .la" test -f "$D$libdir/libmodmilter-util
 	! -e "$D$libdir/libmodmilter-util.la"
 check "hello example sources" test -f "$D$pkgdatadir/examples/hello/hello.c" -a \
 	-f "$D$pkgdatadir/examples/hello/Makefile"
+if command -v pkg-config > /dev/null 2>&1; then
+	# the example, out of tree, against the headers as installed
+	# (plugin.h and the store.h it includes) and nothing else
+	mkdir "$tmp/hello"
+	cp "$D$pkgdatadir/examples/hello/hello.c" "$D$pkgdatadir/examples/hello/Makefile" "$tmp/hello/"
+	check "hello builds against the installed SDK headers" sh -c \
+		"PKG_CONFIG_PATH='$D$pkgconfigdir' $MAKE -s -C '$tmp/hello' \
+		PKG_CONFIG='pkg-config --define-variable=prefix=$D$prefix' > '$tmp/hello.log' 2>&1 &&
+		nm -D '$tmp/hello/hello.so' | grep -q mm_plugin_descriptor" ||
+		cat "$tmp/hello.log"
+fi
 if [ "$systemdsystemunitdir" != no ]; then
 	check "modmilterd.service" grep -qF "ExecStart=$sbindir/modmilterd -f -c $sysconfdir/modmilter/modmilter.yaml" \
 		"$D$systemdsystemunitdir/modmilterd.service"

@@ -5,7 +5,7 @@
  * DESCRIPTION
  *	Loads configurations of testplug instances (tests/plugins/testplug.c:
  *	a plugin that does what its options say) and drives session_*() as
- *	core/milter.c would, with a backend whose macros come from a table
+ *	core/mta/milter.c would, with a backend whose macros come from a table
  *	(queue id "i", "{auth_authen}", "{daemon_name}") and that can SKIP.
  *	Proves, through real hooks, the DESIGN.md rules: the verdict merge
  *	(most severe wins, ties to the earliest reply, DISCARD stops the
@@ -63,7 +63,7 @@ be_macro(void *bctx, const char *name)
 	return NULL;
 }
 
-static struct backend be = { be_macro, NULL, 1, NULL };
+static struct backend be = { be_macro, NULL, 1, NULL, NULL };
 
 struct fx {
 	struct conf *c;
@@ -441,7 +441,6 @@ test_reject_one_recipient(void **state)
 	assert_string_equal(added(&eom, "X-Trace"),
 	    "connect,helo,envfrom,envrcpt,envrcpt,data,header,eoh,body,eom");
 	eom_out_free(&eom);
-	session_end_message(f.s);
 	finish(&f);
 }
 
@@ -508,7 +507,6 @@ test_accept_but_queued(void **state)
 	expect_v(data_to_eom(&f, std_headers, &eom), MM_CONTINUE);
 	assert_non_null(strstr(added(&eom, "X-Modmilter-Monitor"), "reject at connect"));
 	eom_out_free(&eom);
-	session_end_message(f.s);
 	finish(&f);
 }
 
@@ -621,7 +619,6 @@ test_monitor(void **state)
 	assert_int_equal(eom.nhdrops, 1);
 	assert_int_equal(calls(&f, "t1", MM_STAGE_ABORT), 0);
 	eom_out_free(&eom);
-	session_end_message(f.s);
 	finish(&f);
 }
 
@@ -766,7 +763,6 @@ test_timeout_continue(void **state)
 	assert_null(find_op(&eom, HDROP_ADD, "X-T1"));
 	assert_non_null(find_op(&eom, HDROP_ADD, "X-T2"));
 	eom_out_free(&eom);
-	session_end_message(f.s);
 	assert_int_equal(calls(&f, "t1", MM_STAGE_ENVFROM), 1);
 	assert_int_equal(calls(&f, "t1", MM_STAGE_EOM), 0);
 	finish(&f);
@@ -817,11 +813,12 @@ test_timeout_late_actions(void **state)
 	/* the hook is still asleep; once it has woken and tried */
 	wait_abandoned(&f);
 	assert_non_null(strstr(trace_of(&f, "t1"), "eom,abandoned"));
-	assert_null(hdrlist_get(&f.s->m->hdrs, "X-Late", 1));
-	facts = f.s->m->facts;
-	for (size_t i = 0; i < f.s->m->nfacts; i++)
+	/* the message ended while the hook slept: it is parked */
+	assert_non_null(f.s->parked);
+	assert_null(hdrlist_get(&f.s->parked->hdrs, "X-Late", 1));
+	facts = f.s->parked->facts;
+	for (size_t i = 0; i < f.s->parked->nfacts; i++)
 		assert_string_not_equal(facts[i].key, "t1.late");
-	session_end_message(f.s);
 	finish(&f);
 }
 
@@ -842,7 +839,6 @@ test_not_abandoned_in_time(void **state)
 	assert_string_equal(added(&eom, "X-Late"), "in-time");
 	assert_null(strstr(added(&eom, "X-T1"), "abandoned"));
 	eom_out_free(&eom);
-	session_end_message(f.s);
 	finish(&f);
 }
 
@@ -898,7 +894,6 @@ test_conn_open_timeout_continue(void **state)
 	assert_string_equal(added(&eom, "X-T2"),
 	    "connect,helo,envfrom,envrcpt,data,header,eoh,body,eom");
 	eom_out_free(&eom);
-	session_end_message(f.s);
 	assert_int_equal(calls(&f, "t1", MM_STAGE_CONNECT), 0);
 	assert_int_equal(calls(&f, "t1", MM_STAGE_EOM), 0);
 	assert_int_equal(inst(&f, "t1")->stats->timeouts, 1);
@@ -943,7 +938,6 @@ test_chain_client(void **state)
 			assert_int_equal(calls(&f, "out", MM_STAGE_CONNECT), 0);
 		}
 		eom_out_free(&eom);
-		session_end_message(f.s);
 		finish(&f);
 	}
 }
@@ -980,7 +974,6 @@ test_chain_auth(void **state)
 	    "connect,helo,envfrom,envrcpt,data,header,eoh,body,eom");
 	assert_null(find_op(&eom, HDROP_ADD, "X-Mx"));
 	eom_out_free(&eom);
-	session_end_message(f.s);
 
 	/* the next message on the connection is not authenticated */
 	mac.auth = NULL;
@@ -992,7 +985,6 @@ test_chain_auth(void **state)
 	assert_null(find_op(&eom, HDROP_ADD, "X-Sub"));
 	assert_int_equal(calls(&f, "sub", MM_STAGE_ENVFROM), 1);
 	eom_out_free(&eom);
-	session_end_message(f.s);
 	finish(&f);
 }
 
@@ -1034,7 +1026,6 @@ test_chain_rcpt_domain(void **state)
 	assert_null(find_op(&eom, HDROP_ADD, "X-Rest"));
 	assert_int_equal(calls(&f, "rest", MM_STAGE_CONNECT), 0);
 	eom_out_free(&eom);
-	session_end_message(f.s);
 
 	/* the next message goes elsewhere first: the other chain */
 	expect_v(do_from(&f, "<a@example.net>"), MM_CONTINUE);
@@ -1045,7 +1036,6 @@ test_chain_rcpt_domain(void **state)
 	    "connect,helo,envfrom,envrcpt,data,header,eoh,body,eom");
 	assert_null(find_op(&eom, HDROP_ADD, "X-Org"));
 	eom_out_free(&eom);
-	session_end_message(f.s);
 	finish(&f);
 }
 
@@ -1089,7 +1079,6 @@ test_chain_rcpt_domain_forms(void **state)
 			for (size_t k = 0; forms[k]; k++)
 				expect_v(do_rcpt(&f, forms[k]), MM_CONTINUE);
 			assert_int_equal(calls(&f, "rest", MM_STAGE_ENVRCPT), 0);
-			session_end_message(f.s);
 
 			/* chosen by a plain recipient, the form is no stranger */
 			expect_v(do_from(&f, "<a@example.net>"), MM_CONTINUE);
@@ -1098,7 +1087,6 @@ test_chain_rcpt_domain_forms(void **state)
 			/* while another domain still is */
 			expect_reply(do_rcpt(&f, "<x@example.org.evil>"), MM_TEMPFAIL,
 			    "452", "4.5.3", NULL);
-			session_end_message(f.s);
 			finish(&f);
 		}
 }
@@ -1215,7 +1203,6 @@ test_spilled_body(void **state)
 	session_eom(f.s, &o, &eom);
 	stage_out_free(&o);
 	eom_out_free(&eom);
-	session_end_message(f.s);
 	finish(&f);
 }
 
@@ -1240,7 +1227,6 @@ test_chain_rcpt_second_message(void **state)
 	assert_string_equal(added(&eom, "X-Org"),
 	    "connect,helo,envfrom,envrcpt,data,header,eoh,body,eom");
 	eom_out_free(&eom);
-	session_end_message(f.s);
 
 	expect_v(do_from(&f, "<b@example.net>"), MM_CONTINUE);
 	expect_v(do_rcpt(&f, "<x@example.org>"), MM_CONTINUE);
@@ -1250,7 +1236,6 @@ test_chain_rcpt_second_message(void **state)
 	    "connect,helo,envfrom,envrcpt,data,header,eoh,body,eom,"
 	    "envfrom,envrcpt,data,header,eoh,body,eom");
 	eom_out_free(&eom);
-	session_end_message(f.s);
 	finish(&f);
 }
 
@@ -1306,7 +1291,6 @@ test_chain_none_matches(void **state)
 	assert_int_equal(eom.naddrcpt, 0);
 	assert_null(eom.body);
 	eom_out_free(&eom);
-	session_end_message(f.s);
 	for (int st = 0; st < MM_STAGE_COUNT; st++)
 		assert_int_equal(calls(&f, "out", (mm_stage)st), 0);
 	assert_false(f.s->ctx[0].joined);
@@ -1333,7 +1317,6 @@ test_chain_daemon(void **state)
 	assert_non_null(find_op(&eom, HDROP_ADD, "X-Sub"));
 	assert_null(find_op(&eom, HDROP_ADD, "X-Mx"));
 	eom_out_free(&eom);
-	session_end_message(f.s);
 	finish(&f);
 
 	start(&f, yaml);
@@ -1342,7 +1325,6 @@ test_chain_daemon(void **state)
 	assert_null(find_op(&eom, HDROP_ADD, "X-Sub"));
 	assert_non_null(find_op(&eom, HDROP_ADD, "X-Mx"));
 	eom_out_free(&eom);
-	session_end_message(f.s);
 	finish(&f);
 }
 
@@ -1365,7 +1347,6 @@ test_facts(void **state)
 	assert_string_equal(added(&eom, "X-Fact-spf.result"), "softfail");
 	assert_string_equal(added(&eom, "X-Fact-nobody.set.this"), "(unset)");
 	eom_out_free(&eom);
-	session_end_message(f.s);
 	assert_int_equal(f.s->m->nfacts, 0);
 	finish(&f);
 }
@@ -1430,7 +1411,6 @@ test_actions(void **state)
 	assert_memory_equal(eom.body, "second body", eom.bodylen);
 	assert_string_equal(eom.quarantine, "t1: looks bad; t2: me too");
 	eom_out_free(&eom);
-	session_end_message(f.s);
 	finish(&f);
 }
 
@@ -1467,7 +1447,6 @@ test_reject_at_eom_drops_actions(void **state)
 	assert_null(f.s->m->chgfrom);
 	assert_int_equal(f.s->m->naddrcpt, 0);
 	assert_int_equal(f.s->m->actions_queued, 0);
-	session_end_message(f.s);
 	finish(&f);
 }
 
@@ -1522,7 +1501,6 @@ test_authres(void **state)
 	assert_int_equal(eom.hdrops[1].index, 2);
 	assert_int_equal(count_ops(&eom, "Authentication-Results"), 3);
 	eom_out_free(&eom);
-	session_end_message(f.s);
 	finish(&f);
 
 	/* no contribution: forged ones still go, nothing is added */
@@ -1541,7 +1519,6 @@ test_authres(void **state)
 	assert_int_equal(eom.hdrops[1].kind, HDROP_DELETE);
 	assert_int_equal(eom.hdrops[1].index, 2);
 	eom_out_free(&eom);
-	session_end_message(f.s);
 	finish(&f);
 }
 
@@ -1585,7 +1562,6 @@ test_authres_forged_forms(void **state)
 		assert_int_equal(eom.hdrops[i].index, gone[i]);
 	}
 	eom_out_free(&eom);
-	session_end_message(f.s);
 	finish(&f);
 }
 

@@ -15,6 +15,12 @@
  *	so end of message is the only hook that can time out. The same
  *	message with a generous timeout is archived, so the first case
  *	proves something.
+ *
+ *	The message's fate as msg_end tells it: a copy is committed into
+ *	new/ only when the message was accepted; when a plugin later in
+ *	the chain rejects it at end of message, or the MTA refuses the
+ *	modifications (the backend's apply fails: the core tempfails), the
+ *	copy is withdrawn from tmp/ and nothing is archived.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -40,7 +46,17 @@ be_macro(void *bctx, const char *name)
 	return strcmp(name, "i") == 0 ? "4ABANDON1" : NULL;
 }
 
-static struct backend be = { be_macro, NULL, 1 };
+static int apply_fails;
+
+static int
+be_apply(void *bctx, const struct eom_out *e)
+{
+	(void)bctx;
+	(void)e;
+	return apply_fails ? -1 : 0;
+}
+
+static struct backend be = { be_macro, NULL, 1, NULL, be_apply };
 
 static char root[64];
 
@@ -73,11 +89,13 @@ rm_rf(const char *path)
 		fail_msg("cannot remove %s", path);
 }
 
-/* One message to the watched recipient; returns the EOM verdict. */
+/* One message to the watched recipient, with a body of nchunks 64 KB
+   chunks and more plugins after wiretap; returns the EOM verdict. */
 static mm_verdict
-one_message(const char *timeout, unsigned long long *timeouts)
+one_message(const char *timeout, unsigned long long *timeouts, int nchunks,
+    const char *more)
 {
-	char yaml[1024], path[] = "/tmp/mmabandon-XXXXXX";
+	char yaml[2048], path[] = "/tmp/mmabandon-XXXXXX";
 	struct sockaddr_in sin;
 	struct stage_out o;
 	struct eom_out eom;
@@ -96,8 +114,9 @@ one_message(const char *timeout, unsigned long long *timeouts)
 	    "tmpdir: %s\n"
 	    "plugins:\n"
 	    "  audit: { module: wiretap, timeout: %s, options: { groups: [\n"
-	    "      { name: hold, watch: [alice@corp.example], archive: %s } ] } }\n",
-	    BUILDDIR, root, root, timeout, root);
+	    "      { name: hold, watch: [alice@corp.example], archive: %s } ] } }\n"
+	    "%s",
+	    BUILDDIR, root, root, timeout, root, more);
 	assert_int_equal(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
 	close(fd);
 	c = conf_load(path, stderr);
@@ -120,7 +139,7 @@ one_message(const char *timeout, unsigned long long *timeouts)
 	/* short lines: each costs the writer a line end to convert */
 	for (size_t i = 0; i + 3 <= sizeof(chunk); i += 3)
 		memcpy(chunk + i, "x\r\n", 3);
-	for (int i = 0; i < 1024; i++) {
+	for (int i = 0; i < nchunks; i++) {
 		session_body(s, chunk, sizeof(chunk), &o);
 		stage_out_free(&o);
 	}
@@ -128,7 +147,6 @@ one_message(const char *timeout, unsigned long long *timeouts)
 	v = o.verdict;
 	stage_out_free(&o);
 	eom_out_free(&eom);
-	session_end_message(s);
 	*timeouts = conf_instance(c, "audit")->stats->timeouts;
 	/* waits for the abandoned hook, then runs its message destructor */
 	session_free(s);
@@ -142,7 +160,7 @@ test_abandoned_eom_not_archived(void **state)
 	unsigned long long timeouts;
 
 	(void)state;
-	assert_int_equal(one_message("100ms", &timeouts), MM_TEMPFAIL);
+	assert_int_equal(one_message("100ms", &timeouts, 1024, ""), MM_TEMPFAIL);
 	assert_int_equal(timeouts, 1);
 	assert_int_equal(files_in("new"), 0);
 	assert_int_equal(files_in("tmp"), 0);
@@ -154,9 +172,51 @@ test_eom_in_time_archived(void **state)
 	unsigned long long timeouts;
 
 	(void)state;
-	assert_int_equal(one_message("60s", &timeouts), MM_CONTINUE);
+	assert_int_equal(one_message("60s", &timeouts, 1024, ""), MM_CONTINUE);
 	assert_int_equal(timeouts, 0);
 	assert_int_equal(files_in("new"), 1);
+	assert_int_equal(files_in("tmp"), 0);
+}
+
+#define LATER(opts) "  later: { module: " BUILDDIR "/tests/plugins/.libs/testplug.so, " \
+	"options: { " opts " } }\n"
+
+/* Accepted with another plugin after wiretap: archived. */
+static void
+test_accepted_archived(void **state)
+{
+	unsigned long long timeouts;
+
+	(void)state;
+	assert_int_equal(one_message("60s", &timeouts, 1, LATER("")), MM_CONTINUE);
+	assert_int_equal(files_in("new"), 1);
+	assert_int_equal(files_in("tmp"), 0);
+}
+
+/* Rejected at end of message by a plugin after wiretap: not archived. */
+static void
+test_rejected_later_not_archived(void **state)
+{
+	unsigned long long timeouts;
+
+	(void)state;
+	assert_int_equal(one_message("60s", &timeouts, 1,
+	    LATER("verdicts: { eom: reject }")), MM_REJECT);
+	assert_int_equal(files_in("new"), 0);
+	assert_int_equal(files_in("tmp"), 0);
+}
+
+/* The MTA refused the modifications: tempfailed, not archived. */
+static void
+test_mta_refused_not_archived(void **state)
+{
+	unsigned long long timeouts;
+
+	(void)state;
+	apply_fails = 1;
+	assert_int_equal(one_message("60s", &timeouts, 1, ""), MM_TEMPFAIL);
+	apply_fails = 0;
+	assert_int_equal(files_in("new"), 0);
 	assert_int_equal(files_in("tmp"), 0);
 }
 
@@ -182,6 +242,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_abandoned_eom_not_archived, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eom_in_time_archived, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_accepted_archived, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rejected_later_not_archived, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mta_refused_not_archived, setup, teardown),
 	};
 
 	log_open(LOG_DEST_STDERR, MM_LOG_WARNING, "test_abandon");

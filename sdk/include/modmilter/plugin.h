@@ -12,24 +12,75 @@
  *	A modmilter plugin is a shared object that exports one descriptor,
  *	struct mm_plugin, under the symbol name "mm_plugin_descriptor"
  *	(the MM_PLUGIN() macro defines it). modmilterd loads the object,
- *	checks the descriptor's SDK version (major must equal the core's,
- *	minor must not exceed it), calls init() once per configured instance
- *	with that instance's options, and then calls the hooks at each SMTP
- *	stage of each connection that selects a chain containing the
- *	instance.
+ *	checks the descriptor's SDK version (see VERSIONS), calls init()
+ *	once per configured instance with that instance's options, and then
+ *	calls the hooks at each SMTP stage of each connection that selects
+ *	a chain containing the instance.
  *
  *	The plugin never links against the daemon. Everything it may ask of
- *	the core goes through the struct mm_api table handed to init(). The
- *	table only grows at its end; api->size tells how much of it the
- *	running core has, and MM_API_HAS(api, member) tests for a member
- *	added after SDK 1.0.
+ *	the core goes through the struct mm_api table handed to init().
+ *
+ *	This header reads top to bottom: the basic types, the descriptor
+ *	and its hooks, the macro that defines it, then the API table,
+ *	grouped by job. The key-value store's types and rules are in
+ *	<modmilter/store.h>, which this header includes.
+ *
+ * VERSIONS
+ *	The SDK version is MM_SDK_MAJOR.MM_SDK_MINOR. A minor release only
+ *	adds: members at the end of struct mm_api, hooks at the end of
+ *	struct mm_plugin; nothing is ever reordered or removed.
+ *
+ *	The descriptor's sdk_minor is the minor the plugin NEEDS, not the
+ *	one of the headers it was built with. Declare it by defining
+ *	MM_SDK_NEED before including this header (or with -DMM_SDK_NEED=N):
+ *
+ *		#define MM_SDK_NEED 0	(works with any 1.x core)
+ *		#include <modmilter/plugin.h>
+ *
+ *	Without it, MM_SDK_NEED is MM_SDK_MINOR, the minor of these
+ *	headers: safe (the plugin may use every member they declare) but
+ *	it then refuses to load in an older core. A plugin that declares
+ *	an older minor must test each newer member before it uses it:
+ *	MM_API_HAS(api, member) tells whether the running core's table has
+ *	it (api->size is the size of the core's table); hooks the plugin
+ *	defines that are newer than the core (msg_end, SDK 1.3) are simply
+ *	never called there. Each member below says which minor added it
+ *	(none: 1.0).
+ *
+ *	modmilterd loads a plugin when its major equals the core's and its
+ *	needed minor is at most the core's; otherwise it refuses with an
+ *	error naming the file, the version needed and the one it speaks.
+ *	It reads the descriptor only up to its size member, so a plugin
+ *	built with older headers (a shorter struct mm_plugin) has none of
+ *	the newer hooks.
+ *
+ * END OF A MESSAGE (SDK 1.3)
+ *	msg_end is called exactly once per message for every instance that
+ *	joined the message (it is in the message's chain and the core
+ *	still calls it: not failed, not done with the connection), however
+ *	the message ended: accepted at end of message, refused or discarded
+ *	at any stage, an SMTP abort or RSET, a client gone mid-message, or
+ *	a MAIL FROM that followed without an end. It comes after the
+ *	verdict is final (after the abort hooks of a message not accepted)
+ *	and before the message's data is freed (mm_msg_data destructors).
+ *	The outcome says how: see struct mm_outcome. Inside msg_end the
+ *	message can no longer be changed: replies and actions are refused
+ *	(-1); facts, mail_from, rcpt_*, headers, msg_data, the store,
+ *	metrics and logging work. It runs under the instance's timeout like
+ *	any hook. An instance abandoned after a timeout on the connection
+ *	gets no msg_end (its destructors still run).
+ *
+ *	An early ACCEPT: when every plugin of the chain accepted before end
+ *	of message, the MTA sends nothing more of it; the message ends as
+ *	accepted (stage: where all accepted) with the next event of the
+ *	connection. An SMTP abort that the MTA reports is an abort.
  *
  * THREADS
  *	modmilterd serves each SMTP connection in its own thread. Hooks of
  *	one connection are never called concurrently, but hooks of different
  *	connections are, so an instance's shared state must be thread-safe.
  *	Per-connection and per-message state belongs in
- *	mm_conn_data()/mm_msg_data() slots (see the API table).
+ *	set_conn_data()/set_msg_data() slots (see the API table).
  *
  * MEMORY
  *	Every argument is borrowed for the duration of the call. Every string
@@ -62,6 +113,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include <modmilter/store.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -69,8 +122,21 @@ extern "C" {
 #define MM_SDK_MAJOR	1
 #define MM_SDK_MINOR	3
 
+/* The minor this plugin needs (see VERSIONS); define it before the
+   #include to load in older cores. */
+#ifndef MM_SDK_NEED
+#define MM_SDK_NEED	MM_SDK_MINOR
+#endif
+#if MM_SDK_NEED > MM_SDK_MINOR
+#error "MM_SDK_NEED is newer than these SDK headers"
+#endif
+
 /* The symbol modmilterd looks up in every plugin object. */
 #define MM_PLUGIN_SYMBOL	"mm_plugin_descriptor"
+
+/* ------------------------------------------------------------------ */
+/* Basic types                                                         */
+/* ------------------------------------------------------------------ */
 
 typedef enum mm_verdict {
 	MM_CONTINUE = 0,	/* no objection; go on */
@@ -113,7 +179,7 @@ typedef enum mm_stage {
 #define MM_F_MESSAGE	0x0001u	/* the core must buffer headers and body for
 				   mm_api.header_*()/body() at EOM */
 
-/* Connection class of the SMTP client (DESIGN.md "networks"). */
+/* Connection class of the SMTP client (doc/DESIGN.md, "networks"). */
 typedef enum mm_client_class {
 	MM_CLIENT_EXTERNAL = 0,
 	MM_CLIENT_INTERNAL = 1,
@@ -129,12 +195,11 @@ typedef enum mm_log_level {
 	MM_LOG_DEBUG = 7
 } mm_log_level;
 
-/* Opaque handles owned by the core. */
+/* Opaque handles owned by the core (the store's: modmilter/store.h). */
 typedef struct mm_ctx mm_ctx;		/* instance + connection + message */
 typedef struct mm_opt mm_opt;		/* one node of the options YAML */
-typedef struct mm_store mm_store;	/* a named key-value database */
-typedef struct mm_store_batch mm_store_batch;	/* operations run as one */
 typedef struct mm_metric mm_metric;	/* a counter or histogram of the plugin's */
+struct mm_api;				/* the API table, below */
 
 /* Options node types. */
 typedef enum mm_opt_type {
@@ -151,14 +216,126 @@ struct mm_macro_req {
 	const char *name;	/* e.g. "{auth_authen}", "j" */
 };
 
+/* SDK 1.3: how a message ended, given to msg_end */
+struct mm_rcpt_outcome {
+	const char *addr;        /* as the MTA gave it, without <> */
+	mm_verdict verdict;      /* MM_CONTINUE accepted; MM_REJECT / MM_TEMPFAIL refused at RCPT (by this chain) */
+	const char *decided_by;  /* instance that refused it, or NULL */
+};
+struct mm_outcome {
+	size_t size;             /* sizeof(struct mm_outcome) of the core */
+	mm_verdict verdict;      /* merged verdict of the message: MM_ACCEPT (delivered, possibly changed), MM_REJECT, MM_TEMPFAIL, MM_DISCARD */
+	int aborted;             /* 1: never completed (SMTP abort/RSET, connection dropped mid-message, no EOM); verdict is then MM_TEMPFAIL */
+	mm_stage stage;          /* stage at which the verdict was decided */
+	const char *decided_by;  /* instance whose verdict won, NULL when none objected / the core decided */
+	const struct mm_rcpt_outcome *rcpts; size_t nrcpts;  /* every RCPT TO of the message */
+	unsigned changed;        /* MM_ACT_* bits of modifications applied to the message (headers, body, rcpts, from) */
+	int quarantined, discarded;
+};
+/* More on the outcome: stage is MM_STAGE_ABORT for an abort the MTA
+   reported (libmilter also reports a connection cut mid-message so),
+   MM_STAGE_CLOSE for a connection that ended without one. A verdict
+   decided earlier stands when the MTA then ends the message without
+   end of message (aborted stays 0). changed: MM_ACT_ADDHDRS for added
+   or inserted headers (Authentication-Results and the monitor header
+   included), MM_ACT_CHGHDRS, MM_ACT_CHGBODY, MM_ACT_ADDRCPT,
+   MM_ACT_DELRCPT, MM_ACT_CHGFROM, MM_ACT_QUARANTINE, and
+   MM_ACT_AUTHRES when clauses were added; 0 unless accepted. The
+   outcome and its strings are valid during msg_end only. */
+
+/* ------------------------------------------------------------------ */
+/* The descriptor                                                      */
+/* ------------------------------------------------------------------ */
+
 /*
- * The API table. Function pointers only; new members are only ever added
- * at the end (with an SDK minor bump). Unless noted, functions that
- * return int return 0 on success and -1 on failure.
+ * Any hook may be NULL; the core then does not ask the MTA for that
+ * stage on this plugin's behalf. Members are only ever added at the end.
+ */
+struct mm_plugin {
+	unsigned sdk_major;		/* MM_SDK_MAJOR */
+	unsigned sdk_minor;		/* the minor needed: MM_SDK_NEED */
+	size_t size;			/* sizeof(struct mm_plugin) */
+	const char *name;
+	const char *version;
+	const char *description;
+	unsigned actions;		/* MM_ACT_* the plugin may use */
+	unsigned flags;			/* MM_F_* */
+	const struct mm_macro_req *macros;	/* NULL or { 0, NULL }-terminated */
+
+	/* Instance life. init() reads options (which may be NULL when the
+	   config gave none), returns 0 with *instance set, or -1 with *err
+	   set to a malloc'ed message (or options errors recorded). */
+	int (*init)(mm_ctx *ctx, const struct mm_api *api,
+	    const mm_opt *options, void **instance, char **err);
+	void (*fini)(void *instance);
+
+	/* Per connection: after the chain selects this instance / at close. */
+	mm_verdict (*conn_open)(mm_ctx *ctx, void *instance);
+	void (*conn_close)(mm_ctx *ctx, void *instance);
+
+	/* SMTP stages. argv arrays end with NULL; argv[0] is the address. */
+	mm_verdict (*connect)(mm_ctx *ctx, void *instance, const char *host,
+	    const struct sockaddr *addr);
+	mm_verdict (*helo)(mm_ctx *ctx, void *instance, const char *helo);
+	mm_verdict (*envfrom)(mm_ctx *ctx, void *instance, char *const *argv);
+	mm_verdict (*envrcpt)(mm_ctx *ctx, void *instance, char *const *argv);
+	mm_verdict (*data)(mm_ctx *ctx, void *instance);
+	mm_verdict (*header)(mm_ctx *ctx, void *instance, const char *name,
+	    const char *value);
+	mm_verdict (*eoh)(mm_ctx *ctx, void *instance);
+	mm_verdict (*body)(mm_ctx *ctx, void *instance,
+	    const unsigned char *chunk, size_t len);
+	mm_verdict (*eom)(mm_ctx *ctx, void *instance);
+	void (*abort)(mm_ctx *ctx, void *instance);
+	mm_verdict (*unknown)(mm_ctx *ctx, void *instance, const char *cmd);
+
+	/* SDK 1.3: the message has ended and its verdict is final (see
+	   "END OF A MESSAGE" above). */
+	void (*msg_end)(mm_ctx *ctx, void *instance, const struct mm_outcome *outcome);  /* in struct mm_plugin, after unknown */
+};
+
+#define MM_PLUGIN_EXPORT __attribute__((visibility("default")))
+
+/* Define the descriptor: MM_PLUGIN(name, "version", "description", hooks...) */
+#define MM_PLUGIN(pname, pversion, pdesc, ...)				\
+	MM_PLUGIN_EXPORT const struct mm_plugin mm_plugin_descriptor = {	\
+		.sdk_major = MM_SDK_MAJOR, .sdk_minor = MM_SDK_NEED,		\
+		.size = sizeof(struct mm_plugin),				\
+		.name = #pname, .version = pversion, .description = pdesc,	\
+		__VA_ARGS__							\
+	}
+
+/* ------------------------------------------------------------------ */
+/* The API table                                                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Function pointers only. The members stay in the order they were added
+ * (the table is shared binary between plugin and core), so the jobs
+ * below come back as later SDK minors extended them:
+ *
+ *   logging		log, vlog, instance_name
+ *   options (init)	opt_*, narrow (1.1)
+ *   plugin state	set_conn_data, conn_data, set_msg_data, msg_data
+ *   connection facts	client_*, helo, auth_user, macro, queue_id
+ *   message facts	mail_from, rcpt_*, fact_*
+ *   the message	header_*, body, received_header_* (1.3)
+ *   replies, actions	set_reply, add/insert/change_header, *_rcpt,
+ *			change_from, replace_body, quarantine,
+ *			auth_result, progress
+ *   key-value store	store_open/get/put/del, free; batches, scans
+ *			and expiry (1.2): see modmilter/store.h
+ *   time		now
+ *   metrics (1.3)	metric_*
+ *   addresses (1.3)	addr_normalize, domain_normalize, domain_match
+ *   hook state (1.3)	abandoned, set_result
+ *
+ * Unless noted, functions that return int return 0 on success and -1
+ * on failure.
  */
 struct mm_api {
 	size_t size;		/* sizeof(struct mm_api) of the running core */
-	unsigned sdk_major, sdk_minor;
+	unsigned sdk_major, sdk_minor;	/* the version the core speaks */
 
 	/* --- logging, tagged with queue id and instance name --- */
 	void (*log)(mm_ctx *ctx, mm_log_level level, const char *fmt, ...)
@@ -216,7 +393,8 @@ struct mm_api {
 
 	/* --- the message (plugins with MM_F_MESSAGE; complete at EOM) ---
 	 * Headers are the working list: they include edits queued by plugins
-	 * earlier in the chain. */
+	 * earlier in the chain (the list as received: received_header_at,
+	 * SDK 1.3, at the end of the table). */
 	size_t (*header_count)(mm_ctx *ctx);
 	int (*header_at)(mm_ctx *ctx, size_t i, const char **name,
 	    const char **value);
@@ -245,55 +423,27 @@ struct mm_api {
 	/* Ask the MTA for more time during a long EOM. */
 	int (*progress)(mm_ctx *ctx);
 
-	/* --- key-value store (the core's configured backend) ---
-	 * Values returned by store_get are malloc'ed; free with api->free. */
+	/* --- key-value store (modmilter/store.h) --- */
 	mm_store *(*store_open)(mm_ctx *ctx, const char *dbname, char **err);
 	int (*store_get)(mm_store *st, const void *key, size_t klen,
 	    void **val, size_t *vlen);	/* 1 found, 0 absent, -1 error */
 	int (*store_put)(mm_store *st, const void *key, size_t klen,
 	    const void *val, size_t vlen, double ttl_seconds);	/* ttl<=0: none */
 	int (*store_del)(mm_store *st, const void *key, size_t klen);
-	void (*free)(void *p);
+	void (*free)(void *p);		/* what the store (and addr_*) malloc'ed */
 
 	/* --- time --- */
 	double (*now)(mm_ctx *ctx);	/* wall clock seconds */
 
-	/* --- SDK 1.1 --- */
-	/* During init only: narrow what this instance uses to a subset of
-	   the descriptor's actions and flags (e.g. no MM_F_MESSAGE when its
-	   options need no message), so the core asks the MTA for less.
-	   -1 if called outside init or with bits the descriptor lacks. */
+	/* --- options, SDK 1.1 ---
+	 * During init only: narrow what this instance uses to a subset of
+	 * the descriptor's actions and flags (e.g. no MM_F_MESSAGE when its
+	 * options need no message), so the core asks the MTA for less.
+	 * -1 if called outside init or with bits the descriptor lacks. */
 	int (*narrow)(mm_ctx *ctx, unsigned actions, unsigned flags);
 
-	/* --- SDK 1.2: store batches, counters and scans ---
-	 * A batch is a list of operations on one database run as a unit:
-	 * all of its writes happen or none do (one LMDB transaction; one
-	 * server-side script on Redis), and no other writer sees half of
-	 * it. Operations run in the order they were added; a get sees the
-	 * batch's own earlier writes. Each add function returns the
-	 * operation's index (for store_result), or -1.
-	 *
-	 * store_batch_add treats the value as a record of n counters
-	 * (int64_t, little endian, 8 bytes each; absent = all zero), adds
-	 * delta[i] to counter i, keeps every counter within 0 .. 2^53, and
-	 * deletes a record whose counters all end at zero. Its result is
-	 * the record as written. The record expires ttl seconds from now
-	 * when ttl > 0 and, if ttl_limit >= 0, its counters then sum to at
-	 * most ttl_limit (rare entries age out, busy ones stay); otherwise
-	 * it does not expire.
-	 *
-	 * store_batch_expect makes the whole batch conditional: it runs only
-	 * when the key holds exactly val (val NULL: the key is absent),
-	 * judged before any of the batch's writes. Use it for
-	 * read-check-write updates that must not apply twice.
-	 *
-	 * store_batch_run: 1 done, 0 an expectation failed (nothing
-	 * written), -1 error (logged; nothing written, except that on a
-	 * network store a timeout leaves it unknown whether the server ran
-	 * the batch: design updates so that a repeat is harmless or guarded
-	 * by an expectation). Results stay valid until store_batch_free.
-	 *
-	 * Keys are 1 to 511 bytes; TTLs are capped at 100 years. */
+	/* --- key-value store, SDK 1.2: batches, counters, scans, expiry
+	 * (modmilter/store.h) --- */
 	mm_store_batch *(*store_batch)(mm_store *st);
 	int (*store_batch_get)(mm_store_batch *b, const void *key, size_t klen);
 	int (*store_batch_put)(mm_store_batch *b, const void *key, size_t klen,
@@ -303,29 +453,18 @@ struct mm_api {
 	    const int64_t *delta, size_t n, double ttl_seconds, int64_t ttl_limit);
 	int (*store_batch_expect)(mm_store_batch *b, const void *key,
 	    size_t klen, const void *val, size_t vlen);
-	int (*store_batch_run)(mm_store_batch *b);
-	/* After run: 1 with val and vlen set (get, add), 0 absent. */
+	int (*store_batch_run)(mm_store_batch *b);	/* 1 done, 0 expectation
+							   failed, -1 error */
 	int (*store_result)(mm_store_batch *b, int op, const void **val,
 	    size_t *vlen);
 	void (*store_batch_free)(mm_store_batch *b);
-	/* Read a counter record (as store_batch_add writes them). */
 	int64_t (*store_counter)(const void *val, size_t vlen, size_t i);
-
-	/* Visit every live entry whose key starts with prefix (plen 0: all),
-	   in no promised order, each once. expires is the unix time it
-	   expires, 0 for never. The callback returns MM_SCAN_NEXT,
-	   MM_SCAN_DELETE (remove this entry after the walk, unless it has
-	   changed since it was visited) or MM_SCAN_STOP. The callback must
-	   not use the store. 0 ok, -1 error. */
 	int (*store_scan)(mm_store *st, const void *prefix, size_t plen,
 	    int (*cb)(void *arg, const void *key, size_t klen, const void *val,
 	    size_t vlen, double expires), void *arg);
-	/* Remove expired entries now (backends without their own expiry
-	   keep them until then; they read as absent meanwhile). Returns
-	   how many, or -1. */
 	long (*store_expire)(mm_store *st);
 
-	/* --- SDK 1.3: metrics (the daemon's Prometheus endpoint) ---
+	/* --- metrics, SDK 1.3 (the daemon's Prometheus endpoint) ---
 	 * Register at init, with the init context: the series is named
 	 * modmilter_<module>_<name>, carries the label instance="<name of
 	 * the instance>" and, if label is not NULL, that one more label
@@ -346,7 +485,7 @@ struct mm_api {
 	void (*metric_add)(mm_metric *m, const char *label_value, double v);
 	void (*metric_observe)(mm_metric *m, const char *label_value, double v);
 
-	/* --- SDK 1.3: envelope addresses and domains ---
+	/* --- envelope addresses and domains, SDK 1.3 ---
 	 * Compare addresses and domains in these normal forms, never as
 	 * the MTA hands them over: "<@relay:\"Alice\"@Corp.Example.>" and
 	 * "Alice@corp.example" name the same mailbox.
@@ -371,7 +510,7 @@ struct mm_api {
 	char *(*domain_normalize)(const char *domain, const char **why);
 	int (*domain_match)(const char *domain, const char *pattern);
 
-	/* --- SDK 1.3: timeouts --- */
+	/* --- hook state, SDK 1.3 --- */
 	/* 1 when the core gave up waiting for this instance's hook on this
 	   connection (it ran past the instance's timeout; on_error answered
 	   for it), else 0. From then on every action, fact, reply and
@@ -381,76 +520,30 @@ struct mm_api {
 	   also check it from its connection and message data destructors. */
 	int (*abandoned)(mm_ctx *ctx);
 
-	/* SDK 1.3: the plugin's result for this message, as the daemon's
-	 * one summary line per message shows it ("spf=pass",
+	/* The plugin's result for this message, as the daemon's one
+	 * summary line per message shows it ("spf=pass",
 	 * "dspam=Innocent/0.02"): a short word, at most 63 bytes, set from
-	 * any hook of the message (the last call wins). Blanks and quotes
-	 * become '_'. 0, or -1 outside a message or when abandoned. */
+	 * any hook of the message, msg_end included (the last call wins).
+	 * Blanks and quotes become '_'. 0, or -1 outside a message or when
+	 * abandoned. */
 	int (*set_result)(mm_ctx *ctx, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-};
 
-/* store_scan callback results */
-#define MM_SCAN_NEXT	0
-#define MM_SCAN_DELETE	1
-#define MM_SCAN_STOP	2
+	/* --- the message, SDK 1.3: the headers as received ---
+	 * The headers as the MTA sent them, before any change by a plugin
+	 * (or the core's removal of forged Authentication-Results headers):
+	 * in the order received, names and values exactly as given (a
+	 * value keeps its folding). header_count/header_at show the working
+	 * list instead. For the same plugins (MM_F_MESSAGE); complete from
+	 * end of headers on. received_header_at: 0, or -1 past the end. */
+	size_t (*received_header_count)(mm_ctx *ctx);
+	int (*received_header_at)(mm_ctx *ctx, size_t i, const char **name,
+	    const char **value);
+};
 
 /* Is member m present in the running core's API table? */
 #define MM_API_HAS(api, m) \
 	((api)->size >= offsetof(struct mm_api, m) + sizeof((api)->m))
-
-/*
- * The descriptor. Any hook may be NULL; the core then does not ask the
- * MTA for that stage on this plugin's behalf.
- */
-struct mm_plugin {
-	unsigned sdk_major, sdk_minor;	/* MM_SDK_MAJOR, MM_SDK_MINOR */
-	size_t size;			/* sizeof(struct mm_plugin) */
-	const char *name;
-	const char *version;
-	const char *description;
-	unsigned actions;		/* MM_ACT_* the plugin may use */
-	unsigned flags;			/* MM_F_* */
-	const struct mm_macro_req *macros;	/* NULL or { 0, NULL }-terminated */
-
-	/* Instance life. init() reads options (which may be NULL when the
-	   config gave none), returns 0 with *instance set, or -1 with *err
-	   set to a malloc'ed message (or options errors recorded). */
-	int (*init)(mm_ctx *ctx, const struct mm_api *api,
-	    const mm_opt *options, void **instance, char **err);
-	void (*fini)(void *instance);
-
-	/* Per connection: after the chain selects this instance / at close. */
-	mm_verdict (*conn_open)(mm_ctx *ctx, void *instance);
-	void (*conn_close)(mm_ctx *ctx, void *instance);
-
-	/* SMTP stages. argv arrays end with NULL; argv[0] is the address. */
-	mm_verdict (*connect)(mm_ctx *ctx, void *instance, const char *host,
-	    const struct sockaddr *addr);
-	mm_verdict (*helo)(mm_ctx *ctx, void *instance, const char *helo);
-	mm_verdict (*envfrom)(mm_ctx *ctx, void *instance, char *const *argv);
-	mm_verdict (*envrcpt)(mm_ctx *ctx, void *instance, char *const *argv);
-	mm_verdict (*data)(mm_ctx *ctx, void *instance);
-	mm_verdict (*header)(mm_ctx *ctx, void *instance, const char *name,
-	    const char *value);
-	mm_verdict (*eoh)(mm_ctx *ctx, void *instance);
-	mm_verdict (*body)(mm_ctx *ctx, void *instance,
-	    const unsigned char *chunk, size_t len);
-	mm_verdict (*eom)(mm_ctx *ctx, void *instance);
-	void (*abort)(mm_ctx *ctx, void *instance);
-	mm_verdict (*unknown)(mm_ctx *ctx, void *instance, const char *cmd);
-};
-
-#define MM_PLUGIN_EXPORT __attribute__((visibility("default")))
-
-/* Define the descriptor: MM_PLUGIN(name, "version", "description", hooks...) */
-#define MM_PLUGIN(pname, pversion, pdesc, ...)				\
-	MM_PLUGIN_EXPORT const struct mm_plugin mm_plugin_descriptor = {	\
-		.sdk_major = MM_SDK_MAJOR, .sdk_minor = MM_SDK_MINOR,		\
-		.size = sizeof(struct mm_plugin),				\
-		.name = #pname, .version = pversion, .description = pdesc,	\
-		__VA_ARGS__							\
-	}
 
 #ifdef __cplusplus
 }

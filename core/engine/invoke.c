@@ -18,7 +18,7 @@
  *	With a timeout, the hook runs on its own thread with copies of its
  *	arguments; when the time is up the connection goes on without it and
  *	never calls that instance again (its state stays until the thread
- *	ends: session_free() waits for it). The abandoned hook may go on
+ *	ends: session_free() waits for it, for a while - see session.h). The abandoned hook may go on
  *	running, but from then on every action, fact or
  *	Authentication-Results clause it tries is dropped (api.c), and
  *	mm_abandoned() tells it so. conn_open runs under the same limit
@@ -48,6 +48,8 @@ stage_name(mm_stage st)
 {
 	if (st == STAGE_CONN_OPEN)
 		return "conn_open";
+	if (st == STAGE_MSG_END)
+		return "msg_end";
 	return (unsigned)st < MM_STAGE_COUNT ? stage_names[st] : "?";
 }
 
@@ -57,7 +59,7 @@ call(struct mm_ctx *c, mm_stage st, const struct hook_args *a)
 	const struct mm_plugin *p = c->inst->p;
 	void *d = c->inst->data;
 
-	switch (st) {
+	switch ((int)st) {
 	case MM_STAGE_CONNECT:
 		return p->connect(c, d, a->str, a->sa);
 	case MM_STAGE_HELO:
@@ -83,6 +85,9 @@ call(struct mm_ctx *c, mm_stage st, const struct hook_args *a)
 		return MM_CONTINUE;
 	case STAGE_CONN_OPEN:
 		return p->conn_open(c, d);
+	case STAGE_MSG_END:
+		p->msg_end(c, d, a->outcome);
+		return MM_CONTINUE;
 	default:
 		return MM_ERROR;
 	}
@@ -170,12 +175,17 @@ worker_run(void *arg)
 		t->done = 1;
 		if (t->abandoned) {
 			struct session *s = t->s;
+			int last;
 			tcall_free(t);
 			pthread_mutex_unlock(&pool_lock);
 			pthread_mutex_lock(&s->lock);
-			s->outstanding--;
+			last = --s->outstanding == 0 && s->orphaned;
 			pthread_cond_broadcast(&s->idle);
 			pthread_mutex_unlock(&s->lock);
+			/* the connection ended without waiting for us: the
+			   last abandoned hook frees what it left */
+			if (last)
+				session_teardown(s);
 			pthread_mutex_lock(&pool_lock);
 		} else
 			pthread_cond_signal(&t->cv);
@@ -211,6 +221,8 @@ call_timed(struct session *s, struct mm_ctx *c, mm_stage st,
 	}
 	t->argv = argv_dup(a->argv);
 	t->a.argv = t->argv;
+	/* the message owns it, and is parked while the hook may run */
+	t->a.outcome = a->outcome;
 	pthread_cond_init(&t->cv, NULL);
 
 	clock_gettime(CLOCK_REALTIME, &dl);
@@ -328,6 +340,37 @@ invoke_conn_open(struct session *s, struct mm_ctx *c, int *late)
 	if (v == MM_ERROR || (unsigned)v > MM_ERROR)
 		__atomic_fetch_add(&in->stats->errors, 1, __ATOMIC_RELAXED);
 	return v;
+}
+
+/*
+ * msg_end, under the same time limit: a hung one must not hold up the
+ * end of the message. Overrunning counts as a timeout and leaves the
+ * instance out of the rest of the connection, as for any hook.
+ */
+void
+invoke_msg_end(struct session *s, struct mm_ctx *c, const struct mm_outcome *o)
+{
+	struct instance *in = c->inst;
+	struct hook_args a;
+	mm_verdict v;
+
+	memset(&a, 0, sizeof(a));
+	a.outcome = o;
+	reply_free(&c->reply);
+	c->has_reply = 0;
+	c->msg = s->m;
+	c->in_hook = 1;
+	c->stage = STAGE_MSG_END;
+	if (in->timeout <= 0)
+		call(c, STAGE_MSG_END, &a);
+	else if (!call_timed(s, c, STAGE_MSG_END, &a, &v)) {
+		__atomic_fetch_add(&in->stats->timeouts, 1, __ATOMIC_RELAXED);
+		log_msg(MM_LOG_WARNING, s->m->qid, in->name,
+		    "timed out at msg_end: plugin left out of this connection");
+	}
+	pthread_mutex_lock(&s->lock);
+	c->in_hook = 0;
+	pthread_mutex_unlock(&s->lock);
 }
 
 mm_verdict

@@ -16,17 +16,17 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "authres.h"
 #include "log.h"
 #include "session.h"
 
-static void msg_reset(struct session *s);
 static void msg_free(struct message *m);
 
 static struct message *
@@ -219,8 +219,8 @@ chain_chosen(struct session *s, int idx)
 	}
 }
 
-static void
-abort_all(struct session *s)
+void
+session_abort_hooks(struct session *s)
 {
 	struct hook_args a;
 
@@ -251,6 +251,8 @@ all_done(const struct session *s)
 static void
 log_decision(struct session *s, const struct merge *m, mm_stage st)
 {
+	if (m->who >= 0 && s->ch)
+		s->stage_by = s->ch->plugins[m->who]->name;
 	if (m->who >= 0 && s->ch && s->in_msg && s->m->decider == NULL &&
 	    (m->verdict == MM_REJECT || m->verdict == MM_TEMPFAIL ||
 	    m->verdict == MM_DISCARD))
@@ -264,13 +266,19 @@ log_decision(struct session *s, const struct merge *m, mm_stage st)
 
 /* Keep a decision for the rest of the connection (conn) or message. */
 static void
-stick(mm_verdict *where, struct reply *wr, const struct merge *m)
+stick(struct session *s, int conn, const struct merge *m, mm_stage st)
 {
+	mm_verdict *where = conn ? &s->conn_sticky : &s->sticky;
+	struct reply *wr = conn ? &s->conn_sticky_reply : &s->sticky_reply;
+
 	if (verdict_severity(m->verdict) <= verdict_severity(*where))
 		return;
 	*where = m->verdict;
 	reply_free(wr);
 	reply_copy(wr, &m->reply);
+	*(conn ? &s->conn_sticky_by : &s->sticky_by) =
+	    m->who >= 0 && s->ch ? s->ch->plugins[m->who]->name : NULL;
+	*(conn ? &s->conn_sticky_at : &s->sticky_at) = st;
 }
 
 /* Answer with a decision taken earlier; 1 if there was one. */
@@ -280,6 +288,7 @@ answer_sticky(struct session *s, mm_stage st, struct stage_out *out)
 	int message_stage = st >= MM_STAGE_ENVFROM && st <= MM_STAGE_EOM;
 
 	if (s->conn_sticky != MM_CONTINUE) {
+		s->stage_by = s->conn_sticky_by;
 		if (s->conn_sticky == MM_DISCARD && !message_stage)
 			out_set(out, MM_CONTINUE, NULL);	/* DISCARD needs a message */
 		else
@@ -287,12 +296,27 @@ answer_sticky(struct session *s, mm_stage st, struct stage_out *out)
 		return 1;
 	}
 	if (s->sticky != MM_CONTINUE && message_stage) {
+		s->stage_by = s->sticky_by;
 		out_set(out, s->sticky, &s->sticky_reply);
 		if (st != MM_STAGE_ENVRCPT || s->sticky == MM_DISCARD)
-			abort_all(s);
+			session_abort_hooks(s);
 		return 1;
 	}
 	return 0;
+}
+
+/* A verdict given at a message stage ends the message. */
+static void
+end_now(struct session *s, const struct stage_out *out, mm_stage st)
+{
+	struct fate f;
+
+	memset(&f, 0, sizeof(f));
+	f.verdict = out->verdict;
+	f.stage = st;
+	f.by = s->stage_by;
+	f.reply = &out->reply;
+	message_end(s, &f);
 }
 
 /*
@@ -307,6 +331,7 @@ run_stage(struct session *s, mm_stage st, const struct hook_args *a,
 	int message_stage = st >= MM_STAGE_ENVFROM && st <= MM_STAGE_EOM;
 	int chosen_now = 0;
 
+	s->stage_by = NULL;
 	if (answer_sticky(s, st, out))
 		return;
 	if (s->chain == -1) {
@@ -350,17 +375,13 @@ run_stage(struct session *s, mm_stage st, const struct hook_args *a,
 		/* a decision about the connection holds for all its messages */
 		struct merge *d = rconn.verdict != MM_CONTINUE ? &rconn : &m;
 		log_decision(s, d, st);
-		stick(&s->conn_sticky, &s->conn_sticky_reply, d);
+		stick(s, 1, d, st);
 		merge_free(&m);
 		merge_free(&rconn);
 		merge_free(&rmsg);
 		answer_sticky(s, st, out);
-		if (message_stage && st != MM_STAGE_ENVRCPT) {
-			if (s->be->msg_end && s->in_msg)
-				s->be->msg_end(s->bctx, out->verdict, &out->reply);
-			abort_all(s);
-			msg_reset(s);
-		}
+		if (message_stage && st != MM_STAGE_ENVRCPT)
+			end_now(s, out, st);
 		return;
 	}
 	merge_free(&rconn);
@@ -369,20 +390,16 @@ run_stage(struct session *s, mm_stage st, const struct hook_args *a,
 		   holds for the rest of the message */
 		merge_free(&m);
 		m = rmsg;
-		stick(&s->sticky, &s->sticky_reply, &m);
+		stick(s, 0, &m, MM_STAGE_ENVFROM);
 	} else
 		merge_free(&rmsg);
 
 	if (m.verdict != MM_CONTINUE) {
 		out_set(out, m.verdict, &m.reply);
 		log_decision(s, &m, st);
-		if (message_stage && !(st == MM_STAGE_ENVRCPT && m.verdict != MM_DISCARD)) {
-			if (s->be->msg_end && s->in_msg)
-				s->be->msg_end(s->bctx, m.verdict, &m.reply);
-			abort_all(s);
-			msg_reset(s);
-		}
 		merge_free(&m);
+		if (message_stage && !(st == MM_STAGE_ENVRCPT && out->verdict != MM_DISCARD))
+			end_now(s, out, st);
 		return;
 	}
 	merge_free(&m);
@@ -391,8 +408,14 @@ run_stage(struct session *s, mm_stage st, const struct hook_args *a,
 	    st != MM_STAGE_EOM &&
 	    /* while a later recipient may still pick another chain, the MTA
 	       must keep talking to us (452 rule) */
-	    !(s->conf->rcpt_chains && st <= MM_STAGE_ENVRCPT))
+	    !(s->conf->rcpt_chains && st <= MM_STAGE_ENVRCPT)) {
 		out->verdict = MM_ACCEPT;
+		if (s->in_msg && !s->m->accepted_early) {
+			/* the MTA may send nothing more of this message */
+			s->m->accepted_early = 1;
+			s->m->accepted_at = st;
+		}
+	}
 	else if (st == MM_STAGE_BODY && s->be->can_skip && !s->buffer_body) {
 		int want = 0;
 		for (size_t i = 0; s->ch && i < s->ch->n && !want; i++) {
@@ -402,6 +425,13 @@ run_stage(struct session *s, mm_stage st, const struct hook_args *a,
 		if (!want)
 			out->verdict = MM_SKIP;
 	}
+}
+
+void
+session_run_eom(struct session *s, const struct hook_args *a,
+    struct stage_out *out)
+{
+	run_stage(s, MM_STAGE_EOM, a, NULL, out);
 }
 
 void
@@ -457,8 +487,8 @@ graveyard_add(struct message *m, char *p)
 	m->graveyard[m->ngraveyard++] = p;
 }
 
-static void
-fresh_qid(struct session *s)
+void
+session_fresh_qid(struct session *s)
 {
 	const char *q = session_macro(s, "i");
 
@@ -478,11 +508,11 @@ session_envfrom(struct session *s, char **argv, struct stage_out *out)
 	const char *au;
 	size_t n = 0;
 
-	if (s->in_msg)
-		session_end_message(s);
+	if (s->in_msg)		/* the MTA never told how the last one ended */
+		message_abort(s, MM_STAGE_ABORT);
 	s->in_msg = 1;
 	s->m->t0 = mono_now();
-	fresh_qid(s);
+	session_fresh_qid(s);
 	if ((au = session_macro(s, "{auth_authen}")) != NULL && *au)
 		s->m->auth_user = xstrdup(au);
 	s->m->from = addr_strip(argv && argv[0] ? argv[0] : "");
@@ -502,9 +532,25 @@ session_envfrom(struct session *s, char **argv, struct stage_out *out)
 	run_stage(s, MM_STAGE_ENVFROM, &a, NULL, out);
 }
 
+/* Note a RCPT TO for the outcome; returns its index. */
+static size_t
+rcpt_outcome(struct message *m, const char *addr, mm_verdict v, const char *by)
+{
+	struct mm_rcpt_outcome *r;
+
+	m->routs = xrealloc(m->routs, (m->nrouts + 1) * sizeof(*m->routs));
+	r = &m->routs[m->nrouts];
+	r->addr = xstrdup(addr);
+	r->verdict = v;
+	r->decided_by = by;
+	return m->nrouts++;
+}
+
 void
 session_envrcpt(struct session *s, char **argv, struct stage_out *out)
 {
+	struct message *m;
+	size_t k;
 	struct hook_args a;
 	const char *arg = argv && argv[0] ? argv[0] : "", *why;
 	char *rcpt = addr_strip(arg);
@@ -512,7 +558,7 @@ session_envrcpt(struct session *s, char **argv, struct stage_out *out)
 	char *norm = addr_normalize(arg, &why);
 	const char *dom = norm ? addr_domain(norm) : NULL;
 
-	fresh_qid(s);
+	session_fresh_qid(s);
 	if (norm == NULL && s->conf->rcpt_chains)
 		log_msg(MM_LOG_INFO, s->m->qid, NULL, "recipient <%s>: %s; it has no "
 		    "domain for rcpt_domain", rcpt, why);
@@ -525,14 +571,21 @@ session_envrcpt(struct session *s, char **argv, struct stage_out *out)
 		reply_free(&r);
 		log_msg(MM_LOG_INFO, s->m->qid, NULL,
 		    "recipient <%s> belongs to another chain: 452 4.5.3", rcpt);
+		rcpt_outcome(s->m, rcpt, MM_TEMPFAIL, NULL);
 		free(rcpt);
 		free(norm);
 		return;
 	}
+	m = s->m;
+	k = rcpt_outcome(m, rcpt, MM_CONTINUE, NULL);
 	memset(&a, 0, sizeof(a));
 	a.argv = argv;
 	run_stage(s, MM_STAGE_ENVRCPT, &a, s->chain == -1 ? (dom ? dom : "") : NULL, out);
 	free(norm);
+	if (s->m == m && (out->verdict == MM_REJECT || out->verdict == MM_TEMPFAIL)) {
+		m->routs[k].verdict = out->verdict;
+		m->routs[k].decided_by = s->stage_by;
+	}
 	if (out->verdict == MM_CONTINUE || out->verdict == MM_ACCEPT) {
 		s->m->rcpts = xrealloc(s->m->rcpts, (s->m->nrcpts + 1) * sizeof(char *));
 		s->m->rcpts[s->m->nrcpts++] = rcpt;
@@ -568,7 +621,7 @@ session_eoh(struct session *s, struct stage_out *out)
 {
 	struct hook_args a;
 
-	fresh_qid(s);
+	session_fresh_qid(s);
 	memset(&a, 0, sizeof(a));
 	run_stage(s, MM_STAGE_EOH, &a, NULL, out);
 }
@@ -657,86 +710,6 @@ session_body(struct session *s, const unsigned char *data, size_t len,
 	run_stage(s, MM_STAGE_BODY, &a, NULL, out);
 }
 
-/*
- * Authentication-Results headers claiming our authserv-id are forged
- * (RFC 8601 5): however the id is written (comments, quotes, case, a
- * trailing dot), and wherever the headers stand.
- */
-static void
-remove_forged_authres(struct session *s)
-{
-	const char *id = s->conf->authserv_id;
-	size_t nth = 1;
-	const char *v;
-
-	while ((v = hdrlist_get(&s->m->hdrs, "Authentication-Results", nth)) != NULL) {
-		if (authres_claims(v, id)) {
-			log_msg(MM_LOG_INFO, s->m->qid, NULL,
-			    "removing Authentication-Results header claiming %s", id);
-			hdrlist_change(&s->m->hdrs, "Authentication-Results", nth, NULL);
-		} else
-			nth++;
-	}
-}
-
-void
-session_eom(struct session *s, struct stage_out *out, struct eom_out *eom)
-{
-	struct hook_args a;
-
-	memset(eom, 0, sizeof(*eom));
-	fresh_qid(s);
-	if (s->record_headers && s->conf->authserv_id && s->ch &&
-	    (s->ch->actions & MM_ACT_AUTHRES))
-		remove_forged_authres(s);
-	memset(&a, 0, sizeof(a));
-	run_stage(s, MM_STAGE_EOM, &a, NULL, out);
-	if (out->verdict != MM_CONTINUE && out->verdict != MM_ACCEPT) {
-		session_end_message(s);
-		return;
-	}
-	out->verdict = MM_CONTINUE;
-
-	if (s->m->nauthres) {
-		struct mm_buf v = { 0 };
-		buf_adds(&v, s->conf->authserv_id ? s->conf->authserv_id : "localhost");
-		for (size_t i = 0; i < s->m->nauthres; i++)
-			buf_printf(&v, ";\n\t%s", s->m->authres[i]);
-		hdrlist_insert(&s->m->hdrs, 0, "Authentication-Results", v.data);
-		buf_free(&v);
-	}
-	if (s->m->monitor.len)
-		hdrlist_add(&s->m->hdrs, "X-Modmilter-Monitor", s->m->monitor.data);
-
-	/* hand over, in the DESIGN.md order; the strings stay owned by s
-	   until session_end_message() */
-	eom->chgfrom = s->m->chgfrom;
-	eom->chgfrom_args = s->m->chgfrom_args;
-	eom->delrcpt = s->m->delrcpt;
-	eom->ndelrcpt = s->m->ndelrcpt;
-	eom->addrcpt = s->m->addrcpt;
-	eom->naddrcpt = s->m->naddrcpt;
-	eom->nhdrops = hdrlist_diff(&s->m->hdrs, &eom->hdrops);
-	eom->body = s->m->newbody;
-	eom->bodylen = s->m->newbodylen;
-	eom->quarantine = s->m->quarantine.len ? s->m->quarantine.data : NULL;
-}
-
-void
-eom_out_free(struct eom_out *e)
-{
-	free(e->hdrops);
-	memset(e, 0, sizeof(*e));
-}
-
-void
-session_abort(struct session *s)
-{
-	if (s->in_msg)
-		abort_all(s);
-	msg_reset(s);
-}
-
 void
 session_unknown(struct session *s, const char *cmd, struct stage_out *out)
 {
@@ -791,11 +764,14 @@ msg_free(struct message *m)
 	buf_free(&m->monitor);
 	free_strv(m->results, m->nresults);
 	free(m->decider);
+	for (size_t i = 0; i < m->nrouts; i++)
+		free((char *)m->routs[i].addr);
+	free(m->routs);
 	free(m);
 }
 
-static void
-msg_reset(struct session *s)
+void
+session_msg_reset(struct session *s)
 {
 	struct message *old;
 
@@ -844,24 +820,49 @@ session_defer_verdict(struct session *s, mm_verdict v, const struct reply *r)
 	reply_copy(wr, r);
 }
 
-void
-session_end_message(struct session *s)
-{
-	msg_reset(s);
-}
+double session_grace = 30;
 
 void
 session_free(struct session *s)
 {
+	struct timespec dl;
+	double end;
+
 	if (s == NULL)
 		return;
+	if (s->in_msg)		/* the connection ended mid-message */
+		message_abort(s, MM_STAGE_CLOSE);
+	clock_gettime(CLOCK_REALTIME, &dl);
+	end = (double)dl.tv_sec + (double)dl.tv_nsec / 1e9 + session_grace;
+	dl.tv_sec = (time_t)end;
+	dl.tv_nsec = (long)((end - (double)dl.tv_sec) * 1e9);
 	pthread_mutex_lock(&s->lock);
 	while (s->outstanding > 0)
-		pthread_cond_wait(&s->idle, &s->lock);
+		if (pthread_cond_timedwait(&s->idle, &s->lock, &dl) == ETIMEDOUT)
+			break;
+	if (s->outstanding > 0) {
+		int n = s->outstanding;
+		/* the MTA side goes away now; the last hook to return
+		   frees the rest (invoke.c) */
+		s->be = NULL;
+		s->orphaned = 1;
+		pthread_mutex_unlock(&s->lock);
+		log_msg(MM_LOG_WARNING, NULL, NULL, "%d hook%s still running %.0f s "
+		    "after %s timeout: the connection ends without waiting; its "
+		    "state is freed when %s", n, n == 1 ? "" : "s", session_grace,
+		    n == 1 ? "its" : "their", n == 1 ? "it returns" : "they return");
+		return;
+	}
 	pthread_mutex_unlock(&s->lock);
+	session_teardown(s);
+}
+
+void
+session_teardown(struct session *s)
+{
 	for (size_t i = 0; i < s->conf->ninst; i++)
 		s->ctx[i].failed = 0;	/* every hook has returned now */
-	msg_reset(s);
+	session_msg_reset(s);
 	for (size_t i = 0; i < s->conf->ninst; i++) {
 		struct mm_ctx *c = &s->ctx[i];
 		c->msg = s->m;

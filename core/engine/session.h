@@ -6,10 +6,10 @@
  *
  *	s = session_new(conf, &backend, backend_ctx);
  *	session_connect(s, host, sa, &out); session_helo(...); ...
- *	session_eom(s, &out, &eom); ... eom_free(&eom);
+ *	session_eom(s, &out, NULL);	(the backend's apply() applies)
  *	session_free(s);
  * DESCRIPTION
- *	The engine between the MTA side (core/milter.c, or modmilter-test
+ *	The engine between the MTA side (core/mta/milter.c, or modmilter-test
  *	in-process) and the plugins: it selects the chain, replays earlier
  *	events to plugins that join late, calls each hook in chain order,
  *	merges the verdicts (merge.c), keeps the queued actions and hands
@@ -31,15 +31,6 @@
 #include "reply.h"
 #include "util.h"
 
-struct backend {
-	const char *(*macro)(void *bctx, const char *name);
-	int (*progress)(void *bctx);
-	int can_skip;			/* the MTA understands SKIP */
-	/* A verdict ended the message before end of message (the session
-	   forgets it right after): may be NULL. */
-	void (*msg_end)(void *bctx, mm_verdict v, const struct reply *r);
-};
-
 /* What the MTA is told for one stage. */
 struct stage_out {
 	mm_verdict verdict;		/* CONTINUE ACCEPT REJECT TEMPFAIL DISCARD SKIP */
@@ -58,6 +49,22 @@ struct eom_out {
 	const unsigned char *body;	/* NULL: unchanged */
 	size_t bodylen;
 	char *quarantine;		/* NULL: not quarantined */
+	int owned;			/* a copy: eom_out_free frees the strings */
+};
+
+struct backend {
+	const char *(*macro)(void *bctx, const char *name);
+	int (*progress)(void *bctx);
+	int can_skip;			/* the MTA understands SKIP */
+	/* The message ended (msgend.c), however it did; r: the reply of a
+	   REJECT/TEMPFAIL, or NULL. Called once per message, before the
+	   session forgets it. May be NULL. */
+	void (*msg_end)(void *bctx, const struct mm_outcome *o,
+	    const struct reply *r);
+	/* Apply the modifications of an accepted message: 0, or -1 when
+	   the MTA refused one (the message is then tempfailed). May be
+	   NULL (nothing to apply to). */
+	int (*apply)(void *bctx, const struct eom_out *e);
 };
 
 struct fact {
@@ -133,6 +140,13 @@ struct message {
 	char *decider;			/* instance whose verdict decided */
 	double t0;			/* mono_now() at MAIL FROM */
 	size_t size;			/* body bytes received */
+	/* how it ended (msgend.c) */
+	struct mm_rcpt_outcome *routs;	/* every RCPT TO; addr owned */
+	size_t nrouts;
+	int accepted_early;		/* we answered ACCEPT before EOM */
+	mm_stage accepted_at;
+	unsigned changed;		/* MM_ACT_* handed over at EOM */
+	struct mm_outcome outcome;	/* what msg_end hooks read */
 };
 
 struct session {
@@ -143,6 +157,8 @@ struct session {
 	pthread_mutex_t lock;		/* API calls vs. abandoned hooks */
 	pthread_cond_t idle;
 	int outstanding;		/* hooks still running after a timeout */
+	int orphaned;			/* session_free gave up waiting for them:
+					   the last one tears the session down */
 
 	/* connection */
 	char *host;
@@ -170,12 +186,24 @@ struct session {
 	int aborted;			/* abort hooks already called */
 	mm_verdict sticky;		/* a decided message verdict */
 	struct reply sticky_reply;
+	const char *sticky_by;		/* instance that decided it, or NULL */
+	mm_stage sticky_at;
 	mm_verdict conn_sticky;		/* a decided connection verdict */
 	struct reply conn_sticky_reply;
+	const char *conn_sticky_by;
+	mm_stage conn_sticky_at;
+	const char *stage_by;		/* instance that decided the last stage */
 };
 
 struct session *session_new(struct conf *c, const struct backend *be, void *bctx);
+/* End the connection: a message in progress ends as aborted, plugins'
+   conn_close run, everything is freed. Hooks still running after their
+   timeout are waited for up to session_grace seconds (30); after that
+   session_free returns and the last of them finishes the teardown, with
+   the backend gone (a hung hook must not hold the MTA connection). */
 void session_free(struct session *s);
+void session_teardown(struct session *s);	/* invoke.c: the rest of it */
+extern double session_grace;			/* tests may shorten it */
 
 void session_connect(struct session *s, const char *host,
     const struct sockaddr *sa, struct stage_out *out);
@@ -188,10 +216,13 @@ void session_header(struct session *s, const char *name, const char *value,
 void session_eoh(struct session *s, struct stage_out *out);
 void session_body(struct session *s, const unsigned char *data, size_t len,
     struct stage_out *out);
-void session_eom(struct session *s, struct stage_out *out, struct eom_out *eom);
+/* The end of message (msgend.c): runs EOM, hands the modifications of
+   an accepted message to the backend's apply() and ends the message;
+   copy, if not NULL, receives a copy of them (eom_out_free). */
+void session_eom(struct session *s, struct stage_out *out, struct eom_out *copy);
+/* The MTA aborted the message (SMTP RSET, or a client gone mid-message). */
 void session_abort(struct session *s);
 void session_unknown(struct session *s, const char *cmd, struct stage_out *out);
-void session_end_message(struct session *s);
 void graveyard_add(struct message *m, char *p);
 int session_body_get(struct session *s, const unsigned char **data, size_t *len);
 /* A verdict reached where the MTA takes no reply: give it at the next stage. */
@@ -208,10 +239,30 @@ struct hook_args {
 	char *const *argv;
 	const unsigned char *data;
 	size_t len;
+	const struct mm_outcome *outcome;	/* msg_end: owned by the message */
 };
+
+/* How a message ends, for message_end() (msgend.c). */
+struct fate {
+	mm_verdict verdict;		/* REJECT TEMPFAIL DISCARD, or ACCEPT */
+	mm_stage stage;			/* where it was decided */
+	const char *by;			/* deciding instance, or NULL */
+	const struct reply *reply;	/* REJECT/TEMPFAIL reply, or NULL */
+	int aborted;			/* the MTA ended it without a verdict of
+					   ours: an earlier one stands, else
+					   it is aborted */
+};
+/* The one function that ends a message (msgend.c). */
+void message_end(struct session *s, const struct fate *f);
+/* The MTA ended it unfinished: at st MM_STAGE_ABORT (it said abort, or
+   sent the next MAIL FROM) or MM_STAGE_CLOSE (the connection ended). */
+void message_abort(struct session *s, mm_stage st);
 
 /* Shared with api.c, chainsel.c and invoke.c */
 extern const struct mm_api core_api;
+/* The table plugins get at init: core_api, or the shorter one of the
+   minor a test pretends to speak (loader_pretend_sdk_minor). */
+const struct mm_api *api_table(void);
 int chain_select(struct session *s, const char *rcpt_domain);
 int chain_matches_domain(const struct chain *ch, const char *domain);
 mm_verdict invoke_hook(struct session *s, struct mm_ctx *c, mm_stage st,
@@ -220,6 +271,16 @@ mm_verdict invoke_hook(struct session *s, struct mm_ctx *c, mm_stage st,
    number, never used to index the per-stage counters */
 #define STAGE_CONN_OPEN	MM_STAGE_COUNT
 mm_verdict invoke_conn_open(struct session *s, struct mm_ctx *c, int *late);
+/* msg_end, likewise not an SMTP stage; api.c refuses actions in it */
+#define STAGE_MSG_END	(MM_STAGE_COUNT + 1)
+void invoke_msg_end(struct session *s, struct mm_ctx *c,
+    const struct mm_outcome *o);
+/* session.c, for msgend.c */
+void session_msg_reset(struct session *s);
+void session_abort_hooks(struct session *s);
+void session_fresh_qid(struct session *s);
+void session_run_eom(struct session *s, const struct hook_args *a,
+    struct stage_out *out);
 const char *session_macro(struct session *s, const char *name);
 const char *stage_name(mm_stage st);
 void session_note_monitor(struct session *s, struct mm_ctx *c, const char *what);

@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "cfgtree.h"
+#include "loader.h"
 #include "log.h"
 #include "metrics.h"
 #include "session.h"
@@ -122,6 +123,17 @@ static void *
 api_msg_data(mm_ctx *c)
 {
 	return c ? c->msg_data : NULL;
+}
+
+/* In msg_end the message has ended: nothing may act on it any more. */
+static int
+ended(mm_ctx *c, const char *what)
+{
+	if (c->stage != STAGE_MSG_END)
+		return 0;
+	log_msg(MM_LOG_WARNING, c->msg ? c->msg->qid : NULL, c->inst->name,
+	    "msg_end tried to %s: the message has ended; refused", what);
+	return 1;
 }
 
 /* Outside a connection, or abandoned after a timeout: nothing to give. */
@@ -302,6 +314,24 @@ api_header_at(mm_ctx *c, size_t i, const char **name, const char **value)
 	return 0;
 }
 
+static size_t
+api_received_header_count(mm_ctx *c)
+{
+	SESSION_OR(c, 0);
+	return c->msg->hdrs.norig;
+}
+
+static int
+api_received_header_at(mm_ctx *c, size_t i, const char **name, const char **value)
+{
+	SESSION_OR(c, -1);
+	if (i >= c->msg->hdrs.norig)
+		return -1;
+	*name = c->msg->hdrs.orig[i].name;
+	*value = c->msg->hdrs.orig[i].value;
+	return 0;
+}
+
 static const char *
 api_header_get(mm_ctx *c, const char *name, size_t nth)
 {
@@ -320,6 +350,8 @@ static int
 api_set_reply(mm_ctx *c, const char *rcode, const char *xcode, const char *text)
 {
 	SESSION_OR(c, -1);
+	if (ended(c, "set a reply"))
+		return -1;
 	pthread_mutex_lock(&c->s->lock);
 	if (abandoned_locked(c, "set a reply") || !c->in_hook || c->failed) {
 		/* the core has answered already */
@@ -366,11 +398,13 @@ needs(mm_ctx *c, unsigned act, const char *what)
 	return 1;
 }
 
-/* Refused when abandoned or failed, a no-op (logged) in monitor mode;
-   otherwise returns holding the session lock, released by ACT_END. */
+/* Refused when abandoned or failed or the message has ended, a no-op
+   (logged) in monitor mode; otherwise returns holding the session lock,
+   released by ACT_END. */
 #define ACT_BEGIN(c, act, what) do {					\
 	if ((c) == NULL || (c)->s == NULL || (c)->msg == NULL)		\
 		return -1;						\
+	if (ended(c, what)) return -1;					\
 	if (!needs(c, act, what)) return -1;				\
 	pthread_mutex_lock(&(c)->s->lock);				\
 	if (abandoned_locked(c, what) || (c)->failed) {			\
@@ -541,6 +575,8 @@ api_progress(mm_ctx *c)
 	int r;
 
 	SESSION_OR(c, -1);
+	if (ended(c, "ask the MTA for more time"))
+		return -1;
 	/* only the hook the connection is waiting for may speak to the MTA */
 	pthread_mutex_lock(&c->s->lock);
 	r = c->in_hook && !c->failed && !c->abandoned && c->s->be && c->s->be->progress ?
@@ -704,4 +740,45 @@ const struct mm_api core_api = {
 	.domain_match = domain_match,
 	.abandoned = api_abandoned,
 	.set_result = api_set_result,
+	.received_header_count = api_received_header_count,
+	.received_header_at = api_received_header_at,
 };
+
+/* Where the table of each SDK 1.x minor ends. */
+static size_t
+table_end(unsigned minor)
+{
+	switch (minor) {
+	case 0:
+		return offsetof(struct mm_api, now) + sizeof(core_api.now);
+	case 1:
+		return offsetof(struct mm_api, narrow) + sizeof(core_api.narrow);
+	case 2:
+		return offsetof(struct mm_api, store_expire) +
+		    sizeof(core_api.store_expire);
+	default:
+		return sizeof(struct mm_api);
+	}
+}
+
+const struct mm_api *
+api_table(void)
+{
+	static struct mm_api older[MM_SDK_MINOR];
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	unsigned minor = loader_sdk_minor();
+	size_t end;
+
+	if (minor >= MM_SDK_MINOR)
+		return &core_api;
+	/* a test pretends to be an older core: the table as that core
+	   had it, the members it did not have zeroed */
+	end = table_end(minor);
+	pthread_mutex_lock(&lock);
+	older[minor] = core_api;
+	memset((char *)&older[minor] + end, 0, sizeof(struct mm_api) - end);
+	older[minor].size = end;
+	older[minor].sdk_minor = minor;
+	pthread_mutex_unlock(&lock);
+	return &older[minor];
+}

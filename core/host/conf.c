@@ -253,7 +253,7 @@ parse_instance(struct conf *c, const char *name, const mm_opt *def,
 	in->actions = in->p->actions;
 	in->flags = in->p->flags;
 	before = def->tree->nerrors;
-	if (in->p->init(in->ictx, &core_api, opts, &in->data, &ierr) != 0) {
+	if (in->p->init(in->ictx, api_table(), opts, &in->data, &ierr) != 0) {
 		if (ierr || def->tree->nerrors == before)
 			cfg_error(opts ? opts : keynode, "plugin '%s': %s", name,
 			    ierr ? ierr : "initialisation failed");

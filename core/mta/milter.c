@@ -41,7 +41,6 @@ struct mconn {
 	struct session *s;		/* NULL between QUIT_NC and connect */
 	unsigned long proto;		/* negotiated SMFIP_* bits */
 	struct backend be;
-	int msg_open;			/* a message not yet counted (metrics) */
 	const char *conn_outcome;	/* set when the connection was decided */
 	/* for a new SMTP connection after QUIT_NC */
 	unsigned long offered_actions, offered_proto;	/* the MTA's offer */
@@ -49,10 +48,12 @@ struct mconn {
 	char *macros[MM_STAGE_COUNT];	/* asked for with smfi_setsymlist */
 };
 
-static void be_msg_end(void *b, mm_verdict v, const struct reply *r);
+static void be_msg_end(void *b, const struct mm_outcome *o, const struct reply *r);
+static int be_apply(void *b, const struct eom_out *e);
 
-/* What kind of stage a reply answers, for the metrics. */
-enum kind { K_NONE, K_CONN, K_RCPT, K_MSG, K_EOM };
+/* What kind of stage a reply answers, for the metrics (messages are
+   counted as they end: be_msg_end). */
+enum kind { K_NONE, K_CONN, K_RCPT, K_MSG };
 
 /* The smfi_setsymlist stage of each hook stage that has one. */
 static const int symstage[MM_STAGE_COUNT] = {
@@ -202,6 +203,7 @@ mm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	m->be.macro = be_macro;
 	m->be.progress = be_progress;
 	m->be.msg_end = be_msg_end;
+	m->be.apply = be_apply;
 	m->be.can_skip = (*pf1 & SMFIP_SKIP) != 0;
 	m->s = session_new(c, &m->be, m);
 	conf_unref(c);		/* the session holds its own reference */
@@ -222,29 +224,21 @@ chain_of(const struct mconn *m)
 	return m->s->ch ? m->s->ch->name : NULL;
 }
 
-/* Count what the MTA was told: a message ends with the first decisive
-   reply of its stages, or with continue at end of message. */
-/* A message ended: counted, and its summary line logged. */
+/* A message ended, however it did (the engine calls this once per
+   message): counted, and its summary line logged. */
 static void
-end_msg(struct mconn *m, const char *verdict, const struct reply *r)
-{
-	metrics_message(chain_of(m), verdict);
-	summary_log(m->s, verdict, r);
-	m->msg_open = 0;
-}
-
-/* The session is about to forget a message a verdict ended early. */
-static void
-be_msg_end(void *b, mm_verdict v, const struct reply *r)
+be_msg_end(void *b, const struct mm_outcome *o, const struct reply *r)
 {
 	struct mconn *m = b;
+	const char *verdict = o->aborted ? "aborted" : verdict_name(o->verdict);
 
-	if (m->msg_open)
-		end_msg(m, verdict_name(v), v == MM_REJECT || v == MM_TEMPFAIL ? r : NULL);
+	metrics_message(chain_of(m), verdict);
+	summary_log(m->s, verdict,
+	    o->verdict == MM_REJECT || o->verdict == MM_TEMPFAIL ? r : NULL);
 }
 
 static void
-count(struct mconn *m, enum kind k, mm_verdict v, const struct reply *r)
+count(struct mconn *m, enum kind k, mm_verdict v)
 {
 	const char *name = NULL;
 
@@ -253,7 +247,7 @@ count(struct mconn *m, enum kind k, mm_verdict v, const struct reply *r)
 	case MM_REJECT: name = "reject"; break;
 	case MM_TEMPFAIL: name = "tempfail"; break;
 	case MM_DISCARD: name = "discard"; break;
-	case MM_CONTINUE: case MM_SKIP: name = k == K_EOM ? "accept" : NULL; break;
+	case MM_CONTINUE: case MM_SKIP: name = NULL; break;
 	default: break;
 	}
 	if (name == NULL || k == K_NONE)
@@ -267,8 +261,6 @@ count(struct mconn *m, enum kind k, mm_verdict v, const struct reply *r)
 			metrics_recipient(chain_of(m), name);
 		break;
 	default:
-		if (m->msg_open)
-			end_msg(m, name, v == MM_REJECT || v == MM_TEMPFAIL ? r : NULL);
 		break;
 	}
 }
@@ -328,8 +320,6 @@ reuse(SMFICTX *ctx)
 	}
 	m->s = session_new(c, &m->be, m);
 	conf_unref(c);
-	/* the last one was counted at its close */
-	m->msg_open = 0;
 	m->conn_outcome = NULL;
 	smfi_setpriv(ctx, m);
 	__atomic_add_fetch(&active, 1, __ATOMIC_ACQ_REL);
@@ -350,7 +340,7 @@ answer(struct mconn *m, struct stage_out *o, unsigned long nr, enum kind k)
 		stage_out_free(o);
 		return SMFIS_NOREPLY;
 	}
-	count(m, k, o->verdict, &o->reply);
+	count(m, k, o->verdict);
 	switch (o->verdict) {
 	case MM_ACCEPT:
 		r = SMFIS_ACCEPT;
@@ -412,9 +402,6 @@ mm_envfrom(SMFICTX *ctx, char **argv)
 	struct stage_out o;
 
 	NEED(m);
-	if (m->msg_open)	/* the MTA never told us how the last one ended */
-		end_msg(m, "aborted", NULL);
-	m->msg_open = 1;
 	session_envfrom(m->s, argv, &o);
 	return answer(m, &o, SMFIP_NR_MAIL, K_MSG);
 }
@@ -474,9 +461,11 @@ mm_body(SMFICTX *ctx, unsigned char *data, size_t len)
 	return answer(m, &o, SMFIP_NR_BODY, K_MSG);
 }
 
+/* The engine hands over an accepted message's modifications. */
 static int
-apply(struct mconn *m, const struct eom_out *e)
+be_apply(void *b, const struct eom_out *e)
 {
+	struct mconn *m = b;
 	SMFICTX *ctx = m->ctx;
 	const char *step = NULL;
 
@@ -535,7 +524,7 @@ apply(struct mconn *m, const struct eom_out *e)
 		step = "quarantine";
 	if (step) {
 		log_msg(MM_LOG_ERR, m->s->m->qid, NULL,
-		    "the MTA refused to %s; message tempfailed", step);
+		    "the MTA refused to %s", step);
 		return -1;
 	}
 	return 0;
@@ -546,23 +535,12 @@ mm_eom(SMFICTX *ctx)
 {
 	struct mconn *m = CONN(ctx);
 	struct stage_out o;
-	struct eom_out e;
 	sfsistat r;
 
 	NEED(m);
-	session_eom(m->s, &o, &e);
-	if (o.verdict == MM_CONTINUE && apply(m, &e) < 0) {
-		smfi_setreply(ctx, "451", "4.3.0", "Temporary local problem, please try again later");
-		o.verdict = MM_TEMPFAIL;
-		reply_free(&o.reply);
-		/* the message is not accepted after all: plugins must not
-		   keep what they did for it (archived copies and the like) */
-		eom_out_free(&e);
-		session_abort(m->s);
-	}
-	eom_out_free(&e);
-	r = answer(m, &o, 0, K_EOM);
-	session_end_message(m->s);
+	/* the engine applies (be_apply) and ends the message */
+	session_eom(m->s, &o, NULL);
+	r = answer(m, &o, 0, K_MSG);
 	__atomic_add_fetch(&messages, 1, __ATOMIC_RELAXED);
 	return r;
 }
@@ -572,12 +550,8 @@ mm_abort(SMFICTX *ctx)
 {
 	struct mconn *m = CONN(ctx);
 
-	if (m) {
-		if (m->msg_open)
-			end_msg(m, "aborted", NULL);
-		m->msg_open = 0;
+	if (m)
 		session_abort(m->s);
-	}
 	return SMFIS_CONTINUE;
 }
 
@@ -587,8 +561,7 @@ mm_close(SMFICTX *ctx)
 	struct mconn *m = CONN(ctx);
 
 	if (m) {
-		if (m->msg_open)
-			end_msg(m, "aborted", NULL);
+		/* a message in progress ends as aborted (session_free) */
 		metrics_connection(chain_of(m), m->conn_outcome ? m->conn_outcome : "closed");
 		session_free(m->s);
 		m->s = NULL;

@@ -20,6 +20,23 @@
 
 static pthread_once_t lt_once = PTHREAD_ONCE_INIT;
 static int lt_ok;
+/* the SDK minor this core speaks; lower only in tests */
+static unsigned core_minor = MM_SDK_MINOR;
+
+unsigned
+loader_sdk_minor(void)
+{
+	return __atomic_load_n(&core_minor, __ATOMIC_RELAXED);
+}
+
+int
+loader_pretend_sdk_minor(unsigned minor)
+{
+	if (minor > MM_SDK_MINOR)
+		return -1;
+	__atomic_store_n(&core_minor, minor, __ATOMIC_RELAXED);
+	return 0;
+}
 
 static void
 lt_start(void)
@@ -99,6 +116,7 @@ module_load(const char *dir, const char *name, char *err, size_t errlen)
 	char *path;
 	lt_dlhandle h;
 	const struct mm_plugin *d;
+	unsigned minor;
 
 	pthread_once(&lt_once, lt_start);
 	if (!lt_ok) {
@@ -124,18 +142,21 @@ module_load(const char *dir, const char *name, char *err, size_t errlen)
 		    path, MM_PLUGIN_SYMBOL);
 		goto bad;
 	}
+	minor = loader_sdk_minor();
 	if (d->sdk_major != MM_SDK_MAJOR) {
 		snprintf(err, errlen, "plugin %s was built for SDK %u.%u; this "
-		    "modmilterd speaks SDK %d.%d (major versions must match)",
-		    path, d->sdk_major, d->sdk_minor, MM_SDK_MAJOR, MM_SDK_MINOR);
+		    "modmilterd speaks SDK %d.%u (major versions must match)",
+		    path, d->sdk_major, d->sdk_minor, MM_SDK_MAJOR, minor);
 		goto bad;
 	}
-	if (d->sdk_minor > MM_SDK_MINOR) {
+	if (d->sdk_minor > minor) {
 		snprintf(err, errlen, "plugin %s needs SDK %u.%u; this modmilterd "
-		    "speaks SDK %d.%d: upgrade modmilterd", path, d->sdk_major,
-		    d->sdk_minor, MM_SDK_MAJOR, MM_SDK_MINOR);
+		    "speaks SDK %d.%u: upgrade modmilterd, or build the plugin "
+		    "with MM_SDK_NEED set to the minor it really needs", path,
+		    d->sdk_major, d->sdk_minor, MM_SDK_MAJOR, minor);
 		goto bad;
 	}
+	/* the descriptor of SDK 1.0 ends with unknown */
 	if (d->size < offsetof(struct mm_plugin, unknown) + sizeof(d->unknown) ||
 	    d->name == NULL || d->init == NULL) {
 		snprintf(err, errlen, "plugin %s has a malformed descriptor", path);
@@ -144,7 +165,12 @@ module_load(const char *dir, const char *name, char *err, size_t errlen)
 	m = xcalloc(1, sizeof(*m));
 	m->path = path;
 	m->handle = h;
-	m->desc = d;
+	/* never read past the plugin's size: hooks its (older) headers did
+	   not have stay NULL in our copy; a newer descriptor's tail, which
+	   we do not know, is left out */
+	memcpy(&m->copy, d, d->size < sizeof(m->copy) ? d->size : sizeof(m->copy));
+	m->copy.size = d->size;
+	m->desc = &m->copy;
 	return m;
 bad:
 	lt_dlclose(h);
