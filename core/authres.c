@@ -26,6 +26,7 @@
 #include <strings.h>
 
 #include "authres.h"
+#include "addr.h"
 #include "util.h"
 
 static int
@@ -75,7 +76,7 @@ char *
 authres_id(const char *value, int *wellformed, const char **why)
 {
 	const char *p, *dummy;
-	struct buf id = { 0 };
+	struct mm_buf id = { 0 };
 	int wf;
 
 	if (why == NULL)
@@ -127,13 +128,7 @@ authres_id(const char *value, int *wellformed, const char **why)
 int
 authres_id_eq(const char *a, const char *b)
 {
-	size_t al = strlen(a), bl = strlen(b);
-
-	if (al > 0 && a[al - 1] == '.')
-		al--;
-	if (bl > 0 && b[bl - 1] == '.')
-		bl--;
-	return al == bl && al > 0 && strncasecmp(a, b, al) == 0;
+	return mm_domain_equal(a, b);
 }
 
 int

@@ -29,7 +29,7 @@ int
 eml_parse(const char *t, size_t len, struct eml *m)
 {
 	size_t pos = 0, next, e;
-	struct buf body = { 0 };
+	struct mm_buf body = { 0 };
 
 	memset(m, 0, sizeof(*m));
 	if (len >= 5 && memcmp(t, "From ", 5) == 0) {

@@ -144,6 +144,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <modmilter/clock.h>
+
 #include "milterclient.h"
 
 #define MC_CHUNK	65535		/* body chunk size */
@@ -294,14 +296,11 @@ static int sym_stage(int cmd)
     }
 }
 
-/* now_ms - monotonic clock */
+/* now_ms - monotonic clock, in milliseconds */
 
 static long long now_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ((long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+    return ((long long) (mm_clock_mono() * 1000));
 }
 
 /* wait_fd - wait until the socket is ready, within the timeout */

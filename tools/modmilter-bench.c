@@ -77,6 +77,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <modmilter/alloc.h>
+#include <modmilter/clock.h>
+
 #include "milterclient.h"
 
 #define CLIENT_NAME	"client.example.com"
@@ -125,34 +128,6 @@ static const char *phase = "message";	/* for error messages */
 static pthread_mutex_t err_lock = PTHREAD_MUTEX_INITIALIZER;
 static char first_error[512];
 
-/* now_sec - monotonic time */
-
-static double now_sec(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (ts.tv_sec + ts.tv_nsec / 1e9);
-}
-
-static void *xrealloc(void *p, size_t n)
-{
-    if ((p = realloc(p, n)) == NULL) {
-	fprintf(stderr, "modmilter-bench: out of memory\n");
-	exit(2);
-    }
-    return (p);
-}
-
-static char *xstrndup(const char *s, size_t n)
-{
-    char   *p = xrealloc(NULL, n + 1);
-
-    memcpy(p, s, n);
-    p[n] = 0;
-    return (p);
-}
-
 /* add_body_line - append a line and CRLF */
 
 static void add_body_line(MSG *m, const char *line, size_t len, size_t *cap)
@@ -160,7 +135,7 @@ static void add_body_line(MSG *m, const char *line, size_t len, size_t *cap)
     if (m->blen + len + 2 > *cap) {
 	while (m->blen + len + 2 > *cap)
 	    *cap = *cap ? 2 * *cap : 8192;
-	m->body = xrealloc(m->body, *cap);
+	m->body = mm_xrealloc(m->body, *cap);
     }
     memcpy(m->body + m->blen, line, len);
     memcpy(m->body + m->blen + len, "\r\n", 2);
@@ -193,7 +168,7 @@ static int load_message(const char *path, MSG *m)
     }
     do {
 	if (len + 65536 > cap)
-	    text = xrealloc(text, cap = len + 65536 + 1);
+	    text = mm_xrealloc(text, cap = len + 65536 + 1);
 	n = fread(text + len, 1, cap - len - 1, fp);
 	len += n;
     } while (n > 0);
@@ -223,7 +198,7 @@ static int load_message(const char *path, MSG *m)
 	    if ((line[0] == ' ' || line[0] == '\t') && m->nhdrs > 0) {
 		h = m->hdrs + m->nhdrs - 1;
 		n = strlen(h->value);
-		h->value = xrealloc(h->value, n + 1 + llen + 1);
+		h->value = mm_xrealloc(h->value, n + 1 + llen + 1);
 		h->value[n] = '\n';
 		memcpy(h->value + n + 1, line, llen);
 		h->value[n + 1 + llen] = 0;
@@ -238,10 +213,10 @@ static int load_message(const char *path, MSG *m)
 		/* Not a header: the body starts here, as in Postfix. */
 		in_header = 0;
 	    } else {
-		m->hdrs = xrealloc(m->hdrs, (m->nhdrs + 1) * sizeof(*m->hdrs));
+		m->hdrs = mm_xrealloc(m->hdrs, (m->nhdrs + 1) * sizeof(*m->hdrs));
 		h = m->hdrs + m->nhdrs++;
-		h->name = xstrndup(line, nlen);
-		h->value = xstrndup(colon + 1, line + llen - colon - 1);
+		h->name = mm_xstrndup(line, nlen);
+		h->value = mm_xstrndup(colon + 1, line + llen - colon - 1);
 		continue;
 	    }
 	}
@@ -302,7 +277,7 @@ static void one_message(long idx, STATS *st)
     snprintf(rcpt, sizeof(rcpt), "<%s>", opt_rcpt);
     latency[idx] = -1;
 
-    t0 = now_sec();
+    t0 = mm_clock_mono();
     if ((c = mc_open(opt_socket, opt_timeout, err, sizeof(err))) == NULL) {
 	note_error(st, idx, "connect", err);
 	return;
@@ -341,7 +316,7 @@ static void one_message(long idx, STATS *st)
     what = "eom";
     if ((rc = mc_eom(c, qid_mac, &res)) < 0)
 	goto error;
-    latency[idx] = (now_sec() - t0) * 1000.0;
+    latency[idx] = (mm_clock_mono() - t0) * 1000.0;
     st->verdicts[rc & 0xFF]++;
     for (i = 0; i < res.nmods; i++)
 	st->mods[res.mods[i].kind & 0xFF]++;
@@ -354,7 +329,7 @@ early:
     /* A verdict before the end of message ends the transaction. */
     if (rc < 0)
 	goto error;
-    latency[idx] = (now_sec() - t0) * 1000.0;
+    latency[idx] = (mm_clock_mono() - t0) * 1000.0;
     st->verdicts[rc & 0xFF]++;
     what = "quit";
     if (mc_abort(c) < 0 || mc_quit(c) < 0)
@@ -383,7 +358,7 @@ static void *worker(void *arg)
 
 static double run_phase(long count, int conc, STATS *total)
 {
-    WORKER *w = xrealloc(NULL, conc * sizeof(*w));
+    WORKER *w = mm_xrealloc(NULL, conc * sizeof(*w));
     double  t0;
     int     i;
     int     j;
@@ -393,7 +368,7 @@ static double run_phase(long count, int conc, STATS *total)
     memset(total, 0, sizeof(*total));
     atomic_store(&next_msg, 0);
     phase_total = count;
-    t0 = now_sec();
+    t0 = mm_clock_mono();
     for (i = 0; i < conc; i++) {
 	if ((err = pthread_create(&w[i].tid, NULL, worker, w + i)) != 0) {
 	    fprintf(stderr, "modmilter-bench: pthread_create: %s\n", strerror(err));
@@ -408,7 +383,7 @@ static double run_phase(long count, int conc, STATS *total)
 	}
 	total->errors += w[i].st.errors;
     }
-    t0 = now_sec() - t0;
+    t0 = mm_clock_mono() - t0;
     free(w);
     return (t0);
 }
@@ -532,12 +507,12 @@ int     main(int argc, char **argv)
     if (opt_socket == NULL || optind >= argc)
 	usage();
     nmsgs = argc - optind;
-    msgs = xrealloc(NULL, nmsgs * sizeof(*msgs));
+    msgs = mm_xrealloc(NULL, nmsgs * sizeof(*msgs));
     for (i = 0; i < (long) nmsgs; i++)
 	if (load_message(argv[optind + i], msgs + i) < 0)
 	    exit(2);
 
-    latency = xrealloc(NULL, (count > warmup ? count : warmup) * sizeof(double));
+    latency = mm_xrealloc(NULL, (count > warmup ? count : warmup) * sizeof(double));
     memset(&wst, 0, sizeof(wst));
     if (warmup > 0) {
 	phase = "warmup message";
@@ -546,7 +521,7 @@ int     main(int argc, char **argv)
     }
     secs = run_phase(count, conc, &st);
 
-    ok = xrealloc(NULL, count * sizeof(double));
+    ok = mm_xrealloc(NULL, count * sizeof(double));
     for (i = 0; i < count; i++)
 	if (latency[i] >= 0)
 	    ok[nok++] = latency[i];

@@ -219,7 +219,7 @@ eom_fill(struct session *s, struct eom_out *e)
 	struct message *m = s->m;
 
 	if (m->nauthres) {
-		struct buf v = { 0 };
+		struct mm_buf v = { 0 };
 		buf_adds(&v, s->conf->authserv_id ? s->conf->authserv_id : "localhost");
 		for (size_t i = 0; i < m->nauthres; i++)
 			buf_printf(&v, ";\n\t%s", m->authres[i]);

@@ -96,7 +96,7 @@ struct mm_ctx {
 };
 
 struct body_buf {
-	struct buf mem;
+	struct mm_buf mem;
 	int fd;				/* spill file, -1 if none */
 	size_t len;
 	void *map;
@@ -130,10 +130,10 @@ struct message {
 	char *chgfrom, *chgfrom_args;
 	char **addrcpt, **delrcpt;
 	size_t naddrcpt, ndelrcpt;
-	struct buf quarantine;
+	struct mm_buf quarantine;
 	char **authres;
 	size_t nauthres;
-	struct buf monitor;
+	struct mm_buf monitor;
 	int actions_queued;
 	/* for the summary line (summary.c) */
 	char **results;			/* per instance index, or NULL */

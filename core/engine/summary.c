@@ -21,7 +21,7 @@ summary_log(struct session *s, const char *verdict, const struct reply *r)
 {
 	struct message *m = s->m;
 	const char *kv[2 * 32 + 2 * 16];
-	struct buf client = { 0 }, rcpts = { 0 }, reply = { 0 };
+	struct mm_buf client = { 0 }, rcpts = { 0 }, reply = { 0 };
 	char size[32], secs[32], nr[16];
 	size_t n = 0, shown;
 

@@ -22,7 +22,7 @@
 const char *conf_default_plugin_dir = PLUGINDIR;
 
 void
-conf_parse_nets(const mm_opt *root, const char *key, struct cidr **out, size_t *n,
+conf_parse_nets(const mm_opt *root, const char *key, struct mm_cidr **out, size_t *n,
     const char *const *defaults)
 {
 	const mm_opt *v = cfg_get(root, key);

@@ -55,7 +55,7 @@ enum client_match { CM_ANY, CM_INTERNAL, CM_EXTERNAL, CM_TRUSTED, CM_CIDR };
 struct chain {
 	char *name;
 	enum client_match client;
-	struct cidr *nets;
+	struct mm_cidr *nets;
 	size_t nnets;
 	int auth;			/* -1 any, 0 no, 1 yes */
 	char **daemons;
@@ -81,7 +81,7 @@ struct conf {
 	char *log_file;			/* text or json lines here instead of stderr */
 	double shutdown_timeout;	/* seconds open sessions get at SIGTERM */
 	char *authserv_id;
-	struct cidr *internal, *trusted;
+	struct mm_cidr *internal, *trusted;
 	size_t ninternal, ntrusted;
 	struct store_cfg store;		/* store: (store.h) */
 	char *plugin_dir;

@@ -21,7 +21,7 @@ void conf_plugins_parse(struct conf *c, const mm_opt *plugins,
     const mm_opt *chains);
 void conf_plugins_free(struct conf *c);
 /* key: a list of networks (errors at its nodes); absent: defaults */
-void conf_parse_nets(const mm_opt *root, const char *key, struct cidr **out,
+void conf_parse_nets(const mm_opt *root, const char *key, struct mm_cidr **out,
     size_t *n, const char *const *defaults);
 /* a macro to a stage's space-separated list, once */
 void conf_add_macro(struct conf *c, mm_stage st, const char *name);

@@ -172,7 +172,7 @@ metrics_store(const char *backend, const char *result)
 /* --- exposition --- */
 
 static void
-label_value(struct buf *b, const char *s)
+label_value(struct mm_buf *b, const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '\\' || *s == '"')
@@ -185,13 +185,13 @@ label_value(struct buf *b, const char *s)
 }
 
 static void
-head(struct buf *b, const char *name, const char *type, const char *help)
+head(struct mm_buf *b, const char *name, const char *type, const char *help)
 {
 	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 static void
-fam_format(struct buf *b, struct family *f)
+fam_format(struct mm_buf *b, struct family *f)
 {
 	head(b, f->name, "counter", f->help);
 	for (struct child *c = f->children; c; c = c->next) {
@@ -206,7 +206,7 @@ fam_format(struct buf *b, struct family *f)
 }
 
 static void
-inst_labels(struct buf *b, const struct inst_entry *e)
+inst_labels(struct mm_buf *b, const struct inst_entry *e)
 {
 	buf_adds(b, "instance=\"");
 	label_value(b, e->name);
@@ -217,7 +217,7 @@ inst_labels(struct buf *b, const struct inst_entry *e)
 
 /* One counter per instance, the istats member at off. */
 static void
-inst_counter(struct buf *b, const char *name, const char *help, size_t off)
+inst_counter(struct mm_buf *b, const char *name, const char *help, size_t off)
 {
 	head(b, name, "counter", help);
 	for (struct inst_entry *e = instances; e; e = e->next) {
@@ -230,7 +230,7 @@ inst_counter(struct buf *b, const char *name, const char *help, size_t off)
 }
 
 static void
-inst_format(struct buf *b)
+inst_format(struct mm_buf *b)
 {
 	struct inst_entry *e;
 
@@ -284,7 +284,7 @@ inst_format(struct buf *b)
 }
 
 void
-metrics_format(struct buf *b)
+metrics_format(struct mm_buf *b)
 {
 	pthread_mutex_lock(&lock);
 	head(b, "modmilter_build_info", "gauge", "Version of modmilterd and of its plugin SDK");
@@ -310,7 +310,7 @@ answer(void *cls, struct MHD_Connection *conn, const char *url,
     size_t *upload_len, void **con_cls)
 {
 	struct MHD_Response *r;
-	struct buf b = { 0 };
+	struct mm_buf b = { 0 };
 	enum MHD_Result ret;
 	unsigned code = MHD_HTTP_OK;
 

@@ -61,8 +61,8 @@ struct mm_metric *metrics_plugin(const char *module, const char *instance,
 void metrics_plugin_add(struct mm_metric *m, const char *label_value, double v);
 void metrics_plugin_observe(struct mm_metric *m, const char *label_value, double v);
 
-void metrics_plugin_format(struct buf *b);
-void metrics_format(struct buf *b);
+void metrics_plugin_format(struct mm_buf *b);
+void metrics_format(struct mm_buf *b);
 /* active: how many milter connections are open now (the MTA side's
    count, handed down by the daemon) */
 int metrics_serve(const char *listen, unsigned (*active)(void), char *err,

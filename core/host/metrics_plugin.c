@@ -168,7 +168,7 @@ metrics_plugin_observe(struct mm_metric *m, const char *lv, double v)
 }
 
 static void
-labels(struct buf *b, const struct mm_metric *m, const struct series *s)
+labels(struct mm_buf *b, const struct mm_metric *m, const struct series *s)
 {
 	buf_printf(b, "instance=\"%s\"", m->instance);
 	if (m->label)
@@ -176,7 +176,7 @@ labels(struct buf *b, const struct mm_metric *m, const struct series *s)
 }
 
 void
-metrics_plugin_format(struct buf *b)
+metrics_plugin_format(struct mm_buf *b)
 {
 	pthread_mutex_lock(&reg_lock);
 	for (struct mm_metric *m = metrics; m; m = m->next) {

@@ -229,7 +229,7 @@ item_value(const struct mm_option *o, const char *s, char **out, char *why,
 {
 	const char *reason = NULL;
 	char err[256];
-	struct cidr c;
+	struct mm_cidr c;
 
 	switch (o->type) {
 	case MM_OT_DOMAINS:

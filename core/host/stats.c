@@ -22,7 +22,7 @@
 #include "stats.h"
 
 void
-stats_format(const struct conf *c, struct buf *b)
+stats_format(const struct conf *c, struct mm_buf *b)
 {
 	for (size_t i = 0; i < c->ninst; i++) {
 		const struct instance *in = c->inst[i];
@@ -57,7 +57,7 @@ serve(void *arg)
 
 	for (;;) {
 		int fd = accept(lfd, NULL, NULL);
-		struct buf b = { 0 };
+		struct mm_buf b = { 0 };
 		struct conf *c;
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)

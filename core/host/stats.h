@@ -20,7 +20,7 @@
 #include "conf.h"
 #include "util.h"
 
-void stats_format(const struct conf *c, struct buf *b);
+void stats_format(const struct conf *c, struct mm_buf *b);
 /* current: a reference to the running configuration (NULL: none yet),
    handed down by the daemon; released with conf_unref() */
 int stats_serve(const char *path, struct conf *(*current)(void), char *err,

@@ -57,7 +57,7 @@ struct cbv_msg {
 	char code[4], xcode[8];
 	char text[512];
 	double arrival;
-	struct mbuf headers;		/* dsn: the original's first headers */
+	struct mm_buf headers;		/* dsn: the original's first headers */
 	int headers_full;		/* a field did not fit: quote no more */
 	char *subject;
 };
@@ -236,7 +236,7 @@ probe_and_cache(struct cbv *c, mm_ctx *ctx, const char *key, const char *addr,
 	struct probe_cfg pc = c->pc;
 	struct progress_arg pa = { c->api, ctx };
 	const struct cbv_kv *kv;
-	double t0 = smtp_clock(), wait = 0;
+	double t0 = mm_clock_mono(), wait = 0;
 	int r;
 
 	if ((kv = store(c, ctx)) == NULL ||
@@ -262,13 +262,13 @@ probe_and_cache(struct cbv *c, mm_ctx *ctx, const char *key, const char *addr,
 	}
 	probe_run(&pc, addr, data, len, res);
 	c->api->metric_add(c->m_probes, cache_status_name(res->status), 1);
-	c->api->metric_observe(c->m_probe_secs, NULL, smtp_clock() - t0);
+	c->api->metric_observe(c->m_probe_secs, NULL, mm_clock_mono() - t0);
 	if (rl_result(kv, c->rl, domain_of(addr), c->api->now(ctx),
 	    res->host_failed) < 0)
 		c->api->log(ctx, MM_LOG_WARNING, "%s: cannot record the probe for "
 		    "the domain's rate (store)", addr);
 	c->api->log(ctx, MM_LOG_INFO, "%s %s: %s in %.3fs: %s", data ? "notice to" :
-	    "probe of", addr, cache_status_name(res->status), smtp_clock() - t0,
+	    "probe of", addr, cache_status_name(res->status), mm_clock_mono() - t0,
 	    res->text);
 	r = cache_update(kv, &c->ttl, key, c->api->now(ctx), res->status, res->text);
 	if (r < 0)
@@ -520,7 +520,7 @@ make_dsn(struct cbv *c, mm_ctx *ctx, struct cbv_msg *m,
 		di.subject = r.subject;
 		di.text = r.body;
 		/* after a failed allocation the block may end inside a field */
-		di.headers = m->headers.oom ? NULL : m->headers.s;
+		di.headers = m->headers.oom ? NULL : m->headers.data;
 		msg = dsn_build(&di, len);
 		template_rendered_free(&r);
 	}
@@ -668,7 +668,7 @@ msg_free(void *p)
 {
 	struct cbv_msg *m = p;
 
-	free(m->headers.s);
+	free(m->headers.data);
 	free(m->subject);
 	free(m);
 }
@@ -679,6 +679,7 @@ msg_state(struct cbv *c, mm_ctx *ctx)
 	struct cbv_msg *m = c->api->msg_data(ctx);
 
 	if (m == NULL && (m = calloc(1, sizeof(*m))) != NULL) {
+		m->headers.soft = 1;
 		m->arrival = c->api->now(ctx);
 		c->api->set_msg_data(ctx, m, msg_free);
 	}

@@ -22,6 +22,9 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include <modmilter/clock.h>
+#include <modmilter/strbuf.h>
+
 #define CBV_TEXT_MAX	256	/* remote answer kept in the cache */
 #define CBV_ADDR_MAX	320	/* RFC 5321: 64 + 1 + 255 */
 
@@ -148,14 +151,13 @@ struct smtp_dialogue {
 	const char *data;		/* NULL: probe; else the message (CRLF) */
 	size_t datalen;
 	double step_timeout;		/* each read or write */
-	double deadline;		/* absolute, smtp_clock() */
+	double deadline;		/* absolute, mm_clock_mono() */
 	char *const *own_names;		/* NULL-terminated; names meaning us */
 	void (*progress)(void *arg);	/* called every progress_interval */
 	void *progress_arg;
 	double progress_interval;
 };
 
-double smtp_clock(void);
 int smtp_run(const struct sockaddr *, const struct smtp_dialogue *,
     char *reply, size_t replylen);
 void smtp_sanitize(const char *in, char *out, size_t outlen);
@@ -202,19 +204,13 @@ void template_rendered_free(struct cbv_rendered *);
 
 /* ---- mimeenc.c ---- */
 
-struct mbuf {
-	char *s;
-	size_t n, cap;
-	int oom;		/* an allocation failed: the result is void */
-};
-
-void mbuf_put(struct mbuf *, const char *, size_t);
-void mbuf_puts(struct mbuf *, const char *);
-void mbuf_text(struct mbuf *, const char *);	/* line ends made CRLF */
-void mime_header(struct mbuf *, const char *name, const char *value,
+/* Buffers are the helper library's soft struct mm_buf (MM_BUF_SOFT_INIT):
+   oom set after an allocation failure means the result is void. */
+void mbuf_text(struct mm_buf *, const char *);	/* line ends made CRLF */
+void mime_header(struct mm_buf *, const char *name, const char *value,
     int unstructured);
 int mime_needs_qp(const char *);
-void mime_qp(struct mbuf *, const char *);
+void mime_qp(struct mm_buf *, const char *);
 char *mime_utf8(const char *);
 
 /* ---- dsnguard.c ---- */
@@ -258,7 +254,7 @@ struct dsn_info {
 };
 
 char *dsn_build(const struct dsn_info *, size_t *len);
-int dsn_quote_header(struct mbuf *, size_t max, const char *name,
+int dsn_quote_header(struct mm_buf *, size_t max, const char *name,
     const char *value);
 
 #endif

@@ -8,7 +8,7 @@
  *	size_t len;
  *	char *msg = dsn_build(&di, &len);	(free() it)
  *
- *	struct mbuf q = { 0 };			(the headers quoted)
+ *	struct mm_buf q = MM_BUF_SOFT_INIT;			(the headers quoted)
  *	if (dsn_quote_header(&q, 4096, name, value) == 0) stop quoting...
  * DESCRIPTION
  *	Builds the notice sent to a MAIL FROM address: From, To, Subject,
@@ -63,36 +63,36 @@ rfc5322_date(double t, char *out, size_t len)
 
 /* A text part: 7-bit as it is, else UTF-8 in quoted-printable. */
 static void
-text_part(struct mbuf *b, const char *type, const char *desc, const char *text)
+text_part(struct mm_buf *b, const char *type, const char *desc, const char *text)
 {
 	char *u;
 
 	if (!mime_needs_qp(text)) {
-		mbuf_puts(b, "Content-Type: ");
-		mbuf_puts(b, type);
-		mbuf_puts(b, "; charset=us-ascii\r\n");
+		mm_buf_adds(b, "Content-Type: ");
+		mm_buf_adds(b, type);
+		mm_buf_adds(b, "; charset=us-ascii\r\n");
 		mime_header(b, "Content-Description", desc, 1);
-		mbuf_puts(b, "\r\n");
+		mm_buf_adds(b, "\r\n");
 		mbuf_text(b, text);
 	} else if ((u = mime_utf8(text)) != NULL) {
-		mbuf_puts(b, "Content-Type: ");
-		mbuf_puts(b, type);
-		mbuf_puts(b, "; charset=utf-8\r\n"
+		mm_buf_adds(b, "Content-Type: ");
+		mm_buf_adds(b, type);
+		mm_buf_adds(b, "; charset=utf-8\r\n"
 		    "Content-Transfer-Encoding: quoted-printable\r\n");
 		mime_header(b, "Content-Description", desc, 1);
-		mbuf_puts(b, "\r\n");
+		mm_buf_adds(b, "\r\n");
 		mime_qp(b, u);
 		free(u);
 	} else
 		b->oom = 1;
 	/* the CRLF before the boundary belongs to the boundary (RFC 2046
 	   5.1.1): without this one the text's last line end would be lost */
-	mbuf_puts(b, "\r\n");
+	mm_buf_adds(b, "\r\n");
 }
 
 /* A delivery-status field: printable ASCII on one line, folded. */
 static void
-ds_field(struct mbuf *b, const char *name, const char *type, const char *value,
+ds_field(struct mm_buf *b, const char *name, const char *type, const char *value,
     const char *comment)
 {
 	char v[CBV_ADDR_MAX * 2], c[64], line[sizeof(v) + sizeof(c) + 64];
@@ -107,7 +107,7 @@ ds_field(struct mbuf *b, const char *name, const char *type, const char *value,
 char *
 dsn_build(const struct dsn_info *di, size_t *len)
 {
-	struct mbuf b = { 0 };
+	struct mm_buf b = MM_BUF_SOFT_INIT;
 	char date[64], arrival[64], boundary[64], buf[CBV_ADDR_MAX + 512];
 	uint32_t r1 = arc4random(), r2 = arc4random();
 
@@ -124,21 +124,21 @@ dsn_build(const struct dsn_info *di, size_t *len)
 	snprintf(buf, sizeof(buf), "<%.0f.%08x%08x@%s>", di->now, r2, r1,
 	    di->reporting_mta);
 	mime_header(&b, "Message-ID", buf, 0);
-	mbuf_puts(&b, "Auto-Submitted: auto-replied\r\n");
-	mbuf_puts(&b, "MIME-Version: 1.0\r\n");
-	mbuf_puts(&b, "Content-Type: multipart/report; report-type=delivery-status;\r\n"
+	mm_buf_adds(&b, "Auto-Submitted: auto-replied\r\n");
+	mm_buf_adds(&b, "MIME-Version: 1.0\r\n");
+	mm_buf_adds(&b, "Content-Type: multipart/report; report-type=delivery-status;\r\n"
 	    "\tboundary=\"");
-	mbuf_puts(&b, boundary);
-	mbuf_puts(&b, "\"\r\n\r\nThis is a MIME-encapsulated message.\r\n\r\n");
+	mm_buf_adds(&b, boundary);
+	mm_buf_adds(&b, "\"\r\n\r\nThis is a MIME-encapsulated message.\r\n\r\n");
 
-	mbuf_puts(&b, "--");
-	mbuf_puts(&b, boundary);
-	mbuf_puts(&b, "\r\n");
+	mm_buf_adds(&b, "--");
+	mm_buf_adds(&b, boundary);
+	mm_buf_adds(&b, "\r\n");
 	text_part(&b, "text/plain", "Notification", di->text ? di->text : "");
 
-	mbuf_puts(&b, "--");
-	mbuf_puts(&b, boundary);
-	mbuf_puts(&b, "\r\nContent-Type: message/delivery-status\r\n"
+	mm_buf_adds(&b, "--");
+	mm_buf_adds(&b, boundary);
+	mm_buf_adds(&b, "\r\nContent-Type: message/delivery-status\r\n"
 	    "Content-Description: Delivery report\r\n\r\n");
 	ds_field(&b, "Reporting-MTA", "dns", di->reporting_mta, NULL);
 	if (di->client_helo && *di->client_helo)
@@ -146,7 +146,7 @@ dsn_build(const struct dsn_info *di, size_t *len)
 		    di->client_ip ? di->client_ip : "unknown");
 	mime_header(&b, "Arrival-Date", arrival, 0);
 	for (size_t i = 0; i < (di->nrcpt ? di->nrcpt : 1); i++) {
-		mbuf_puts(&b, "\r\n");
+		mm_buf_adds(&b, "\r\n");
 		ds_field(&b, "Final-Recipient", "rfc822", di->nrcpt ?
 		    di->rcpts[i] : "postmaster", NULL);
 		ds_field(&b, "Action", NULL, di->action ? di->action : "delayed", NULL);
@@ -154,37 +154,37 @@ dsn_build(const struct dsn_info *di, size_t *len)
 		if (di->diagnostic && *di->diagnostic)
 			ds_field(&b, "Diagnostic-Code", "X-SPF", di->diagnostic, NULL);
 	}
-	mbuf_puts(&b, "\r\n");
+	mm_buf_adds(&b, "\r\n");
 
 	if (di->headers && *di->headers) {
-		mbuf_puts(&b, "--");
-		mbuf_puts(&b, boundary);
-		mbuf_puts(&b, "\r\n");
+		mm_buf_adds(&b, "--");
+		mm_buf_adds(&b, boundary);
+		mm_buf_adds(&b, "\r\n");
 		text_part(&b, "text/rfc822-headers", "Headers of the message",
 		    di->headers);
 	}
-	mbuf_puts(&b, "--");
-	mbuf_puts(&b, boundary);
-	mbuf_puts(&b, "--\r\n");
+	mm_buf_adds(&b, "--");
+	mm_buf_adds(&b, boundary);
+	mm_buf_adds(&b, "--\r\n");
 	if (b.oom) {
-		free(b.s);
+		free(b.data);
 		return NULL;
 	}
-	*len = b.n;
-	return b.s;
+	*len = b.len;
+	return b.data;
 }
 
 int
-dsn_quote_header(struct mbuf *q, size_t max, const char *name,
+dsn_quote_header(struct mm_buf *q, size_t max, const char *name,
     const char *value)
 {
 	size_t need = strlen(name) + 2 + strlen(value) + 1;
 
-	if (q->n + need > max)
+	if (q->len + need > max)
 		return 0;
-	mbuf_puts(q, name);
-	mbuf_puts(q, ": ");
-	mbuf_puts(q, value);
-	mbuf_puts(q, "\n");
+	mm_buf_adds(q, name);
+	mm_buf_adds(q, ": ");
+	mm_buf_adds(q, value);
+	mm_buf_adds(q, "\n");
 	return q->oom ? -1 : 1;
 }

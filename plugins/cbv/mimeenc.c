@@ -4,10 +4,10 @@
  * SYNOPSIS
  *	#include "cbv.h"
  *
- *	struct mbuf b = { 0 };
+ *	struct mm_buf b = MM_BUF_SOFT_INIT;
  *	mime_header(&b, "Subject", subject, 1);	(folded, CRLF, encoded if needed)
  *	if (mime_needs_qp(text)) mime_qp(&b, text); else mbuf_text(&b, text);
- *	... b.s, b.n; b.oom after any failure; free(b.s)
+ *	... b.data, b.len; b.oom after any failure; free(b.data)
  * DESCRIPTION
  *	A notice quotes what a stranger wrote (a Subject, header lines, a
  *	HELO name) and goes to a peer that may not take 8-bit data (we do
@@ -46,41 +46,15 @@
 #define WORD_BYTES	45	/* 60 base64 characters: words of 72 */
 
 void
-mbuf_put(struct mbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = (b->n + n + 1) * 2;
-		char *p = realloc(b->s, cap);
-		if (p == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->s = p;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->n, s, n);
-	b->n += n;
-	b->s[b->n] = 0;
-}
-
-void
-mbuf_puts(struct mbuf *b, const char *s)
-{
-	mbuf_put(b, s, strlen(s));
-}
-
-void
-mbuf_text(struct mbuf *b, const char *s)
+mbuf_text(struct mm_buf *b, const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '\r' && s[1] == '\n')
 			continue;
 		if (*s == '\n' || *s == '\r')
-			mbuf_put(b, "\r\n", 2);
+			mm_buf_add(b, "\r\n", 2);
 		else
-			mbuf_put(b, s, 1);
+			mm_buf_add(b, s, 1);
 	}
 }
 
@@ -117,25 +91,25 @@ char *
 mime_utf8(const char *in)
 {
 	const unsigned char *s = (const unsigned char *)in;
-	struct mbuf b = { 0 };
+	struct mm_buf b = MM_BUF_SOFT_INIT;
 	size_t n;
 
-	mbuf_put(&b, "", 0);
+	mm_buf_add(&b, "", 0);
 	while (*s) {
 		if ((n = utf8_len(s)) > 0) {
-			mbuf_put(&b, (const char *)s, n);
+			mm_buf_add(&b, (const char *)s, n);
 			s += n;
 		} else {
 			char two[2] = { (char)(0xc0 | *s >> 6), (char)(0x80 | (*s & 0x3f)) };
-			mbuf_put(&b, two, 2);
+			mm_buf_add(&b, two, 2);
 			s++;
 		}
 	}
 	if (b.oom) {
-		free(b.s);
+		free(b.data);
 		return NULL;
 	}
-	return b.s;
+	return b.data;
 }
 
 static int
@@ -163,21 +137,21 @@ mime_needs_qp(const char *s)
 }
 
 static void
-qp_byte(struct mbuf *b, unsigned char c, size_t *col)
+qp_byte(struct mm_buf *b, unsigned char c, size_t *col)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	char e[3] = { '=', hex[c >> 4], hex[c & 15] };
 
 	if (*col + 3 > QP_LINE - 1) {
-		mbuf_put(b, "=\r\n", 3);
+		mm_buf_add(b, "=\r\n", 3);
 		*col = 0;
 	}
-	mbuf_put(b, e, 3);
+	mm_buf_add(b, e, 3);
 	*col += 3;
 }
 
 void
-mime_qp(struct mbuf *b, const char *text)
+mime_qp(struct mm_buf *b, const char *text)
 {
 	const unsigned char *s = (const unsigned char *)text;
 	size_t col = 0;
@@ -186,7 +160,7 @@ mime_qp(struct mbuf *b, const char *text)
 		if (*s == '\r' && s[1] == '\n')
 			continue;
 		if (*s == '\n' || *s == '\r') {
-			mbuf_put(b, "\r\n", 2);
+			mm_buf_add(b, "\r\n", 2);
 			col = 0;
 			continue;
 		}
@@ -201,16 +175,16 @@ mime_qp(struct mbuf *b, const char *text)
 			continue;
 		}
 		if (col + 1 > QP_LINE - 1) {
-			mbuf_put(b, "=\r\n", 3);
+			mm_buf_add(b, "=\r\n", 3);
 			col = 0;
 		}
-		mbuf_put(b, (const char *)s, 1);
+		mm_buf_add(b, (const char *)s, 1);
 		col++;
 	}
 }
 
 static void
-base64(struct mbuf *b, const unsigned char *s, size_t n)
+base64(struct mm_buf *b, const unsigned char *s, size_t n)
 {
 	static const char tab[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -226,13 +200,13 @@ base64(struct mbuf *b, const unsigned char *s, size_t n)
 		q[1] = tab[v >> 12 & 63];
 		q[2] = i + 1 < n ? tab[v >> 6 & 63] : '=';
 		q[3] = i + 2 < n ? tab[v & 63] : '=';
-		mbuf_put(b, q, 4);
+		mm_buf_add(b, q, 4);
 	}
 }
 
 /* The value as encoded words, one per line after the first. */
 static void
-encode_words(struct mbuf *b, const char *value)
+encode_words(struct mm_buf *b, const char *value)
 {
 	char *u = mime_utf8(value);
 	const unsigned char *s = (const unsigned char *)u;
@@ -253,9 +227,9 @@ encode_words(struct mbuf *b, const char *value)
 			if (take + n > WORD_BYTES)
 				break;
 		}
-		mbuf_puts(b, first ? " =?utf-8?B?" : "\r\n =?utf-8?B?");
+		mm_buf_adds(b, first ? " =?utf-8?B?" : "\r\n =?utf-8?B?");
 		base64(b, s, take);
-		mbuf_puts(b, "?=");
+		mm_buf_adds(b, "?=");
 		s += take;
 		len -= take;
 		first = 0;
@@ -299,7 +273,7 @@ longest_word(const char *s)
 }
 
 void
-mime_header(struct mbuf *b, const char *name, const char *value,
+mime_header(struct mm_buf *b, const char *name, const char *value,
     int unstructured)
 {
 	char *v = one_line(value);
@@ -310,11 +284,11 @@ mime_header(struct mbuf *b, const char *name, const char *value,
 		b->oom = 1;
 		return;
 	}
-	mbuf_puts(b, name);
-	mbuf_puts(b, ":");
+	mm_buf_adds(b, name);
+	mm_buf_adds(b, ":");
 	if (unstructured && *v && (has_8bit(v) || longest_word(v) > room)) {
 		encode_words(b, v);
-		mbuf_puts(b, "\r\n");
+		mm_buf_adds(b, "\r\n");
 		free(v);
 		return;
 	}
@@ -322,7 +296,7 @@ mime_header(struct mbuf *b, const char *name, const char *value,
 	col = strlen(name) + 1;
 	p = v;
 	if (*p != ' ')
-		mbuf_puts(b, " "), col++;
+		mm_buf_adds(b, " "), col++;
 	while (*p) {
 		/* the next segment: its leading spaces and one word */
 		sp = p;
@@ -332,13 +306,13 @@ mime_header(struct mbuf *b, const char *name, const char *value,
 			sp++;
 		if (col + (size_t)(sp - p) > FOLD_AT && col > strlen(name) + 2 &&
 		    *p == ' ') {
-			mbuf_puts(b, "\r\n");
+			mm_buf_adds(b, "\r\n");
 			col = 0;
 		}
-		mbuf_put(b, p, (size_t)(sp - p));
+		mm_buf_add(b, p, (size_t)(sp - p));
 		col += (size_t)(sp - p);
 		p = sp;
 	}
-	mbuf_puts(b, "\r\n");
+	mm_buf_adds(b, "\r\n");
 	free(v);
 }

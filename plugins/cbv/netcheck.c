@@ -17,6 +17,7 @@
  *	such addresses are refused. IPv4-mapped IPv6 addresses are judged
  *	as the IPv4 address they carry. Networks given to own_allow() are
  *	exempt from the registries (never from our own addresses).
+ *	Networks are the helper library's (modmilter/cidr.h).
  *	Our own addresses are the configured ones plus, when asked, those
  *	of every interface at the time the instance was created.
  * DIAGNOSTICS
@@ -35,25 +36,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cbv.h"
+#include <modmilter/cidr.h>
 
-struct net {
-	int family;			/* AF_INET, AF_INET6 */
-	unsigned char addr[16];
-	int bits;			/* prefix length */
-};
+#include "cbv.h"
 
 struct cbv_own {
 	struct in_addr *v4;
 	size_t n4;
 	struct in6_addr *v6;
 	size_t n6;
-	struct net *allow;		/* special-purpose, probed all the same */
+	struct mm_cidr *allow;		/* special-purpose, probed all the same */
 	size_t nallow;
 };
 
-static int net_parse(const char *, struct net *);
-static int net_match(const struct net *, int, const unsigned char *);
+static int net_parse(const char *, struct mm_cidr *);
 static void special_parse(void);
 
 static pthread_once_t special_once = PTHREAD_ONCE_INIT;
@@ -136,7 +132,7 @@ own_add(struct cbv_own *o, const char *addr)
 int
 own_allow(struct cbv_own *o, const char *network)
 {
-	struct net n, *p;
+	struct mm_cidr n, *p;
 
 	if (net_parse(network, &n) < 0)
 		return -1;
@@ -158,54 +154,14 @@ own_free(struct cbv_own *o)
 	free(o);
 }
 
-/* "a.b.c.d/len" or "x::/len" (no length: one host); -1 when malformed */
+/* "a.b.c.d/len" or "x::/len" (no length: one host); -1 when malformed
+   or with bits set beyond the prefix (almost always a typo) */
 static int
-net_parse(const char *s, struct net *n)
+net_parse(const char *s, struct mm_cidr *n)
 {
-	char host[INET6_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
-	size_t hl = slash ? (size_t)(slash - s) : strlen(s);
-	char *end;
-	long len;
+	char err[128];
 
-	memset(n, 0, sizeof(*n));
-	if (hl == 0 || hl >= sizeof(host))
-		return -1;
-	memcpy(host, s, hl);
-	host[hl] = 0;
-	if (inet_pton(AF_INET, host, n->addr) == 1)
-		n->family = AF_INET;
-	else if (inet_pton(AF_INET6, host, n->addr) == 1)
-		n->family = AF_INET6;
-	else
-		return -1;
-	n->bits = n->family == AF_INET ? 32 : 128;
-	if (slash) {
-		len = strtol(slash + 1, &end, 10);
-		if (slash[1] < '0' || slash[1] > '9' || *end || len > n->bits)
-			return -1;
-		n->bits = (int)len;
-	}
-	/* host bits below the prefix are almost always a typo */
-	for (int i = 0; i < 16; i++) {
-		int b = n->bits - i * 8;
-		unsigned char mask = b >= 8 ? 0xff : b <= 0 ? 0 :
-		    (unsigned char)(0xff << (8 - b));
-		if (n->addr[i] & ~mask)
-			return -1;
-	}
-	return 0;
-}
-
-static int
-net_match(const struct net *n, int family, const unsigned char *a)
-{
-	int full = n->bits / 8, rest = n->bits % 8;
-
-	if (n->family != family || memcmp(n->addr, a, (size_t)full) != 0)
-		return 0;
-	return rest == 0 ||
-	    ((a[full] ^ n->addr[full]) & (unsigned char)(0xff << (8 - rest))) == 0;
+	return mm_cidr_parse(s, n, 0, err, sizeof(err));
 }
 
 /*
@@ -285,7 +241,7 @@ static const struct special {
 
 #define NSPECIAL (sizeof(special) / sizeof(special[0]))
 
-static struct net special_net[NSPECIAL];
+static struct mm_cidr special_net[NSPECIAL];
 static void
 special_parse(void)
 {
@@ -297,10 +253,7 @@ special_parse(void)
 static int
 allowed(const struct cbv_own *o, int family, const unsigned char *a)
 {
-	for (size_t i = 0; o && i < o->nallow; i++)
-		if (net_match(&o->allow[i], family, a))
-			return 1;
-	return 0;
+	return o && mm_cidr_list_match(o->allow, o->nallow, family, a);
 }
 
 const char *
@@ -309,28 +262,14 @@ addr_forbidden(const struct cbv_own *o, const struct sockaddr *sa)
 	unsigned char a[16];
 	int family;
 
-	memset(a, 0, sizeof(a));
-	if (sa->sa_family == AF_INET6) {
-		const struct in6_addr *a6 =
-		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-		if (IN6_IS_ADDR_V4MAPPED(a6)) {
-			/* connecting there reaches the IPv4 address */
-			family = AF_INET;
-			memcpy(a, &a6->s6_addr[12], 4);
-		} else {
-			family = AF_INET6;
-			memcpy(a, a6, 16);
-		}
-	} else if (sa->sa_family == AF_INET) {
-		family = AF_INET;
-		memcpy(a, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
-	} else
+	/* a mapped address: connecting there reaches the IPv4 address */
+	if (mm_ip_from_sockaddr(sa, &family, a) < 0)
 		return "not an internet address";
 
 	if (!allowed(o, family, a)) {
 		pthread_once(&special_once, special_parse);
 		for (size_t i = 0; i < NSPECIAL; i++)
-			if (net_match(&special_net[i], family, a))
+			if (mm_cidr_match(&special_net[i], family, a))
 				return special[i].why;
 	}
 	/* ours, even in an allowed network */

@@ -85,7 +85,7 @@ probe_run(const struct probe_cfg *cfg, const char *addr, const char *data,
 	d.rcpt = addr;
 	d.data = data;
 	d.datalen = datalen;
-	d.deadline = smtp_clock() + cfg->total_timeout;
+	d.deadline = mm_clock_mono() + cfg->total_timeout;
 
 	switch (mx_lookup(&cfg->dns, domain, &mx, err, sizeof(err))) {
 	case MX_OK:
@@ -103,7 +103,7 @@ probe_run(const struct probe_cfg *cfg, const char *addr, const char *data,
 		const char *host = mx.hosts[h].name;
 		int r;
 
-		if (smtp_clock() >= d.deadline)
+		if (mm_clock_mono() >= d.deadline)
 			break;
 		r = mx_addrs(&cfg->dns, host, ss, ADDRS_PER_HOST, &n, err, sizeof(err));
 		if (r != MX_OK) {
@@ -129,7 +129,7 @@ probe_run(const struct probe_cfg *cfg, const char *addr, const char *data,
 				    host, ip, why);
 				continue;
 			}
-			if (smtp_clock() >= d.deadline)
+			if (mm_clock_mono() >= d.deadline)
 				break;
 			if (ss[i].ss_family == AF_INET6)
 				((struct sockaddr_in6 *)(void *)&ss[i])->sin6_port =
@@ -169,7 +169,7 @@ probe_run(const struct probe_cfg *cfg, const char *addr, const char *data,
 	/* only hosts we reached and that did not answer start a backoff; not
 	   our own DNS failing to give their addresses */
 	res->host_failed = tried > 0 && !answered;
-	if (smtp_clock() >= d.deadline && !temp)
+	if (mm_clock_mono() >= d.deadline && !temp)
 		set(res, CBV_DEFER, "deadline reached; last: %s",
 		    last[0] ? last : "no attempt");
 	else

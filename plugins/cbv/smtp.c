@@ -6,7 +6,7 @@
  *
  *	struct smtp_dialogue d = { .helo_name = "mx.example.com",
  *		.probe_from = "", .rcpt = "alice@example.net",
- *		.step_timeout = 10, .deadline = smtp_clock() + 30 };
+ *		.step_timeout = 10, .deadline = mm_clock_mono() + 30 };
  *	switch (smtp_run(sa, &d, reply, sizeof(reply))) ...
  * DESCRIPTION
  *	Connects (non-blocking), reads the banner, says EHLO (HELO when
@@ -48,15 +48,6 @@ struct conn {
 	size_t len, off;
 };
 
-double
-smtp_clock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Printable ASCII on one line, at most outlen - 1 bytes. */
 void
 smtp_sanitize(const char *in, char *out, size_t outlen)
@@ -85,11 +76,11 @@ static int
 wait_fd(struct conn *c, short ev)
 {
 	const struct smtp_dialogue *d = c->d;
-	double step_end = smtp_clock() + d->step_timeout;
+	double step_end = mm_clock_mono() + d->step_timeout;
 	struct pollfd p = { .fd = c->fd, .events = ev };
 
 	for (;;) {
-		double now = smtp_clock(), end = step_end < d->deadline ?
+		double now = mm_clock_mono(), end = step_end < d->deadline ?
 		    step_end : d->deadline, w;
 		int r;
 
@@ -317,7 +308,7 @@ smtp_run(const struct sockaddr *sa, const struct smtp_dialogue *d, char *reply,
 	char first[LINE_MAX_SMTP + 1], text[CBV_TEXT_MAX], cmd[CBV_ADDR_MAX + 32];
 	int code, rc = SMTP_FAIL, cls;
 
-	c.next_progress = smtp_clock() + d->progress_interval;
+	c.next_progress = mm_clock_mono() + d->progress_interval;
 	if (connect_to(&c, sa, reply, rlen) < 0)
 		goto out;
 	if ((code = read_reply(&c, first, sizeof(first), text, sizeof(text))) < 0) {

@@ -29,9 +29,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include <modmilter/alloc.h>
+#include <modmilter/strbuf.h>
+
 #include "dedup.h"
 #include "dspam.h"
-#include "util.h"
 
 struct dedup {
 	uint64_t *slot;		/* open addressing; 0 is a free slot */
@@ -41,10 +43,10 @@ struct dedup {
 struct dedup *
 dedup_new(void)
 {
-	struct dedup *d = xcalloc(1, sizeof(*d));
+	struct dedup *d = mm_xcalloc(1, sizeof(*d));
 
 	d->cap = 1024;
-	d->slot = xcalloc(d->cap, sizeof(*d->slot));
+	d->slot = mm_xcalloc(d->cap, sizeof(*d->slot));
 	return d;
 }
 
@@ -78,7 +80,7 @@ grow(struct dedup *d)
 	size_t i, cap = d->cap;
 
 	d->cap *= 2;
-	d->slot = xcalloc(d->cap, sizeof(*d->slot));
+	d->slot = mm_xcalloc(d->cap, sizeof(*d->slot));
 	d->n = 0;
 	for (i = 0; i < cap; i++)
 		if (old[i] != 0)
@@ -89,7 +91,7 @@ grow(struct dedup *d)
 /* The Message-ID's value in the header, unfolded into buf; its length,
    0 when there is none. */
 static size_t
-message_id(const unsigned char *msg, size_t len, struct buf *b)
+message_id(const unsigned char *msg, size_t len, struct mm_buf *b)
 {
 	const unsigned char *p = msg, *end = msg + len;
 
@@ -100,11 +102,11 @@ message_id(const unsigned char *msg, size_t len, struct buf *b)
 
 		if (b->len == 0 && (size_t)(end - p) >= 11 &&
 		    strncasecmp((const char *)p, "Message-ID:", 11) == 0) {
-			buf_add(b, p + 11, (size_t)(next - p - 11));
+			mm_buf_add(b, p + 11, (size_t)(next - p - 11));
 			/* folded onto the following lines */
 			while (next < end && (*next == ' ' || *next == '\t')) {
 				eol = memchr(next, '\n', (size_t)(end - next));
-				buf_add(b, next, (size_t)((eol ? eol + 1 : end) - next));
+				mm_buf_add(b, next, (size_t)((eol ? eol + 1 : end) - next));
 				next = eol ? eol + 1 : end;
 			}
 			return b->len;
@@ -117,12 +119,12 @@ message_id(const unsigned char *msg, size_t len, struct buf *b)
 int
 dedup_seen(struct dedup *d, const unsigned char *msg, size_t len)
 {
-	struct buf b = { 0 };
+	struct mm_buf b = { 0 };
 	const char *s, *e;
 	uint64_t h;
 
 	if (message_id(msg, len, &b) == 0) {
-		buf_free(&b);
+		mm_buf_free(&b);
 		return 0;
 	}
 	if ((s = memchr(b.data, '<', b.len)) != NULL &&
@@ -135,11 +137,11 @@ dedup_seen(struct dedup *d, const unsigned char *msg, size_t len)
 			;
 	}
 	if (e <= s) {
-		buf_free(&b);
+		mm_buf_free(&b);
 		return 0;
 	}
 	h = dspam_hash(s, (size_t)(e - s));
-	buf_free(&b);
+	mm_buf_free(&b);
 	if (h == 0)
 		h = 1;
 	if (2 * (d->n + 1) > d->cap)

@@ -52,8 +52,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <modmilter/alloc.h>
+#include <modmilter/strbuf.h>
+
 #include "msgsource.h"
-#include "util.h"
 
 static int walk_path(const char *path, const struct msgsource_cb *cb);
 
@@ -64,7 +66,7 @@ join(const char *dir, const char *name)
 
 	while (n > 1 && dir[n - 1] == '/')
 		n--;
-	return xasprintf("%.*s/%s", (int)n, dir, name);
+	return mm_xasprintf("%.*s/%s", (int)n, dir, name);
 }
 
 static int
@@ -108,11 +110,11 @@ is_blank(const char *line, size_t n)
 
 /* one message of an mbox, without the empty line its writer added */
 static int
-emit(const char *path, unsigned long line, struct buf *m,
+emit(const char *path, unsigned long line, struct mm_buf *m,
     const struct msgsource_cb *cb)
 {
 	size_t len = m->len;
-	char *name = xasprintf("%s:%lu", path, line);
+	char *name = mm_xasprintf("%s:%lu", path, line);
 	int rc;
 
 	if (len >= 2 && m->data[len - 1] == '\n' && m->data[len - 2] == '\n')
@@ -133,7 +135,7 @@ static int
 read_mbox(FILE *f, const char *path, char **line, size_t *cap,
     const struct msgsource_cb *cb)
 {
-	struct buf m = { 0 };
+	struct mm_buf m = { 0 };
 	unsigned long lineno = 1, start = 1;
 	int blank = 0, rc = 0;
 	ssize_t n;
@@ -155,13 +157,13 @@ read_mbox(FILE *f, const char *path, char **line, size_t *cap,
 			p++;
 			len--;
 		}
-		buf_add(&m, p, len);
+		mm_buf_add(&m, p, len);
 	}
 	if (rc == 0 && ferror(f))
 		cb->error(cb->arg, path, strerror(errno));
 	else if (rc == 0)
 		rc = emit(path, start, &m, cb);
-	buf_free(&m);
+	mm_buf_free(&m);
 	return rc;
 }
 
@@ -170,7 +172,7 @@ static int
 read_file_msgs(const char *path, int mbox_ok, const struct msgsource_cb *cb)
 {
 	FILE *f = fopen(path, "r");
-	struct buf m = { 0 };
+	struct mm_buf m = { 0 };
 	char *line = NULL, chunk[65536];
 	size_t cap = 0, k;
 	ssize_t n;
@@ -185,9 +187,9 @@ read_file_msgs(const char *path, int mbox_ok, const struct msgsource_cb *cb)
 		rc = read_mbox(f, path, &line, &cap, cb);
 	} else {
 		if (n > 0)
-			buf_add(&m, line, (size_t)n);
+			mm_buf_add(&m, line, (size_t)n);
 		while ((k = fread(chunk, 1, sizeof(chunk), f)) > 0)
-			buf_add(&m, chunk, k);
+			mm_buf_add(&m, chunk, k);
 		if (ferror(f))
 			cb->error(cb->arg, path, strerror(errno));
 		else
@@ -195,7 +197,7 @@ read_file_msgs(const char *path, int mbox_ok, const struct msgsource_cb *cb)
 			    (m.data ? m.data : ""), m.len);
 	}
 	free(line);
-	buf_free(&m);
+	mm_buf_free(&m);
 	fclose(f);
 	return rc;
 }

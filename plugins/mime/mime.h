@@ -27,6 +27,26 @@
 
 #include <stddef.h>
 
+#include <modmilter/alloc.h>
+#include <modmilter/strbuf.h>
+
+/*
+ * Memory and growable buffers are the helper library's, under the
+ * plugin's names. Running out of memory aborts, as GLib (which GMime
+ * uses) does: there is no useful verdict to give without memory (a
+ * struct mime_buf initialised with zeros aborts too).
+ */
+#define mime_xmalloc		mm_xmalloc
+#define mime_xrealloc		mm_xrealloc
+#define mime_xstrdup		mm_xstrdup
+#define mime_xstrndup		mm_xstrndup
+#define mime_xasprintf		mm_xasprintf
+#define mime_buf		mm_buf
+#define mime_buf_add		mm_buf_add
+#define mime_buf_adds		mm_buf_adds
+#define mime_buf_printf		mm_buf_printf
+#define mime_buf_free		mm_buf_free
+
 /* What the first bytes of a part say it is. */
 enum mime_kind {
 	MIME_KIND_NONE = 0,
@@ -233,15 +253,6 @@ void mime_salvage(struct mime_scan *sc, const char *text, size_t len,
 void mime_gmime_init(void);
 
 /* rewrite.c */
-struct mime_buf {
-	char *data;
-	size_t len, cap;
-};
-void mime_buf_add(struct mime_buf *b, const void *p, size_t n);
-void mime_buf_adds(struct mime_buf *b, const char *s);
-void mime_buf_printf(struct mime_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-void mime_buf_free(struct mime_buf *b);
 /* The notice that stands for removed parts: a complete MIME part
    (headers, blank line, text) when part is set, else only the text,
    with *qp set when it is quoted-printable. */
@@ -271,10 +282,5 @@ void mime_hit_set(struct mime_hit *hit, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void mime_hit_free(struct mime_hit *hit);
 void mime_scan_free(struct mime_scan *sc);
-void *mime_xmalloc(size_t n);
-void *mime_xrealloc(void *p, size_t n);
-char *mime_xstrdup(const char *s);
-char *mime_xstrndup(const char *s, size_t n);
-char *mime_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -21,67 +21,34 @@
  *	9c0e...): first to DIR/.ID.tmp (created exclusively, mode 0600),
  *	then fsync(), rename() and an fsync() of DIR, so that the file
  *	under its final name is always complete, and stays so across a
- *	crash once mime_save() has returned.
+ *	crash once mime_save() has returned (modmilter/durable.h; the
+ *	text is written by modmilter/msgwrite.h).
  * DIAGNOSTICS
  *	mime_save() returns -1 with a malloc'ed message in *err (the
  *	step and the system error) and leaves no file behind.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <modmilter/durable.h>
+#include <modmilter/msgwrite.h>
+
 #include "mime.h"
-
-/* value with LF made CRLF (a CR already there is kept) */
-static void
-add_crlf(struct mime_buf *b, const char *v)
-{
-	const char *p = v;
-
-	for (const char *q; (q = strchr(p, '\n')) != NULL; p = q + 1) {
-		mime_buf_add(b, p, (size_t)(q - p));
-		mime_buf_adds(b, q > v && q[-1] == '\r' ? "\n" : "\r\n");
-	}
-	mime_buf_adds(b, p);
-}
 
 void
 mime_message_text(struct mime_buf *b, const struct mime_header *h, size_t nh,
     const char *body, size_t bodylen)
 {
-	for (size_t i = 0; i < nh; i++) {
-		const char *v = h[i].value ? h[i].value : "";
-
-		mime_buf_adds(b, h[i].name);
-		mime_buf_adds(b, *v == 0 || *v == '\t' || *v == '\r' || *v == '\n' ?
-		    ":" : ": ");
-		add_crlf(b, v);
-		mime_buf_adds(b, "\r\n");
-	}
+	for (size_t i = 0; i < nh; i++)
+		mm_msg_header(mm_msg_to_buf, b, h[i].name, h[i].value,
+		    MM_MSG_AS_RECEIVED);
 	mime_buf_adds(b, "\r\n");
 	mime_buf_add(b, body, bodylen);
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 static char *
@@ -119,58 +86,34 @@ mime_save(const char *dir, const char *qid, const struct mime_header *h,
     size_t nh, const char *body, size_t bodylen, char **idp, char **err)
 {
 	struct mime_buf head = { 0 };
+	struct mm_durable f;
 	char *id = new_id(qid);
 	char *tmp = mime_xasprintf("%s/.%s.tmp", dir, id);
 	char *final = mime_xasprintf("%s/%s.eml", dir, id);
-	const char *step;
-	int fd, dfd, e;
 
 	mime_message_text(&head, h, nh, "", 0);
-	step = "create";
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
+	if (mm_durable_create(&f, tmp, 0600) < 0)
 		goto fail;
-	step = "write";
-	if (write_all(fd, head.data, head.len) < 0 ||
-	    write_all(fd, body, bodylen) < 0)
-		goto fail_fd;
-	step = "fsync";
-	if (fsync(fd) < 0)
-		goto fail_fd;
-	step = "close";
-	if (close(fd) < 0)
-		goto fail_tmp;
-	step = "rename";
-	if (rename(tmp, final) < 0)
-		goto fail_tmp;
-	step = "fsync the directory";
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    fsync(dfd) < 0) {
-		e = errno;
-		if (dfd >= 0)
-			close(dfd);
-		unlink(final);
+	if (mm_durable_write(&f, head.data, head.len) < 0 ||
+	    mm_durable_write(&f, body, bodylen) < 0 || mm_durable_finish(&f) < 0 ||
+	    mm_durable_commit(&f, final, 0) < 0) {
+		int e = errno;
+		if (f.committed)
+			unlink(final);	/* not durable: as if never saved */
+		mm_durable_withdraw(&f);
 		errno = e;
 		goto fail;
 	}
-	close(dfd);
+	mm_durable_release(&f);
 	mime_buf_free(&head);
 	free(tmp);
 	free(final);
 	*idp = id;
 	return 0;
 
-fail_fd:
-	e = errno;
-	close(fd);
-	errno = e;
-fail_tmp:
-	e = errno;
-	unlink(tmp);
-	errno = e;
 fail:
 	*err = mime_xasprintf("cannot save the original in %s: %s: %m", dir,
-	    step);
+	    f.step);
 	mime_buf_free(&head);
 	free(tmp);
 	free(final);

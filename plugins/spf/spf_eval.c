@@ -56,15 +56,6 @@ spf_result_parse(const char *name)
 	return -1;
 }
 
-double
-spf_mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A copy owned by the check; NULL (and c->oom) when memory runs out. */
 const char *
 chk_keep(struct spf_check *c, const char *s, size_t n)
@@ -273,11 +264,11 @@ sender_parts(struct spf_check *c, const struct spf_request *rq)
 	c->local = at == s ? "postmaster" : chk_keep(c, s, (size_t)(at - s));
 	c->sdomain = chk_keeps(c, at + 1);
 	if (at == s) {
-		struct sbuf b = SBUF_INIT;
-		sb_printf(&b, "postmaster%s", s);
-		c->sender = sb_str(&b) ? chk_keeps(c, b.s) : NULL;
+		struct mm_buf b = MM_BUF_SOFT_INIT;
+		mm_buf_printf(&b, "postmaster%s", s);
+		c->sender = mm_buf_str(&b) ? chk_keeps(c, b.data) : NULL;
 		c->oom |= b.oom;
-		sb_free(&b);
+		mm_buf_free(&b);
 	} else
 		c->sender = chk_keeps(c, s);
 }
@@ -356,7 +347,7 @@ static const char *
 exp_text(struct spf_check *c)
 {
 	struct spf_macro_vars v;
-	struct sbuf b = SBUF_INIT;
+	struct mm_buf b = MM_BUF_SOFT_INIT;
 	SPF_dns_rr_t *rr;
 	const char *name, *txt, *r = NULL;
 
@@ -370,9 +361,9 @@ exp_text(struct spf_check *c)
 	if (spf_macro_check(txt, strlen(txt), SPF_MACRO_EXP, NULL) < 0)
 		return NULL;
 	chk_vars(c, c->exp_domain, &v);
-	if (spf_macro_expand(txt, strlen(txt), SPF_MACRO_EXP, &v, &b) == 0 && sb_str(&b))
-		r = chk_keeps(c, b.s);
-	sb_free(&b);
+	if (spf_macro_expand(txt, strlen(txt), SPF_MACRO_EXP, &v, &b) == 0 && mm_buf_str(&b))
+		r = chk_keeps(c, b.data);
+	mm_buf_free(&b);
 	return r;
 }
 
@@ -380,15 +371,15 @@ static const char *
 default_text(struct spf_check *c)
 {
 	struct spf_macro_vars v;
-	struct sbuf b = SBUF_INIT;
+	struct mm_buf b = MM_BUF_SOFT_INIT;
 	const char *d = c->env.default_exp, *r = NULL;
 
 	if (d == NULL)
 		d = "%{i} is not allowed to send mail from %{o}";
 	chk_vars(c, c->exp_domain ? c->exp_domain : c->sdomain, &v);
-	if (spf_macro_expand(d, strlen(d), SPF_MACRO_EXP, &v, &b) == 0 && sb_str(&b))
-		r = chk_keeps(c, b.s);
-	sb_free(&b);
+	if (spf_macro_expand(d, strlen(d), SPF_MACRO_EXP, &v, &b) == 0 && mm_buf_str(&b))
+		r = chk_keeps(c, b.data);
+	mm_buf_free(&b);
 	return r ? r : "SPF fail: sender not authorized";
 }
 

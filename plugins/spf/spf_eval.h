@@ -51,6 +51,8 @@
 #include <arpa/inet.h>
 #include <spf2/spf.h>
 
+#include <modmilter/clock.h>
+
 #include "spf_util.h"
 
 typedef enum spf_result {
@@ -92,6 +94,5 @@ const char *spf_check_problem(const struct spf_check *c);
 const char *spf_check_explanation(struct spf_check *c);
 void spf_check_free(struct spf_check *c);
 
-double spf_mono_now(void);
 
 #endif

@@ -117,18 +117,18 @@ spf_macro_check(const char *s, size_t n, unsigned flags, int *ends_with_macro)
 }
 
 static void
-url_escape(struct sbuf *out, const char *p, size_t n)
+url_escape(struct mm_buf *out, const char *p, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)p[i];
 		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~')
-			sb_addc(out, c);
+			mm_buf_addc(out, c);
 		else {
-			sb_addc(out, '%');
-			sb_addc(out, hex[c >> 4]);
-			sb_addc(out, hex[c & 15]);
+			mm_buf_addc(out, '%');
+			mm_buf_addc(out, hex[c >> 4]);
+			mm_buf_addc(out, hex[c & 15]);
 		}
 	}
 }
@@ -181,17 +181,17 @@ part_at(const char *val, size_t len, const char *dl, size_t ndl, size_t k,
 
 /* One %{...}: split, reverse, keep the rightmost parts, join with '.'. */
 static void
-expand_one(const struct macro *m, const char *val, struct sbuf *out)
+expand_one(const struct macro *m, const char *val, struct mm_buf *out)
 {
 	size_t np = 1, len = strlen(val), keep;
 	const char *dl = m->delims ? m->delims : ".";
 	size_t ndl = m->delims ? m->ndelims : 1;
-	struct sbuf tmp = SBUF_INIT;
-	struct sbuf *dst = isupper((unsigned char)m->letter) ? &tmp : out;
+	struct mm_buf tmp = MM_BUF_SOFT_INIT;
+	struct mm_buf *dst = isupper((unsigned char)m->letter) ? &tmp : out;
 
 	if (!m->digits && !m->reverse && !m->delims) {
 		if (dst == out)
-			sb_adds(out, val);
+			mm_buf_adds(out, val);
 		else
 			url_escape(out, val, len);
 		return;
@@ -208,21 +208,21 @@ expand_one(const struct macro *m, const char *val, struct sbuf *out)
 
 		part_at(val, len, dl, ndl, k, &p, &plen);
 		if (j > 0)
-			sb_addc(dst, '.');
-		sb_add(dst, p, plen);
+			mm_buf_addc(dst, '.');
+		mm_buf_add(dst, p, plen);
 	}
 	if (dst == &tmp) {
 		if (tmp.oom)
 			out->oom = 1;
-		else if (tmp.s)
-			url_escape(out, tmp.s, tmp.len);
-		sb_free(&tmp);
+		else if (tmp.data)
+			url_escape(out, tmp.data, tmp.len);
+		mm_buf_free(&tmp);
 	}
 }
 
 int
 spf_macro_expand(const char *s, size_t n, unsigned flags,
-    const struct spf_macro_vars *v, struct sbuf *out)
+    const struct spf_macro_vars *v, struct mm_buf *out)
 {
 	struct macro m;
 	char tbuf[32];
@@ -232,13 +232,13 @@ spf_macro_expand(const char *s, size_t n, unsigned flags,
 		if (k < 0)
 			return -1;
 		if (s[i] != '%')
-			sb_addc(out, s[i]);
+			mm_buf_addc(out, s[i]);
 		else if (m.letter == '%')
-			sb_addc(out, '%');
+			mm_buf_addc(out, '%');
 		else if (m.letter == '_')
-			sb_addc(out, ' ');
+			mm_buf_addc(out, ' ');
 		else if (m.letter == '-')
-			sb_adds(out, "%20");
+			mm_buf_adds(out, "%20");
 		else
 			expand_one(&m, value_of(v, m.letter, tbuf, sizeof(tbuf)), out);
 		i += (size_t)k;

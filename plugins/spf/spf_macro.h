@@ -7,7 +7,7 @@
  *	int spf_macro_check(const char *s, size_t n, unsigned flags,
  *	    int *ends_with_macro);
  *	int spf_macro_expand(const char *s, size_t n, unsigned flags,
- *	    const struct spf_macro_vars *v, struct sbuf *out);
+ *	    const struct spf_macro_vars *v, struct mm_buf *out);
  * DESCRIPTION
  *	spf_macro_check() validates the macro-string s[0..n): literal
  *	characters are visible ASCII except '%', a '%' must start "%%",
@@ -53,6 +53,6 @@ struct spf_macro_vars {
 
 int spf_macro_check(const char *s, size_t n, unsigned flags, int *ends_with_macro);
 int spf_macro_expand(const char *s, size_t n, unsigned flags,
-    const struct spf_macro_vars *v, struct sbuf *out);
+    const struct spf_macro_vars *v, struct mm_buf *out);
 
 #endif

@@ -46,7 +46,7 @@ chk_lookup(struct spf_check *c, const char *name, ns_type type, SPF_dns_rr_t **o
 	SPF_dns_rr_t *rr;
 
 	*out = NULL;
-	if (c->env.deadline > 0 && spf_mono_now() >= c->env.deadline) {
+	if (c->env.deadline > 0 && mm_clock_mono() >= c->env.deadline) {
 		chk_error(c, SPFR_TEMPERROR, "time limit exceeded before looking up %s", name);
 		return LK_ERROR;
 	}
@@ -124,14 +124,14 @@ const char *
 chk_target(struct spf_check *c, const char *spec, size_t n, const char *domain)
 {
 	struct spf_macro_vars v;
-	struct sbuf b = SBUF_INIT;
+	struct mm_buf b = MM_BUF_SOFT_INIT;
 	const char *s, *r = NULL;
 	size_t len;
 
 	chk_vars(c, domain, &v);
-	if (spf_macro_expand(spec, n, 0, &v, &b) < 0 || (s = sb_str(&b)) == NULL) {
+	if (spf_macro_expand(spec, n, 0, &v, &b) < 0 || (s = mm_buf_str(&b)) == NULL) {
 		c->oom |= b.oom;
-		sb_free(&b);
+		mm_buf_free(&b);
 		return NULL;
 	}
 	len = strlen(s);
@@ -150,7 +150,7 @@ chk_target(struct spf_check *c, const char *spec, size_t n, const char *domain)
 		if (!spf_domain_valid(r, 0))
 			r = NULL;
 	}
-	sb_free(&b);
+	mm_buf_free(&b);
 	return r;
 }
 
@@ -318,7 +318,7 @@ mech_ptr(struct spf_check *c, const char *name)
 			continue;
 		}
 		/* only names that would match need validating */
-		if (spf_domain_valid(host, 0) && spf_domain_within(host, name) &&
+		if (spf_domain_valid(host, 0) && mm_domain_within(host, name) &&
 		    validates(c, host))
 			return T_MATCH;
 	}
@@ -343,7 +343,7 @@ validated_name(void *arg)
 			const char *host = ptr->rr[i] ? dns_name(c, ptr->rr[i]->ptr) : NULL;
 			if (host == NULL || !spf_domain_valid(host, 0) || !validates(c, host))
 				continue;
-			if (spf_domain_within(host, domain)) {
+			if (mm_domain_within(host, domain)) {
 				first = host;
 				break;
 			}

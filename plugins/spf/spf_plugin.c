@@ -483,7 +483,7 @@ spf_envfrom(mm_ctx *ctx, void *instance, char *const *argv)
 
 	memset(&env, 0, sizeof(env));
 	env.dns = p->dns;
-	env.deadline = spf_mono_now() + p->conf.time_limit;
+	env.deadline = mm_clock_mono() + p->conf.time_limit;
 	env.void_limit = p->conf.void_limit > 0 ? p->conf.void_limit : -1;
 	env.default_exp = p->conf.explanation;
 	env.receiver = receiver;

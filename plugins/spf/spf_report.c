@@ -50,40 +50,40 @@ safe(unsigned char c)
 }
 
 static void
-quoted(struct sbuf *b, const char *s)
+quoted(struct mm_buf *b, const char *s)
 {
 	size_t n = 0;
 
-	sb_addc(b, '"');
+	mm_buf_addc(b, '"');
 	for (; *s && n < VALUE_MAX; s++, n++) {
 		int c = safe((unsigned char)*s);
 		if (c == '"' || c == '\\')
-			sb_addc(b, '\\');
-		sb_addc(b, c);
+			mm_buf_addc(b, '\\');
+		mm_buf_addc(b, c);
 	}
 	if (*s)
-		sb_adds(b, "...");
-	sb_addc(b, '"');
+		mm_buf_adds(b, "...");
+	mm_buf_addc(b, '"');
 }
 
 /* Comment text: ctext, with '(' ')' '\' as quoted-pairs. */
 static void
-comment_text(struct sbuf *b, const char *s)
+comment_text(struct mm_buf *b, const char *s)
 {
 	size_t n = 0;
 
 	for (; *s && n < VALUE_MAX; s++, n++) {
 		int c = safe((unsigned char)*s);
 		if (c == '(' || c == ')' || c == '\\')
-			sb_addc(b, '\\');
-		sb_addc(b, c);
+			mm_buf_addc(b, '\\');
+		mm_buf_addc(b, c);
 	}
 	if (*s)
-		sb_adds(b, "...");
+		mm_buf_adds(b, "...");
 }
 
 struct folder {
-	struct sbuf *b;
+	struct mm_buf *b;
 	size_t line;		/* length of the current line */
 };
 
@@ -91,10 +91,10 @@ struct folder {
 static void
 pair(struct folder *f, const char *key, const char *value)
 {
-	struct sbuf v = SBUF_INIT;
+	struct mm_buf v = MM_BUF_SOFT_INIT;
 
 	if (dot_atom(value))
-		sb_adds(&v, value);
+		mm_buf_adds(&v, value);
 	else
 		quoted(&v, value);
 	if (v.oom) {
@@ -102,30 +102,30 @@ pair(struct folder *f, const char *key, const char *value)
 		return;
 	}
 	if (f->line + strlen(key) + 1 + v.len + 2 > FOLD_AT) {
-		sb_adds(f->b, "\n\t");
+		mm_buf_adds(f->b, "\n\t");
 		f->line = 8;
 	} else {
-		sb_addc(f->b, ' ');
+		mm_buf_addc(f->b, ' ');
 		f->line++;
 	}
-	sb_printf(f->b, "%s=%s;", key, v.s);
+	mm_buf_printf(f->b, "%s=%s;", key, v.data);
 	f->line += strlen(key) + 2 + v.len;
-	sb_free(&v);
+	mm_buf_free(&v);
 }
 
 static const char *
-sender_of(const struct spf_report *r, struct sbuf *tmp)
+sender_of(const struct spf_report *r, struct mm_buf *tmp)
 {
 	if (r->envelope_from && *r->envelope_from && !r->helo_identity)
 		return r->envelope_from;
-	sb_printf(tmp, "postmaster@%s", r->helo ? r->helo : "");
-	return sb_str(tmp) ? tmp->s : "postmaster";
+	mm_buf_printf(tmp, "postmaster@%s", r->helo ? r->helo : "");
+	return mm_buf_str(tmp) ? tmp->data : "postmaster";
 }
 
 char *
 spf_received_spf(const struct spf_report *r)
 {
-	struct sbuf b = SBUF_INIT, c = SBUF_INIT, tmp = SBUF_INIT;
+	struct mm_buf b = MM_BUF_SOFT_INIT, c = MM_BUF_SOFT_INIT, tmp = MM_BUF_SOFT_INIT;
 	struct folder f;
 	char ip[INET6_ADDRSTRLEN] = "unknown";
 	const char *who = sender_of(r, &tmp);
@@ -135,39 +135,39 @@ spf_received_spf(const struct spf_report *r)
 		inet_ntop(r->ip->family, r->ip->a, ip, sizeof(ip));
 	switch (r->result) {
 	case SPFR_PASS:
-		sb_printf(&c, "%s: domain of %s designates %s as permitted sender",
+		mm_buf_printf(&c, "%s: domain of %s designates %s as permitted sender",
 		    recv, who, ip);
 		break;
 	case SPFR_FAIL:
-		sb_printf(&c, "%s: domain of %s does not designate %s as permitted sender",
+		mm_buf_printf(&c, "%s: domain of %s does not designate %s as permitted sender",
 		    recv, who, ip);
 		break;
 	case SPFR_SOFTFAIL:
-		sb_printf(&c, "%s: transitioning domain of %s does not designate %s "
+		mm_buf_printf(&c, "%s: transitioning domain of %s does not designate %s "
 		    "as permitted sender", recv, who, ip);
 		break;
 	case SPFR_NEUTRAL:
-		sb_printf(&c, "%s: %s is neither permitted nor denied by domain of %s",
+		mm_buf_printf(&c, "%s: %s is neither permitted nor denied by domain of %s",
 		    recv, ip, who);
 		break;
 	case SPFR_NONE:
-		sb_printf(&c, "%s: domain of %s does not designate permitted sender hosts",
+		mm_buf_printf(&c, "%s: domain of %s does not designate permitted sender hosts",
 		    recv, who);
 		break;
 	case SPFR_PERMERROR:
-		sb_printf(&c, "%s: permanent error in the SPF record for %s", recv, who);
+		mm_buf_printf(&c, "%s: permanent error in the SPF record for %s", recv, who);
 		break;
 	default:
-		sb_printf(&c, "%s: temporary error while checking %s", recv, who);
+		mm_buf_printf(&c, "%s: temporary error while checking %s", recv, who);
 		break;
 	}
 	if (r->guessed)
-		sb_printf(&c, "; best guess record: %s", spf_result_name(r->guess));
+		mm_buf_printf(&c, "; best guess record: %s", spf_result_name(r->guess));
 
-	sb_adds(&b, spf_result_name(r->result));
-	sb_adds(&b, " (");
-	comment_text(&b, sb_str(&c) ? c.s : "");
-	sb_addc(&b, ')');
+	mm_buf_adds(&b, spf_result_name(r->result));
+	mm_buf_adds(&b, " (");
+	comment_text(&b, mm_buf_str(&c) ? c.data : "");
+	mm_buf_addc(&b, ')');
 	f.b = &b;
 	f.line = 15 + b.len;	/* "Received-SPF: " and the result */
 	pair(&f, "receiver", recv);
@@ -179,13 +179,13 @@ spf_received_spf(const struct spf_report *r)
 		pair(&f, "mechanism", r->mechanism);
 	if (r->problem && *r->problem)
 		pair(&f, "problem", r->problem);
-	sb_free(&c);
-	sb_free(&tmp);
+	mm_buf_free(&c);
+	mm_buf_free(&tmp);
 	if (b.oom) {
-		sb_free(&b);
+		mm_buf_free(&b);
 		return NULL;
 	}
-	return b.s;
+	return b.data;
 }
 
 /* RFC 2045 token: no space, control or tspecial */
@@ -204,28 +204,28 @@ token(const char *s)
 char *
 spf_authres(const struct spf_report *r)
 {
-	struct sbuf b = SBUF_INIT;
+	struct mm_buf b = MM_BUF_SOFT_INIT;
 	const char *v = r->helo_identity ? r->helo : r->domain;
 
-	sb_printf(&b, "spf=%s", spf_result_name(r->result));
+	mm_buf_printf(&b, "spf=%s", spf_result_name(r->result));
 	if (r->guessed)
-		sb_printf(&b, " (best guess record: %s)", spf_result_name(r->guess));
-	sb_adds(&b, r->helo_identity ? " smtp.helo=" : " smtp.mailfrom=");
+		mm_buf_printf(&b, " (best guess record: %s)", spf_result_name(r->guess));
+	mm_buf_adds(&b, r->helo_identity ? " smtp.helo=" : " smtp.mailfrom=");
 	if (v && token(v))
-		sb_adds(&b, v);
+		mm_buf_adds(&b, v);
 	else
 		quoted(&b, v ? v : "");
 	if (b.oom) {
-		sb_free(&b);
+		mm_buf_free(&b);
 		return NULL;
 	}
-	return b.s;
+	return b.data;
 }
 
 char *
 spf_reply_sanitize(const char *s)
 {
-	struct sbuf b = SBUF_INIT;
+	struct mm_buf b = MM_BUF_SOFT_INIT;
 	int space = 0;
 
 	for (; *s && b.len < REPLY_MAX; s++) {
@@ -235,24 +235,24 @@ spf_reply_sanitize(const char *s)
 			continue;
 		}
 		if (space)
-			sb_addc(&b, ' ');
+			mm_buf_addc(&b, ' ');
 		space = 0;
-		sb_addc(&b, c > 0x20 && c < 0x7f ? c : '?');
+		mm_buf_addc(&b, c > 0x20 && c < 0x7f ? c : '?');
 	}
 	if (*s)
-		sb_adds(&b, "...");
-	if (sb_str(&b) == NULL) {
-		sb_free(&b);
+		mm_buf_adds(&b, "...");
+	if (mm_buf_str(&b) == NULL) {
+		mm_buf_free(&b);
 		return NULL;
 	}
-	return b.s;
+	return b.data;
 }
 
 int
 spf_reply_for(const struct spf_report *r, enum spf_action act,
     const char *explanation, struct spf_reply *out)
 {
-	struct sbuf t = SBUF_INIT;
+	struct mm_buf t = MM_BUF_SOFT_INIT;
 	char ip[INET6_ADDRSTRLEN] = "unknown";
 	const char *d = r->domain && *r->domain ? r->domain : "(none)";
 	int temp = act == SPF_ACT_TEMPFAIL;
@@ -263,45 +263,45 @@ spf_reply_for(const struct spf_report *r, enum spf_action act,
 	strcpy(out->rcode, temp ? "451" : "550");
 	strcpy(out->xcode, temp ? "4.7.1" : "5.7.1");
 	if (r->helo_identity)
-		sb_printf(&t, "HELO %s: ", r->helo ? r->helo : "");
+		mm_buf_printf(&t, "HELO %s: ", r->helo ? r->helo : "");
 	switch (r->result) {
 	case SPFR_FAIL:
 		if (explanation && *explanation)
-			sb_adds(&t, explanation);
+			mm_buf_adds(&t, explanation);
 		else
-			sb_printf(&t, "SPF fail: %s does not designate %s as permitted sender",
+			mm_buf_printf(&t, "SPF fail: %s does not designate %s as permitted sender",
 			    d, ip);
 		break;
 	case SPFR_PERMERROR:
 		if (!temp)
 			strcpy(out->xcode, "5.5.2");
-		sb_printf(&t, "SPF permanent error for %s: %s", d,
+		mm_buf_printf(&t, "SPF permanent error for %s: %s", d,
 		    r->problem && *r->problem ? r->problem : "invalid SPF record");
 		break;
 	case SPFR_TEMPERROR:
 		if (temp)
 			strcpy(out->xcode, "4.4.3");
-		sb_printf(&t, "SPF temporary error for %s: %s", d,
+		mm_buf_printf(&t, "SPF temporary error for %s: %s", d,
 		    r->problem && *r->problem ? r->problem : "DNS failure");
 		break;
 	case SPFR_SOFTFAIL:
-		sb_printf(&t, "SPF softfail: %s does not designate %s as permitted sender",
+		mm_buf_printf(&t, "SPF softfail: %s does not designate %s as permitted sender",
 		    d, ip);
 		break;
 	case SPFR_NEUTRAL:
-		sb_printf(&t, "SPF neutral: %s neither permits nor denies %s", d, ip);
+		mm_buf_printf(&t, "SPF neutral: %s neither permits nor denies %s", d, ip);
 		break;
 	case SPFR_NONE:
-		sb_printf(&t, "SPF none: %s publishes no SPF record", d);
+		mm_buf_printf(&t, "SPF none: %s publishes no SPF record", d);
 		break;
 	default:
-		sb_printf(&t, "SPF %s for %s: refused by local policy",
+		mm_buf_printf(&t, "SPF %s for %s: refused by local policy",
 		    spf_result_name(r->result), d);
 		break;
 	}
 	if (temp && r->result != SPFR_TEMPERROR)
-		sb_adds(&t, "; try again later");
-	out->text = sb_str(&t) ? spf_reply_sanitize(t.s) : NULL;
-	sb_free(&t);
+		mm_buf_adds(&t, "; try again later");
+	out->text = mm_buf_str(&t) ? spf_reply_sanitize(t.data) : NULL;
+	mm_buf_free(&t);
 	return out->text ? 0 : -1;
 }

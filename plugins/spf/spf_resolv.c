@@ -213,7 +213,7 @@ resolv_lookup(SPF_dns_server_t *s, const char *domain, ns_type type,
 	if (st == NULL)
 		return SPF_dns_rr_new_init(s, domain, type, 0, TRY_AGAIN);
 	if (tl_deadline > 0) {
-		double left = tl_deadline - spf_mono_now();
+		double left = tl_deadline - mm_clock_mono();
 		if (left <= 0)
 			return SPF_dns_rr_new_init(s, domain, type, 0, TRY_AGAIN);
 		servers = st->nscount > 0 ? st->nscount : 1;

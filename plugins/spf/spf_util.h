@@ -1,22 +1,20 @@
 /*
  * NAME
- *	spf_util - strings, addresses and domain names for the SPF plugin
+ *	spf_util - addresses and domain names for the SPF plugin
  * SYNOPSIS
  *	#include "spf_util.h"
- *
- *	struct sbuf b = SBUF_INIT;
- *	sb_adds(&b, "text"); if (b.oom) ...; free(b.s);
  *
  *	struct spf_ip ip;
  *	spf_ip_from_sockaddr(sa, &ip);	spf_ip_parse("::ffff:192.0.2.1", &ip);
  *	spf_ip_in(&ip, AF_INET, net, 24);
  *
  *	spf_domain_valid("mail.example.com", 1);
- *	spf_domain_within("mx.example.com", "example.com");
+ *	mm_domain_within("mx.example.com", "example.com");
  * DESCRIPTION
- *	struct sbuf is a growable NUL-terminated string. It never fails
- *	loudly: when memory runs out it sets oom, keeps what it has and
- *	ignores further additions, so a caller checks once at the end.
+ *	Strings are the helper library's struct mm_buf, made with
+ *	MM_BUF_SOFT_INIT: when memory runs out it sets oom, keeps what it
+ *	has and ignores further additions, so a caller checks once at the
+ *	end. Domain comparisons are modmilter/addr.h's.
  *
  *	struct spf_ip is a client or network address. An IPv4-mapped
  *	IPv6 address (::ffff:a.b.c.d) is turned into the IPv4 address, as
@@ -25,8 +23,7 @@
  *	spf_domain_valid() says whether a name can be queried: at most
  *	253 characters without the trailing dot, labels of 1 to 63
  *	characters, and with multi_label at least two labels (RFC 7208
- *	§4.3). spf_domain_within() compares case-insensitively and
- *	ignores trailing dots.
+ *	§4.3).
  * DIAGNOSTICS
  *	The parsers return 0 on success and -1 on a malformed input.
  */
@@ -36,21 +33,9 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-struct sbuf {
-	char *s;
-	size_t len, cap;
-	int oom;
-};
-#define SBUF_INIT { NULL, 0, 0, 0 }
-
-void sb_add(struct sbuf *b, const char *p, size_t n);
-void sb_adds(struct sbuf *b, const char *s);
-void sb_addc(struct sbuf *b, int c);
-void sb_printf(struct sbuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/* The string, "" when nothing was added; NULL after an allocation failure. */
-const char *sb_str(struct sbuf *b);
-void sb_free(struct sbuf *b);
+#include <modmilter/addr.h>
+#include <modmilter/cidr.h>
+#include <modmilter/strbuf.h>
 
 struct spf_ip {
 	int family;			/* AF_INET or AF_INET6 */
@@ -71,6 +56,5 @@ int spf_ip_in(const struct spf_ip *ip, int family, const unsigned char *net,
 int spf_net_parse(const char *s, struct spf_net *n);
 
 int spf_domain_valid(const char *d, int multi_label);
-int spf_domain_within(const char *name, const char *domain);
 
 #endif

@@ -45,6 +45,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <modmilter/msgwrite.h>
+
 #include "archive.h"
 
 /* One Maildir to write: an archive root and an address. */
@@ -75,25 +77,14 @@ put_str(struct writer *w, const char *s)
 	put(w, s, strlen(s));
 }
 
-/* Copy with CRLF turned into LF. */
-static void
-put_lf(struct writer *w, const unsigned char *p, size_t n)
+/* The writer as a sink of modmilter/msgwrite.h. */
+static int
+sink(void *arg, const void *p, size_t n)
 {
-	while (n > 0 && !w->bad) {
-		const unsigned char *cr = memchr(p, '\r', n);
-		size_t k;
+	struct writer *w = arg;
 
-		if (cr == NULL) {
-			put(w, p, n);
-			return;
-		}
-		k = (size_t)(cr - p);
-		put(w, p, k);
-		if (k + 1 == n || cr[1] != '\n')
-			put(w, cr, 1);		/* a lone CR stays */
-		p = cr + 1;
-		n -= k + 1;
-	}
+	put(w, p, n);
+	return w->bad ? -1 : 0;
 }
 
 static const char *
@@ -168,10 +159,8 @@ write_copy(const struct wt_conf *c, mm_ctx *ctx, const unsigned *dirs,
 	for (size_t i = 0; i < api->header_count(ctx); i++) {
 		if (api->header_at(ctx, i, &name, &value) < 0)
 			continue;
-		put_str(w, name);
-		put_str(w, ": ");
-		put_lf(w, (const unsigned char *)value, strlen(value));
-		put_str(w, "\n");
+		if (mm_msg_header(sink, w, name, value, MM_MSG_LF) < 0)
+			return;
 	}
 	put_str(w, "\n");
 	if (!w->bad && api->body(ctx, &body, &bodylen) < 0) {
@@ -179,7 +168,7 @@ write_copy(const struct wt_conf *c, mm_ctx *ctx, const unsigned *dirs,
 		w->bad = 1;
 	}
 	if (!w->bad)
-		put_lf(w, body, bodylen);
+		(void)mm_msg_text(sink, w, body, bodylen, MM_MSG_LF);
 }
 
 /* "legal-hold,other": the groups archiving this entry, for the log */
@@ -310,9 +299,9 @@ wt_archive_commit(const struct wt_conf *c, struct wt_pending *pend, size_t n,
 
 	for (size_t i = 0; i < n; i++) {
 		struct wt_pending *pe = &pend[i];
-		if (pe->f.state == MD_READY &&
+		if (pe->f.d.state == MM_DURABLE_READY &&
 		    md_commit(&pe->f, err, sizeof(err)) < 0) {
-			md_path(&pe->f, pe->f.state == MD_DONE ? "new" : "tmp", path,
+			md_path(&pe->f, pe->f.d.state == MM_DURABLE_DONE ? "new" : "tmp", path,
 			    sizeof(path));
 			c->api->log(NULL, MM_LOG_ERR, "%s: group=%s archive address=<%s>: "
 			    "%s; the complete copy is %s", tag, pe->groups ? pe->groups : "?",

@@ -25,6 +25,8 @@
  *	file system has no hard links) and fsyncs new/. md_withdraw()
  *	removes whatever md_create() left in tmp/, whatever the state;
  *	md_release() frees the handle and leaves the file where it is.
+ *	The file itself is the helper library's (modmilter/durable.h);
+ *	this module names it, makes the Maildir and words the errors.
  *
  *	md_hostname() gives the host part of names, with "/" and ":"
  *	written as \057 and \072 as the protocol asks.
@@ -46,8 +48,6 @@
 #include <unistd.h>
 
 #include "maildir.h"
-
-#define MD_BUFSIZE	65536
 
 static atomic_ulong md_counter;
 
@@ -151,9 +151,16 @@ md_clear(struct md_file *f)
 {
 	free(f->dir);
 	free(f->name);
-	free(f->buf);
-	memset(f, 0, sizeof(*f));
-	f->fd = -1;
+	f->dir = f->name = NULL;
+}
+
+/* The durable file's failure, worded "what path: reason"; withdrawn. */
+static int
+md_failed(struct md_file *f, const char *what, char *err, size_t errlen)
+{
+	seterr(err, errlen, what, f->d.step_path, errno);
+	md_withdraw(f);
+	return -1;
 }
 
 int
@@ -165,14 +172,13 @@ md_create(struct md_file *f, const char *root, const char *sub,
 	size_t dlen = strlen(root) + strlen(sub) + 2, nlen;
 
 	memset(f, 0, sizeof(*f));
-	f->fd = -1;
+	f->d.fd = -1;
 	if (dlen + 96 + strlen(host) > sizeof(path)) {
 		seterr(err, errlen, "archive path", root, ENAMETOOLONG);
 		return -1;
 	}
 	nlen = 96 + strlen(host);
-	if ((f->dir = malloc(dlen)) == NULL || (f->name = malloc(nlen)) == NULL ||
-	    (f->buf = malloc(MD_BUFSIZE)) == NULL) {
+	if ((f->dir = malloc(dlen)) == NULL || (f->name = malloc(nlen)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		md_clear(f);
 		return -1;
@@ -186,11 +192,12 @@ md_create(struct md_file *f, const char *root, const char *sub,
 		    ts.tv_nsec / 1000, (long)getpid(),
 		    (unsigned long)atomic_fetch_add(&md_counter, 1) + 1, host);
 		snprintf(path, sizeof(path), "%s/tmp/%s", f->dir, f->name);
-		f->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-		    (mode_t)mode);
-		if (f->fd >= 0) {
-			f->state = MD_WRITING;
+		if (mm_durable_create(&f->d, path, mode) == 0)
 			return 0;
+		if (errno == ENOMEM) {
+			snprintf(err, errlen, "out of memory");
+			md_clear(f);
+			return -1;
 		}
 		if ((errno == ENOENT || errno == ENOTDIR) && attempt == 0) {
 			/* first copy for this address: make its Maildir */
@@ -208,148 +215,59 @@ md_create(struct md_file *f, const char *root, const char *sub,
 	return -1;
 }
 
-static int
-write_all(int fd, const unsigned char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
-flush(struct md_file *f, char *err, size_t errlen)
-{
-	char path[4096];
-
-	if (f->blen && write_all(f->fd, f->buf, f->blen) < 0) {
-		int e = errno;
-		md_path(f, "tmp", path, sizeof(path));
-		seterr(err, errlen, "write", path, e);
-		md_withdraw(f);
-		return -1;
-	}
-	f->blen = 0;
-	return 0;
-}
-
 int
 md_write(struct md_file *f, const void *data, size_t len, char *err,
     size_t errlen)
 {
-	const unsigned char *p = data;
-
-	if (f->state != MD_WRITING) {
+	if (f->d.state != MM_DURABLE_WRITING) {
 		snprintf(err, errlen, "archive file not open for writing");
 		return -1;
 	}
-	while (len > 0) {
-		size_t room = MD_BUFSIZE - f->blen, n = len < room ? len : room;
-		memcpy(f->buf + f->blen, p, n);
-		f->blen += n;
-		p += n;
-		len -= n;
-		if (f->blen == MD_BUFSIZE && flush(f, err, errlen) < 0)
-			return -1;
-	}
+	if (mm_durable_write(&f->d, data, len) < 0)
+		return md_failed(f, "write", err, errlen);
 	return 0;
 }
 
 int
 md_finish(struct md_file *f, char *err, size_t errlen)
 {
-	char path[4096];
-	int fd;
-
-	if (f->state != MD_WRITING) {
+	if (f->d.state != MM_DURABLE_WRITING) {
 		snprintf(err, errlen, "archive file not open for writing");
 		return -1;
 	}
-	if (flush(f, err, errlen) < 0)
-		return -1;
-	md_path(f, "tmp", path, sizeof(path));
-	if (fsync(f->fd) != 0) {
-		seterr(err, errlen, "fsync", path, errno);
-		md_withdraw(f);
-		return -1;
-	}
-	fd = f->fd;
-	f->fd = -1;
-	if (close(fd) != 0) {
-		seterr(err, errlen, "close", path, errno);
-		md_withdraw(f);
-		return -1;
-	}
-	free(f->buf);
-	f->buf = NULL;
-	f->state = MD_READY;
+	if (mm_durable_finish(&f->d) < 0)
+		return md_failed(f, f->d.step, err, errlen);
 	return 0;
-}
-
-/* link(2) failed because the file system has no hard links (not
-   because the name exists): rename(2) is the way there */
-static int
-no_hard_links(int e)
-{
-	return e == EPERM || e == ENOTSUP || e == EOPNOTSUPP || e == ENOSYS ||
-	    e == EMLINK;
 }
 
 int
 md_commit(struct md_file *f, char *err, size_t errlen)
 {
-	char tmp[4096], dst[4096], newdir[4096];
-	int dfd, rc = 0;
+	char dst[4096];
 
-	if (f->state != MD_READY) {
+	if (f->d.state != MM_DURABLE_READY) {
 		snprintf(err, errlen, "archive file not complete");
 		return -1;
 	}
-	md_path(f, "tmp", tmp, sizeof(tmp));
 	md_path(f, "new", dst, sizeof(dst));
-	if (link(tmp, dst) == 0)
-		(void)unlink(tmp);	/* a leftover in tmp/ is harmless */
-	else if (!no_hard_links(errno) || rename(tmp, dst) != 0) {
-		seterr(err, errlen, "link into new/", dst, errno);
+	if (mm_durable_commit(&f->d, dst, MM_DURABLE_LINK) < 0) {
+		seterr(err, errlen, f->d.committed ? "fsync" : "link into new/",
+		    f->d.step_path, errno);
 		return -1;
 	}
-	f->state = MD_DONE;
-	snprintf(newdir, sizeof(newdir), "%s/new", f->dir);
-	if ((dfd = open(newdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    fsync(dfd) != 0) {
-		seterr(err, errlen, "fsync", newdir, errno);
-		rc = -1;
-	}
-	if (dfd >= 0)
-		close(dfd);
-	return rc;
+	return 0;
 }
 
 void
 md_release(struct md_file *f)
 {
-	if (f->fd >= 0)
-		close(f->fd);
+	mm_durable_release(&f->d);
 	md_clear(f);
 }
 
 void
 md_withdraw(struct md_file *f)
 {
-	char path[4096];
-
-	if (f->fd >= 0)
-		close(f->fd);
-	f->fd = -1;
-	if ((f->state == MD_WRITING || f->state == MD_READY) && f->dir && f->name &&
-	    md_path(f, "tmp", path, sizeof(path)) == 0)
-		(void)unlink(path);
+	mm_durable_withdraw(&f->d);
 	md_clear(f);
 }

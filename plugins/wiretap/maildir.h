@@ -23,15 +23,12 @@
 
 #include <stddef.h>
 
-enum md_state { MD_NONE, MD_WRITING, MD_READY, MD_DONE };
+#include <modmilter/durable.h>
 
 struct md_file {
 	char *dir;		/* <root>/<sub> */
 	char *name;		/* unique name, the same in tmp/ and new/ */
-	int fd;			/* open while writing, else -1 */
-	unsigned char *buf;
-	size_t blen;
-	enum md_state state;
+	struct mm_durable d;	/* the file; d.state says how far it got */
 };
 
 void md_hostname(char *buf, size_t len);

@@ -337,48 +337,48 @@ test_hostile_values(void **state)
 static void
 test_mimeenc(void **state)
 {
-	struct mbuf b = { 0 };
+	struct mm_buf b = MM_BUF_SOFT_INIT;
 	char *u;
 
 	(void)state;
 	mime_header(&b, "Subject", "a\r\nBcc: x", 1);
-	assert_string_equal(b.s, "Subject: a  Bcc: x\r\n");
-	free(b.s);
+	assert_string_equal(b.data, "Subject: a  Bcc: x\r\n");
+	free(b.data);
 	memset(&b, 0, sizeof(b));
 	/* folded before a space, never into a line of white space only */
 	u = calloc(1, 200);
 	memset(u, ' ', 150);
 	memcpy(u + 60, "x", 1);
 	mime_header(&b, "Subject", u, 1);
-	for (const char *l = b.s; *l; l = strstr(l, "\r\n") + 2)
+	for (const char *l = b.data; *l; l = strstr(l, "\r\n") + 2)
 		assert_true(strspn(l, " ") < strcspn(l, "\r"));
-	assert_non_null(strstr(b.s, "x\r\n"));
+	assert_non_null(strstr(b.data, "x\r\n"));
 	free(u);
-	free(b.s);
+	free(b.data);
 	memset(&b, 0, sizeof(b));
 	mime_header(&b, "Subject", "one two three four five six seven eight nine "
 	    "ten eleven twelve thirteen fourteen fifteen", 1);
 	/* 71 characters, then " thirteen" would pass 78 */
-	assert_string_equal(b.s, "Subject: one two three four five six seven "
+	assert_string_equal(b.data, "Subject: one two three four five six seven "
 	    "eight nine ten eleven twelve\r\n thirteen fourteen fifteen\r\n");
-	free(b.s);
+	free(b.data);
 	memset(&b, 0, sizeof(b));
 	/* 4-byte characters: no encoded word splits one */
 	mime_header(&b, "Subject", "\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80"
 	    "\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80"
 	    "\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80"
 	    "\xf0\x9f\x98\x80", 1);
-	assert_non_null(strstr(b.s, "\r\n =?utf-8?B?"));
+	assert_non_null(strstr(b.data, "\r\n =?utf-8?B?"));
 	{
 		/* 11 characters fit the first word (44 bytes), 1 the second */
-		char *sec = strstr(b.s, "\r\n =?utf-8?B?") + 13;
+		char *sec = strstr(b.data, "\r\n =?utf-8?B?") + 13;
 		assert_int_equal(strcspn(sec, "?"), 8);
 	}
-	free(b.s);
+	free(b.data);
 	memset(&b, 0, sizeof(b));
 	mime_qp(&b, "a=b \nc\xff");
-	assert_string_equal(b.s, "a=3Db=20\r\nc=FF");
-	free(b.s);
+	assert_string_equal(b.data, "a=3Db=20\r\nc=FF");
+	free(b.data);
 	assert_int_equal(mime_needs_qp("plain\nascii"), 0);
 	assert_int_equal(mime_needs_qp("caf\xe9"), 1);
 	u = mime_utf8("caf\xe9 \xc3\xa9 \xed\xa0\x80");	/* Latin-1, UTF-8, a surrogate */

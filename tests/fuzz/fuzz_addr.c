@@ -3,11 +3,11 @@
  *	fuzz_addr - libFuzzer target for the envelope address parser
  * SYNOPSIS
  *	clang -fsanitize=fuzzer,address,undefined -Icore -I. -Isdk/include \
- *	    tests/fuzz/fuzz_addr.c core/addr.c core/util.c
+ *	    tests/fuzz/fuzz_addr.c sdk/lib/addr.c sdk/lib/alloc.c sdk/lib/strbuf.c
  * DESCRIPTION
  *	Each input is one address (or domain) as a client or an admin could
  *	write it. addr_normalize() and domain_normalize() must not fault,
- *	and what they accept must obey the promises of core/addr.h:
+ *	and what they accept must obey the promises of modmilter/addr.h:
  *	- the normal form is a fixed point;
  *	- it holds no control character, and its domain (after the last
  *	  '@') is in lower case, without a trailing dot, and is a domain

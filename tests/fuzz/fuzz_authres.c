@@ -3,7 +3,8 @@
  *	fuzz_authres - libFuzzer target for the Authentication-Results id parser
  * SYNOPSIS
  *	clang -fsanitize=fuzzer,address,undefined -Icore -I. -Isdk/include \
- *	    tests/fuzz/fuzz_authres.c core/authres.c core/util.c
+ *	    tests/fuzz/fuzz_authres.c core/authres.c sdk/lib/addr.c \
+ *	    sdk/lib/alloc.c sdk/lib/strbuf.c
  * DESCRIPTION
  *	Each input is the value of an incoming Authentication-Results
  *	header. authres_id() must not fault, and an id it reads must obey
@@ -52,7 +53,7 @@ same_id(const char *what, const char *variant, const char *want)
 static char *
 quoted(const char *id)
 {
-	struct buf b = { 0 };
+	struct mm_buf b = { 0 };
 
 	buf_adds(&b, "\"");
 	for (const char *p = id; *p; p++) {

@@ -88,13 +88,13 @@ vars(struct spf_macro_vars *v, char **f, const struct spf_ip *ip, char *ibuf,
 static void
 expand_spec(const char *s, size_t n, unsigned flags, const struct spf_macro_vars *v)
 {
-	struct sbuf b = SBUF_INIT;
+	struct mm_buf b = MM_BUF_SOFT_INIT;
 
 	if (spf_macro_check(s, n, flags, NULL) < 0)
 		abort();	/* the record parser let it through */
 	if (spf_macro_expand(s, n, flags, v, &b) < 0)
 		abort();
-	sb_free(&b);
+	mm_buf_free(&b);
 }
 
 static void
@@ -139,7 +139,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct spf_record r;
 	struct spf_macro_vars v;
 	struct spf_ip ip;
-	struct sbuf b = SBUF_INIT;
+	struct mm_buf b = MM_BUF_SOFT_INIT;
 	struct spf_env env;
 	struct spf_request rq;
 	struct spf_check *c;
@@ -180,7 +180,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (spf_macro_check(f[1], strlen(f[1]), flags, NULL) == 0) {
 			if (spf_macro_expand(f[1], strlen(f[1]), flags, &v, &b) < 0)
 				abort();
-			sb_free(&b);
+			mm_buf_free(&b);
 		}
 
 	/* a whole check_host() against the zone */

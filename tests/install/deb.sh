@@ -95,6 +95,8 @@ for p in spf cbv wiretap mime dspam srs policy; do
 done
 check "modmilter: no .la, no hello.so" test -z "$(grep -E '\.la$|hello\.so$' "$tmp/files")"
 for f in /usr/include/modmilter/plugin.h /usr/include/modmilter/store.h '/usr/lib/[^/]+/pkgconfig/modmilter\.pc' \
+	/usr/include/modmilter/util.h '/usr/lib/[^/]+/pkgconfig/modmilter-util\.pc' \
+	'/usr/lib/[^/]+/libmodmilter-util\.a' \
 	'/usr/share/doc/modmilter-dev/plugin-guide\.md(\.gz)?' /usr/share/modmilter/examples/hello/hello.c \
 	/usr/share/modmilter/examples/hello/Makefile; do
 	check "modmilter-dev has $f" has devfiles "$f"

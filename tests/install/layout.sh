@@ -27,7 +27,7 @@ unset MAKEFLAGS MFLAGS MAKELEVEL
 printf '%s\n' 'mm-layout-dirs:' \
 	'	@echo "prefix=$(prefix) bindir=$(bindir) sbindir=$(sbindir) sysconfdir=$(sysconfdir)"' \
 	'	@echo "localstatedir=$(localstatedir) pkglibdir=$(pkglibdir) pkgdatadir=$(pkgdatadir)"' \
-	'	@echo "docdir=$(docdir) mandir=$(mandir) includedir=$(includedir) pkgconfigdir=$(pkgconfigdir)"' \
+	'	@echo "docdir=$(docdir) mandir=$(mandir) includedir=$(includedir) pkgconfigdir=$(pkgconfigdir) libdir=$(libdir)"' \
 	'	@echo "systemdsystemunitdir=$(systemdsystemunitdir) sysusersdir=$(sysusersdir) tmpfilesdir=$(tmpfilesdir)"' \
 	'	@echo "plugins=\"$(pkglib_LTLIBRARIES)\" bins=\"$(bin_PROGRAMS)\""' > "$tmp/dirs.mk"
 dirs=$($MAKE -s --no-print-directory -f Makefile -f "$tmp/dirs.mk" mm-layout-dirs | grep '^[a-z]*=') ||
@@ -125,6 +125,11 @@ fi
 check "SDK header" test -f "$D$includedir/modmilter/plugin.h"
 check "SDK store header" test -f "$D$includedir/modmilter/store.h"
 check "modmilter.pc" test -f "$D$pkgconfigdir/modmilter.pc"
+check "helper library headers" test -f "$D$includedir/modmilter/util.h" -a \
+	-f "$D$includedir/modmilter/strbuf.h" -a -f "$D$includedir/modmilter/durable.h"
+check "modmilter-util.pc" test -f "$D$pkgconfigdir/modmilter-util.pc"
+check "helper library: the archive, no .la" test -f "$D$libdir/libmodmilter-util.a" -a \
+	! -e "$D$libdir/libmodmilter-util.la"
 check "hello example sources" test -f "$D$pkgdatadir/examples/hello/hello.c" -a \
 	-f "$D$pkgdatadir/examples/hello/Makefile"
 if command -v pkg-config > /dev/null 2>&1; then

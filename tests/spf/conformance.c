@@ -300,7 +300,7 @@ run_case(SPF_dns_server_t *z, yaml_document_t *d, const char *suite,
 
 	memset(&env, 0, sizeof(env));
 	env.dns = z;
-	env.deadline = spf_mono_now() + 20;
+	env.deadline = mm_clock_mono() + 20;
 	env.default_exp = "DEFAULT";
 	memset(&rq, 0, sizeof(rq));
 	if (spf_ip_parse(host, &rq.ip) < 0) {

@@ -42,7 +42,7 @@ run(const char *ip, const char *sender, double limit, int voids)
 
 	memset(&env, 0, sizeof(env));
 	env.dns = zone;
-	env.deadline = spf_mono_now() + limit;
+	env.deadline = mm_clock_mono() + limit;
 	env.void_limit = voids;
 	env.default_exp = "DEFAULT";
 	memset(&rq, 0, sizeof(rq));
@@ -184,12 +184,12 @@ no_ptr(void *arg)
 static void
 expand(const struct spf_macro_vars *v, const char *in, const char *want)
 {
-	struct sbuf b = SBUF_INIT;
+	struct mm_buf b = MM_BUF_SOFT_INIT;
 
 	assert_int_equal(spf_macro_check(in, strlen(in), SPF_MACRO_EXP, NULL), 0);
 	assert_int_equal(spf_macro_expand(in, strlen(in), SPF_MACRO_EXP, v, &b), 0);
-	assert_string_equal(sb_str(&b), want);
-	sb_free(&b);
+	assert_string_equal(mm_buf_str(&b), want);
+	mm_buf_free(&b);
 }
 
 /* RFC 7208 §7.4 */
@@ -265,7 +265,7 @@ worker(void *arg)
 		struct spf_check *c;
 		int pass = i % 2 == 0;
 
-		env.deadline = spf_mono_now() + 20;
+		env.deadline = mm_clock_mono() + 20;
 		spf_ip_parse(pass ? "192.0.2.10" : "192.0.2.11", &rq.ip);
 		rq.sender = i % 3 ? "a@example.org" : "b@exp.example.org";
 		rq.domain = strrchr(rq.sender, '@') + 1;

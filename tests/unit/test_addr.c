@@ -182,11 +182,31 @@ test_domains(void **state)
 	assert_null(addr_domain("postmaster"));
 }
 
+/* The names compared as host names (authserv-ids, SPF's domains). */
+static void
+test_domain_equal_within(void **state)
+{
+	(void)state;
+	assert_true(mm_domain_equal("mx.example.com", "MX.Example.COM."));
+	assert_false(mm_domain_equal("mx.example.com..", "mx.example.com"));
+	assert_false(mm_domain_equal("", ""));
+	assert_false(mm_domain_equal(".", ""));
+	assert_false(mm_domain_equal("x.example.com", "example.com"));
+
+	assert_true(mm_domain_within("mx.Example.com", "example.com."));
+	assert_true(mm_domain_within("example.com.", "EXAMPLE.com"));
+	assert_false(mm_domain_within("xexample.com", "example.com"));
+	assert_false(mm_domain_within("example.com", "mx.example.com"));
+	assert_false(mm_domain_within("example.com", ""));
+	assert_false(mm_domain_within("example.com", "."));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_evasions),
+		cmocka_unit_test(test_domain_equal_within),
 		cmocka_unit_test(test_special),
 		cmocka_unit_test(test_quoting_kept),
 		cmocka_unit_test(test_malformed),

@@ -3,7 +3,7 @@
  * NAME
  *	test_cidr - IPv4/IPv6 networks for networks.internal and chains
  * DESCRIPTION
- *	Proves cidr_parse() on IPv4 and IPv6 networks, with the /0, /32 and
+ *	Proves mm_cidr_parse() on IPv4 and IPv6 networks, with the /0, 0, /32 and
  *	/128 edge prefixes and an address without a prefix (a host); that
  *	host bits set beyond the prefix, a prefix out of range and garbage
  *	are errors with a message; that matching honours prefixes that are
@@ -11,7 +11,7 @@
  *	sockaddr_in6 or a string) matches an IPv4 network while an IPv6
  *	network never matches an IPv4 address; that an IPv4-mapped network
  *	shorter than /96 (host bits in its ffff) is an error; and
- *	cidr_list_match().
+ *	mm_cidr_list_match().
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -23,15 +23,15 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "cidr.h"
+#include <modmilter/cidr.h>
 
-static struct cidr
+static struct mm_cidr
 parse_ok(const char *s, int family, int prefix)
 {
-	struct cidr c;
+	struct mm_cidr c;
 	char err[256] = "";
 
-	if (cidr_parse(s, &c, err, sizeof(err)) != 0)
+	if (mm_cidr_parse(s, &c, 0, err, sizeof(err)) != 0)
 		fail_msg("'%s' refused: %s", s, err);
 	assert_int_equal(c.family, family);
 	assert_int_equal(c.prefix, prefix);
@@ -41,10 +41,10 @@ parse_ok(const char *s, int family, int prefix)
 static void
 parse_bad(const char *s, const char *want_in_msg)
 {
-	struct cidr c;
+	struct mm_cidr c;
 	char err[256] = "";
 
-	if (cidr_parse(s, &c, err, sizeof(err)) == 0)
+	if (mm_cidr_parse(s, &c, 0, err, sizeof(err)) == 0)
 		fail_msg("'%s' accepted as family %d prefix %d", s, c.family, c.prefix);
 	assert_true(strlen(err) > 0);
 	if (want_in_msg && strstr(err, want_in_msg) == NULL)
@@ -55,22 +55,22 @@ parse_bad(const char *s, const char *want_in_msg)
 static int
 matches(const char *s, const char *a)
 {
-	struct cidr c;
+	struct mm_cidr c;
 	char err[256];
 	int fam;
 	unsigned char addr[16];
 
-	if (cidr_parse(s, &c, err, sizeof(err)) != 0)
+	if (mm_cidr_parse(s, &c, 0, err, sizeof(err)) != 0)
 		fail_msg("'%s' refused: %s", s, err);
-	if (cidr_addr_from_string(a, &fam, addr) != 0)
+	if (mm_ip_from_string(a, &fam, addr) != 0)
 		fail_msg("address '%s' refused", a);
-	return cidr_match_addr(&c, fam, addr);
+	return mm_cidr_match(&c, fam, addr);
 }
 
 static void
 test_parse_v4(void **state)
 {
-	struct cidr c;
+	struct mm_cidr c;
 	static const unsigned char ten[4] = { 10, 0, 0, 0 };
 	static const unsigned char host[4] = { 192, 0, 2, 1 };
 
@@ -89,7 +89,7 @@ test_parse_v4(void **state)
 static void
 test_parse_v6(void **state)
 {
-	struct cidr c;
+	struct mm_cidr c;
 	unsigned char want[16];
 
 	(void)state;
@@ -186,55 +186,55 @@ test_mapped(void **state)
 {
 	struct sockaddr_in6 sin6;
 	struct sockaddr_in sin;
-	struct cidr net;
+	struct mm_cidr net;
 	char err[256];
 	int fam;
 	unsigned char addr[16];
 
 	(void)state;
-	assert_int_equal(cidr_parse("10.0.0.0/8", &net, err, sizeof(err)), 0);
+	assert_int_equal(mm_cidr_parse("10.0.0.0/8", &net, 0, err, sizeof(err)), 0);
 
 	/* from a sockaddr_in6 as an MTA on a dual-stack socket gives it */
 	memset(&sin6, 0, sizeof(sin6));
 	sin6.sin6_family = AF_INET6;
 	assert_int_equal(inet_pton(AF_INET6, "::ffff:10.1.2.3", &sin6.sin6_addr), 1);
-	assert_int_equal(cidr_addr_from_sockaddr((struct sockaddr *)&sin6, &fam, addr), 0);
+	assert_int_equal(mm_ip_from_sockaddr((struct sockaddr *)&sin6, &fam, addr), 0);
 	assert_int_equal(fam, AF_INET);
 	assert_int_equal(addr[0], 10);
 	assert_int_equal(addr[3], 3);
-	assert_true(cidr_match_addr(&net, fam, addr));
-	assert_true(cidr_list_match(&net, 1, fam, addr));
+	assert_true(mm_cidr_match(&net, fam, addr));
+	assert_true(mm_cidr_list_match(&net, 1, fam, addr));
 
 	/* from a string */
-	assert_int_equal(cidr_addr_from_string("::ffff:10.9.8.7", &fam, addr), 0);
+	assert_int_equal(mm_ip_from_string("::ffff:10.9.8.7", &fam, addr), 0);
 	assert_int_equal(fam, AF_INET);
-	assert_true(cidr_match_addr(&net, fam, addr));
-	assert_int_equal(cidr_addr_from_string("::ffff:11.9.8.7", &fam, addr), 0);
-	assert_false(cidr_match_addr(&net, fam, addr));
+	assert_true(mm_cidr_match(&net, fam, addr));
+	assert_int_equal(mm_ip_from_string("::ffff:11.9.8.7", &fam, addr), 0);
+	assert_false(mm_cidr_match(&net, fam, addr));
 
 	/* a mapped network means the IPv4 network */
 	net = parse_ok("::ffff:10.0.0.0/104", AF_INET, 8);
-	assert_int_equal(cidr_addr_from_string("10.200.0.1", &fam, addr), 0);
-	assert_true(cidr_match_addr(&net, fam, addr));
+	assert_int_equal(mm_ip_from_string("10.200.0.1", &fam, addr), 0);
+	assert_true(mm_cidr_match(&net, fam, addr));
 
 	/* a plain sockaddr_in */
-	assert_int_equal(cidr_parse("10.0.0.0/8", &net, err, sizeof(err)), 0);
+	assert_int_equal(mm_cidr_parse("10.0.0.0/8", &net, 0, err, sizeof(err)), 0);
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	inet_pton(AF_INET, "10.0.0.1", &sin.sin_addr);
-	assert_int_equal(cidr_addr_from_sockaddr((struct sockaddr *)&sin, &fam, addr), 0);
+	assert_int_equal(mm_ip_from_sockaddr((struct sockaddr *)&sin, &fam, addr), 0);
 	assert_int_equal(fam, AF_INET);
-	assert_true(cidr_match_addr(&net, fam, addr));
+	assert_true(mm_cidr_match(&net, fam, addr));
 
 	/* a real IPv6 address stays IPv6 */
 	inet_pton(AF_INET6, "2001:db8::1", &sin6.sin6_addr);
-	assert_int_equal(cidr_addr_from_sockaddr((struct sockaddr *)&sin6, &fam, addr), 0);
+	assert_int_equal(mm_ip_from_sockaddr((struct sockaddr *)&sin6, &fam, addr), 0);
 	assert_int_equal(fam, AF_INET6);
-	assert_false(cidr_match_addr(&net, fam, addr));
+	assert_false(mm_cidr_match(&net, fam, addr));
 
 	/* unknown family / NULL */
-	assert_int_equal(cidr_addr_from_sockaddr(NULL, &fam, addr), -1);
-	assert_int_equal(cidr_addr_from_string("not an address", &fam, addr), -1);
+	assert_int_equal(mm_ip_from_sockaddr(NULL, &fam, addr), -1);
+	assert_int_equal(mm_ip_from_string("not an address", &fam, addr), -1);
 }
 
 /*
@@ -270,28 +270,68 @@ test_list(void **state)
 	static const char *const nets[] = {
 		"127.0.0.0/8", "10.0.0.0/8", "2001:db8::/32", "192.168.1.0/24"
 	};
-	struct cidr list[4];
+	struct mm_cidr list[4];
 	char err[256];
 	int fam;
 	unsigned char addr[16];
 
 	(void)state;
 	for (int i = 0; i < 4; i++)
-		assert_int_equal(cidr_parse(nets[i], &list[i], err, sizeof(err)), 0);
+		assert_int_equal(mm_cidr_parse(nets[i], &list[i], 0, err, sizeof(err)), 0);
 
-	assert_int_equal(cidr_addr_from_string("192.168.1.77", &fam, addr), 0);
-	assert_true(cidr_list_match(list, 4, fam, addr));
-	assert_false(cidr_list_match(list, 3, fam, addr));	/* not in the first 3 */
-	assert_false(cidr_list_match(list, 0, fam, addr));
-	assert_int_equal(cidr_addr_from_string("2001:db8:1::5", &fam, addr), 0);
-	assert_true(cidr_list_match(list, 4, fam, addr));
-	assert_false(cidr_list_match(list, 2, fam, addr));
-	assert_int_equal(cidr_addr_from_string("192.168.2.1", &fam, addr), 0);
-	assert_false(cidr_list_match(list, 4, fam, addr));
-	assert_int_equal(cidr_addr_from_string("::ffff:127.0.0.1", &fam, addr), 0);
-	assert_true(cidr_list_match(list, 4, fam, addr));
-	assert_int_equal(cidr_addr_from_string("::1", &fam, addr), 0);
-	assert_false(cidr_list_match(list, 4, fam, addr));
+	assert_int_equal(mm_ip_from_string("192.168.1.77", &fam, addr), 0);
+	assert_true(mm_cidr_list_match(list, 4, fam, addr));
+	assert_false(mm_cidr_list_match(list, 3, fam, addr));	/* not in the first 3 */
+	assert_false(mm_cidr_list_match(list, 0, fam, addr));
+	assert_int_equal(mm_ip_from_string("2001:db8:1::5", &fam, addr), 0);
+	assert_true(mm_cidr_list_match(list, 4, fam, addr));
+	assert_false(mm_cidr_list_match(list, 2, fam, addr));
+	assert_int_equal(mm_ip_from_string("192.168.2.1", &fam, addr), 0);
+	assert_false(mm_cidr_list_match(list, 4, fam, addr));
+	assert_int_equal(mm_ip_from_string("::ffff:127.0.0.1", &fam, addr), 0);
+	assert_true(mm_cidr_list_match(list, 4, fam, addr));
+	assert_int_equal(mm_ip_from_string("::1", &fam, addr), 0);
+	assert_false(mm_cidr_list_match(list, 4, fam, addr));
+}
+
+/* MM_CIDR_HOSTBITS: SPF's ip4:192.0.2.1/24 names the /24; matching
+   ignores the bits beyond the prefix; mm_ip_in() on raw bytes. */
+static void
+test_hostbits_allowed(void **state)
+{
+	struct mm_cidr c;
+	char err[256];
+	int fam;
+	unsigned char addr[16], net[16] = { 192, 0, 2, 1 };
+
+	(void)state;
+	assert_int_equal(mm_cidr_parse("192.0.2.1/24", &c, 0, err, sizeof(err)), -1);
+	assert_int_equal(mm_cidr_parse("192.0.2.1/24", &c, MM_CIDR_HOSTBITS, err,
+	    sizeof(err)), 0);
+	assert_int_equal(c.prefix, 24);
+	assert_int_equal(mm_ip_from_string("192.0.2.200", &fam, addr), 0);
+	assert_true(mm_cidr_match(&c, fam, addr));
+	assert_int_equal(mm_ip_from_string("192.0.3.1", &fam, addr), 0);
+	assert_false(mm_cidr_match(&c, fam, addr));
+	assert_int_equal(mm_cidr_parse("2001:db8::1/32", &c, MM_CIDR_HOSTBITS, err,
+	    sizeof(err)), 0);
+	assert_int_equal(mm_ip_from_string("2001:db8:ffff::", &fam, addr), 0);
+	assert_true(mm_cidr_match(&c, fam, addr));
+	/* mapped: the IPv4 prefix; below /96 still an error */
+	assert_int_equal(mm_cidr_parse("::ffff:10.1.2.3/104", &c, MM_CIDR_HOSTBITS,
+	    err, sizeof(err)), 0);
+	assert_int_equal(c.family, AF_INET);
+	assert_int_equal(c.prefix, 8);
+	assert_int_equal(mm_cidr_parse("::ffff:10.1.2.3/95", &c, MM_CIDR_HOSTBITS,
+	    err, sizeof(err)), -1);
+
+	assert_int_equal(mm_ip_from_string("192.0.2.77", &fam, addr), 0);
+	assert_true(mm_ip_in(fam, addr, AF_INET, net, 24));
+	assert_true(mm_ip_in(fam, addr, AF_INET, net, 0));
+	assert_false(mm_ip_in(fam, addr, AF_INET, net, 32));
+	assert_true(mm_ip_in(fam, addr, AF_INET, net, 25));
+	assert_false(mm_ip_in(fam, addr, AF_INET, net, 26));
+	assert_false(mm_ip_in(fam, addr, AF_INET6, net, 0));
 }
 
 int
@@ -308,6 +348,7 @@ main(void)
 		cmocka_unit_test(test_mapped_short_prefix),
 		cmocka_unit_test(test_v6_net_not_v4_addr),
 		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_hostbits_allowed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -48,7 +48,7 @@ api_free(void *p)
 }
 
 /* The part of the API table the address modules use: the core's own
-   address parser (core/addr.c), linked in. */
+   address parser (sdk/lib/addr.c), linked in. */
 static const struct mm_api api = {
 	.size = sizeof(struct mm_api),
 	.free = api_free,

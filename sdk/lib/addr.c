@@ -2,9 +2,9 @@
  * NAME
  *	addr - envelope addresses and domains, parsed and normalised
  * SYNOPSIS
- *	#include "addr.h"
+ *	#include <modmilter/addr.h>
  * DESCRIPTION
- *	See addr.h. The grammar is RFC 5321 4.1.2 (Path, Mailbox,
+ *	See modmilter/addr.h. The grammar is RFC 5321 4.1.2 (Path, Mailbox,
  *	Local-part, Domain, address-literal) with RFC 6531's UTF-8 taken
  *	as atext, and with the leniency real MTAs show for the dots of an
  *	unquoted local part. A normalised address is what plugins and the
@@ -20,8 +20,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "addr.h"
-#include "util.h"
+#include <modmilter/addr.h>
+#include <modmilter/alloc.h>
+#include <modmilter/strbuf.h>
 
 /* A domain longer than this is not one (RFC 1035 2.3.4). */
 #define DOMAIN_MAX	255
@@ -56,11 +57,11 @@ lower(char c)
 }
 
 static void
-add_lower(struct buf *b, const char *s, size_t n)
+add_lower(struct mm_buf *b, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		char c = lower(s[i]);
-		buf_add(b, &c, 1);
+		mm_buf_add(b, &c, 1);
 	}
 }
 
@@ -78,7 +79,7 @@ skip_wsp(const char *p)
  * *why set.
  */
 static const char *
-parse_domain(const char *p, struct buf *out, const char **why)
+parse_domain(const char *p, struct mm_buf *out, const char **why)
 {
 	const char *start = p, *end;
 
@@ -144,27 +145,27 @@ dot_atom(const char *s, size_t n)
 
 /* The local part's content, in its one written form. */
 static void
-emit_local(struct buf *out, const char *s, size_t n)
+emit_local(struct mm_buf *out, const char *s, size_t n)
 {
 	if (dot_atom(s, n)) {
-		buf_add(out, s, n);
+		mm_buf_add(out, s, n);
 		return;
 	}
-	buf_adds(out, "\"");
+	mm_buf_adds(out, "\"");
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '"' || s[i] == '\\')
-			buf_adds(out, "\\");
-		buf_add(out, &s[i], 1);
+			mm_buf_adds(out, "\\");
+		mm_buf_add(out, &s[i], 1);
 	}
-	buf_adds(out, "\"");
+	mm_buf_adds(out, "\"");
 }
 
 /* Read a local part at p, append its normal form. NULL with *why. */
 static const char *
-parse_local(const char *p, struct buf *out, const char **why)
+parse_local(const char *p, struct mm_buf *out, const char **why)
 {
 	const char *start = p;
-	struct buf content = { 0 };
+	struct mm_buf content = { 0 };
 
 	if (*p != '"') {
 		while (is_atext((unsigned char)*p) || *p == '.')
@@ -183,18 +184,18 @@ parse_local(const char *p, struct buf *out, const char **why)
 			c = (unsigned char)*++p;
 		if (c == 0) {
 			*why = "unterminated quoted local part";
-			buf_free(&content);
+			mm_buf_free(&content);
 			return NULL;
 		}
 		if (c < ' ' || c == 127) {
 			*why = "control character in the local part";
-			buf_free(&content);
+			mm_buf_free(&content);
 			return NULL;
 		}
-		buf_add(&content, p, 1);
+		mm_buf_add(&content, p, 1);
 	}
 	emit_local(out, content.data ? content.data : "", content.len);
-	buf_free(&content);
+	mm_buf_free(&content);
 	return p + 1;
 }
 
@@ -207,10 +208,10 @@ path_end(const char *p, int bracketed)
 }
 
 char *
-addr_normalize(const char *in, const char **why)
+mm_addr_normalize(const char *in, const char **why)
 {
 	const char *p, *dummy;
-	struct buf b = { 0 };
+	struct mm_buf b = { 0 };
 	int bracketed = 0;
 
 	if (why == NULL)
@@ -221,7 +222,7 @@ addr_normalize(const char *in, const char **why)
 		p = skip_wsp(p + 1);
 	}
 	if (path_end(p, bracketed)) {
-		buf_adds(&b, "");	/* the null sender */
+		mm_buf_adds(&b, "");	/* the null sender */
 		goto tail;
 	}
 	if (*p == '@') {
@@ -240,7 +241,7 @@ addr_normalize(const char *in, const char **why)
 		p++;
 	} else if (strncasecmp(p, "postmaster", 10) == 0 &&
 	    path_end(p + 10, bracketed)) {
-		buf_adds(&b, "postmaster");	/* RFC 5321 4.5.1, any case */
+		mm_buf_adds(&b, "postmaster");	/* RFC 5321 4.5.1, any case */
 		p += 10;
 		goto tail;
 	}
@@ -251,7 +252,7 @@ addr_normalize(const char *in, const char **why)
 		    "no domain (user@domain)" : "bad character in the local part";
 		goto fail;
 	}
-	buf_adds(&b, "@");
+	mm_buf_adds(&b, "@");
 	if ((p = parse_domain(p + 1, &b, why)) == NULL)
 		goto fail;
 tail:
@@ -267,22 +268,22 @@ tail:
 		*why = "unexpected character in the address";
 		goto fail;
 	}
-	return b.data ? b.data : xstrdup("");
+	return b.data ? b.data : mm_xstrdup("");
 fail:
-	buf_free(&b);
+	mm_buf_free(&b);
 	return NULL;
 }
 
 char *
-domain_normalize(const char *in, const char **why)
+mm_domain_normalize(const char *in, const char **why)
 {
 	const char *p = in, *dummy;
-	struct buf b = { 0 };
+	struct mm_buf b = { 0 };
 
 	if (why == NULL)
 		why = &dummy;
 	if (*p == '.') {
-		buf_adds(&b, ".");	/* ".example.com": its subdomains */
+		mm_buf_adds(&b, ".");	/* ".example.com": its subdomains */
 		p++;
 		if (*p == '[') {
 			*why = "an address literal has no subdomains";
@@ -297,12 +298,12 @@ domain_normalize(const char *in, const char **why)
 	}
 	return b.data;
 fail:
-	buf_free(&b);
+	mm_buf_free(&b);
 	return NULL;
 }
 
 int
-domain_match(const char *domain, const char *pattern)
+mm_domain_match(const char *domain, const char *pattern)
 {
 	size_t dl, pl;
 
@@ -322,7 +323,7 @@ domain_match(const char *domain, const char *pattern)
 }
 
 const char *
-addr_domain(const char *addr)
+mm_addr_domain(const char *addr)
 {
 	const char *at = addr ? strrchr(addr, '@') : NULL;
 
@@ -330,7 +331,7 @@ addr_domain(const char *addr)
 }
 
 char *
-addr_strip(const char *arg)
+mm_addr_strip(const char *arg)
 {
 	size_t n;
 
@@ -343,5 +344,34 @@ addr_strip(const char *arg)
 		n--;
 	if (n > 0 && arg[n - 1] == '>')
 		n--;
-	return xstrndup(arg, n);
+	return mm_xstrndup(arg, n);
+}
+
+/* Length without one trailing dot. */
+static size_t
+name_len(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && s[n - 1] == '.' ? n - 1 : n;
+}
+
+int
+mm_domain_equal(const char *a, const char *b)
+{
+	size_t al = name_len(a), bl = name_len(b);
+
+	return al == bl && al > 0 && strncasecmp(a, b, al) == 0;
+}
+
+int
+mm_domain_within(const char *name, const char *domain)
+{
+	size_t n = name_len(name), d = name_len(domain);
+
+	if (d == 0 || n < d)
+		return 0;
+	if (strncasecmp(name + n - d, domain, d) != 0)
+		return 0;
+	return n == d || name[n - d - 1] == '.';
 }

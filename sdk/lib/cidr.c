@@ -1,8 +1,12 @@
 /*
  * NAME
- *	cidr - IPv4/IPv6 network lists
+ *	cidr - IPv4/IPv6 addresses and networks
+ * SYNOPSIS
+ *	#include <modmilter/cidr.h>
  * DESCRIPTION
- *	See cidr.h.
+ *	See modmilter/cidr.h.
+ * DIAGNOSTICS
+ *	mm_cidr_parse() says what is wrong in err.
  */
 #include "config.h"
 
@@ -12,12 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cidr.h"
+#include <modmilter/cidr.h>
 
 static const unsigned char v4mapped[12] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff };
 
 int
-cidr_addr_from_string(const char *s, int *family, unsigned char addr[16])
+mm_ip_from_string(const char *s, int *family, unsigned char addr[16])
 {
 	memset(addr, 0, 16);
 	if (inet_pton(AF_INET, s, addr) == 1) {
@@ -37,19 +41,20 @@ cidr_addr_from_string(const char *s, int *family, unsigned char addr[16])
 }
 
 int
-cidr_addr_from_sockaddr(const struct sockaddr *sa, int *family,
+mm_ip_from_sockaddr(const struct sockaddr *sa, int *family,
     unsigned char addr[16])
 {
 	memset(addr, 0, 16);
 	if (sa == NULL)
 		return -1;
 	if (sa->sa_family == AF_INET) {
-		memcpy(addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		memcpy(addr, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
 		*family = AF_INET;
 		return 0;
 	}
 	if (sa->sa_family == AF_INET6) {
-		const unsigned char *a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+		const unsigned char *a =
+		    ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
 		if (memcmp(a, v4mapped, 12) == 0) {
 			memcpy(addr, a + 12, 4);
 			*family = AF_INET;
@@ -63,7 +68,8 @@ cidr_addr_from_sockaddr(const struct sockaddr *sa, int *family,
 }
 
 int
-cidr_parse(const char *s, struct cidr *c, char *err, size_t errlen)
+mm_cidr_parse(const char *s, struct mm_cidr *c, unsigned flags, char *err,
+    size_t errlen)
 {
 	char host[64];
 	const char *slash = strchr(s, '/');
@@ -77,7 +83,7 @@ cidr_parse(const char *s, struct cidr *c, char *err, size_t errlen)
 	}
 	memcpy(host, s, hl);
 	host[hl] = 0;
-	if (cidr_addr_from_string(host, &c->family, c->addr) < 0) {
+	if (mm_ip_from_string(host, &c->family, c->addr) < 0) {
 		snprintf(err, errlen, "bad network address '%s'", s);
 		return -1;
 	}
@@ -106,6 +112,8 @@ cidr_parse(const char *s, struct cidr *c, char *err, size_t errlen)
 	} else
 		c->prefix = c->family == AF_INET ? 32 : 128;
 
+	if (flags & MM_CIDR_HOSTBITS)
+		return 0;
 	int bytes = c->family == AF_INET ? 4 : 16;
 	for (int i = 0; i < bytes; i++) {
 		int bits = c->prefix - i * 8;
@@ -121,30 +129,37 @@ cidr_parse(const char *s, struct cidr *c, char *err, size_t errlen)
 }
 
 int
-cidr_match_addr(const struct cidr *c, int family, const unsigned char *addr)
+mm_ip_in(int family, const unsigned char *addr, int net_family,
+    const unsigned char *net, int bits)
 {
 	int full, rem;
 
-	if (c->family != family)
+	if (net_family != family)
 		return 0;
-	full = c->prefix / 8;
-	rem = c->prefix % 8;
-	if (memcmp(c->addr, addr, (size_t)full) != 0)
+	full = bits / 8;
+	rem = bits % 8;
+	if (memcmp(net, addr, (size_t)full) != 0)
 		return 0;
 	if (rem) {
 		unsigned char mask = (unsigned char)(0xff << (8 - rem));
-		if ((c->addr[full] & mask) != (addr[full] & mask))
+		if ((net[full] & mask) != (addr[full] & mask))
 			return 0;
 	}
 	return 1;
 }
 
 int
-cidr_list_match(const struct cidr *list, size_t n, int family,
+mm_cidr_match(const struct mm_cidr *c, int family, const unsigned char *addr)
+{
+	return mm_ip_in(family, addr, c->family, c->addr, c->prefix);
+}
+
+int
+mm_cidr_list_match(const struct mm_cidr *list, size_t n, int family,
     const unsigned char *addr)
 {
 	for (size_t i = 0; i < n; i++)
-		if (cidr_match_addr(&list[i], family, addr))
+		if (mm_cidr_match(&list[i], family, addr))
 			return 1;
 	return 0;
 }
