@@ -26,6 +26,7 @@
 #include "cfgtree.h"
 #include "log.h"
 #include "metrics.h"
+#include "msgparts.h"
 #include "session.h"
 #include "store.h"
 
@@ -316,6 +317,68 @@ api_body(mm_ctx *c, const unsigned char **data, size_t *len)
 	return session_body_get(c->s, data, len);
 }
 
+/* An edit that changes what the message parses to retires the parse
+   (kept until the message ends: a reader may still hold it). Called
+   with the session lock held. */
+static void
+parts_stale(struct message *m, const char *field)
+{
+	if (m->parts == NULL || (field && strncasecmp(field, "Content-", 8) != 0 &&
+	    strcasecmp(field, "MIME-Version") != 0))
+		return;
+	m->parts_old = xrealloc(m->parts_old, (m->nparts_old + 1) * sizeof(*m->parts_old));
+	m->parts_old[m->nparts_old++] = m->parts;
+	m->parts = NULL;
+}
+
+/* The message as this plugin sees it, parsed on the first call. */
+static mm_parts *
+api_parts(mm_ctx *c)
+{
+	struct message *m;
+	struct msgparts_field *f;
+	const unsigned char *body;
+	size_t blen, nh;
+	struct mm_parts *p;
+
+	SESSION_OR(c, NULL);
+	m = c->msg;
+	pthread_mutex_lock(&c->s->lock);
+	p = m->parts;
+	pthread_mutex_unlock(&c->s->lock);
+	if (p)
+		return p;
+	if (session_body_get(c->s, &body, &blen) < 0) {
+		body = (const unsigned char *)"";
+		blen = 0;
+	}
+	/* parsed without the lock: the list may only change under it,
+	   so it is copied under it first */
+	pthread_mutex_lock(&c->s->lock);
+	nh = m->hdrs.n;
+	f = xmalloc((nh ? nh : 1) * sizeof(*f));
+	for (size_t i = 0; i < nh; i++) {
+		f[i].name = xstrdup(m->hdrs.h[i].name);
+		f[i].value = xstrdup(m->hdrs.h[i].value ? m->hdrs.h[i].value : "");
+	}
+	pthread_mutex_unlock(&c->s->lock);
+	p = msgparts_from(f, nh, body, blen);
+	for (size_t i = 0; i < nh; i++) {
+		free((char *)f[i].name);
+		free((char *)f[i].value);
+	}
+	free(f);
+	pthread_mutex_lock(&c->s->lock);
+	if (m->parts == NULL) {
+		m->parts = p;
+	} else {
+		msgparts_free(p);	/* another reader was first */
+		p = m->parts;
+	}
+	pthread_mutex_unlock(&c->s->lock);
+	return p;
+}
+
 static int
 api_set_reply(mm_ctx *c, const char *rcode, const char *xcode, const char *text)
 {
@@ -394,6 +457,7 @@ api_add_header(mm_ctx *c, const char *name, const char *value)
 		return -1;
 	ACT_BEGIN(c, MM_ACT_ADDHDRS, "add a header");
 	hdrlist_add(&c->msg->hdrs, name, value);
+	parts_stale(c->msg, name);
 	ACT_END(c);
 	return 0;
 }
@@ -405,6 +469,7 @@ api_insert_header(mm_ctx *c, size_t idx, const char *name, const char *value)
 		return -1;
 	ACT_BEGIN(c, MM_ACT_ADDHDRS, "insert a header");
 	hdrlist_insert(&c->msg->hdrs, idx, name, value);
+	parts_stale(c->msg, name);
 	ACT_END(c);
 	return 0;
 }
@@ -418,6 +483,7 @@ api_change_header(mm_ctx *c, const char *name, size_t nth, const char *value)
 		return -1;
 	ACT_BEGIN(c, MM_ACT_CHGHDRS, "change a header");
 	r = hdrlist_change(&c->msg->hdrs, name, nth, value);
+	parts_stale(c->msg, name);
 	ACT_END(c);
 	return r;
 }
@@ -508,6 +574,7 @@ api_replace_body(mm_ctx *c, const unsigned char *data, size_t len)
 	free(c->msg->newbody);
 	c->msg->newbody = copy;
 	c->msg->newbodylen = len;
+	parts_stale(c->msg, NULL);
 	ACT_END(c);
 	return 0;
 }
@@ -704,4 +771,14 @@ const struct mm_api core_api = {
 	.domain_match = domain_match,
 	.abandoned = api_abandoned,
 	.set_result = api_set_result,
+	.parts = api_parts,
+	.parts_parse = msgparts_parse,
+	.parts_free = msgparts_free,
+	.parts_count = msgparts_count,
+	.part_at = msgparts_at,
+	.part_data = msgparts_data,
+	.part_text = msgparts_text,
+	.part_raw = msgparts_raw,
+	.parts_problems = msgparts_problems,
+	.header_decode = msgparts_header_decode,
 };

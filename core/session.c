@@ -24,6 +24,7 @@
 
 #include "authres.h"
 #include "log.h"
+#include "msgparts.h"
 #include "session.h"
 
 static void msg_reset(struct session *s);
@@ -791,6 +792,10 @@ msg_free(struct message *m)
 	buf_free(&m->monitor);
 	free_strv(m->results, m->nresults);
 	free(m->decider);
+	msgparts_free(m->parts);
+	for (size_t i = 0; i < m->nparts_old; i++)
+		msgparts_free(m->parts_old[i]);
+	free(m->parts_old);
 	free(m);
 }
 

@@ -133,6 +133,11 @@ struct message {
 	char *decider;			/* instance whose verdict decided */
 	double t0;			/* mono_now() at MAIL FROM */
 	size_t size;			/* body bytes received */
+	/* the message parsed (api.c, msgparts.c), once a plugin asked;
+	   parses an edit made stale, kept for a reader still holding them */
+	struct mm_parts *parts;
+	struct mm_parts **parts_old;
+	size_t nparts_old;
 };
 
 struct session {

@@ -65,9 +65,9 @@ dspam_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *opts,
 {
 	struct dspam_inst *d;
 
-	if (!MM_API_HAS(api, domain_match)) {
+	if (!MM_API_HAS(api, header_decode)) {
 		*err = strdup("dspam needs a core with SDK 1.3 (store batches, "
-		    "address normalisation)");
+		    "address normalisation, message parts)");
 		return -1;
 	}
 	if ((d = dspam_options(api, opts, err)) == NULL)
@@ -239,7 +239,7 @@ dspam_eoh(mm_ctx *ctx, void *instance)
 		return MM_ERROR;
 	o.headers_only = 1;
 	tokset_init(&ts);
-	if (dspam_tokenize_parts(&o, m->h, m->nh, NULL, 0, &ts) < 0) {
+	if (dspam_tokenize_msg(&o, d->api, m->h, m->nh, NULL, &ts) < 0) {
 		tokset_free(&ts);
 		d->api->log(ctx, MM_LOG_ERR, "header triage: out of memory");
 		return MM_ERROR;
@@ -261,8 +261,7 @@ dspam_eoh(mm_ctx *ctx, void *instance)
 }
 
 static int
-tokenize_message(mm_ctx *ctx, const struct dspam_inst *d,
-    const unsigned char *body, size_t blen, struct tokset *ts)
+tokenize_message(mm_ctx *ctx, const struct dspam_inst *d, struct tokset *ts)
 {
 	size_t i, n = d->api->header_count(ctx);
 	struct hdr *h = calloc(n ? n : 1, sizeof(*h));
@@ -274,7 +273,9 @@ tokenize_message(mm_ctx *ctx, const struct dspam_inst *d,
 		if (d->api->header_at(ctx, i, &h[i].name, &h[i].value) < 0)
 			h[i].name = h[i].value = "";
 	tokset_init(ts);
-	r = dspam_tokenize_parts(&d->tok, h, n, body, blen, ts);
+	/* the core's parse, shared with the other plugins of the chain */
+	r = dspam_tokenize_msg(&d->tok, d->api, h, n, d->tok.headers_only ?
+	    NULL : d->api->parts(ctx), ts);
 	free(h);
 	if (r < 0)
 		tokset_free(ts);
@@ -402,7 +403,7 @@ train_from_mail(mm_ctx *ctx, const struct dspam_inst *d,
 			d->api->log(ctx, MM_LOG_INFO, "signature %s unknown or expired: "
 			    "training the message as corpus", id);
 		}
-		if (tokenize_message(ctx, d, body, blen, &ts) < 0) {
+		if (tokenize_message(ctx, d, &ts) < 0) {
 			*err = strdup("out of memory");
 			*failed = 1;
 			return 0;
@@ -422,7 +423,7 @@ train_from_mail(mm_ctx *ctx, const struct dspam_inst *d,
 		struct tokset ts;
 		int r;
 
-		if (tokenize_message(ctx, d, body, blen, &ts) < 0) {
+		if (tokenize_message(ctx, d, &ts) < 0) {
 			*err = strdup("out of memory");
 			*failed = 1;
 			return 0;
@@ -553,7 +554,7 @@ dspam_eom(mm_ctx *ctx, void *instance)
 		return MM_CONTINUE;
 	}
 	dict = message_dict(d, ctx);
-	if (tokenize_message(ctx, d, body, blen, &ts) < 0) {
+	if (tokenize_message(ctx, d, &ts) < 0) {
 		d->api->log(ctx, MM_LOG_ERR, "tokenizer: out of memory");
 		return MM_ERROR;
 	}

@@ -10,7 +10,8 @@
  *	dspam_tokenize(&o, msg, len, &ts);	(sorted, unique, with counts)
  *	tokset_free(&ts);
  * DESCRIPTION
- *	What the classifier counts, from the decoded message (mimetext.c):
+ *	What the classifier counts, from the message as the core's MIME
+ *	reader gives it (mm_api.parts; HTML reduced by htmltext.c):
  *
  *	- header words, each prefixed by its lower-cased header name
  *	  ("subject" + "Free"), for the fields that carry evidence (see
@@ -464,64 +465,139 @@ cb_markup(void *arg, const char *kind, const char *s, size_t len)
 }
 
 static void
-tk_setup(struct tk *k, struct mimetext_cb *cb, const struct tokopts *o,
+tk_setup(struct tk *k, struct textcb *cb, const struct tokopts *o,
     struct tokset *ts)
 {
 	memset(k, 0, sizeof(*k));
 	k->o = o;
 	k->ts = ts;
-	cb->header = cb_header;
 	cb->text = cb_text;
 	cb->markup = cb_markup;
 	cb->arg = k;
 }
 
-int
-dspam_tokenize(const struct tokopts *o, const unsigned char *msg, size_t len,
-    struct tokset *ts)
+/* One header field: counted ones are decoded (RFC 2047) and read. */
+static int
+field(struct tk *k, const struct mm_api *api, const char *name,
+    const char *value)
 {
-	struct mimetext_cb cb;
-	struct tk k;
+	char lname[64];
+	size_t nlen = strlen(name), i;
+	char *dv;
+	int r;
 
-	tk_setup(&k, &cb, o, ts);
-	if (mimetext_message(msg, len, &cb, o->headers_only) < 0 || k.err) {
+	if (nlen == 0 || nlen >= sizeof(lname))
+		return 0;
+	for (i = 0; i < nlen; i++)
+		lname[i] = (char)tolower((unsigned char)name[i]);
+	lname[nlen] = '\0';
+	if (!header_counted(lname))
+		return 0;
+	if ((dv = api->header_decode(value)) == NULL)
 		return -1;
+	r = cb_header(k, name, nlen, dv, strlen(dv));
+	api->free(dv);
+	return r;
+}
+
+/*
+ * The parts a reader sees: of a multipart/alternative only one child
+ * (and what it holds): the first text/plain one, else the last (RFC
+ * 2046: the sender's preferred). The alternatives carry the same text;
+ * reading both counts the HTML rendering's leftovers (layout, image
+ * names, alt texts, tracking links) on top of the words, and those look
+ * alike in commercial newsletters and in spam. Returns a malloc'ed
+ * array of flags, 1 for a part to skip.
+ */
+static char *
+hidden_parts(const struct mm_api *api, mm_parts *p, size_t n)
+{
+	char *skip = calloc(n ? n : 1, 1);
+	long *pick = malloc((n ? n : 1) * sizeof(long));
+	char *plain = calloc(n ? n : 1, 1);
+
+	if (skip == NULL || pick == NULL || plain == NULL) {
+		free(skip);
+		free(pick);
+		free(plain);
+		return NULL;
 	}
-	tokset_finish(ts);
-	return 0;
+	for (size_t i = 0; i < n; i++)
+		pick[i] = -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct mm_part *pt = api->part_at(p, i);
+		const struct mm_part *par = pt->parent >= 0 ?
+		    api->part_at(p, (size_t)pt->parent) : NULL;
+
+		if (par == NULL || strcmp(par->type, "multipart/alternative") != 0)
+			continue;
+		if (!plain[pt->parent]) {
+			pick[pt->parent] = (long)i;
+			plain[pt->parent] = strcmp(pt->type, "text/plain") == 0;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct mm_part *pt = api->part_at(p, i);
+
+		if (pt->parent < 0)
+			continue;
+		skip[i] = skip[pt->parent] || (pick[pt->parent] >= 0 &&
+		    pick[pt->parent] != (long)i);
+	}
+	free(pick);
+	free(plain);
+	return skip;
+}
+
+static int
+read_parts(struct tk *k, const struct textcb *cb, const struct mm_api *api,
+    mm_parts *p, int top_fields)
+{
+	size_t n = api->parts_count(p);
+	char *skip = hidden_parts(api, p, n);
+
+	if (skip == NULL)
+		return -1;
+	for (size_t i = 0; i < n && !k->err; i++) {
+		const struct mm_part *pt = api->part_at(p, i);
+		const char *t;
+		size_t tl;
+
+		if (skip[i])
+			continue;
+		if (i > 0 || top_fields)
+			for (size_t f = 0; f < pt->nfields && !k->err; f++)
+				if (field(k, api, pt->fields[f].name, pt->fields[f].value) < 0)
+					k->err = -1;
+		if (i == 0 && k->o->headers_only)
+			break;
+		if (pt->kind != MM_PART_LEAF || api->part_text(p, i, &t, &tl) < 0)
+			continue;
+		if (strcmp(pt->type, "text/html") == 0) {
+			if (htmltext(t, tl, cb) < 0)
+				k->err = -1;
+		} else if (cb_text(k, t, tl, 0) < 0)
+			k->err = -1;
+	}
+	free(skip);
+	return k->err ? -1 : 0;
 }
 
 int
-dspam_tokenize_parts(const struct tokopts *o, const struct hdr *h, size_t nh,
-    const unsigned char *body, size_t blen, struct tokset *ts)
+dspam_tokenize_msg(const struct tokopts *o, const struct mm_api *api,
+    const struct hdr *h, size_t nh, mm_parts *p, struct tokset *ts)
 {
-	struct mimetext_cb cb;
+	struct textcb cb;
 	struct tk k;
-	const char *ctype = NULL, *cte = NULL;
-	size_t i;
 
 	tk_setup(&k, &cb, o, ts);
-	for (i = 0; i < nh; i++) {
-		char *dv;
-		size_t dl;
-		int r;
-
-		if (strcasecmp(h[i].name, "Content-Type") == 0 && ctype == NULL)
-			ctype = h[i].value;
-		else if (strcasecmp(h[i].name, "Content-Transfer-Encoding") == 0 &&
-		    cte == NULL)
-			cte = h[i].value;
-		if (mimetext_header_decode(h[i].value, strlen(h[i].value), &dv, &dl) < 0)
+	for (size_t i = 0; i < nh && !k.err; i++)
+		if (field(&k, api, h[i].name, h[i].value) < 0)
 			return -1;
-		r = cb_header(&k, h[i].name, strlen(h[i].name), dv, dl);
-		free(dv);
-		if (r < 0)
-			return -1;
-	}
-	if (!o->headers_only && body != NULL &&
-	    mimetext_body(ctype, cte, body, blen, &cb) < 0)
-		return -1;
 	if (k.err)
+		return -1;
+	if (p != NULL && !(o->headers_only && h != NULL) &&
+	    read_parts(&k, &cb, api, p, h == NULL) < 0)
 		return -1;
 	tokset_finish(ts);
 	return 0;

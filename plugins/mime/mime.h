@@ -26,6 +26,7 @@
 #define MM_MIME_H
 
 #include <stddef.h>
+#include <modmilter/plugin.h>
 
 /* What the first bytes of a part say it is. */
 enum mime_kind {
@@ -109,6 +110,11 @@ struct mime_scan {
 	void (*progress)(void *);	/* called now and then on long scans */
 	void *progress_arg;
 	size_t progress_mark;
+	/* the core's MIME reader (its parts* members), and the message
+	   as the core parsed it (NULL: parsed through the reader) */
+	const struct mm_api *reader;
+	mm_parts *(*message_parts)(void *arg);
+	void *parts_arg;
 };
 
 /* Why one part is banned. */

@@ -122,8 +122,13 @@ def evaluate(name, parse):
     assert len(scored) == ntest, (name, len(scored), ntest)
     return 100.0 * fp / len(ham), 100.0 * fn / len(spam), auc_miss(scored)
 def ours(l):
+    # a file that starts with an mbox "From " line is read as a
+    # one-message mbox and reported as FILE:1
     f = l.split()
-    return f[0], float(f[2]), float(f[3])
+    path = f[0]
+    if path not in spam and path not in ham and path.endswith(":1"):
+        path = path[:-2]
+    return path, float(f[2]), float(f[3])
 def bogo(l):
     f = l.split()
     return f[0], float(f[1]), float(f[1])
