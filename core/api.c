@@ -352,21 +352,18 @@ api_parts(mm_ctx *c)
 		body = (const unsigned char *)"";
 		blen = 0;
 	}
-	/* parsed without the lock: the list may only change under it,
-	   so it is copied under it first */
+	/* parsed without the lock: the list may only change under it, so
+	   its entries are taken under it (the strings stay allocated until
+	   the message ends, whatever a later edit does) */
 	pthread_mutex_lock(&c->s->lock);
 	nh = m->hdrs.n;
 	f = xmalloc((nh ? nh : 1) * sizeof(*f));
 	for (size_t i = 0; i < nh; i++) {
-		f[i].name = xstrdup(m->hdrs.h[i].name);
-		f[i].value = xstrdup(m->hdrs.h[i].value ? m->hdrs.h[i].value : "");
+		f[i].name = m->hdrs.h[i].name;
+		f[i].value = m->hdrs.h[i].value ? m->hdrs.h[i].value : "";
 	}
 	pthread_mutex_unlock(&c->s->lock);
 	p = msgparts_from(f, nh, body, blen);
-	for (size_t i = 0; i < nh; i++) {
-		free((char *)f[i].name);
-		free((char *)f[i].value);
-	}
 	free(f);
 	pthread_mutex_lock(&c->s->lock);
 	if (m->parts == NULL) {

@@ -452,24 +452,37 @@ body_offset(const struct mm_parts *p, gint64 off)
 	    (long)(off - (gint64)p->body_off) : -1;
 }
 
+/* The fields of one or two header lists (a message's, and its root
+   part's Content-* ones, which GMime keeps apart), in message order. */
 static void
-copy_fields(struct mm_parts *p, struct mm_part *pt, GMimeHeaderList *hl)
+copy_fields(struct mm_parts *p, struct mm_part *pt, GMimeHeaderList *a,
+    GMimeHeaderList *b)
 {
-	int n = hl ? g_mime_header_list_get_count(hl) : 0;
+	int na = a ? g_mime_header_list_get_count(a) : 0;
+	int nb = b && b != a ? g_mime_header_list_get_count(b) : 0;
 	struct mm_part_field *f;
+	int i = 0, j = 0, o = 0;
 
-	if (n <= 0)
+	if (na + nb <= 0)
 		return;
-	f = arena_alloc(p, (size_t)n * sizeof(*f));
-	for (int i = 0; i < n; i++) {
-		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+	f = arena_alloc(p, (size_t)(na + nb) * sizeof(*f));
+	while (i < na || j < nb) {
+		GMimeHeader *ha = i < na ? g_mime_header_list_get_header_at(a, i) : NULL;
+		GMimeHeader *hb = j < nb ? g_mime_header_list_get_header_at(b, j) : NULL;
+		GMimeHeader *h = ha == NULL ? hb : hb == NULL ? ha :
+		    g_mime_header_get_offset(hb) < g_mime_header_get_offset(ha) ? hb : ha;
 		const char *raw = g_mime_header_get_raw_value(h);
 
-		f[i].name = arena_strdup(p, g_mime_header_get_name(h));
-		f[i].value = unfold(p, raw ? raw : "");
+		if (h == ha)
+			i++;
+		else
+			j++;
+		f[o].name = arena_strdup(p, g_mime_header_get_name(h));
+		f[o].value = unfold(p, raw ? raw : "");
+		o++;
 	}
 	pt->fields = f;
-	pt->nfields = (size_t)n;
+	pt->nfields = (size_t)o;
 }
 
 static void walk(struct mm_parts *p, GMimeObject *obj, int parent, int depth,
@@ -538,7 +551,7 @@ walk(struct mm_parts *p, GMimeObject *obj, int parent, int depth,
 		gint64 off = g_mime_header_get_offset(g_mime_header_list_get_header_at(hl, 0));
 		pt->start = body_offset(p, off);
 	}
-	copy_fields(p, pt, msghl ? msghl : hl);
+	copy_fields(p, pt, msghl ? msghl : hl, msghl ? hl : NULL);
 	if (ct) {
 		char *t = g_mime_content_type_get_mime_type(ct);
 		pt->type = arena_lower(p, t);
@@ -559,7 +572,7 @@ walk(struct mm_parts *p, GMimeObject *obj, int parent, int depth,
 	if (msghl && hl != msghl) {
 		const struct mm_part_field *all = pt->fields;
 		size_t nall = pt->nfields;
-		copy_fields(p, pt, hl);
+		copy_fields(p, pt, hl, NULL);
 		read_fields(p, pt, 0);
 		pt = &p->p[idx];
 		pt->fields = all;
@@ -702,6 +715,9 @@ finish(struct mm_parts *p, struct mm_part_field *f, size_t nf)
 			p->p[0] = root;
 			p->slot[0] = rs;
 		}
+		/* the message's own fields as they came, in their order */
+		p->p[0].fields = root.fields;
+		p->p[0].nfields = root.nfields;
 	}
 }
 

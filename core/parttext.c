@@ -124,6 +124,7 @@ msgparts_to_utf8(const char *cs, const char *s, size_t len, size_t *outlen)
 		return fix_utf8(s, len, 0, outlen);
 	if (strcasecmp(cs, "iso-8859-1") == 0 || strcasecmp(cs, "latin1") == 0)
 		return fix_utf8(s, len, 1, outlen);
+	msgparts_gmime_init();		/* its iconv cache */
 	if ((cd = g_mime_iconv_open("UTF-8", cs)) == (iconv_t)-1)
 		return fix_utf8(s, len, 0, outlen);
 	cap = len * 4 + 16;
@@ -270,16 +271,137 @@ msgparts_text(struct mm_parts *p, size_t i, const char **text, size_t *len)
 	return 0;
 }
 
+/* RFC 2047 "B" */
+static size_t
+b64_decode(const char *in, size_t len, char *out)
+{
+	unsigned acc = 0;
+	int bits = 0;
+	size_t o = 0;
+
+	for (size_t i = 0; i < len && in[i] != '='; i++) {
+		int c = (unsigned char)in[i], v;
+
+		v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 :
+		    c >= '0' && c <= '9' ? c - '0' + 52 : c == '+' ? 62 : c == '/' ? 63 : -1;
+		if (v < 0)
+			continue;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	return o;
+}
+
+static int
+hexval(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	    c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* RFC 2047 "Q": quoted-printable, '_' a space */
+static size_t
+q_decode(const char *in, size_t len, char *out)
+{
+	size_t i = 0, o = 0;
+
+	while (i < len) {
+		int hi = i + 2 < len && in[i] == '=' ? hexval((unsigned char)in[i + 1]) : -1;
+		int lo = hi >= 0 ? hexval((unsigned char)in[i + 2]) : -1;
+
+		if (hi >= 0 && lo >= 0) {
+			out[o++] = (char)(hi * 16 + lo);
+			i += 3;
+		} else {
+			out[o++] = in[i] == '_' ? ' ' : in[i];
+			i++;
+		}
+	}
+	return o;
+}
+
+/*
+ * Each encoded word is decoded and converted on its own (a reader that
+ * joins adjacent words of one charset before converting loses text
+ * after a stateful charset's first word, ISO-2022-JP's); the blanks
+ * between two words go. The result is made valid UTF-8 at the end:
+ * raw 8-bit text outside encoded words is read as msgparts_to_utf8()
+ * reads undeclared text.
+ */
 char *
 msgparts_header_decode(const char *value)
 {
-	char *d, *r;
+	size_t len, o = 0, i = 0;
+	char *buf, *fixed;
+	int last_word = 0;
 
 	if (value == NULL)
 		return NULL;
-	msgparts_gmime_init();
-	d = g_mime_utils_header_decode_text(NULL, value);
-	r = xstrdup(d ? d : "");
-	g_free(d);
-	return r;
+	/* most values have nothing to decode: ASCII without "=?" */
+	for (const char *q = value; ; q++) {
+		if (*q == 0)
+			return xstrdup(value);
+		if ((unsigned char)*q >= 0x80 || (*q == '=' && q[1] == '?'))
+			break;
+	}
+	len = strlen(value);
+	buf = xmalloc(len * 4 + 1);
+	while (i < len) {
+		const char *v = value, *cs = v + i + 2, *lim = v + len, *q1, *q2 = NULL;
+
+		if (v[i] == '=' && i + 1 < len && v[i + 1] == '?' &&
+		    (q1 = memchr(cs, '?', (size_t)(lim - cs))) != NULL &&
+		    q1 + 2 < lim && q1[2] == '?') {
+			for (const char *e = q1 + 3; e + 1 < lim; e++)
+				if (e[0] == '?' && e[1] == '=') {
+					q2 = e;
+					break;
+				}
+		}
+		if (q2 != NULL) {
+			char csname[64], *dec, *conv;
+			size_t cl = (size_t)(q1 - cs), tl = (size_t)(q2 - (q1 + 3)), dl, ul;
+			int enc = q1[1] == 'b' || q1[1] == 'B';
+
+			if (cl >= sizeof(csname))
+				cl = sizeof(csname) - 1;
+			memcpy(csname, cs, cl);
+			csname[cl] = 0;
+			if (strchr(csname, '*'))	/* RFC 2231 language */
+				*strchr(csname, '*') = 0;
+			dec = xmalloc(tl + 1);
+			dl = enc ? b64_decode(q1 + 3, tl, dec) : q_decode(q1 + 3, tl, dec);
+			if (last_word)	/* blanks between two words go */
+				while (o > 0 && (buf[o - 1] == ' ' || buf[o - 1] == '\t' ||
+				    buf[o - 1] == '\r' || buf[o - 1] == '\n'))
+					o--;
+			conv = msgparts_to_utf8(csname, dec, dl, &ul);
+			if (conv == NULL) {
+				conv = dec;
+				ul = dl;
+				dec = NULL;
+			}
+			buf = xrealloc(buf, o + ul + (len - i) * 4 + 1);
+			memcpy(buf + o, conv, ul);
+			o += ul;
+			free(conv);
+			free(dec);
+			i = (size_t)(q2 + 2 - v);
+			last_word = 1;
+			continue;
+		}
+		if (v[i] != ' ' && v[i] != '\t' && v[i] != '\r' && v[i] != '\n')
+			last_word = 0;
+		buf[o++] = v[i++];
+	}
+	buf[o] = 0;
+	if ((fixed = fix_utf8(buf, o, 0, &len)) != NULL) {
+		free(buf);
+		return fixed;
+	}
+	return buf;
 }

@@ -51,7 +51,7 @@
 #include "dspam.h"
 
 #define MIN_WORD 3
-#define MAX_WORD 40
+#define MAX_WORD 40	/* characters: the reader gives UTF-8 */
 #define OSB_WINDOW 5
 #define MAX_TEXT (512 * 1024)	/* decoded text tokenized per message */
 
@@ -188,6 +188,17 @@ struct tk {
 	size_t text;			/* decoded bytes seen */
 	int err;
 };
+
+/* Characters in a UTF-8 string: the bytes that start one. */
+static size_t
+utf8_chars(const char *s, size_t n)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return c;
+}
 
 static int
 is_word_byte(unsigned char c)
@@ -332,10 +343,11 @@ words(struct tk *k, const char *prefix, size_t plen, const char *s,
 		while (wl > 0 && is_inner_only((unsigned char)s[st + wl - 1]) &&
 		    s[st + wl - 1] != '!')
 			wl--;
-		if (wl < MIN_WORD || wl > MAX_WORD || all_digits(s + st, wl))
+		if (wl < MIN_WORD || wl > MAX_WORD * 4 ||
+		    utf8_chars(s + st, wl) > MAX_WORD || all_digits(s + st, wl))
 			continue;
 		if (plen == 0) {
-			char lw[MAX_WORD];
+			char lw[MAX_WORD * 4];
 			size_t j;
 
 			for (j = 0; j < wl; j++)	/* ASCII only: UTF-8 stays */
