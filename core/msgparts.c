@@ -42,6 +42,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,23 +289,38 @@ cte_parse(const char *v)
 	return n ? MM_CTE_OTHER : MM_CTE_NONE;
 }
 
-/* What identity-encoded content is: 8 bits, NULs or overlong lines. */
+/* What identity-encoded content is: 8 bits, NULs or overlong lines
+   (a word at a time, then the line ends with memchr). */
 static mm_cte
 detect(const char *s, size_t n)
 {
-	size_t line = 0;
-	int high = 0;
+	const uint64_t lo = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
+	uint64_t high = 0;
+	size_t i = 0;
+	const char *p = s, *end = s + n;
 
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
 
-		if (c == '\n') {
-			line = 0;
-			continue;
-		}
-		if (c == 0 || ++line > 998)
+		memcpy(&w, s + i, 8);
+		if ((w - lo) & ~w & hi)
+			return MM_CTE_BINARY;		/* a NUL byte */
+		high |= w & hi;
+	}
+	for (; i < n; i++) {
+		if (s[i] == 0)
 			return MM_CTE_BINARY;
-		high |= c & 0x80;
+		high |= (unsigned char)s[i] & 0x80;
+	}
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t ll = (size_t)((nl ? nl : end) - p);
+
+		if (ll > 0 && p[ll - 1] == '\r')
+			ll--;
+		if (ll > 998)
+			return MM_CTE_BINARY;
+		p = nl ? nl + 1 : end;
 	}
 	return high ? MM_CTE_8BIT : MM_CTE_7BIT;
 }
