@@ -52,94 +52,8 @@
 #include "msgparts.h"
 #include "util.h"
 
-/* --- the arena: the parse's strings and arrays, freed at once --- */
-struct arena_blk {
-	struct arena_blk *next;
-	size_t used, cap;
-	max_align_t data[];
-};
-
-static void *
-arena_alloc(struct mm_parts *p, size_t n)
-{
-	struct arena_blk *b = p->arena;
-	void *r;
-
-	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
-	if (b == NULL || b->cap - b->used < n) {
-		size_t cap = n > 4096 ? n : 4096;
-
-		b = xmalloc(sizeof(*b) + cap);
-		b->used = 0;
-		b->cap = cap;
-		b->next = p->arena;
-		p->arena = b;
-	}
-	r = (char *)b->data + b->used;
-	b->used += n;
-	return r;
-}
-
-static char *
-arena_strndup(struct mm_parts *p, const char *s, size_t n)
-{
-	char *r = arena_alloc(p, n + 1);
-
-	memcpy(r, s, n);
-	r[n] = 0;
-	return r;
-}
-
-static char *
-arena_strdup(struct mm_parts *p, const char *s)
-{
-	return s ? arena_strndup(p, s, strlen(s)) : NULL;
-}
-
-static char *
-arena_lower(struct mm_parts *p, const char *s)
-{
-	char *r = arena_strdup(p, s);
-
-	for (char *q = r; q && *q; q++)
-		if (*q >= 'A' && *q <= 'Z')
-			*q = (char)(*q - 'A' + 'a');
-	return r;
-}
-
-/* a growable array of strings, copied to the arena when done */
-struct strv {
-	const char **v;
-	size_t n;
-};
-
-static void
-strv_add(struct strv *sv, struct mm_parts *p, const char *s)
-{
-	sv->v = xrealloc(sv->v, (sv->n + 1) * sizeof(*sv->v));
-	sv->v[sv->n++] = arena_strdup(p, s);
-}
-
-static const char *const *
-strv_finish(struct strv *sv, struct mm_parts *p, size_t *n)
-{
-	const char **r = NULL;
-
-	if (sv->n) {
-		r = arena_alloc(p, sv->n * sizeof(*r));
-		memcpy(r, sv->v, sv->n * sizeof(*r));
-	}
-	*n = sv->n;
-	free(sv->v);
-	return r;
-}
-
-static void
-problem(struct mm_parts *p, unsigned bit, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-problem(struct mm_parts *p, unsigned bit, const char *fmt, ...)
+void
+parts_problem(struct mm_parts *p, unsigned bit, const char *fmt, ...)
 {
 	va_list ap;
 	char buf[256];
@@ -162,37 +76,37 @@ parser_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
 
 	switch (code) {
 	case GMIME_CRIT_NESTING_OVERFLOW:
-		problem(p, MM_PARTS_TOO_DEEP, "MIME parts nested too deeply");
+		parts_problem(p, MM_PARTS_TOO_DEEP, "MIME parts nested too deeply");
 		break;
 	case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
-		problem(p, MM_PARTS_MALFORMED, "multipart without a boundary "
+		parts_problem(p, MM_PARTS_MALFORMED, "multipart without a boundary "
 		    "(offset %lld)", (long long)offset);
 		break;
 	case GMIME_WARN_MALFORMED_MULTIPART:
-		problem(p, MM_PARTS_MALFORMED, "multipart whose boundary never "
+		parts_problem(p, MM_PARTS_MALFORMED, "multipart whose boundary never "
 		    "appears (offset %lld)", (long long)offset);
 		break;
 	case GMIME_WARN_TRUNCATED_MESSAGE:
-		problem(p, MM_PARTS_MALFORMED, "truncated message (a closing "
+		parts_problem(p, MM_PARTS_MALFORMED, "truncated message (a closing "
 		    "boundary is missing)");
 		break;
 	case GMIME_WARN_MALFORMED_MESSAGE:
-		problem(p, MM_PARTS_MALFORMED, "malformed message (offset %lld)",
+		parts_problem(p, MM_PARTS_MALFORMED, "malformed message (offset %lld)",
 		    (long long)offset);
 		break;
 	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
-		problem(p, MM_PARTS_MALFORMED, "part without headers or content "
+		parts_problem(p, MM_PARTS_MALFORMED, "part without headers or content "
 		    "(offset %lld)", (long long)offset);
 		break;
 	case GMIME_CRIT_INVALID_HEADER_NAME:
-		problem(p, MM_PARTS_MALFORMED, "invalid header name (offset %lld)",
+		parts_problem(p, MM_PARTS_MALFORMED, "invalid header name (offset %lld)",
 		    (long long)offset);
 		break;
 	case GMIME_CRIT_CONFLICTING_HEADER:
-		problem(p, MM_PARTS_MALFORMED, "conflicting %.64s header fields", it);
+		parts_problem(p, MM_PARTS_MALFORMED, "conflicting %.64s header fields", it);
 		break;
 	case GMIME_CRIT_CONFLICTING_PARAMETER:
-		problem(p, MM_PARTS_MALFORMED, "conflicting %.64s parameters", it);
+		parts_problem(p, MM_PARTS_MALFORMED, "conflicting %.64s parameters", it);
 		break;
 	default:
 		break;
@@ -211,229 +125,6 @@ void
 msgparts_gmime_init(void)
 {
 	pthread_once(&gmime_once, gmime_init_once);
-}
-
-/* --- field values --- */
-
-/* A field value unfolded and trimmed, in the arena. */
-static char *
-unfold(struct mm_parts *p, const char *v)
-{
-	size_t n = strlen(v), o = 0;
-	char *r = arena_alloc(p, n + 1);
-
-	while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
-		v++;
-	for (; *v; v++) {
-		if (*v == '\r' || *v == '\n') {
-			while (v[1] == '\r' || v[1] == '\n')
-				v++;
-			if (v[1] == ' ' || v[1] == '\t' || v[1] == 0) {
-				while (v[1] == ' ' || v[1] == '\t')
-					v++;
-				r[o++] = ' ';
-			}
-			continue;
-		}
-		r[o++] = *v;
-	}
-	while (o > 0 && (r[o - 1] == ' ' || r[o - 1] == '\t'))
-		o--;
-	r[o] = 0;
-	return r;
-}
-
-/* "Text/Plain; charset=x" -> "text/plain" in the arena; no '/':
-   application/octet-stream, as GMime reads it */
-static const char *
-quick_type(struct mm_parts *p, const char *v)
-{
-	size_t n;
-
-	while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
-		v++;
-	for (n = 0; v[n] && v[n] != ';' && v[n] != ' ' && v[n] != '\t' &&
-	    v[n] != '\r' && v[n] != '\n' && v[n] != '('; n++)
-		;
-	if (memchr(v, '/', n) == NULL)
-		return "application/octet-stream";
-	return arena_lower(p, arena_strndup(p, v, n));
-}
-
-static mm_cte
-cte_parse(const char *v)
-{
-	size_t n;
-
-	if (v == NULL)
-		return MM_CTE_NONE;
-	while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
-		v++;
-	for (n = 0; v[n] && v[n] != ' ' && v[n] != '\t' && v[n] != ';' &&
-	    v[n] != '\r' && v[n] != '\n' && v[n] != '('; n++)
-		;
-#define IS(s) (n == sizeof(s) - 1 && strncasecmp(v, s, n) == 0)
-	if (IS("base64"))
-		return MM_CTE_BASE64;
-	if (IS("quoted-printable"))
-		return MM_CTE_QP;
-	if (IS("x-uuencode") || IS("uuencode") || IS("x-uue"))
-		return MM_CTE_UUENCODE;
-	if (IS("7bit"))
-		return MM_CTE_7BIT;
-	if (IS("8bit"))
-		return MM_CTE_8BIT;
-	if (IS("binary"))
-		return MM_CTE_BINARY;
-#undef IS
-	return n ? MM_CTE_OTHER : MM_CTE_NONE;
-}
-
-/* What identity-encoded content is: 8 bits, NULs or overlong lines
-   (a word at a time, then the line ends with memchr). */
-static mm_cte
-detect(const char *s, size_t n)
-{
-	const uint64_t lo = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
-	uint64_t high = 0;
-	size_t i = 0;
-	const char *p = s, *end = s + n;
-
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-
-		memcpy(&w, s + i, 8);
-		if ((w - lo) & ~w & hi)
-			return MM_CTE_BINARY;		/* a NUL byte */
-		high |= w & hi;
-	}
-	for (; i < n; i++) {
-		if (s[i] == 0)
-			return MM_CTE_BINARY;
-		high |= (unsigned char)s[i] & 0x80;
-	}
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t ll = (size_t)((nl ? nl : end) - p);
-
-		if (ll > 0 && p[ll - 1] == '\r')
-			ll--;
-		if (ll > 998)
-			return MM_CTE_BINARY;
-		p = nl ? nl + 1 : end;
-	}
-	return high ? MM_CTE_8BIT : MM_CTE_7BIT;
-}
-
-static void
-param_names(GMimeParamList *pl, struct strv *out, struct mm_parts *p)
-{
-	int n = pl ? g_mime_param_list_length(pl) : 0;
-
-	for (int i = 0; i < n; i++) {
-		GMimeParam *pa = g_mime_param_list_get_parameter_at(pl, i);
-		const char *k = g_mime_param_get_name(pa), *v = g_mime_param_get_value(pa);
-
-		if (k && v && (g_ascii_strcasecmp(k, "name") == 0 ||
-		    g_ascii_strcasecmp(k, "filename") == 0))
-			strv_add(out, p, v);
-	}
-}
-
-/*
- * What a part's Content-* fields say, from the fields themselves (the
- * list is the part's own): names, types, and in fast mode (no GMime
- * object) the type, charset, disposition and file name too.
- */
-static void
-read_fields(struct mm_parts *p, struct mm_part *pt, int fast)
-{
-	struct strv names = { 0 }, types = { 0 };
-	const char *lastct = NULL, *firstct = NULL, *cd = NULL, *cte = NULL;
-	size_t nct = 0, ncd = 0;
-
-	for (size_t i = 0; i < pt->nfields; i++) {
-		const char *n = pt->fields[i].name;
-
-		if (strcasecmp(n, "Content-Type") == 0) {
-			nct++;
-			if (firstct == NULL)
-				firstct = pt->fields[i].value;
-			lastct = pt->fields[i].value;
-		} else if (strcasecmp(n, "Content-Disposition") == 0) {
-			ncd++;
-			cd = pt->fields[i].value;
-		} else if (cte == NULL && strcasecmp(n, "Content-Transfer-Encoding") == 0)
-			cte = pt->fields[i].value;
-	}
-	for (size_t i = 0; i < pt->nfields; i++) {
-		const char *n = pt->fields[i].name, *v = pt->fields[i].value;
-		int isct = strcasecmp(n, "Content-Type") == 0;
-
-		if (isct && nct > 1)
-			types.v = xrealloc(types.v, (types.n + 1) * sizeof(char *)),
-			types.v[types.n++] = quick_type(p, v);
-		/* with one field of a kind GMime's parse is used below */
-		if (!fast && !(isct ? nct > 1 : ncd > 1))
-			continue;
-		if (strcasestr(v, "name") == NULL)
-			continue;
-		if (isct) {
-			GMimeContentType *ct = g_mime_content_type_parse(NULL, v);
-			if (ct) {
-				param_names(g_mime_content_type_get_parameters(ct), &names, p);
-				g_object_unref(ct);
-			}
-		} else if (strcasecmp(n, "Content-Disposition") == 0) {
-			GMimeContentDisposition *d = g_mime_content_disposition_parse(NULL, v);
-			if (d) {
-				param_names(g_mime_content_disposition_get_parameters(d), &names, p);
-				g_object_unref(d);
-			}
-		}
-	}
-	if (fast) {
-		pt->type = "text/plain";
-		if (lastct) {
-			GMimeContentType *ct = g_mime_content_type_parse(NULL, lastct);
-			pt->type = quick_type(p, lastct);
-			if (ct) {
-				pt->charset = arena_strdup(p,
-				    g_mime_content_type_get_parameter(ct, "charset"));
-				if (pt->filename == NULL)
-					pt->filename = arena_strdup(p,
-					    g_mime_content_type_get_parameter(ct, "name"));
-				g_object_unref(ct);
-			}
-		}
-		if (cd) {
-			GMimeContentDisposition *d = g_mime_content_disposition_parse(NULL, cd);
-			if (d) {
-				const char *fn = g_mime_content_disposition_get_parameter(d, "filename");
-				pt->disposition = arena_lower(p,
-				    g_mime_content_disposition_get_disposition(d));
-				if (fn)
-					pt->filename = arena_strdup(p, fn);
-				g_object_unref(d);
-			}
-		}
-		pt->encoding = cte_parse(cte);
-		if (nct > 1 && firstct && lastct && g_ascii_strcasecmp(firstct, lastct))
-			problem(p, MM_PARTS_MALFORMED,
-			    "conflicting Content-Type header fields");
-	}
-	pt->types = strv_finish(&types, p, &pt->ntypes);
-	if (!fast) {
-		/* the names GMime parsed go first */
-		struct strv all = { 0 };
-		for (size_t i = 0; i < pt->nnames; i++)
-			strv_add(&all, p, pt->names[i]);
-		for (size_t i = 0; i < names.n; i++)
-			strv_add(&all, p, names.v[i]);
-		free(names.v);
-		pt->names = strv_finish(&all, p, &pt->nnames);
-	} else
-		pt->names = strv_finish(&names, p, &pt->nnames);
 }
 
 /* --- the list --- */
@@ -481,7 +172,7 @@ copy_fields(struct mm_parts *p, struct mm_part *pt, GMimeHeaderList *a,
 
 	if (na + nb <= 0)
 		return;
-	f = arena_alloc(p, (size_t)(na + nb) * sizeof(*f));
+	f = parts_alloc(p, (size_t)(na + nb) * sizeof(*f));
 	while (i < na || j < nb) {
 		GMimeHeader *ha = i < na ? g_mime_header_list_get_header_at(a, i) : NULL;
 		GMimeHeader *hb = j < nb ? g_mime_header_list_get_header_at(b, j) : NULL;
@@ -493,8 +184,8 @@ copy_fields(struct mm_parts *p, struct mm_part *pt, GMimeHeaderList *a,
 			i++;
 		else
 			j++;
-		f[o].name = arena_strdup(p, g_mime_header_get_name(h));
-		f[o].value = unfold(p, raw ? raw : "");
+		f[o].name = parts_strdup(p, g_mime_header_get_name(h));
+		f[o].value = parts_unfold(p, raw ? raw : "");
 		o++;
 	}
 	pt->fields = f;
@@ -513,7 +204,7 @@ walk_leaf(struct mm_parts *p, struct mm_part *pt, size_t idx, GMimeObject *obj)
 	struct part_slot *sl = &p->slot[idx];
 	const char *fn = g_mime_part_get_filename(part);
 
-	pt->filename = arena_strdup(p, fn);
+	pt->filename = parts_strdup(p, fn);
 	switch (g_mime_part_get_content_encoding(part)) {
 	case GMIME_CONTENT_ENCODING_7BIT: pt->encoding = MM_CTE_7BIT; break;
 	case GMIME_CONTENT_ENCODING_8BIT: pt->encoding = MM_CTE_8BIT; break;
@@ -522,7 +213,7 @@ walk_leaf(struct mm_parts *p, struct mm_part *pt, size_t idx, GMimeObject *obj)
 	case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE: pt->encoding = MM_CTE_QP; break;
 	case GMIME_CONTENT_ENCODING_UUENCODE: pt->encoding = MM_CTE_UUENCODE; break;
 	default:
-		pt->encoding = cte_parse(g_mime_object_get_header(obj,
+		pt->encoding = parts_cte_parse(g_mime_object_get_header(obj,
 		    "Content-Transfer-Encoding"));
 		break;
 	}
@@ -561,7 +252,7 @@ walk(struct mm_parts *p, GMimeObject *obj, int parent, int depth,
 	    GMIME_IS_MESSAGE_PART(obj) ? MM_PART_MESSAGE : MM_PART_LEAF;
 	size_t idx = p->n;
 	struct mm_part *pt = new_part(p, kind, parent, depth);
-	struct strv names = { 0 };
+	struct parts_strv names = { 0 };
 
 	if (hl && g_mime_header_list_get_count(hl) > 0) {
 		gint64 off = g_mime_header_get_offset(g_mime_header_list_get_header_at(hl, 0));
@@ -570,17 +261,17 @@ walk(struct mm_parts *p, GMimeObject *obj, int parent, int depth,
 	copy_fields(p, pt, msghl ? msghl : hl, msghl ? hl : NULL);
 	if (ct) {
 		char *t = g_mime_content_type_get_mime_type(ct);
-		pt->type = arena_lower(p, t);
+		pt->type = parts_lower(p, t);
 		g_free(t);
-		pt->charset = arena_strdup(p, g_mime_content_type_get_parameter(ct, "charset"));
-		param_names(g_mime_content_type_get_parameters(ct), &names, p);
+		pt->charset = parts_strdup(p, g_mime_content_type_get_parameter(ct, "charset"));
+		parts_param_names(g_mime_content_type_get_parameters(ct), &names, p);
 	} else
 		pt->type = "text/plain";
 	if (cd) {
-		pt->disposition = arena_lower(p, g_mime_content_disposition_get_disposition(cd));
-		param_names(g_mime_content_disposition_get_parameters(cd), &names, p);
+		pt->disposition = parts_lower(p, g_mime_content_disposition_get_disposition(cd));
+		parts_param_names(g_mime_content_disposition_get_parameters(cd), &names, p);
 	}
-	pt->names = strv_finish(&names, p, &pt->nnames);
+	pt->names = parts_strv_finish(&names, p, &pt->nnames);
 	if (kind == MM_PART_LEAF && GMIME_IS_PART(obj))
 		walk_leaf(p, pt, idx, obj);
 	/* the root of a message has the message's fields: the part's own
@@ -589,17 +280,17 @@ walk(struct mm_parts *p, GMimeObject *obj, int parent, int depth,
 		const struct mm_part_field *all = pt->fields;
 		size_t nall = pt->nfields;
 		copy_fields(p, pt, hl, NULL);
-		read_fields(p, pt, 0);
+		parts_read_fields(p, pt, 0);
 		pt = &p->p[idx];
 		pt->fields = all;
 		pt->nfields = nall;
 	} else
-		read_fields(p, pt, 0);
+		parts_read_fields(p, pt, 0);
 	pt = &p->p[idx];
 	if (pt->kind == MM_PART_LEAF && p->slot[idx].cs <= p->slot[idx].ce) {
 		if (pt->encoding == MM_CTE_NONE || pt->encoding == MM_CTE_7BIT ||
 		    pt->encoding == MM_CTE_8BIT || pt->encoding == MM_CTE_BINARY)
-			pt->detected = detect(p->text + p->slot[idx].cs,
+			pt->detected = parts_detect(p->text + p->slot[idx].cs,
 			    p->slot[idx].ce - p->slot[idx].cs);
 		else
 			pt->detected = pt->encoding;
@@ -677,7 +368,7 @@ parse_gmime(struct mm_parts *p)
 		p->n = 0;
 		walk(p, root, -1, 0, g_mime_object_get_header_list(GMIME_OBJECT(m)));
 	} else
-		problem(p, MM_PARTS_MALFORMED, "no message could be parsed");
+		parts_problem(p, MM_PARTS_MALFORMED, "no message could be parsed");
 	if (m)
 		g_object_unref(m);
 	g_object_unref(ps);
@@ -695,7 +386,7 @@ fast_root(struct mm_parts *p, struct mm_part_field *f, size_t nf)
 
 	pt->fields = f;
 	pt->nfields = nf;
-	read_fields(p, pt, 1);
+	parts_read_fields(p, pt, 1);
 	pt = &p->p[0];
 	p->slot[0].cs = p->body_off;
 	p->slot[0].ce = p->len;
@@ -704,7 +395,7 @@ fast_root(struct mm_parts *p, struct mm_part_field *f, size_t nf)
 	pt->size = p->len - p->body_off;
 	pt->detected = pt->encoding == MM_CTE_BASE64 || pt->encoding == MM_CTE_QP ||
 	    pt->encoding == MM_CTE_UUENCODE ? pt->encoding :
-	    detect(p->text + p->body_off, pt->size);
+	    parts_detect(p->text + p->body_off, pt->size);
 }
 
 static struct mm_parts *
@@ -761,7 +452,7 @@ msgparts_from(const struct msgparts_field *fl, size_t nf,
 {
 	struct mm_parts *p = parts_new();
 	struct buf b = { 0 };
-	struct mm_part_field *f = nf ? arena_alloc(p, nf * sizeof(*f)) : NULL;
+	struct mm_part_field *f = nf ? parts_alloc(p, nf * sizeof(*f)) : NULL;
 
 	for (size_t i = 0; i < nf; i++) {
 		const char *v = fl[i].value ? fl[i].value : "";
@@ -771,8 +462,8 @@ msgparts_from(const struct msgparts_field *fl, size_t nf,
 		    ":" : ": ");
 		add_crlf(&b, v);
 		buf_adds(&b, "\r\n");
-		f[i].name = arena_strdup(p, fl[i].name);
-		f[i].value = unfold(p, v);
+		f[i].name = parts_strdup(p, fl[i].name);
+		f[i].value = parts_unfold(p, v);
 	}
 	buf_adds(&b, "\r\n");
 	p->body_off = b.len;
@@ -820,7 +511,7 @@ msgparts_parse(const unsigned char *msg, size_t len)
 			}
 			buf_add(&val, "", 1);
 			f[nf].name = name;
-			f[nf].value = unfold(p, val.data);
+			f[nf].value = parts_unfold(p, val.data);
 			nf++;
 			name = NULL;
 		}
@@ -840,7 +531,7 @@ msgparts_parse(const unsigned char *msg, size_t len)
 				size_t nl2 = (size_t)(colon - t);
 				while (nl2 > 0 && (t[nl2 - 1] == ' ' || t[nl2 - 1] == '\t'))
 					nl2--;
-				name = arena_strndup(p, t, nl2);
+				name = parts_strndup(p, t, nl2);
 				val.len = 0;
 				buf_add(&val, colon + 1, ll - (size_t)(colon + 1 - t));
 			}
@@ -850,7 +541,7 @@ msgparts_parse(const unsigned char *msg, size_t len)
 	buf_free(&val);
 	p->body_off = pos > len ? len : pos;
 	{
-		struct mm_part_field *af = nf ? arena_alloc(p, nf * sizeof(*af)) : NULL;
+		struct mm_part_field *af = nf ? parts_alloc(p, nf * sizeof(*af)) : NULL;
 		if (nf)
 			memcpy(af, f, nf * sizeof(*af));
 		free(f);
@@ -927,3 +618,4 @@ const struct mm_api msgparts_reader = {
 	.parts_problems = msgparts_problems,
 	.header_decode = msgparts_header_decode,
 };
+

