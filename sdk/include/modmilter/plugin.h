@@ -181,7 +181,7 @@ struct mm_part_field {
 	const char *name, *value;
 };
 
-/* mm_parts_problems() bits */
+/* mm_api.parts_problems() bits */
 #define MM_PARTS_MALFORMED	0x0001u	/* the structure is broken: missing
 					   boundaries, conflicting fields,
 					   invalid header names... */
@@ -476,7 +476,8 @@ struct mm_api {
 	 * chain: parts(ctx) at EOM (plugins with MM_F_MESSAGE) returns the
 	 * message as this plugin sees it: the working header list and the
 	 * body, as an earlier plugin may have replaced them (the parse is
-	 * then made again). NULL outside a message or without the message.
+	 * then made again). NULL outside a message (an instance without
+	 * MM_F_MESSAGE gets what the core buffered for the others).
 	 * A message that is neither multipart nor message/... by any of its
 	 * Content-Type fields is one leaf, read without running GMime.
 	 *
