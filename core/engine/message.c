@@ -27,6 +27,7 @@
 
 #include "engine.h"
 #include "log.h"
+#include "msgparts.h"
 #include "session.h"
 
 struct message *
@@ -163,5 +164,9 @@ message_free(struct message *m)
 	for (size_t i = 0; i < m->nrouts; i++)
 		free((char *)m->routs[i].addr);
 	free(m->routs);
+	msgparts_free(m->parts);
+	for (size_t i = 0; i < m->nparts_old; i++)
+		msgparts_free(m->parts_old[i]);
+	free(m->parts_old);
 	free(m);
 }

@@ -148,6 +148,11 @@ struct message {
 	mm_stage accepted_at;
 	unsigned changed;		/* MM_ACT_* handed over at EOM */
 	struct mm_outcome outcome;	/* what msg_end hooks read */
+	/* the message parsed (api_msg.c, msgparts.c), once a plugin asked;
+	   parses an edit made stale, kept for a reader still holding them */
+	struct mm_parts *parts;
+	struct mm_parts **parts_old;
+	size_t nparts_old;
 };
 
 struct session {

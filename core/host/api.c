@@ -28,6 +28,7 @@
 #include "loader.h"
 #include "log.h"
 #include "metrics.h"
+#include "msgparts.h"
 #include "opttab.h"
 #include "session.h"
 #include "store.h"
@@ -267,6 +268,17 @@ const struct mm_api core_api = {
 	/* SDK 1.3: options by table */
 	.opt_table = opttab_read,
 	.opt_table_free = opttab_free,
+	/* SDK 1.3: message parts */
+	.parts = api_parts,
+	.parts_parse = msgparts_parse,
+	.parts_free = msgparts_free,
+	.parts_count = msgparts_count,
+	.part_at = msgparts_at,
+	.part_data = msgparts_data,
+	.part_text = msgparts_text,
+	.part_raw = msgparts_raw,
+	.parts_problems = msgparts_problems,
+	.header_decode = msgparts_header_decode,
 };
 
 /* Where the table of each SDK 1.x minor ends. */

@@ -23,6 +23,7 @@
 #include "api_parts.h"
 #include "ctx.h"
 #include "log.h"
+#include "msgparts.h"
 #include "session.h"
 
 /* Refused when abandoned or failed or the message has ended, a no-op
@@ -53,6 +54,20 @@ ended(mm_ctx *c, const char *what)
 	log_msg(MM_LOG_WARNING, c->msg ? c->msg->qid : NULL, c->inst->name,
 	    "msg_end tried to %s: the message has ended; refused", what);
 	return 1;
+}
+
+/* An edit that changes what the message parses to retires the parse
+   (kept until the message ends: a reader may still hold it). Called
+   with the session lock held. */
+static void
+parts_stale(struct message *m, const char *field)
+{
+	if (m->parts == NULL || (field && strncasecmp(field, "Content-", 8) != 0 &&
+	    strcasecmp(field, "MIME-Version") != 0))
+		return;
+	m->parts_old = xrealloc(m->parts_old, (m->nparts_old + 1) * sizeof(*m->parts_old));
+	m->parts_old[m->nparts_old++] = m->parts;
+	m->parts = NULL;
 }
 
 int
@@ -115,6 +130,7 @@ api_add_header(mm_ctx *c, const char *name, const char *value)
 		return -1;
 	ACT_BEGIN(c, MM_ACT_ADDHDRS, "add a header");
 	hdrlist_add(&c->msg->hdrs, name, value);
+	parts_stale(c->msg, name);
 	ACT_END(c);
 	return 0;
 }
@@ -126,6 +142,7 @@ api_insert_header(mm_ctx *c, size_t idx, const char *name, const char *value)
 		return -1;
 	ACT_BEGIN(c, MM_ACT_ADDHDRS, "insert a header");
 	hdrlist_insert(&c->msg->hdrs, idx, name, value);
+	parts_stale(c->msg, name);
 	ACT_END(c);
 	return 0;
 }
@@ -139,6 +156,7 @@ api_change_header(mm_ctx *c, const char *name, size_t nth, const char *value)
 		return -1;
 	ACT_BEGIN(c, MM_ACT_CHGHDRS, "change a header");
 	r = hdrlist_change(&c->msg->hdrs, name, nth, value);
+	parts_stale(c->msg, name);
 	ACT_END(c);
 	return r;
 }
@@ -229,6 +247,7 @@ api_replace_body(mm_ctx *c, const unsigned char *data, size_t len)
 	free(c->msg->newbody);
 	c->msg->newbody = copy;
 	c->msg->newbodylen = len;
+	parts_stale(c->msg, NULL);
 	ACT_END(c);
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include "api_parts.h"
 #include "ctx.h"
 #include "log.h"
+#include "msgparts.h"
 #include "session.h"
 
 const char *
@@ -219,4 +220,49 @@ api_body(mm_ctx *c, const unsigned char **data, size_t *len)
 {
 	SESSION_OR(c, -1);
 	return session_body_get(c->s, data, len);
+}
+
+/* The message as this plugin sees it, parsed on the first call. */
+mm_parts *
+api_parts(mm_ctx *c)
+{
+	struct message *m;
+	struct msgparts_field *f;
+	const unsigned char *body;
+	size_t blen, nh;
+	struct mm_parts *p;
+
+	SESSION_OR(c, NULL);
+	m = c->msg;
+	pthread_mutex_lock(&c->s->lock);
+	p = m->parts;
+	pthread_mutex_unlock(&c->s->lock);
+	if (p)
+		return p;
+	if (session_body_get(c->s, &body, &blen) < 0) {
+		body = (const unsigned char *)"";
+		blen = 0;
+	}
+	/* parsed without the lock: the list may only change under it, so
+	   its entries are taken under it (the strings stay allocated until
+	   the message ends, whatever a later edit does) */
+	pthread_mutex_lock(&c->s->lock);
+	nh = m->hdrs.n;
+	f = xmalloc((nh ? nh : 1) * sizeof(*f));
+	for (size_t i = 0; i < nh; i++) {
+		f[i].name = m->hdrs.h[i].name;
+		f[i].value = m->hdrs.h[i].value ? m->hdrs.h[i].value : "";
+	}
+	pthread_mutex_unlock(&c->s->lock);
+	p = msgparts_from(f, nh, body, blen);
+	free(f);
+	pthread_mutex_lock(&c->s->lock);
+	if (m->parts == NULL) {
+		m->parts = p;
+	} else {
+		msgparts_free(p);	/* another reader was first */
+		p = m->parts;
+	}
+	pthread_mutex_unlock(&c->s->lock);
+	return p;
 }

@@ -41,6 +41,7 @@ int api_received_header_at(mm_ctx *c, size_t i, const char **name,
     const char **value);
 const char *api_header_get(mm_ctx *c, const char *name, size_t nth);
 int api_body(mm_ctx *c, const unsigned char **data, size_t *len);
+mm_parts *api_parts(mm_ctx *c);
 
 /* api_act.c: what a plugin asks for */
 int api_set_reply(mm_ctx *c, const char *rcode, const char *xcode,

@@ -5,8 +5,9 @@
  * SYNOPSIS
  *	#include "dspam.h"
  * DESCRIPTION
- *	A message becomes a token set (tokenize.c, from the decoded text
- *	of mimetext.c, hashed by hash.c); the set is looked up in a
+ *	A message becomes a token set (tokenize.c, from the parts the
+ *	core's MIME reader gives, HTML reduced by htmltext.c, hashed by
+ *	hash.c); the set is looked up in a
  *	dictionary (dict.c, in the core store), combined into a probability
  *	(combine.c), trained by mode and source (train.c), and remembered
  *	under a signature for later corrections (sig.c).
@@ -63,31 +64,24 @@ struct hdr {
 int dspam_tokenize_parts(const struct tokopts *o, const struct hdr *h,
     size_t nh, const unsigned char *body, size_t blen, struct tokset *ts);
 
-/* --- mimetext.c: the decoded text of a message --- */
-struct mimetext_cb {
-	/* one header field, unfolded, MIME-words decoded */
-	int (*header)(void *arg, const char *name, size_t nlen,
-	    const char *value, size_t vlen);
-	/* decoded text of a part (UTF-8 where the charset was known);
-	   html != 0 when it came from text/html and was reduced */
+/* The same from a message the core's reader parsed (mm_api.parts):
+   the header fields h (NULL: the root part's own), then, unless
+   o->headers_only, the parts a reader sees (p may be NULL: header
+   only). api needs its parts and header_decode members only. */
+int dspam_tokenize_msg(const struct tokopts *o, const struct mm_api *api,
+    const struct hdr *h, size_t nh, mm_parts *p, struct tokset *ts);
+
+/* --- htmltext.c: the text a reader sees of HTML, to cb->text (html 1),
+   tag names and link targets to cb->markup --- */
+struct textcb {
+	/* decoded text of a part, UTF-8; html != 0 when it came from
+	   text/html and was reduced */
 	int (*text)(void *arg, const char *s, size_t len, int html);
 	/* an HTML tag name or a URL found in markup */
 	int (*markup)(void *arg, const char *kind, const char *s, size_t len);
 	void *arg;
 };
-int mimetext_message(const unsigned char *msg, size_t len,
-    const struct mimetext_cb *cb, int headers_only);
-int mimetext_body(const char *ctype, const char *cte,
-    const unsigned char *body, size_t len, const struct mimetext_cb *cb);
-int mimetext_header_decode(const char *v, size_t len, char **out,
-    size_t *olen);
-size_t mimetext_qp_decode(const char *in, size_t len, char *out, int hdr);
-size_t mimetext_b64_decode(const char *in, size_t len, char *out);
-int mimetext_hexval(int c);	/* 0..15, or -1 */
-
-/* --- htmltext.c: the text a reader sees of HTML, to cb->text (html 1),
-   tag names and link targets to cb->markup --- */
-int htmltext(const char *html, size_t len, const struct mimetext_cb *cb);
+int htmltext(const char *html, size_t len, const struct textcb *cb);
 
 /* --- combine.c --- */
 enum dspam_algo { ALGO_FISHER = 0, ALGO_BURTON = 1 };

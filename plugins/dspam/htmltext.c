@@ -5,7 +5,7 @@
  *	#include "dspam.h"
  *
  *	int htmltext(const char *html, size_t len,
- *	    const struct mimetext_cb *cb);
+ *	    const struct textcb *cb);
  * DESCRIPTION
  *	Reduces HTML to the words a mail reader shows, for the tokenizer,
  *	so that markup cannot cut a word into pieces no dictionary knows
@@ -50,6 +50,17 @@
 #include <strings.h>
 
 #include "dspam.h"
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
 
 #define MAX_OPEN 64
 #define MAX_NAME 16
@@ -111,7 +122,7 @@ struct open_elem {
 };
 
 struct reader {
-	const struct mimetext_cb *cb;
+	const struct textcb *cb;
 	struct open_elem open[MAX_OPEN];
 	size_t nopen;
 	size_t hidden;		/* open elements that hide */
@@ -325,7 +336,7 @@ style_says(const char *v, size_t vl)
 }
 
 static int
-emit_markup(const struct mimetext_cb *cb, const char *kind, const char *s,
+emit_markup(const struct textcb *cb, const char *kind, const char *s,
     size_t len)
 {
 	if (cb->markup == NULL || len == 0)
@@ -421,9 +432,9 @@ entity(const char *s, size_t len, unsigned long *c)
 		j++;
 		if (j < len && (s[j] == 'x' || s[j] == 'X')) {
 			j++;
-			while (j < len && mimetext_hexval((unsigned char)s[j]) >= 0 &&
+			while (j < len && hexval((unsigned char)s[j]) >= 0 &&
 			    *c < 0x110000)
-				*c = *c * 16 + (unsigned long)mimetext_hexval(
+				*c = *c * 16 + (unsigned long)hexval(
 				    (unsigned char)s[j++]);
 		} else {
 			while (j < len && isdigit((unsigned char)s[j]) && *c < 0x110000)
@@ -504,7 +515,7 @@ tag(struct reader *r, const char *s, const char *end, int *rc)
 }
 
 int
-htmltext(const char *s, size_t len, const struct mimetext_cb *cb)
+htmltext(const char *s, size_t len, const struct textcb *cb)
 {
 	struct reader *r = calloc(1, sizeof(*r));
 	const char *p = s, *end = s + len;

@@ -66,9 +66,9 @@ dspam_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *opts,
 {
 	struct dspam_inst *d;
 
-	if (!MM_API_HAS(api, domain_match)) {
+	if (!MM_API_HAS(api, header_decode)) {
 		*err = strdup("dspam needs a core with SDK 1.3 (store batches, "
-		    "address normalisation)");
+		    "address normalisation, message parts)");
 		return -1;
 	}
 	if ((d = dspam_options(api, opts, err)) == NULL)
@@ -192,7 +192,7 @@ store_failed(const struct dspam_inst *d, mm_ctx *ctx, const char *what,
  * make the MTA wait for a reply to every field.
  */
 static int tokenize_message(mm_ctx *ctx, const struct dspam_inst *d,
-    const unsigned char *body, size_t blen, struct tokset *ts);
+    int header_only, struct tokset *ts);
 
 /* The policy plugin's mark for this message (fact policy.dspam):
    "whitelisted" (an auto-whitelisted sender with SPF pass: trained as
@@ -221,7 +221,7 @@ dspam_eoh(mm_ctx *ctx, void *instance)
 	if (ready(d, ctx) < 0)
 		return MM_ERROR;
 	/* no body: the header alone */
-	if (tokenize_message(ctx, d, NULL, 0, &ts) < 0) {
+	if (tokenize_message(ctx, d, 1, &ts) < 0) {
 		d->api->log(ctx, MM_LOG_ERR, "header triage: out of memory");
 		return MM_ERROR;
 	}
@@ -242,8 +242,8 @@ dspam_eoh(mm_ctx *ctx, void *instance)
 }
 
 static int
-tokenize_message(mm_ctx *ctx, const struct dspam_inst *d,
-    const unsigned char *body, size_t blen, struct tokset *ts)
+tokenize_message(mm_ctx *ctx, const struct dspam_inst *d, int header_only,
+    struct tokset *ts)
 {
 	size_t i, n = d->api->header_count(ctx);
 	struct hdr *h = calloc(n ? n : 1, sizeof(*h));
@@ -255,7 +255,9 @@ tokenize_message(mm_ctx *ctx, const struct dspam_inst *d,
 		if (d->api->header_at(ctx, i, &h[i].name, &h[i].value) < 0)
 			h[i].name = h[i].value = "";
 	tokset_init(ts);
-	r = dspam_tokenize_parts(&d->tok, h, n, body, blen, ts);
+	/* the core's parse, shared with the other plugins of the chain */
+	r = dspam_tokenize_msg(&d->tok, d->api, h, n,
+	    header_only || d->tok.headers_only ? NULL : d->api->parts(ctx), ts);
 	free(h);
 	if (r < 0)
 		tokset_free(ts);
@@ -383,7 +385,7 @@ train_from_mail(mm_ctx *ctx, const struct dspam_inst *d,
 			d->api->log(ctx, MM_LOG_INFO, "signature %s unknown or expired: "
 			    "training the message as corpus", id);
 		}
-		if (tokenize_message(ctx, d, body, blen, &ts) < 0) {
+		if (tokenize_message(ctx, d, 0, &ts) < 0) {
 			*err = strdup("out of memory");
 			*failed = 1;
 			return 0;
@@ -403,7 +405,7 @@ train_from_mail(mm_ctx *ctx, const struct dspam_inst *d,
 		struct tokset ts;
 		int r;
 
-		if (tokenize_message(ctx, d, body, blen, &ts) < 0) {
+		if (tokenize_message(ctx, d, 0, &ts) < 0) {
 			*err = strdup("out of memory");
 			*failed = 1;
 			return 0;
@@ -538,7 +540,7 @@ dspam_eom(mm_ctx *ctx, void *instance)
 		return MM_CONTINUE;
 	}
 	dict = message_dict(d, ctx);
-	if (tokenize_message(ctx, d, body, blen, &ts) < 0) {
+	if (tokenize_message(ctx, d, 0, &ts) < 0) {
 		d->api->log(ctx, MM_LOG_ERR, "tokenizer: out of memory");
 		return MM_ERROR;
 	}

@@ -10,7 +10,8 @@
  *	dspam_tokenize(&o, msg, len, &ts);	(sorted, unique, with counts)
  *	tokset_free(&ts);
  * DESCRIPTION
- *	What the classifier counts, from the decoded message (mimetext.c):
+ *	What the classifier counts, from the message as the core's MIME
+ *	reader gives it (mm_api.parts; HTML reduced by htmltext.c):
  *
  *	- header words, each prefixed by its lower-cased header name
  *	  ("subject" + "Free"), for the fields that carry evidence (see
@@ -56,7 +57,7 @@
 #include "dspam.h"
 
 #define MIN_WORD 3
-#define MAX_WORD 40
+#define MAX_WORD 40	/* characters: the reader gives UTF-8 */
 #define OSB_WINDOW 5
 #define MAX_TEXT (512 * 1024)	/* decoded text tokenized per message */
 
@@ -194,6 +195,17 @@ struct tk {
 	unsigned received;		/* Received: fields */
 	int err;
 };
+
+/* Characters in a UTF-8 string: the bytes that start one. */
+static size_t
+utf8_chars(const char *s, size_t n)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return c;
+}
 
 static int
 is_word_byte(unsigned char c)
@@ -338,10 +350,11 @@ words(struct tk *k, const char *prefix, size_t plen, const char *s,
 		while (wl > 0 && is_inner_only((unsigned char)s[st + wl - 1]) &&
 		    s[st + wl - 1] != '!')
 			wl--;
-		if (wl < MIN_WORD || wl > MAX_WORD || all_digits(s + st, wl))
+		if (wl < MIN_WORD || wl > MAX_WORD * 4 ||
+		    utf8_chars(s + st, wl) > MAX_WORD || all_digits(s + st, wl))
 			continue;
 		if (plen == 0) {
-			char lw[MAX_WORD];
+			char lw[MAX_WORD * 4];
 			size_t j;
 
 			for (j = 0; j < wl; j++)	/* ASCII only: UTF-8 stays */
@@ -408,21 +421,24 @@ header_counted(const char *lname)
 	return 0;
 }
 
+/* The field name lower-cased into lname (64 bytes) when it is one
+   that counts; else 0. */
 static int
-cb_header(void *arg, const char *name, size_t nlen, const char *value,
-    size_t vlen)
+counted_name(const char *name, size_t nlen, char *lname)
 {
-	struct tk *k = arg;
-	char lname[64];
-	size_t i;
-
-	if (nlen == 0 || nlen >= sizeof(lname))
+	if (nlen == 0 || nlen >= 64)
 		return 0;
-	for (i = 0; i < nlen; i++)
+	for (size_t i = 0; i < nlen; i++)
 		lname[i] = (char)tolower((unsigned char)name[i]);
 	lname[nlen] = '\0';
-	if (!header_counted(lname))
-		return 0;
+	return header_counted(lname);
+}
+
+/* One counted header field, its value decoded; lname lower case. */
+static int
+cb_header(struct tk *k, const char *lname, size_t nlen, const char *value,
+    size_t vlen)
+{
 	if (strcmp(lname, "from") == 0 && k->ts->from_token == 0) {
 		char addr[256];
 		size_t al = from_address(value, vlen, addr, sizeof(addr));
@@ -492,6 +508,19 @@ cb_text(void *arg, const char *s, size_t len, int html)
 	return k->err;
 }
 
+/* the value of a hex digit, or -1 */
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* A link target as the browser reads it: character references and
    %XX escapes decoded, leading blanks skipped. */
 static size_t
@@ -504,8 +533,8 @@ link_decode(const char *s, size_t len, char *out, size_t size)
 	while (i < len && o + 1 < size) {
 		int hi, lo;
 
-		if (s[i] == '%' && i + 2 < len && (hi = mimetext_hexval(s[i + 1])) >= 0 &&
-		    (lo = mimetext_hexval(s[i + 2])) >= 0) {
+		if (s[i] == '%' && i + 2 < len && (hi = hexval(s[i + 1])) >= 0 &&
+		    (lo = hexval(s[i + 2])) >= 0) {
 			out[o++] = (char)(hi * 16 + lo);
 			i += 3;
 		} else if (s[i] == '&' && i + 4 < len && strncasecmp(s + i, "&amp;", 5) == 0) {
@@ -517,10 +546,10 @@ link_decode(const char *s, size_t len, char *out, size_t size)
 			int hex = j < len && (s[j] == 'x' || s[j] == 'X');
 
 			j += hex;
-			while (j < len && (hex ? mimetext_hexval(s[j]) >= 0 :
+			while (j < len && (hex ? hexval(s[j]) >= 0 :
 			    isdigit((unsigned char)s[j])) && c < 256) {
 				c = c * (hex ? 16 : 10) + (unsigned long)(hex ?
-				    mimetext_hexval(s[j]) : s[j] - '0');
+				    hexval(s[j]) : s[j] - '0');
 				j++;
 			}
 			if (c > 0 && c < 128 && j > i + 2 + (size_t)hex) {
@@ -576,65 +605,134 @@ cb_markup(void *arg, const char *kind, const char *s, size_t len)
 }
 
 static void
-tk_setup(struct tk *k, struct mimetext_cb *cb, const struct tokopts *o,
+tk_setup(struct tk *k, struct textcb *cb, const struct tokopts *o,
     struct tokset *ts)
 {
 	memset(k, 0, sizeof(*k));
 	k->o = o;
 	k->ts = ts;
-	cb->header = cb_header;
 	cb->text = cb_text;
 	cb->markup = cb_markup;
 	cb->arg = k;
 }
 
-int
-dspam_tokenize(const struct tokopts *o, const unsigned char *msg, size_t len,
-    struct tokset *ts)
+/* One header field: counted ones are decoded (RFC 2047) and read. */
+static int
+field(struct tk *k, const struct mm_api *api, const char *name,
+    const char *value)
 {
-	struct mimetext_cb cb;
-	struct tk k;
+	char lname[64];
+	size_t nlen = strlen(name);
+	char *dv;
+	int r;
 
-	tk_setup(&k, &cb, o, ts);
-	if (mimetext_message(msg, len, &cb, o->headers_only) < 0 || k.err) {
+	if (!counted_name(name, nlen, lname))
+		return 0;
+	if ((dv = api->header_decode(value)) == NULL)
 		return -1;
+	r = cb_header(k, lname, nlen, dv, strlen(dv));
+	api->free(dv);
+	return r;
+}
+
+/*
+ * The parts a reader sees: of a multipart/alternative only one child
+ * (and what it holds): the first text/plain one, else the last (RFC
+ * 2046: the sender's preferred). The alternatives carry the same text;
+ * reading both counts the HTML rendering's leftovers (layout, image
+ * names, alt texts, tracking links) on top of the words, and those look
+ * alike in commercial newsletters and in spam. Returns a malloc'ed
+ * array of flags, 1 for a part to skip.
+ */
+static char *
+hidden_parts(const struct mm_api *api, mm_parts *p, size_t n)
+{
+	char *skip = calloc(n ? n : 1, 1);
+	long *pick = malloc((n ? n : 1) * sizeof(long));
+	char *plain = calloc(n ? n : 1, 1);
+
+	if (skip == NULL || pick == NULL || plain == NULL) {
+		free(skip);
+		free(pick);
+		free(plain);
+		return NULL;
 	}
-	header_done(&k);
-	if (k.err)
+	for (size_t i = 0; i < n; i++)
+		pick[i] = -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct mm_part *pt = api->part_at(p, i);
+		const struct mm_part *par = pt->parent >= 0 ?
+		    api->part_at(p, (size_t)pt->parent) : NULL;
+
+		if (par == NULL || strcmp(par->type, "multipart/alternative") != 0)
+			continue;
+		if (!plain[pt->parent]) {
+			pick[pt->parent] = (long)i;
+			plain[pt->parent] = strcmp(pt->type, "text/plain") == 0;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct mm_part *pt = api->part_at(p, i);
+
+		if (pt->parent < 0)
+			continue;
+		skip[i] = skip[pt->parent] || (pick[pt->parent] >= 0 &&
+		    pick[pt->parent] != (long)i);
+	}
+	free(pick);
+	free(plain);
+	return skip;
+}
+
+static int
+read_parts(struct tk *k, const struct textcb *cb, const struct mm_api *api,
+    mm_parts *p, int top_fields)
+{
+	size_t n = api->parts_count(p);
+	char *skip = hidden_parts(api, p, n);
+
+	if (skip == NULL)
 		return -1;
-	tokset_finish(ts);
-	return 0;
+	for (size_t i = 0; i < n && !k->err; i++) {
+		const struct mm_part *pt = api->part_at(p, i);
+		const char *t;
+		size_t tl;
+
+		if (skip[i])
+			continue;
+		if (i > 0 || top_fields)
+			for (size_t f = 0; f < pt->nfields && !k->err; f++)
+				if (field(k, api, pt->fields[f].name, pt->fields[f].value) < 0)
+					k->err = -1;
+		if (i == 0 && k->o->headers_only)
+			break;
+		if (pt->kind != MM_PART_LEAF || api->part_text(p, i, &t, &tl) < 0)
+			continue;
+		if (strcmp(pt->type, "text/html") == 0) {
+			if (htmltext(t, tl, cb) < 0)
+				k->err = -1;
+		} else if (cb_text(k, t, tl, 0) < 0)
+			k->err = -1;
+	}
+	free(skip);
+	return k->err ? -1 : 0;
 }
 
 int
-dspam_tokenize_parts(const struct tokopts *o, const struct hdr *h, size_t nh,
-    const unsigned char *body, size_t blen, struct tokset *ts)
+dspam_tokenize_msg(const struct tokopts *o, const struct mm_api *api,
+    const struct hdr *h, size_t nh, mm_parts *p, struct tokset *ts)
 {
-	struct mimetext_cb cb;
+	struct textcb cb;
 	struct tk k;
-	const char *ctype = NULL, *cte = NULL;
-	size_t i;
 
 	tk_setup(&k, &cb, o, ts);
-	for (i = 0; i < nh; i++) {
-		char *dv;
-		size_t dl;
-		int r;
-
-		if (strcasecmp(h[i].name, "Content-Type") == 0 && ctype == NULL)
-			ctype = h[i].value;
-		else if (strcasecmp(h[i].name, "Content-Transfer-Encoding") == 0 &&
-		    cte == NULL)
-			cte = h[i].value;
-		if (mimetext_header_decode(h[i].value, strlen(h[i].value), &dv, &dl) < 0)
+	for (size_t i = 0; i < nh && !k.err; i++)
+		if (field(&k, api, h[i].name, h[i].value) < 0)
 			return -1;
-		r = cb_header(&k, h[i].name, strlen(h[i].name), dv, dl);
-		free(dv);
-		if (r < 0)
-			return -1;
-	}
-	if (!o->headers_only && body != NULL &&
-	    mimetext_body(ctype, cte, body, blen, &cb) < 0)
+	if (k.err)
+		return -1;
+	if (p != NULL && !(o->headers_only && h != NULL) &&
+	    read_parts(&k, &cb, api, p, h == NULL) < 0)
 		return -1;
 	header_done(&k);
 	if (k.err)

@@ -11,8 +11,9 @@
  *	fields.c takes the file names out of Content-* fields;
  *	policy.c decides whether a name or a content kind is banned for
  *	this message; archive.c lists archive members (libarchive);
- *	leaf.c examines one MIME leaf; walk.c walks the MIME tree (GMime)
- *	and finds the byte range of each part to replace, once per reading
+ *	leaf.c examines one MIME leaf; walk.c walks the parts the core's
+ *	MIME reader lists (struct mime_scan.reader) and finds the byte
+ *	range of each part to replace, once per reading
  *	of a part with several Content-Type fields (readings.c); salvage.c
  *	looks at what a malformed message hides from the parser; rewrite.c
  *	builds the new body; save.c writes the original message to the
@@ -26,6 +27,7 @@
 #define MM_MIME_H
 
 #include <stddef.h>
+#include <modmilter/plugin.h>
 
 #include <modmilter/alloc.h>
 #include <modmilter/strbuf.h>
@@ -129,6 +131,11 @@ struct mime_scan {
 	void (*progress)(void *);	/* called now and then on long scans */
 	void *progress_arg;
 	size_t progress_mark;
+	/* the core's MIME reader (its parts* members), and the message
+	   as the core parsed it (NULL: parsed through the reader) */
+	const struct mm_api *reader;
+	mm_parts *(*message_parts)(void *arg);
+	void *parts_arg;
 };
 
 /* Why one part is banned. */

@@ -65,7 +65,10 @@ mime_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *opts,
 {
 	struct mime_inst *m;
 
-	(void)err;
+	if (!MM_API_HAS(api, part_raw)) {
+		*err = strdup("mime needs a core with SDK 1.3 (message parts)");
+		return -1;
+	}
 	mime_gmime_init();
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return -1;
@@ -97,6 +100,15 @@ progress(void *arg)
 	struct progress_arg *p = arg;
 
 	p->api->progress(p->ctx);
+}
+
+/* The core's parse of the message, shared with the chain. */
+static mm_parts *
+message_parts(void *arg)
+{
+	struct progress_arg *p = arg;
+
+	return p->api->parts(p->ctx);
 }
 
 /* names joined by '/', at most FACT_MAX bytes */
@@ -386,6 +398,9 @@ mime_eom(mm_ctx *ctx, void *instance)
 	sc.conf = m->conf;
 	sc.progress = progress;
 	sc.progress_arg = &pa;
+	sc.reader = api;
+	sc.message_parts = message_parts;
+	sc.parts_arg = &pa;
 	mime_policy_exceptions(&sc, api->mail_from(ctx), rcpts, nr);
 	mime_walk(&sc, h, nh, (const char *)body, bodylen, &res);
 

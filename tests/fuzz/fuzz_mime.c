@@ -7,7 +7,8 @@
  *	Each input goes through the name normaliser and the name policy
  *	(as a file name), the archive scanner (as an attachment's bytes)
  *	and the whole part walk (as a message: header fields up to the
- *	first empty line, as an MTA hands them over, then the body),
+ *	first empty line, as an MTA hands them over, then the body, read
+ *	by the core's MIME reader as the daemon's plugin reads it),
  *	followed by the rewrite of whatever the walk found, which must
  *	parse again. Limits are small so that every input stays quick.
  */
@@ -17,6 +18,7 @@
 #include <gmime/gmime.h>
 
 #include "mime.h"
+#include "msgparts.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -108,6 +110,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&sc, 0, sizeof(sc));
 	sc.conf = &conf;
+	sc.reader = &msgparts_reader;
 	nh = split(t, size, &h, &body);
 	mime_walk(&sc, h, nh, t + body, size - body, &res);
 	if (res.n > 0) {
@@ -118,6 +121,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* what was written must itself go through the walk */
 		memset(&sc2, 0, sizeof(sc2));
 		sc2.conf = &conf;
+		sc2.reader = &msgparts_reader;
 		mime_walk(&sc2, h, nh, out.data, out.len, &again);
 		mime_result_free(&again);
 		mime_scan_free(&sc2);

@@ -1206,6 +1206,56 @@ test_spilled_body(void **state)
 	finish(&f);
 }
 
+/* The message's parts: parsed once and shared; an edit of a Content-*
+   field makes the next request parse again, another edit does not */
+static void
+test_message_parts(void **state)
+{
+	static const char body[] = "--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b--\r\n";
+	struct fx f;
+	struct stage_out o;
+	struct eom_out eom;
+	struct mm_ctx *c;
+	mm_parts *p, *q;
+
+	(void)state;
+	start(&f, HEAD
+	    "plugins:\n"
+	    "  m: { module: msgplug }\n");
+	expect_v(do_connect(&f, "192.0.2.1"), MM_CONTINUE);
+	expect_v(do_helo(&f), MM_CONTINUE);
+	expect_v(do_from(&f, "<a@example.net>"), MM_CONTINUE);
+	expect_v(do_rcpt(&f, "<r@example.com>"), MM_CONTINUE);
+	session_data(f.s, &o);
+	stage_out_free(&o);
+	session_header(f.s, "Content-Type", "multipart/mixed; boundary=b", &o);
+	stage_out_free(&o);
+	session_eoh(f.s, &o);
+	stage_out_free(&o);
+	session_body(f.s, (const unsigned char *)body, strlen(body), &o);
+	stage_out_free(&o);
+	c = &f.s->ctx[0];
+	c->msg = f.s->m;		/* as during the plugin's hook */
+	c->inst->actions |= MM_ACT_CHGHDRS;	/* msgplug only adds */
+	p = core_api.parts(c);
+	assert_non_null(p);
+	assert_ptr_equal(core_api.parts(c), p);		/* parsed once */
+	assert_int_equal(core_api.parts_count(p), 2);
+	assert_int_equal(core_api.add_header(c, "X-Other", "1"), 0);
+	assert_ptr_equal(core_api.parts(c), p);
+	assert_int_equal(core_api.change_header(c, "Content-Type", 1, "text/plain"), 0);
+	q = core_api.parts(c);
+	assert_true(q != p);
+	assert_int_equal(core_api.parts_count(q), 1);
+	assert_int_equal(core_api.parts_count(p), 2);	/* still readable */
+	c->msg = NULL;
+	session_eom(f.s, &o, &eom);
+	stage_out_free(&o);
+	eom_out_free(&eom);
+	session_end_message(f.s);
+	finish(&f);
+}
+
 /*
  * A plugin that joined for an earlier message of the connection and is
  * chosen again at the first RCPT of the next one must still see that
@@ -1591,6 +1641,7 @@ main(void)
 		cmocka_unit_test_teardown(test_discard_at_connect, cleanup),
 		cmocka_unit_test_teardown(test_no_accept_before_all_rcpts, cleanup),
 		cmocka_unit_test_teardown(test_spilled_body, cleanup),
+		cmocka_unit_test_teardown(test_message_parts, cleanup),
 		cmocka_unit_test_teardown(test_chain_client, cleanup),
 		cmocka_unit_test_teardown(test_chain_auth, cleanup),
 		cmocka_unit_test_teardown(test_chain_rcpt_domain, cleanup),

@@ -243,6 +243,87 @@ struct mm_outcome {
    MM_ACT_AUTHRES when clauses were added; 0 unless accepted. The
    outcome and its strings are valid during msg_end only. */
 
+/* --- SDK 1.3: message parts (see mm_api.parts) --- */
+typedef struct mm_parts mm_parts;	/* one parsed message, owned by the core */
+
+/* What a part is. */
+typedef enum mm_part_kind {
+	MM_PART_LEAF = 0,	/* content: text, an attachment... */
+	MM_PART_MULTIPART,	/* its children follow it */
+	MM_PART_MESSAGE		/* message/rfc822 (global, news): the
+				   embedded message's root follows it */
+} mm_part_kind;
+
+/* Content transfer encodings, declared or detected. */
+typedef enum mm_cte {
+	MM_CTE_NONE = 0,	/* not declared */
+	MM_CTE_7BIT,
+	MM_CTE_8BIT,
+	MM_CTE_BINARY,
+	MM_CTE_BASE64,
+	MM_CTE_QP,
+	MM_CTE_UUENCODE,
+	MM_CTE_OTHER		/* declared, unknown ("x-foo"): read as is */
+} mm_cte;
+
+/* One header field of a part: the name as written, the value unfolded
+   (line breaks and the blanks after them become one space), its
+   encoded words not decoded (mm_api.header_decode does that). */
+struct mm_part_field {
+	const char *name, *value;
+};
+
+/* mm_api.parts_problems() bits */
+#define MM_PARTS_MALFORMED	0x0001u	/* the structure is broken: missing
+					   boundaries, conflicting fields,
+					   invalid header names... */
+#define MM_PARTS_TOO_DEEP	0x0002u	/* parts nested deeper than the reader
+					   follows; the rest is one leaf */
+
+/*
+ * One part, in document order (a container before its children). All
+ * strings are valid while the mm_parts is. Members are only ever added
+ * at the end.
+ */
+struct mm_part {
+	mm_part_kind kind;
+	int parent;		/* index of the enclosing part; -1: the root */
+	int depth;		/* embedded messages (MESSAGE parts) above it */
+	const char *type;	/* media type, lower case ("text/plain");
+				   with several Content-Type fields, the
+				   last one's, as GMime reads it */
+	const char *const *types;	/* with several Content-Type fields,
+					   each one's media type in order
+					   (readers differ: some take the
+					   first); else none */
+	size_t ntypes;
+	const char *charset;	/* the charset parameter, or NULL */
+	const char *disposition;	/* "attachment", "inline" (lower
+					   case), or NULL */
+	const char *filename;	/* UTF-8: Content-Disposition's filename,
+				   else Content-Type's name; or NULL */
+	const char *const *names;	/* every name and filename parameter
+					   of every Content-Type and
+					   Content-Disposition field, UTF-8 */
+	size_t nnames;
+	mm_cte encoding;	/* as declared */
+	mm_cte detected;	/* leaves declared 7bit, 8bit, binary or not
+				   at all: what the content is (7BIT, 8BIT
+				   or BINARY: NULs or lines over 998
+				   bytes); other leaves: as declared */
+	size_t size;		/* bytes of encoded content */
+	/* Where the part lies in the body as mm_api.body() gives it, in
+	   bytes from its start; -1 when it is not there (the root's own
+	   header is the message's; a part of an embedded message given
+	   base64-encoded). start is the part's first header field, or its
+	   content when it has none. */
+	long start, content_start, content_end;
+	/* Its header fields; the root of a message (the message itself,
+	   or an embedded one) has all of the message's. */
+	const struct mm_part_field *fields;
+	size_t nfields;
+};
+
 /*
  * SDK 1.3: options by table. A plugin describes its options in an array
  * of struct mm_option ending with { NULL }; the core reads them into the
@@ -396,6 +477,9 @@ struct mm_plugin {
  *   addresses (1.3)	addr_normalize, domain_normalize, domain_match
  *   hook state (1.3)	abandoned, set_result
  *   options by table (1.3)	opt_table, opt_table_free
+ *   message parts (1.3)	parts, parts_parse, parts_free, parts_count,
+ *			part_at, part_data, part_text, part_raw,
+ *			parts_problems, header_decode
  *
  * Unless noted, functions that return int return 0 on success and -1
  * on failure.
@@ -618,6 +702,51 @@ struct mm_api {
 	int (*opt_table)(const mm_opt *options, const struct mm_option *table,
 	    void *conf);
 	void (*opt_table_free)(const struct mm_option *table, void *conf);
+
+	/* --- SDK 1.3: message parts ---
+	 * The message parsed once, on the first call for it (no parser runs
+	 * for plugins that never ask), and shared by every plugin of the
+	 * chain: parts(ctx) at EOM (plugins with MM_F_MESSAGE) returns the
+	 * message as this plugin sees it: the working header list and the
+	 * body, as an earlier plugin may have replaced them (the parse is
+	 * then made again). NULL outside a message (an instance without
+	 * MM_F_MESSAGE gets what the core buffered for the others).
+	 * A message that is neither multipart nor message/... by any of its
+	 * Content-Type fields is one leaf, read without running GMime.
+	 *
+	 * parts_parse() reads a standalone message (header, blank line,
+	 * body; a leading mbox "From " line is skipped) the same way, in
+	 * any thread, outside a message too; free it with parts_free().
+	 * Offsets (mm_part.start...) then count from its body.
+	 *
+	 * part_data() gives a leaf's content, its transfer encoding undone
+	 * (bad base64 characters are skipped; part_raw() gives it as it is); part_text() gives a text/
+	 * leaf's (or a leaf without a type) decoded content converted to
+	 * UTF-8 from its charset. A missing, unknown or lying charset falls
+	 * back to UTF-8 where the bytes are valid UTF-8, else to
+	 * Windows-1252; the result is always valid UTF-8. Both are made on
+	 * first call and kept with the parse: 0, or -1 for a part that is
+	 * not a leaf (or not text). The parse and what these return stay
+	 * valid until the end of the message (parts_parse: until
+	 * parts_free).
+	 *
+	 * header_decode() returns a field value with its RFC 2047 encoded
+	 * words decoded, as UTF-8, malloc'ed (free with api->free). */
+	mm_parts *(*parts)(mm_ctx *ctx);
+	mm_parts *(*parts_parse)(const unsigned char *msg, size_t len);
+	void (*parts_free)(mm_parts *p);
+	size_t (*parts_count)(const mm_parts *p);
+	const struct mm_part *(*part_at)(const mm_parts *p, size_t i);
+	int (*part_data)(mm_parts *p, size_t i, const unsigned char **data,
+	    size_t *len);
+	int (*part_text)(mm_parts *p, size_t i, const char **text, size_t *len);
+	/* A leaf's content as the message has it, encoded (no copy). */
+	int (*part_raw)(mm_parts *p, size_t i, const unsigned char **data,
+	    size_t *len);
+	/* MM_PARTS_* bits; *why (may be NULL) is the first problem found,
+	   e.g. "multipart whose boundary never appears (offset 120)" */
+	unsigned (*parts_problems)(const mm_parts *p, const char **why);
+	char *(*header_decode)(const char *value);
 };
 
 /* Is member m present in the running core's API table? */
