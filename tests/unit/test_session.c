@@ -37,6 +37,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "api.h"
 #include "conf.h"
 #include "log.h"
 #include "session.h"
@@ -1252,7 +1253,6 @@ test_message_parts(void **state)
 	session_eom(f.s, &o, &eom);
 	stage_out_free(&o);
 	eom_out_free(&eom);
-	session_end_message(f.s);
 	finish(&f);
 }
 
