@@ -117,13 +117,6 @@ session_body_get(struct session *s, const unsigned char **data, size_t *len)
 	return 0;
 }
 
-static void
-free_strv(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
 
 void
 message_free(struct message *m)
@@ -135,13 +128,13 @@ message_free(struct message *m)
 		for (size_t i = 0; m->from_argv[i]; i++)
 			free(m->from_argv[i]);
 	free(m->from_argv);
-	free_strv(m->rcpts, m->nrcpts);
+	mm_strv_free(m->rcpts, m->nrcpts);
 	for (size_t i = 0; i < m->nfacts; i++) {
 		free(m->facts[i].key);
 		free(m->facts[i].value);
 	}
 	free(m->facts);
-	free_strv(m->graveyard, m->ngraveyard);
+	mm_strv_free(m->graveyard, m->ngraveyard);
 	hdrlist_reset(&m->hdrs);
 	buf_free(&m->body.mem);
 	if (m->body.map)
@@ -154,12 +147,12 @@ message_free(struct message *m)
 	free(m->newbody);
 	free(m->chgfrom);
 	free(m->chgfrom_args);
-	free_strv(m->addrcpt, m->naddrcpt);
-	free_strv(m->delrcpt, m->ndelrcpt);
+	mm_strv_free(m->addrcpt, m->naddrcpt);
+	mm_strv_free(m->delrcpt, m->ndelrcpt);
 	buf_free(&m->quarantine);
-	free_strv(m->authres, m->nauthres);
+	mm_strv_free(m->authres, m->nauthres);
 	buf_free(&m->monitor);
-	free_strv(m->results, m->nresults);
+	mm_strv_free(m->results, m->nresults);
 	free(m->decider);
 	for (size_t i = 0; i < m->nrouts; i++)
 		free((char *)m->routs[i].addr);

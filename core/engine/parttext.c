@@ -48,23 +48,6 @@ static const unsigned short cp1252[32] = {
 	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0xfffd, 0x017e, 0x0178,
 };
 
-static size_t
-put_utf8(char *o, unsigned c)
-{
-	if (c < 0x80) {
-		o[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		o[0] = (char)(0xc0 | (c >> 6));
-		o[1] = (char)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	o[0] = (char)(0xe0 | (c >> 12));
-	o[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-	o[2] = (char)(0x80 | (c & 0x3f));
-	return 3;
-}
 
 /* Valid UTF-8 kept, every other byte read as Windows-1252 (latin1: as
    ISO-8859-1); NULL when s is valid UTF-8 as it is. */
@@ -98,7 +81,7 @@ fix_utf8(const char *s, size_t len, int latin1, size_t *outlen)
 				continue;
 			}
 		}
-		o += put_utf8(o, c >= 0xa0 || latin1 ? c : cp1252[c - 0x80]);
+		o += mm_utf8_put(o, c >= 0xa0 || latin1 ? c : cp1252[c - 0x80]);
 		i++;
 	}
 	*o = 0;

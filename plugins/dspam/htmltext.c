@@ -49,6 +49,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <modmilter/strbuf.h>
+
 #include "dspam.h"
 
 static int
@@ -453,30 +455,6 @@ entity(const char *s, size_t len, unsigned long *c)
 	return 0;
 }
 
-static size_t
-put_utf8(char *o, unsigned long c)
-{
-	if (c < 0x80) {
-		o[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		o[0] = (char)(0xc0 | (c >> 6));
-		o[1] = (char)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		o[0] = (char)(0xe0 | (c >> 12));
-		o[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		o[2] = (char)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | ((c >> 18) & 0x07));
-	o[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-	o[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-	o[3] = (char)(0x80 | (c & 0x3f));
-	return 4;
-}
 
 /* One tag at s[0] == '<'; returns where the text goes on. */
 static const char *
@@ -537,7 +515,7 @@ htmltext(const char *s, size_t len, const struct textcb *cb)
 
 			/* the character's UTF-8 is never longer than its entity */
 			if (el > 0) {
-				r->o += put_utf8(r->out + r->o, c);
+				r->o += mm_utf8_put(r->out + r->o, c);
 				p += el;
 			} else {
 				r->out[r->o++] = *p++;

@@ -383,7 +383,7 @@ policy_header(mm_ctx *ctx, void *instance, const char *name, const char *value)
 		return MM_CONTINUE;
 	if (strcasecmp(name, "Subject") == 0 && m->subject == NULL &&
 	    (p->c.porn_words || p->c.spam_words || m->wl_sender)) {
-		if ((m->subject = policy_fold_header(value)) == NULL)
+		if ((m->subject = policy_fold_header(p->api, value)) == NULL)
 			return MM_ERROR;
 		if (m->wl_sender && policy_autoreply_subject(m->subject))
 			m->autoreply = 1;

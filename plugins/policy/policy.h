@@ -100,7 +100,7 @@ int policy_autoreply_subject(const char *folded);
 /* words.c: RFC 2047 decoding and folding (case, accents, look-alike
    letters, invisible characters) into a malloc'ed string to match
    words in; NULL when out of memory. */
-char *policy_fold_header(const char *value);
+char *policy_fold_header(const struct mm_api *api, const char *value);
 char *policy_fold(const char *utf8, size_t len);
 /* The first word of list contained in folded, or NULL. */
 const char *policy_word_in(char *const *list, const char *folded);

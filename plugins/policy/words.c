@@ -4,15 +4,13 @@
  * SYNOPSIS
  *	#include "policy.h"
  *
- *	char *f = policy_fold_header("=?UTF-8?B?VsOtYWdyYQ==?= offer");
+ *	char *f = policy_fold_header(api, "=?UTF-8?B?VsOtYWdyYQ==?= offer");
  *	const char *w = policy_word_in(conf->porn_words, f);   "viagra"
  *	free(f);
  * DESCRIPTION
  *	policy_fold_header() decodes the encoded-words of a header value
- *	(RFC 2047: B and Q encodings; the blanks between two encoded-words
- *	dropped; the charset converted to UTF-8 with iconv; an encoded-word
- *	in an unknown charset kept as its bytes) and folds the result with
- *	policy_fold().
+ *	with the core's reader (api->header_decode: RFC 2047, each word on
+ *	its own, the result UTF-8) and folds the result with policy_fold().
  *
  *	policy_fold() makes spellings that look alike compare equal:
  *	letters in lower case; accented Latin letters (Latin-1 and Latin
@@ -28,8 +26,6 @@
  *	a folded value.
  */
 #include <ctype.h>
-#include <errno.h>
-#include <iconv.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,138 +178,15 @@ policy_fold(const char *utf8, size_t len)
 	return out;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-static int
-b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/* Decode the text of an encoded-word into out (at least len bytes). */
-static size_t
-decode_text(int enc, const char *t, size_t len, char *out)
-{
-	size_t n = 0;
-
-	if (enc == 'q') {
-		for (size_t i = 0; i < len; i++) {
-			int h, l;
-			if (t[i] == '_')
-				out[n++] = ' ';
-			else if (t[i] == '=' && i + 2 < len &&
-			    (h = hexval((unsigned char)t[i + 1])) >= 0 &&
-			    (l = hexval((unsigned char)t[i + 2])) >= 0) {
-				out[n++] = (char)(h * 16 + l);
-				i += 2;
-			} else
-				out[n++] = t[i];
-		}
-	} else {
-		unsigned acc = 0;
-		int bits = 0;
-		for (size_t i = 0; i < len; i++) {
-			int v = b64val((unsigned char)t[i]);
-			if (v < 0)
-				continue;
-			acc = (acc << 6) | (unsigned)v;
-			bits += 6;
-			if (bits >= 8) {
-				bits -= 8;
-				out[n++] = (char)((acc >> bits) & 0xff);
-			}
-		}
-	}
-	return n;
-}
-
-/* Append raw (in charset cs) converted to UTF-8. */
-static char *
-append_converted(char *o, const char *cs, const char *raw, size_t n)
-{
-	char *in = (char *)raw, *outp = o;
-	size_t inleft = n, outleft = n * 4;
-	iconv_t cd;
-
-	if (strcasecmp(cs, "utf-8") == 0 || strcasecmp(cs, "us-ascii") == 0 ||
-	    (cd = iconv_open("UTF-8", cs)) == (iconv_t)-1) {
-		memcpy(o, raw, n);
-		return o + n;
-	}
-	while (inleft > 0) {
-		if (iconv(cd, &in, &inleft, &outp, &outleft) != (size_t)-1)
-			break;
-		if (errno == E2BIG)
-			break;
-		*outp++ = *in++;	/* an invalid byte: as it is */
-		inleft--;
-		outleft--;
-	}
-	iconv_close(cd);
-	return outp;
-}
-
 char *
-policy_fold_header(const char *value)
+policy_fold_header(const struct mm_api *api, const char *value)
 {
-	size_t len = strlen(value);
-	char *buf = malloc(len * 4 + 1), *o = buf, *raw, *res;
-	const char *p = value;
+	char *dv, *res;
 
-	if (buf == NULL)
+	if ((dv = api->header_decode(value)) == NULL)
 		return NULL;
-	if ((raw = malloc(len + 1)) == NULL) {
-		free(buf);
-		return NULL;
-	}
-	while (*p) {
-		const char *q1, *q2, *end;
-		char cs[64];
-		size_t cl;
-
-		if (p[0] == '=' && p[1] == '?' &&
-		    (q1 = strchr(p + 2, '?')) != NULL && q1[1] && q1[2] == '?' &&
-		    strchr("bBqQ", q1[1]) && (end = strstr(q1 + 3, "?=")) != NULL &&
-		    (cl = (size_t)(q1 - (p + 2))) > 0 && cl < sizeof(cs) &&
-		    memchr(p, ' ', (size_t)(end - p)) == NULL) {
-			size_t n;
-			char *star;
-
-			memcpy(cs, p + 2, cl);
-			cs[cl] = '\0';
-			if ((star = strchr(cs, '*')) != NULL)	/* RFC 2231 language */
-				*star = '\0';
-			q2 = q1 + 3;
-			n = decode_text(tolower((unsigned char)q1[1]), q2,
-			    (size_t)(end - q2), raw);
-			o = append_converted(o, cs, raw, n);
-			p = end + 2;
-			/* blanks that only separate it from the next encoded-word */
-			const char *b = p;
-			while (*b == ' ' || *b == '\t' || *b == '\r' || *b == '\n')
-				b++;
-			if (b != p && b[0] == '=' && b[1] == '?')
-				p = b;
-			continue;
-		}
-		*o++ = *p++;
-	}
-	res = policy_fold(buf, (size_t)(o - buf));
-	free(raw);
-	free(buf);
+	res = policy_fold(dv, strlen(dv));
+	api->free(dv);
 	return res;
 }
 

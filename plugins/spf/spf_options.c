@@ -17,6 +17,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <modmilter/alloc.h>
+
 #include "spf_macro.h"
 #include "spf_options.h"
 #include "spf_record.h"
@@ -291,13 +293,6 @@ spf_conf_load(const struct mm_api *api, const mm_opt *o, struct spf_conf *c)
 	return 0;
 }
 
-static void
-free_strv(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
 
 void
 spf_conf_free(struct spf_conf *c)
@@ -306,7 +301,7 @@ spf_conf_free(struct spf_conf *c)
 	if (c->api)
 		c->api->opt_table_free(spf_option_table, c);
 	free(c->skip_clients);
-	free_strv(c->skip_senders, c->nskip_senders);
-	free_strv(c->forwarders, c->nforwarders);
+	mm_strv_free(c->skip_senders, c->nskip_senders);
+	mm_strv_free(c->forwarders, c->nforwarders);
 	memset(c, 0, sizeof(*c));
 }

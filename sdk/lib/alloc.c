@@ -96,3 +96,13 @@ mm_xasprintf(const char *fmt, ...)
 	va_end(ap);
 	return s;
 }
+
+void
+mm_strv_free(char **v, size_t n)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}

@@ -197,7 +197,7 @@ static const char *
 hit(const char *subject, const char *word)
 {
 	static char found[64];
-	char *w = policy_fold(word, strlen(word)), *f = policy_fold_header(subject);
+	char *w = policy_fold(word, strlen(word)), *f = policy_fold_header(&core_api, subject);
 	char *list[] = { w, NULL };
 	const char *r;
 
@@ -238,7 +238,7 @@ test_words(void **state)
 	assert_non_null(hit("horse    COCK", "horse cock"));
 	assert_non_null(hit("$$$ fast", "$$$"));
 	assert_null(hit("=?UTF-8?B?broken", "viagra"));
-	f = policy_fold_header("  Re:\t=?UTF-8?B?w4Bi?=  ");
+	f = policy_fold_header(&core_api, "  Re:\t=?UTF-8?B?w4Bi?=  ");
 	assert_string_equal(f, "re: ab");
 	free(f);
 }

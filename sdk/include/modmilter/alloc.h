@@ -34,6 +34,8 @@ char *mm_xstrdup(const char *s);
 char *mm_xstrndup(const char *s, size_t n);
 char *mm_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *mm_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+/* Free v[0] .. v[n-1], then v (NULL v: nothing). */
+void mm_strv_free(char **v, size_t n);
 /* Report the exhaustion and abort(): what the functions above do. */
 void mm_oom(void) __attribute__((noreturn));
 

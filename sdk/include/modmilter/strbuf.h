@@ -53,6 +53,9 @@ void mm_buf_printf(struct mm_buf *b, const char *fmt, ...)
 const char *mm_buf_str(struct mm_buf *b);
 void mm_buf_reset(struct mm_buf *b);
 void mm_buf_free(struct mm_buf *b);
+/* The UTF-8 encoding of one code point (at most 0x10FFFF) into o, which
+   has room for 4 bytes; returns how many were written. */
+size_t mm_utf8_put(char *o, unsigned long cp);
 
 #ifdef __cplusplus
 }
