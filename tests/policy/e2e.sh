@@ -84,6 +84,13 @@ else
 	fail "modmilter-policy: bob not in the auto-whitelist: $(cat "$E2E_DIR/q.out")"
 fi
 
+# --- a reload in between: what was learnt lives in the store ---
+if e2e_reload modmilterd; then
+	pass "reload (SIGUSR1) of the detached daemon between learning and the reply"
+else
+	fail "reload between learning and the reply"
+fi
+
 # --- bob's reply from his own server: SPF pass, whitelisted ---
 rc=0; code=$(send 192.0.2.25 bob@example.org alice@corp.example 'Re: lunch') || rc=$?
 assert_eq "$code" 250 "bob's reply with SPF pass: accepted"

@@ -149,6 +149,13 @@ swaks --server 192.0.2.20 --port 2525 --local-interface 192.0.2.10 \
 assert_grep '^<\*\* +550 5\.7\.1 .*not allowed to send mail for origin' "$E2E_DIR/unsigned.out" \
 	"unsigned, the forwarded sender is refused there (SPF fail)"
 
+# --- a reload in between: the secret is read again, the signature holds ---
+if e2e_reload ours; then
+	pass "reload (SIGUSR1) of our detached daemon between forwarding and the bounce"
+else
+	fail "reload between forwarding and the bounce"
+fi
+
 # --- the bounce comes back to alice ---
 sink_clear
 if [ -n "$srs0" ]; then
