@@ -64,10 +64,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		i += len + 1;
 		if (len < 10 || strncasecmp(s, "SPF-Fail:", 9) != 0)
 			continue;
-		for (size_t j = 9; j < len && k < sizeof(key) - 1 &&
+		size_t j;
+
+		for (j = 9; j < len && k < sizeof(key) - 1 &&
 		    !isspace((unsigned char)s[j]); j++)
 			key[k++] = s[j];
 		key[k] = '\0';
+		/* a key longer than this buffer cannot be looked up again here */
+		if (j < len && !isspace((unsigned char)s[j]))
+			continue;
 		if (k == 0 || key[k - 1] == '.' || strchr(key, '@') == NULL)
 			continue;
 		if (spf_access_lookup(m, key, NULL, SPFR_FAIL) == SPF_ACT_UNSET) {
