@@ -4,7 +4,7 @@ BUILD_PKGS="build-essential autoconf automake libtool libtool-bin pkg-config
  libmilter-dev libltdl-dev libyaml-dev liblmdb-dev libspf2-dev libgmime-3.0-dev libarchive-dev libhiredis-dev
  libsystemd-dev libmicrohttpd-dev libssl-dev"
 TEST_PKGS="curl libcmocka-dev miltertest postfix swaks lmdb-utils nsd iproute2 clang libclang-rt-14-dev bogofilter-bdb redis-server
- debhelper lintian fakeroot dpkg-dev pysrs-bin libmail-srs-perl"
+ debhelper lintian fakeroot dpkg-dev pysrs-bin libmail-srs-perl valgrind"
 # only for the benchmarks (tests/dspam/accuracy.py plots with matplotlib)
 BENCH_PKGS="python3-matplotlib"
 

@@ -405,12 +405,12 @@ main(int argc, char **argv)
 
 	log_open(LOG_DEST_STDERR, MM_LOG_INFO, "modmilterd");
 	if ((c0 = conf_load_core(conf_path, stderr)) == NULL)
-		return 1;
+		goto fail;
 	if (query) {
 		if (c0->stats_socket == NULL) {
 			fprintf(stderr, "%s: no stats_socket configured\n", conf_path);
 			conf_unref(c0);
-			return 1;
+			goto fail;
 		}
 		r = stats_query(c0->stats_socket, stdout);
 		if (r < 0)
@@ -421,9 +421,9 @@ main(int argc, char **argv)
 	if (check) {
 		/* plugins see what the daemon would let them see */
 		if (geteuid() == 0 && drop_privileges(c0) < 0)
-			return 1;
+			goto fail;
 		if ((c = conf_load(conf_path, stderr)) == NULL)
-			return 1;
+			goto fail;
 		printf("%s: configuration OK (%zu plugin instances, %zu chains)\n",
 		    conf_path, c->ninst, c->nchains);
 		conf_unref(c);
@@ -440,14 +440,14 @@ main(int argc, char **argv)
 	   allowed to create it */
 	if (c0->log_file && log_set_file(c0->log_file, err, sizeof(err)) < 0) {
 		log_err("%s", err);
-		return 1;
+		goto fail;
 	}
 	if (c0->log_file && geteuid() == 0 && own_log_file(c0) < 0)
-		return 1;
+		goto fail;
 	if (!foreground) {
 		if (detach_start() < 0) {
 			log_err("cannot detach: %s", strerror(errno));
-			return 1;
+			goto fail;
 		}
 		detached = 1;
 		if (c0->log_explicit && c0->log_dest != LOG_DEST_SYSLOG &&
@@ -475,33 +475,33 @@ main(int argc, char **argv)
 
 	if (c0->pidfile && pidfile_claim(c0->pidfile, err, sizeof(err)) < 0) {
 		log_err("%s", err);
-		return 1;
+		goto fail;
 	}
 	if (milter_register() < 0 || smfi_setconn(c0->listen) != MI_SUCCESS) {
 		log_err("cannot register with libmilter on %s", c0->listen);
-		return 1;
+		goto fail;
 	}
 	smfi_setbacklog(128);
 	if (open_socket(c0) < 0)
-		return 1;
+		goto fail;
 	if ((r = mm_listen_nodelay(err, sizeof(err))) < 0)
 		log_warn("TCP_NODELAY: %s", err);
 	/* host/ learns what it reports of the MTA side from here */
 	if (c0->stats_socket &&
 	    stats_serve(c0->stats_socket, milter_conf, err, sizeof(err)) < 0) {
 		log_err("%s", err);
-		return 1;
+		goto fail;
 	}
 	metrics_persist();	/* counters survive reloads */
 	if (c0->metrics_listen &&
 	    metrics_serve(c0->metrics_listen, milter_active, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		remove_socket(c0->listen);
-		return 1;
+		goto fail;
 	}
 	if (drop_privileges(c0) < 0 || (c = conf_load(conf_path, stderr)) == NULL) {
 		remove_socket(c0->listen);
-		return 1;
+		goto fail;
 	}
 	free(c->listen);
 	c->listen = xstrdup(c0->listen);
@@ -530,4 +530,9 @@ main(int argc, char **argv)
 	milter_set_conf(NULL);	/* plugins' fini, once the last connection is gone */
 	free(abs);
 	return r == MI_SUCCESS ? 0 : 1;
+fail:
+	/* a start-up error: free what was read, for leak checkers */
+	conf_unref(c0);
+	free(abs);
+	return 1;
 }
