@@ -19,7 +19,7 @@
  *
  *	Results are cached in the core's store (cache.c: Postfix verify(8)
  *	semantics); a stale entry is served while one worker thread per
- *	instance refreshes it. A probe already in flight for the same
+ *	instance refreshes it (prober.c). A probe already in flight for the same
  *	address is waited for, not repeated; probes per domain are rate
  *	limited with a backoff (ratelimit.c, state in the store, so shared
  *	by the hosts that share it). At end of message the MTA is
@@ -48,7 +48,6 @@
 #include "cbv_plugin.h"
 #include "cbv_opts.h"
 
-#define QUEUE_MAX 64
 #define SUBJECT_MAX 512		/* of the original, for %(subject)s */
 
 struct cbv_msg {
@@ -61,284 +60,6 @@ struct cbv_msg {
 	int headers_full;		/* a field did not fit: quote no more */
 	char *subject;
 };
-
-/* ---- the store, behind struct cbv_kv ---- */
-
-static int
-kv_get(void *arg, const char *key, char **val)
-{
-	struct cbv *c = arg;
-	void *v = NULL;
-	size_t vl = 0;
-	int r = c->api->store_get(c->st, key, strlen(key), &v, &vl);
-
-	if (r == 1)
-		*val = v;	/* the core NUL-terminates values */
-	return r;
-}
-
-static int
-kv_put(void *arg, const char *key, const char *val, double ttl)
-{
-	struct cbv *c = arg;
-
-	return c->api->store_put(c->st, key, strlen(key), val, strlen(val), ttl);
-}
-
-static int
-kv_cas(void *arg, const char *key, const char *expect, const char *val,
-    double ttl)
-{
-	struct cbv *c = arg;
-	mm_store_batch *b = c->api->store_batch(c->st);
-	int r = -1;
-
-	if (b != NULL &&
-	    c->api->store_batch_expect(b, key, strlen(key), expect,
-	    expect ? strlen(expect) : 0) >= 0 &&
-	    c->api->store_batch_put(b, key, strlen(key), val, strlen(val), ttl) >= 0)
-		r = c->api->store_batch_run(b);
-	c->api->store_batch_free(b);
-	return r;
-}
-
-static int
-kv_add(void *arg, char *const *keys, size_t n, long long delta, double ttl,
-    long long *out)
-{
-	struct cbv *c = arg;
-	mm_store_batch *b = c->api->store_batch(c->st);
-	int64_t d = delta;
-	int op[8], r = -1;
-
-	if (b == NULL || n > sizeof(op) / sizeof(op[0]))
-		goto out;
-	for (size_t i = 0; i < n; i++)
-		/* ttl_limit -1: the record expires whatever its count */
-		if ((op[i] = c->api->store_batch_add(b, keys[i], strlen(keys[i]),
-		    &d, 1, ttl, -1)) < 0)
-			goto out;
-	if (c->api->store_batch_run(b) != 1)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		const void *v = NULL;
-		size_t vl = 0;
-		out[i] = c->api->store_result(b, op[i], &v, &vl) == 1 ?
-		    (long long)c->api->store_counter(v, vl, 0) : 0;
-	}
-	r = 1;
-out:
-	c->api->store_batch_free(b);
-	return r;
-}
-
-static void
-kv_release(void *arg, char *val)
-{
-	struct cbv *c = arg;
-
-	c->api->free(val);
-}
-
-/* The store, opened on first use; NULL while it cannot be opened. */
-static const struct cbv_kv *
-store(struct cbv *c, mm_ctx *ctx)
-{
-	const struct cbv_kv *kv = NULL;
-	char *err = NULL;
-
-	pthread_mutex_lock(&c->lock);
-	if (c->st == NULL && (c->st = c->api->store_open(c->ictx, c->db, &err)) == NULL) {
-		c->api->log(ctx, MM_LOG_ERR, "store %s: %s", c->db, err ? err : "cannot open");
-		free(err);
-	}
-	if (c->st)
-		kv = &c->kv;
-	pthread_mutex_unlock(&c->lock);
-	return kv;
-}
-
-/* ---- probes in flight ---- */
-
-static int
-inflight_find(struct cbv *c, const char *key)
-{
-	for (struct inflight *f = c->inflight; f; f = f->next)
-		if (strcmp(f->key, key) == 0)
-			return 1;
-	return 0;
-}
-
-/* Claim the key (1), or see that another thread has it (0). Locked. */
-static int
-inflight_claim(struct cbv *c, const char *key)
-{
-	struct inflight *f;
-
-	if (inflight_find(c, key))
-		return 0;
-	if ((f = calloc(1, sizeof(*f))) == NULL || (f->key = strdup(key)) == NULL) {
-		free(f);
-		return 1;	/* untracked: the probe still runs */
-	}
-	f->next = c->inflight;
-	c->inflight = f;
-	return 1;
-}
-
-static void
-inflight_release(struct cbv *c, const char *key)
-{
-	pthread_mutex_lock(&c->lock);
-	for (struct inflight **pp = &c->inflight; *pp; pp = &(*pp)->next)
-		if (strcmp((*pp)->key, key) == 0) {
-			struct inflight *f = *pp;
-			*pp = f->next;
-			free(f->key);
-			free(f);
-			break;
-		}
-	pthread_cond_broadcast(&c->cond);
-	pthread_mutex_unlock(&c->lock);
-}
-
-/* ---- probing ---- */
-
-struct progress_arg {
-	const struct mm_api *api;
-	mm_ctx *ctx;
-};
-
-static void
-progress_cb(void *arg)
-{
-	struct progress_arg *p = arg;
-
-	p->api->progress(p->ctx);
-}
-
-static const char *
-domain_of(const char *addr)
-{
-	const char *at = strrchr(addr, '@');
-
-	return at ? at + 1 : "";
-}
-
-/*
- * Probe (or send the notice), account for the domain, cache the result.
- * The key must be claimed by the caller.
- */
-static void
-probe_and_cache(struct cbv *c, mm_ctx *ctx, const char *key, const char *addr,
-    const char *data, size_t len, struct probe_result *res)
-{
-	struct probe_cfg pc = c->pc;
-	struct progress_arg pa = { c->api, ctx };
-	const struct cbv_kv *kv;
-	double t0 = mm_clock_mono(), wait = 0;
-	int r;
-
-	if ((kv = store(c, ctx)) == NULL ||
-	    (r = rl_admit(kv, c->rl, domain_of(addr), c->api->now(ctx), &wait)) <= 0) {
-		memset(res, 0, sizeof(*res));
-		res->status = CBV_DEFER;
-		if (kv == NULL || r < 0)
-			snprintf(res->text, sizeof(res->text), "domain %s: the probe "
-			    "rate state is unavailable (store)", domain_of(addr));
-		else
-			snprintf(res->text, sizeof(res->text), "domain %s: probe rate "
-			    "limit or backoff, next probe in %.0fs", domain_of(addr), wait);
-		c->api->log(ctx, kv == NULL || r < 0 ? MM_LOG_WARNING : MM_LOG_NOTICE,
-		    "%s: not probed: %s", addr, res->text);
-		c->api->metric_add(c->m_probes, kv == NULL || r < 0 ? "store_error" :
-		    "rate_limited", 1);
-		return;
-	}
-	if (ctx != c->ictx && c->stage == CBV_STAGE_EOM) {
-		pc.d.progress = progress_cb;
-		pc.d.progress_arg = &pa;
-		pc.d.progress_interval = c->progress_interval;
-	}
-	probe_run(&pc, addr, data, len, res);
-	c->api->metric_add(c->m_probes, cache_status_name(res->status), 1);
-	c->api->metric_observe(c->m_probe_secs, NULL, mm_clock_mono() - t0);
-	if (rl_result(kv, c->rl, domain_of(addr), c->api->now(ctx),
-	    res->host_failed) < 0)
-		c->api->log(ctx, MM_LOG_WARNING, "%s: cannot record the probe for "
-		    "the domain's rate (store)", addr);
-	c->api->log(ctx, MM_LOG_INFO, "%s %s: %s in %.3fs: %s", data ? "notice to" :
-	    "probe of", addr, cache_status_name(res->status), mm_clock_mono() - t0,
-	    res->text);
-	r = cache_update(kv, &c->ttl, key, c->api->now(ctx), res->status, res->text);
-	if (r < 0)
-		c->api->log(ctx, MM_LOG_WARNING, "%s: cannot cache the result", addr);
-	else if (r == 0)
-		c->api->log(ctx, MM_LOG_INFO, "%s: cached OK kept (the probe was %s)",
-		    addr, cache_status_name(res->status));
-}
-
-/* ---- the refresh worker: stale entries are refreshed off the SMTP path ---- */
-
-static void *
-worker(void *arg)
-{
-	struct cbv *c = arg;
-
-	pthread_mutex_lock(&c->lock);
-	for (;;) {
-		struct refresh *r;
-		struct probe_result res;
-
-		while (!c->stop && c->queue == NULL)
-			pthread_cond_wait(&c->work, &c->lock);
-		if (c->stop)
-			break;
-		r = c->queue;
-		c->queue = r->next;
-		c->queued--;
-		pthread_mutex_unlock(&c->lock);
-		probe_and_cache(c, c->ictx, r->key, r->addr, NULL, 0, &res);
-		inflight_release(c, r->key);
-		free(r->key);
-		free(r->addr);
-		free(r);
-		pthread_mutex_lock(&c->lock);
-	}
-	pthread_mutex_unlock(&c->lock);
-	return NULL;
-}
-
-static void
-schedule_refresh(struct cbv *c, mm_ctx *ctx, const struct cbv_kv *kv,
-    const char *key, const char *addr, struct cbv_entry *e)
-{
-	struct refresh *r = NULL;
-
-	pthread_mutex_lock(&c->lock);
-	if (!c->have_worker || c->queued >= QUEUE_MAX || !inflight_claim(c, key)) {
-		pthread_mutex_unlock(&c->lock);
-		return;
-	}
-	if ((r = calloc(1, sizeof(*r))) == NULL || (r->key = strdup(key)) == NULL ||
-	    (r->addr = strdup(addr)) == NULL) {
-		if (r)
-			free(r->key);
-		free(r);
-		pthread_mutex_unlock(&c->lock);
-		inflight_release(c, key);
-		return;
-	}
-	r->next = c->queue;
-	c->queue = r;
-	c->queued++;
-	pthread_cond_signal(&c->work);
-	pthread_mutex_unlock(&c->lock);
-	if (cache_mark_probed(kv, &c->ttl, key, c->api->now(ctx), e) < 0)
-		c->api->log(ctx, MM_LOG_WARNING, "%s: cannot mark the refresh", addr);
-	c->api->log(ctx, MM_LOG_INFO, "%s: stale %s entry served, refresh queued",
-	    addr, cache_status_name(e->status));
-}
 
 /* ---- verdicts ---- */
 
@@ -451,7 +172,7 @@ var(void *arg, const char *name)
 	if (strcmp(name, "connectip") == 0)
 		return api->client_addr(v->ctx);
 	if (strcmp(name, "sender_domain") == 0)
-		return domain_of(api->mail_from(v->ctx));
+		return cbv_domain_of(api->mail_from(v->ctx));
 	if (strcmp(name, "result") == 0)
 		return (s = api->fact_get(v->ctx, "spf.result")) ? s : "none";
 	if (strcmp(name, "perm_error") == 0)
@@ -539,7 +260,7 @@ static int
 sender_genuine(struct cbv *c, mm_ctx *ctx, const char *from)
 {
 	struct dsn_sender s = {
-		.domain = domain_of(from),
+		.domain = cbv_domain_of(from),
 		.spf_result = c->api->fact_get(ctx, "spf.result"),
 		.spf_domain = c->api->fact_get(ctx, "spf.domain"),
 		.internal = c->api->client_class(ctx) == MM_CLIENT_INTERNAL,
@@ -559,7 +280,7 @@ within_caps(struct cbv *c, mm_ctx *ctx, const struct cbv_kv *kv,
     const char *from)
 {
 	char why[512];
-	int r = dsn_caps_admit(kv, &c->caps, domain_of(from), c->api->now(ctx),
+	int r = dsn_caps_admit(kv, &c->caps, cbv_domain_of(from), c->api->now(ctx),
 	    why, sizeof(why));
 
 	if (r == 1)
@@ -603,7 +324,7 @@ decide(struct cbv *c, mm_ctx *ctx, struct cbv_msg *m)
 		return m->v;
 	}
 	cache_key(c->dsn ? "d:" : "v:", from, key, sizeof(key));
-	if ((kv = store(c, ctx)) == NULL) {
+	if ((kv = cbv_store(c, ctx)) == NULL) {
 		verdict(c, ctx, m, from, CBV_DEFER, "verification cache unavailable",
 		    "store error");
 		return replay(c, ctx, m);
@@ -618,13 +339,13 @@ decide(struct cbv *c, mm_ctx *ctx, struct cbv_msg *m)
 			return replay(c, ctx, m);
 		}
 		if (lk == CACHE_STALE && !c->dsn)
-			schedule_refresh(c, ctx, kv, key, from, &e);
+			cbv_schedule_refresh(c, ctx, kv, key, from, &e);
 		if (lk != CACHE_MISS) {
 			verdict(c, ctx, m, from, e.status, e.text, "cached");
 			return replay(c, ctx, m);
 		}
 		pthread_mutex_lock(&c->lock);
-		if (inflight_claim(c, key)) {
+		if (cbv_inflight_claim(c, key)) {
 			pthread_mutex_unlock(&c->lock);
 			break;
 		}
@@ -635,10 +356,10 @@ decide(struct cbv *c, mm_ctx *ctx, struct cbv_msg *m)
 		pthread_cond_timedwait(&c->cond, &c->lock, &ts);
 		pthread_mutex_unlock(&c->lock);
 		if (c->stage == CBV_STAGE_EOM)
-			progress_cb(&pa);
+			cbv_progress_cb(&pa);
 	}
 	if (c->dsn && !within_caps(c, ctx, kv, from)) {
-		inflight_release(c, key);
+		cbv_inflight_release(c, key);
 		m->decided = 1;
 		m->v = MM_CONTINUE;
 		return m->v;
@@ -647,16 +368,16 @@ decide(struct cbv *c, mm_ctx *ctx, struct cbv_msg *m)
 		size_t len = 0;
 		char *msg = make_dsn(c, ctx, m, t, &len);
 		if (msg == NULL) {
-			inflight_release(c, key);
+			cbv_inflight_release(c, key);
 			verdict(c, ctx, m, from, CBV_DEFER, "cannot build the notice",
 			    "local error");
 			return replay(c, ctx, m);
 		}
-		probe_and_cache(c, ctx, key, from, msg, len, &res);
+		cbv_probe_and_cache(c, ctx, key, from, msg, len, &res);
 		free(msg);
 	} else
-		probe_and_cache(c, ctx, key, from, NULL, 0, &res);
-	inflight_release(c, key);
+		cbv_probe_and_cache(c, ctx, key, from, NULL, 0, &res);
+	cbv_inflight_release(c, key);
 	verdict(c, ctx, m, from, res.status, res.text, c->dsn ? "notice" : "probed");
 	return replay(c, ctx, m);
 }
@@ -790,18 +511,13 @@ cbv_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *opts, void **inst,
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
 	pthread_cond_init(&c->work, NULL);
-	c->kv.arg = c;
-	c->kv.get = kv_get;
-	c->kv.put = kv_put;
-	c->kv.cas = kv_cas;
-	c->kv.release = kv_release;
-	c->kv.add = kv_add;
+	cbv_kv_init(c);
 	if (cbv_options(c, api, opts, err) < 0) {
 		cbv_fini(c);
 		return -1;
 	}
 	if (!c->dsn) {
-		if (pthread_create(&c->worker, NULL, worker, c) != 0) {
+		if (pthread_create(&c->worker, NULL, cbv_worker, c) != 0) {
 			*err = strdup("cannot start the refresh thread");
 			cbv_fini(c);
 			return -1;

@@ -1,6 +1,6 @@
 /*
  * NAME
- *	cbv_plugin.h - the cbv plugin instance (options.c, cbv.c)
+ *	cbv_plugin.h - the cbv plugin instance (options.c, prober.c, cbv.c)
  * DESCRIPTION
  *	One struct cbv per configured instance: its options, read once by
  *	cbv_options(), and the state its connections share (the store
@@ -73,5 +73,26 @@ int cbv_options(struct cbv *, const struct mm_api *, const mm_opt *, char **err)
 void cbv_options_free(struct cbv *);
 int cbv_domain_in(const struct mm_api *api, char *const *list,
     const char *domain);
+
+/* prober.c */
+struct probe_result;
+struct cbv_entry;
+
+struct progress_arg {		/* for cbv_progress_cb */
+	const struct mm_api *api;
+	mm_ctx *ctx;
+};
+
+void cbv_kv_init(struct cbv *);
+const struct cbv_kv *cbv_store(struct cbv *, mm_ctx *);
+int cbv_inflight_claim(struct cbv *, const char *key);
+void cbv_inflight_release(struct cbv *, const char *key);
+void cbv_probe_and_cache(struct cbv *, mm_ctx *, const char *key,
+    const char *addr, const char *data, size_t len, struct probe_result *);
+void cbv_schedule_refresh(struct cbv *, mm_ctx *, const struct cbv_kv *,
+    const char *key, const char *addr, struct cbv_entry *);
+void *cbv_worker(void *);
+const char *cbv_domain_of(const char *addr);
+void cbv_progress_cb(void *arg);
 
 #endif
