@@ -132,70 +132,16 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <modmilter/clock.h>
 
-#include "milterclient.h"
-
-#define MC_CHUNK	65535		/* body chunk size */
-#define MC_MAX_PACKET	(4 << 20)	/* largest reply accepted */
-#define MC_OBUF_HIGH	(64 << 10)	/* flush buffered output above this */
-#define MC_NSTAGES	7		/* SMFIM_CONNECT .. SMFIM_EOH */
-
-struct MC_CONN {
-    int     fd;
-    int     timeout;			/* ms, per wait */
-    int     broken;			/* after any failure */
-    int     nomem;			/* output buffer allocation failed */
-    uint32_t offer_act;			/* what we offered */
-    uint32_t offer_proto;
-    uint32_t version;			/* what the filter negotiated */
-    uint32_t actions;
-    uint32_t protocol;
-    char   *symlist[MC_NSTAGES];
-    char   *obuf;			/* output not yet written */
-    size_t  olen;
-    size_t  ocap;
-    unsigned char *ibuf;		/* input read ahead */
-    size_t  ipos;
-    size_t  iend;
-    size_t  icap;
-    char   *body;			/* pending body chunk */
-    size_t  blen;
-    int     body_skip;			/* filter said SMFIR_SKIP */
-    char   *reply;			/* last SMFIR_REPLYCODE text */
-    char    err[256];
-};
-
-/* fail - record the first error, mark the connection unusable */
-
-#ifdef __GNUC__
-static int fail(MC_CONN *, const char *,...) __attribute__((format(printf, 2, 3)));
-#endif
-
-static int fail(MC_CONN *c, const char *fmt,...)
-{
-    va_list ap;
-
-    if (!c->broken) {
-	va_start(ap, fmt);
-	vsnprintf(c->err, sizeof(c->err), fmt, ap);
-	va_end(ap);
-	c->broken = 1;
-    }
-    return (-1);
-}
+#include "mc_conn.h"
 
 /* cmd_name - name an MTA command, for messages */
 
@@ -217,36 +163,6 @@ static const char *cmd_name(int cmd)
     case 'Q': return ("quit");
     case 'K': return ("quit_nc");
     default: return ("unknown command");
-    }
-}
-
-/* mc_code_name - name a filter reply or modification */
-
-const char *mc_code_name(int code)
-{
-    switch (code) {
-    case MC_CONTINUE: return ("continue");
-    case MC_ACCEPT: return ("accept");
-    case MC_REJECT: return ("reject");
-    case MC_TEMPFAIL: return ("tempfail");
-    case MC_DISCARD: return ("discard");
-    case MC_REPLYCODE: return ("replycode");
-    case MC_CONNFAIL: return ("connfail");
-    case MC_SHUTDOWN: return ("shutdown");
-    case MC_SKIP: return ("skip");
-    case 'p': return ("progress");
-    case 'O': return ("negotiate");
-    case 'l': return ("setsymlist");
-    case MC_M_ADDHEADER: return ("addheader");
-    case MC_M_INSHEADER: return ("insheader");
-    case MC_M_CHGHEADER: return ("chgheader");
-    case MC_M_ADDRCPT: return ("addrcpt");
-    case MC_M_DELRCPT: return ("delrcpt");
-    case MC_M_ADDRCPT_PAR: return ("addrcpt_par");
-    case MC_M_CHGFROM: return ("chgfrom");
-    case MC_M_REPLBODY: return ("replbody");
-    case MC_M_QUARANTINE: return ("quarantine");
-    default: return ("unknown");
     }
 }
 
@@ -296,339 +212,6 @@ static int sym_stage(int cmd)
     }
 }
 
-/* now_ms - monotonic clock, in milliseconds */
-
-static long long now_ms(void)
-{
-    return ((long long) (mm_clock_mono() * 1000));
-}
-
-/* wait_fd - wait until the socket is ready, within the timeout */
-
-static int wait_fd(MC_CONN *c, short events, const char *what)
-{
-    struct pollfd pfd;
-    int     n;
-
-    pfd.fd = c->fd;
-    pfd.events = events;
-    for (;;) {
-	n = poll(&pfd, 1, c->timeout);
-	if (n > 0)
-	    return (0);
-	if (n == 0)
-	    return (fail(c, "timeout after %d ms while %s", c->timeout, what));
-	if (errno != EINTR)
-	    return (fail(c, "poll: %s", strerror(errno)));
-    }
-}
-
-/* flush_out - write all buffered output */
-
-static int flush_out(MC_CONN *c)
-{
-    size_t  done = 0;
-    ssize_t n;
-
-    if (c->broken)
-	return (-1);
-    while (done < c->olen) {
-	n = send(c->fd, c->obuf + done, c->olen - done, MSG_NOSIGNAL);
-	if (n > 0) {
-	    done += (size_t) n;
-	} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-	    if (wait_fd(c, POLLOUT, "writing to filter") < 0)
-		return (-1);
-	} else if (n < 0 && errno != EINTR) {
-	    return (fail(c, "write to filter: %s", strerror(errno)));
-	}
-    }
-    c->olen = 0;
-    return (0);
-}
-
-/* pkt_add - append bytes to the output buffer */
-
-static void pkt_add(MC_CONN *c, const void *data, size_t len)
-{
-    size_t  cap;
-    char   *p;
-
-    if (c->nomem)
-	return;
-    if (c->olen + len > c->ocap) {
-	for (cap = c->ocap ? c->ocap : 4096; cap < c->olen + len; cap *= 2)
-	     /* void */ ;
-	if ((p = realloc(c->obuf, cap)) == NULL) {
-	    c->nomem = 1;
-	    return;
-	}
-	c->obuf = p;
-	c->ocap = cap;
-    }
-    memcpy(c->obuf + c->olen, data, len);
-    c->olen += len;
-}
-
-static void pkt_str(MC_CONN *c, const char *s)
-{
-    pkt_add(c, s, strlen(s) + 1);
-}
-
-/* pkt_begin - start a packet, return its offset in the output buffer */
-
-static size_t pkt_begin(MC_CONN *c, int cmd)
-{
-    size_t  off = c->olen;
-    unsigned char hdr[5] = {0, 0, 0, 0, (unsigned char) cmd};
-
-    pkt_add(c, hdr, sizeof(hdr));
-    return (off);
-}
-
-/* pkt_end - fill in the packet length; flush when much is buffered */
-
-static int pkt_end(MC_CONN *c, size_t off)
-{
-    uint32_t len;
-
-    if (c->nomem)
-	return (fail(c, "out of memory"));
-    len = htonl((uint32_t) (c->olen - off - 4));
-    memcpy(c->obuf + off, &len, 4);
-    if (c->olen >= MC_OBUF_HIGH)
-	return (flush_out(c));
-    return (0);
-}
-
-/* fill_in - make sure that at least need bytes of input are buffered */
-
-static int fill_in(MC_CONN *c, size_t need)
-{
-    unsigned char *p;
-    size_t  cap;
-    ssize_t n;
-
-    if (c->iend - c->ipos >= need)
-	return (0);
-    if (c->ipos > 0) {
-	memmove(c->ibuf, c->ibuf + c->ipos, c->iend - c->ipos);
-	c->iend -= c->ipos;
-	c->ipos = 0;
-    }
-    if (c->icap < need) {
-	for (cap = c->icap ? c->icap : 8192; cap < need; cap *= 2)
-	     /* void */ ;
-	if ((p = realloc(c->ibuf, cap)) == NULL)
-	    return (fail(c, "out of memory"));
-	c->ibuf = p;
-	c->icap = cap;
-    }
-    while (c->iend < need) {
-	n = recv(c->fd, c->ibuf + c->iend, c->icap - c->iend, 0);
-	if (n > 0) {
-	    c->iend += (size_t) n;
-	} else if (n == 0) {
-	    return (fail(c, "filter closed the connection"));
-	} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-	    if (wait_fd(c, POLLIN, "waiting for filter reply") < 0)
-		return (-1);
-	} else if (errno != EINTR) {
-	    return (fail(c, "read from filter: %s", strerror(errno)));
-	}
-    }
-    return (0);
-}
-
-/* get_packet - flush output, read one packet; data valid until next read */
-
-static int get_packet(MC_CONN *c, int *cmd, const unsigned char **data,
-		              size_t *len)
-{
-    uint32_t plen;
-
-    if (flush_out(c) < 0 || fill_in(c, 4) < 0)
-	return (-1);
-    memcpy(&plen, c->ibuf + c->ipos, 4);
-    plen = ntohl(plen);
-    if (plen < 1 || plen > MC_MAX_PACKET)
-	return (fail(c, "bad packet length %lu from filter",
-		     (unsigned long) plen));
-    if (fill_in(c, 4 + (size_t) plen) < 0)
-	return (-1);
-    *cmd = c->ibuf[c->ipos + 4];
-    *data = c->ibuf + c->ipos + 5;
-    *len = plen - 1;
-    c->ipos += 4 + (size_t) plen;
-    return (0);
-}
-
-/* take_u32, take_str - consume reply data */
-
-static int take_u32(MC_CONN *c, const unsigned char **p, size_t *left,
-		            uint32_t *val, int code)
-{
-    if (*left < 4)
-	return (fail(c, "%s reply too short", mc_code_name(code)));
-    memcpy(val, *p, 4);
-    *val = ntohl(*val);
-    *p += 4;
-    *left -= 4;
-    return (0);
-}
-
-static int take_str(MC_CONN *c, const unsigned char **p, size_t *left,
-		            char **out, int code)
-{
-    const unsigned char *nul;
-    size_t  len;
-
-    if ((nul = memchr(*p, 0, *left)) == NULL)
-	return (fail(c, "%s reply: string without terminator",
-		     mc_code_name(code)));
-    len = (size_t) (nul - *p);
-    if ((*out = malloc(len + 1)) == NULL)
-	return (fail(c, "out of memory"));
-    memcpy(*out, *p, len + 1);
-    *p += len + 1;
-    *left -= len + 1;
-    return (0);
-}
-
-/* connect_fd - non-blocking connect with timeout */
-
-static int connect_fd(int family, const struct sockaddr *sa, socklen_t salen,
-		              int timeout, char *err, size_t errlen)
-{
-    long long deadline = now_ms() + timeout;
-    struct pollfd pfd;
-    socklen_t len;
-    int     fd;
-    int     soerr;
-    int     n;
-
-    if ((fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
-	snprintf(err, errlen, "socket: %s", strerror(errno));
-	return (-1);
-    }
-    while (connect(fd, sa, salen) < 0) {
-	/* A full AF_UNIX backlog says EAGAIN: retry until the deadline. */
-	if (errno == EAGAIN && family == AF_UNIX && now_ms() < deadline) {
-	    poll(NULL, 0, 1);
-	    continue;
-	}
-	if (errno != EINPROGRESS && errno != EINTR) {
-	    snprintf(err, errlen, "connect: %s", strerror(errno));
-	    close(fd);
-	    return (-1);
-	}
-	pfd.fd = fd;
-	pfd.events = POLLOUT;
-	do {
-	    n = poll(&pfd, 1, (int) (deadline > now_ms() ? deadline - now_ms() : 0));
-	} while (n < 0 && errno == EINTR);
-	if (n <= 0) {
-	    snprintf(err, errlen, "connect: %s",
-		     n == 0 ? "timed out" : strerror(errno));
-	    close(fd);
-	    return (-1);
-	}
-	len = sizeof(soerr);
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
-	    soerr = errno;
-	if (soerr != 0) {
-	    snprintf(err, errlen, "connect: %s", strerror(soerr));
-	    close(fd);
-	    return (-1);
-	}
-	break;
-    }
-    return (fd);
-}
-
-/* open_spec - parse a libmilter socket spec and connect */
-
-static int open_spec(const char *spec, int timeout, char *err, size_t errlen)
-{
-    struct sockaddr_un sun;
-    struct addrinfo hints;
-    struct addrinfo *res;
-    struct addrinfo *ai;
-    const char *path = NULL;
-    const char *at;
-    char    port[32];
-    char    host[256];
-    size_t  hlen;
-    int     family;
-    int     fd = -1;
-    int     rc;
-
-    if (strncmp(spec, "unix:", 5) == 0)
-	path = spec + 5;
-    else if (strncmp(spec, "local:", 6) == 0)
-	path = spec + 6;
-    else if (strchr(spec, ':') == NULL)
-	path = spec;
-    if (path) {
-	if (*path == 0 || strlen(path) >= sizeof(sun.sun_path)) {
-	    snprintf(err, errlen, "bad socket path in \"%s\"", spec);
-	    return (-1);
-	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	strcpy(sun.sun_path, path);
-	fd = connect_fd(AF_UNIX, (struct sockaddr *) &sun, sizeof(sun),
-			timeout, err, errlen);
-	return (fd);
-    }
-    if (strncmp(spec, "inet:", 5) == 0) {
-	family = AF_INET;
-	spec += 5;
-    } else if (strncmp(spec, "inet6:", 6) == 0) {
-	family = AF_INET6;
-	spec += 6;
-    } else {
-	snprintf(err, errlen, "unknown socket type in \"%s\"", spec);
-	return (-1);
-    }
-    at = strchr(spec, '@');
-    hlen = at ? (size_t) (at - spec) : strlen(spec);
-    if (hlen == 0 || hlen >= sizeof(port)) {
-	snprintf(err, errlen, "bad port in \"%s\"", spec);
-	return (-1);
-    }
-    memcpy(port, spec, hlen);
-    port[hlen] = 0;
-    if (at == NULL || at[1] == 0) {
-	strcpy(host, family == AF_INET ? "127.0.0.1" : "::1");
-    } else {
-	at++;
-	hlen = strlen(at);
-	if (*at == '[' && hlen > 2 && at[hlen - 1] == ']') {
-	    at++;
-	    hlen -= 2;
-	}
-	if (hlen >= sizeof(host)) {
-	    snprintf(err, errlen, "host name too long");
-	    return (-1);
-	}
-	memcpy(host, at, hlen);
-	host[hlen] = 0;
-    }
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = family;
-    hints.ai_socktype = SOCK_STREAM;
-    if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-	snprintf(err, errlen, "%s port %s: %s", host, port, gai_strerror(rc));
-	return (-1);
-    }
-    for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next)
-	fd = connect_fd(ai->ai_family, ai->ai_addr, ai->ai_addrlen,
-			timeout, err, errlen);
-    freeaddrinfo(res);
-    return (fd);
-}
-
 /* mc_open - connect to the filter */
 
 MC_CONN *mc_open(const char *spec, int timeout_ms, char *err, size_t errlen)
@@ -636,7 +219,7 @@ MC_CONN *mc_open(const char *spec, int timeout_ms, char *err, size_t errlen)
     MC_CONN *c;
     int     fd;
 
-    if ((fd = open_spec(spec, timeout_ms, err, errlen)) < 0)
+    if ((fd = mc_open_spec(spec, timeout_ms, err, errlen)) < 0)
 	return (NULL);
     if ((c = calloc(1, sizeof(*c))) == NULL) {
 	snprintf(err, errlen, "out of memory");
@@ -717,30 +300,30 @@ int     mc_negotiate(MC_CONN *c, uint32_t actions, uint32_t protocol)
     v[0] = htonl(MC_VERSION);
     v[1] = htonl(actions);
     v[2] = htonl(protocol);
-    off = pkt_begin(c, 'O');
-    pkt_add(c, v, sizeof(v));
-    if (pkt_end(c, off) < 0 || get_packet(c, &cmd, &p, &left) < 0)
+    off = mc_pkt_begin(c, 'O');
+    mc_pkt_add(c, v, sizeof(v));
+    if (mc_pkt_end(c, off) < 0 || mc_get_packet(c, &cmd, &p, &left) < 0)
 	return (-1);
     if (cmd != 'O')
-	return (fail(c, "unexpected %s reply to negotiate", mc_code_name(cmd)));
+	return (mc_fail(c, "unexpected %s reply to negotiate", mc_code_name(cmd)));
     for (i = 0; i < 3; i++)
-	if (take_u32(c, &p, &left, &v[i], cmd) < 0)
+	if (mc_take_u32(c, &p, &left, &v[i], cmd) < 0)
 	    return (-1);
     c->version = v[0];
     c->actions = v[1];
     c->protocol = v[2];
     if (c->version < 2 || c->version > MC_VERSION)
-	return (fail(c, "filter protocol version %lu, expected 2..%d",
+	return (mc_fail(c, "filter protocol version %lu, expected 2..%d",
 		     (unsigned long) c->version, MC_VERSION));
     if (c->actions & ~actions)
-	return (fail(c, "filter wants actions 0x%lx, offered 0x%lx",
+	return (mc_fail(c, "filter wants actions 0x%lx, offered 0x%lx",
 		     (unsigned long) c->actions, (unsigned long) actions));
     if (c->protocol & ~protocol)
-	return (fail(c, "filter wants protocol 0x%lx, offered 0x%lx",
+	return (mc_fail(c, "filter wants protocol 0x%lx, offered 0x%lx",
 		     (unsigned long) c->protocol, (unsigned long) protocol));
     while (left > 0) {
-	if (take_u32(c, &p, &left, &stage, cmd) < 0
-	    || take_str(c, &p, &left, &list, cmd) < 0)
+	if (mc_take_u32(c, &p, &left, &stage, cmd) < 0
+	    || mc_take_str(c, &p, &left, &list, cmd) < 0)
 	    return (-1);
 	if (stage < MC_NSTAGES) {
 	    free(c->symlist[stage]);
@@ -799,20 +382,20 @@ static int send_macros(MC_CONN *c, int cmd, const char *const *macros)
 	return (0);
     stg = sym_stage(cmd);
     list = stg >= 0 ? c->symlist[stg] : NULL;
-    off = pkt_begin(c, 'D');
-    pkt_add(c, &stage, 1);
+    off = mc_pkt_begin(c, 'D');
+    mc_pkt_add(c, &stage, 1);
     start = c->olen;
     for (mp = macros; mp[0] && mp[1]; mp += 2) {
 	if (want_macro(list, mp[0])) {
-	    pkt_str(c, mp[0]);
-	    pkt_str(c, mp[1]);
+	    mc_pkt_str(c, mp[0]);
+	    mc_pkt_str(c, mp[1]);
 	}
     }
     if (c->olen == start && !c->nomem) {
 	c->olen = off;				/* nothing to send */
 	return (0);
     }
-    return (pkt_end(c, off));
+    return (mc_pkt_end(c, off));
 }
 
 /* stage_open - macros, then start the event packet unless skipped */
@@ -826,99 +409,8 @@ static int stage_open(MC_CONN *c, int cmd, const char *const *macros,
 	return (-1);
     if (c->protocol & no_bit(cmd))
 	return (0);
-    *off = pkt_begin(c, cmd);
+    *off = mc_pkt_begin(c, cmd);
     return (1);
-}
-
-/* need_action - the action a modification request needs */
-
-static uint32_t need_action(int kind)
-{
-    switch (kind) {
-    case MC_M_ADDHEADER: return (MC_ACT_ADDHDRS);
-    case MC_M_INSHEADER: return (MC_ACT_ADDHDRS);
-    case MC_M_CHGHEADER: return (MC_ACT_CHGHDRS);
-    case MC_M_ADDRCPT: return (MC_ACT_ADDRCPT);
-    case MC_M_DELRCPT: return (MC_ACT_DELRCPT);
-    case MC_M_ADDRCPT_PAR: return (MC_ACT_ADDRCPT_PAR);
-    case MC_M_CHGFROM: return (MC_ACT_CHGFROM);
-    case MC_M_REPLBODY: return (MC_ACT_CHGBODY);
-    case MC_M_QUARANTINE: return (MC_ACT_QUARANTINE);
-    default: return (0);
-    }
-}
-
-/* add_mod - parse one modification request into the result */
-
-static int add_mod(MC_CONN *c, MC_RESULT *r, int kind,
-		           const unsigned char *p, size_t left)
-{
-    MC_MOD  m;
-    MC_MOD *mods;
-    size_t  n;
-
-    if ((c->actions & need_action(kind)) == 0)
-	return (fail(c, "%s request without negotiating it",
-		     mc_code_name(kind)));
-    memset(&m, 0, sizeof(m));
-    m.kind = kind;
-    switch (kind) {
-    case MC_M_INSHEADER:
-    case MC_M_CHGHEADER:
-	if (take_u32(c, &p, &left, &m.index, kind) < 0)
-	    goto bad;
-	/* FALLTHROUGH */
-    case MC_M_ADDHEADER:
-	if (take_str(c, &p, &left, &m.s1, kind) < 0
-	    || take_str(c, &p, &left, &m.s2, kind) < 0)
-	    goto bad;
-	break;
-    case MC_M_ADDRCPT_PAR:
-    case MC_M_CHGFROM:
-	if (take_str(c, &p, &left, &m.s1, kind) < 0
-	    || (left > 0 && take_str(c, &p, &left, &m.s2, kind) < 0))
-	    goto bad;
-	break;
-    case MC_M_ADDRCPT:
-    case MC_M_DELRCPT:
-    case MC_M_QUARANTINE:
-	if (take_str(c, &p, &left, &m.s1, kind) < 0)
-	    goto bad;
-	break;
-    case MC_M_REPLBODY:
-	if ((m.s1 = malloc(left + 1)) == NULL) {
-	    fail(c, "out of memory");
-	    goto bad;
-	}
-	memcpy(m.s1, p, left);
-	m.s1[left] = 0;
-	m.len = left;
-	left = 0;
-	break;
-    }
-    if (left > 0) {
-	fail(c, "%s reply with %lu bytes of excess data",
-	     mc_code_name(kind), (unsigned long) left);
-	goto bad;
-    }
-    if (m.len == 0 && m.s1)
-	m.len = strlen(m.s1);
-    if (r->nmods == r->amods) {
-	n = r->amods ? 2 * r->amods : 4;
-	if ((mods = realloc(r->mods, n * sizeof(*mods))) == NULL) {
-	    fail(c, "out of memory");
-	    goto bad;
-	}
-	r->mods = mods;
-	r->amods = n;
-    }
-    r->mods[r->nmods++] = m;
-    return (0);
-
-bad:
-    free(m.s1);
-    free(m.s2);
-    return (-1);
 }
 
 /* read_reply - read replies to an event until a verdict */
@@ -931,7 +423,7 @@ static int read_reply(MC_CONN *c, int cmd, MC_RESULT *r)
     int     code;
 
     for (;;) {
-	if (get_packet(c, &code, &p, &left) < 0)
+	if (mc_get_packet(c, &code, &p, &left) < 0)
 	    return (-1);
 	switch (code) {
 	case 'p':
@@ -945,16 +437,16 @@ static int read_reply(MC_CONN *c, int cmd, MC_RESULT *r)
 	case MC_SHUTDOWN:
 	case MC_SKIP:
 	    if (left != 0)
-		return (fail(c, "%s reply to %s with %lu bytes of data",
+		return (mc_fail(c, "%s reply to %s with %lu bytes of data",
 			     mc_code_name(code), cmd_name(cmd),
 			     (unsigned long) left));
 	    if (code == MC_SKIP && cmd != 'B')
-		return (fail(c, "skip reply to %s", cmd_name(cmd)));
+		return (mc_fail(c, "skip reply to %s", cmd_name(cmd)));
 	    if (r)
 		r->verdict = code;
 	    return (code);
 	case MC_REPLYCODE:
-	    if (take_str(c, &p, &left, &text, code) < 0)
+	    if (mc_take_str(c, &p, &left, &text, code) < 0)
 		return (-1);
 	    free(c->reply);
 	    c->reply = text;
@@ -962,20 +454,20 @@ static int read_reply(MC_CONN *c, int cmd, MC_RESULT *r)
 		|| text[1] < '0' || text[1] > '9'
 		|| text[2] < '0' || text[2] > '9'
 		|| (text[3] != ' ' && text[3] != '-' && text[3] != 0))
-		return (fail(c, "malformed replycode reply to %s: %.100s",
+		return (mc_fail(c, "malformed replycode reply to %s: %.100s",
 			     cmd_name(cmd), text));
 	    if (r) {
 		r->verdict = code;
 		free(r->reply);
 		if ((r->reply = strdup(text)) == NULL)
-		    return (fail(c, "out of memory"));
+		    return (mc_fail(c, "out of memory"));
 	    }
 	    return (code);
 	default:
-	    if (cmd != 'E' || need_action(code) == 0)
-		return (fail(c, "unexpected %s reply (0x%02x) to %s",
+	    if (cmd != 'E' || mc_need_action(code) == 0)
+		return (mc_fail(c, "unexpected %s reply (0x%02x) to %s",
 			     mc_code_name(code), code, cmd_name(cmd)));
-	    if (add_mod(c, r, code, p, left) < 0)
+	    if (mc_add_mod(c, r, code, p, left) < 0)
 		return (-1);
 	    continue;
 	}
@@ -986,7 +478,7 @@ static int read_reply(MC_CONN *c, int cmd, MC_RESULT *r)
 
 static int stage_close(MC_CONN *c, int cmd, size_t off, MC_RESULT *r)
 {
-    if (pkt_end(c, off) < 0)
+    if (mc_pkt_end(c, off) < 0)
 	return (-1);
     if (c->protocol & nr_bit(cmd))
 	return (MC_CONTINUE);
@@ -1005,11 +497,11 @@ int     mc_connect(MC_CONN *c, const char *const *macros, const char *host,
 
     if ((rc = stage_open(c, 'C', macros, &off)) <= 0)
 	return (rc < 0 ? -1 : MC_CONTINUE);
-    pkt_str(c, host);
-    pkt_add(c, &fam, 1);
+    mc_pkt_str(c, host);
+    mc_pkt_add(c, &fam, 1);
     if (family != MC_FAM_UNKNOWN) {
-	pkt_add(c, &nport, 2);
-	pkt_str(c, addr);
+	mc_pkt_add(c, &nport, 2);
+	mc_pkt_str(c, addr);
     }
     return (stage_close(c, 'C', off, NULL));
 }
@@ -1023,7 +515,7 @@ int     mc_helo(MC_CONN *c, const char *const *macros, const char *name)
 
     if ((rc = stage_open(c, 'H', macros, &off)) <= 0)
 	return (rc < 0 ? -1 : MC_CONTINUE);
-    pkt_str(c, name);
+    mc_pkt_str(c, name);
     return (stage_close(c, 'H', off, NULL));
 }
 
@@ -1038,7 +530,7 @@ static int envelope(MC_CONN *c, int cmd, const char *const *macros,
     if ((rc = stage_open(c, cmd, macros, &off)) <= 0)
 	return (rc < 0 ? -1 : MC_CONTINUE);
     for (; *args; args++)
-	pkt_str(c, *args);
+	mc_pkt_str(c, *args);
     return (stage_close(c, cmd, off, NULL));
 }
 
@@ -1075,8 +567,8 @@ int     mc_header(MC_CONN *c, const char *name, const char *value)
 	return (rc < 0 ? -1 : MC_CONTINUE);
     if ((c->protocol & MC_P_HDR_LEADSPC) == 0 && *value == ' ')
 	value++;
-    pkt_str(c, name);
-    pkt_str(c, value);
+    mc_pkt_str(c, name);
+    mc_pkt_str(c, value);
     return (stage_close(c, 'L', off, NULL));
 }
 
@@ -1099,8 +591,8 @@ static int send_body(MC_CONN *c)
     size_t  off;
     int     rc;
 
-    off = pkt_begin(c, 'B');
-    pkt_add(c, c->body, c->blen);
+    off = mc_pkt_begin(c, 'B');
+    mc_pkt_add(c, c->body, c->blen);
     c->blen = 0;
     if ((rc = stage_close(c, 'B', off, NULL)) == MC_SKIP)
 	c->body_skip = 1;
@@ -1122,7 +614,7 @@ int     mc_body(MC_CONN *c, const void *buf, size_t len)
     if (c->protocol & MC_P_NOBODY)
 	return (MC_CONTINUE);
     if (c->body == NULL && (c->body = malloc(MC_CHUNK)) == NULL)
-	return (fail(c, "out of memory"));
+	return (mc_fail(c, "out of memory"));
     while (len > 0) {
 	n = MC_CHUNK - c->blen;
 	if (n > len)
@@ -1159,7 +651,7 @@ int     mc_eom(MC_CONN *c, const char *const *macros, MC_RESULT *r)
     c->body_skip = 0;
     if (send_macros(c, 'E', macros) < 0)
 	return (-1);
-    off = pkt_begin(c, 'E');
+    off = mc_pkt_begin(c, 'E');
     if (r != NULL)
 	return (stage_close(c, 'E', off, r));
     mc_result_init(&scratch);
@@ -1178,8 +670,8 @@ int     mc_abort(MC_CONN *c)
 	return (-1);
     c->blen = 0;
     c->body_skip = 0;
-    off = pkt_begin(c, 'A');
-    return (pkt_end(c, off));
+    off = mc_pkt_begin(c, 'A');
+    return (mc_pkt_end(c, off));
 }
 
 /* mc_quit - end the session */
@@ -1190,10 +682,10 @@ int     mc_quit(MC_CONN *c)
 
     if (c->broken)
 	return (-1);
-    off = pkt_begin(c, 'Q');
-    if (pkt_end(c, off) < 0)
+    off = mc_pkt_begin(c, 'Q');
+    if (mc_pkt_end(c, off) < 0)
 	return (-1);
-    return (flush_out(c));
+    return (mc_flush_out(c));
 }
 
 /* mc_quit_nc - end the SMTP connection, keep the milter connection */
@@ -1206,59 +698,9 @@ int     mc_quit_nc(MC_CONN *c)
 	return (-1);
     c->blen = 0;
     c->body_skip = 0;
-    off = pkt_begin(c, 'K');
-    if (pkt_end(c, off) < 0)
+    off = mc_pkt_begin(c, 'K');
+    if (mc_pkt_end(c, off) < 0)
 	return (-1);
-    return (flush_out(c));
+    return (mc_flush_out(c));
 }
 
-/* mc_result_init, mc_result_free - result bookkeeping */
-
-void    mc_result_init(MC_RESULT *r)
-{
-    memset(r, 0, sizeof(*r));
-}
-
-void    mc_result_free(MC_RESULT *r)
-{
-    size_t  i;
-
-    for (i = 0; i < r->nmods; i++) {
-	free(r->mods[i].s1);
-	free(r->mods[i].s2);
-    }
-    free(r->mods);
-    free(r->reply);
-    mc_result_init(r);
-}
-
-/* mc_result_print - one line per modification, then the verdict */
-
-void    mc_result_print(FILE *fp, const MC_RESULT *r)
-{
-    const MC_MOD *m;
-    size_t  i;
-
-    for (i = 0; i < r->nmods; i++) {
-	m = r->mods + i;
-	fprintf(fp, "%s", mc_code_name(m->kind));
-	switch (m->kind) {
-	case MC_M_INSHEADER:
-	case MC_M_CHGHEADER:
-	    fprintf(fp, " %lu", (unsigned long) m->index);
-	    /* FALLTHROUGH */
-	case MC_M_ADDHEADER:
-	    fprintf(fp, " %s: %s\n", m->s1, m->s2);
-	    break;
-	case MC_M_REPLBODY:
-	    fprintf(fp, " %lu bytes\n", (unsigned long) m->len);
-	    break;
-	default:
-	    fprintf(fp, " %s%s%s\n", m->s1, m->s2 ? " " : "",
-		    m->s2 ? m->s2 : "");
-	    break;
-	}
-    }
-    fprintf(fp, "verdict %s%s%s\n", r->verdict ? mc_code_name(r->verdict) :
-	    "none", r->reply ? " " : "", r->reply ? r->reply : "");
-}
