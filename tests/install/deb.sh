@@ -83,7 +83,7 @@ done
 has() { grep -qxE "$2" "$tmp/$1"; }
 for f in /usr/sbin/modmilterd /usr/bin/modmilter-test /usr/bin/modmilter-bench \
 	/usr/bin/modmilter-cbv /usr/bin/modmilter-dspam /usr/bin/modmilter-srs /usr/bin/modmilter-policy \
-	/etc/modmilter/modmilter.yaml /usr/share/doc/modmilter/plugins/policy.md \
+	/etc/modmilter/modmilter.yaml '/usr/share/doc/modmilter/plugins/policy\.md(\.gz)?' \
 	/lib/systemd/system/modmilterd.service /usr/lib/sysusers.d/modmilter.conf \
 	/usr/lib/tmpfiles.d/modmilter.conf /usr/share/man/man8/modmilterd.8.gz \
 	/usr/share/man/man5/modmilter.yaml.5.gz /usr/share/doc/modmilter/examples/spf.yaml \
@@ -97,6 +97,8 @@ check "modmilter: no .la, no hello.so" test -z "$(grep -E '\.la$|hello\.so$' "$t
 for f in /usr/include/modmilter/plugin.h /usr/include/modmilter/store.h '/usr/lib/[^/]+/pkgconfig/modmilter\.pc' \
 	/usr/include/modmilter/util.h '/usr/lib/[^/]+/pkgconfig/modmilter-util\.pc' \
 	'/usr/lib/[^/]+/libmodmilter-util\.a' \
+	'/usr/lib/[^/]+/pkgconfig/modmilter-host\.pc' '/usr/lib/[^/]+/libmodmilter-host\.a' \
+	'/usr/share/doc/modmilter-dev/fuzzing\.md(\.gz)?' \
 	'/usr/share/doc/modmilter-dev/plugin-guide\.md(\.gz)?' /usr/share/modmilter/examples/hello/hello.c \
 	/usr/share/modmilter/examples/hello/Makefile; do
 	check "modmilter-dev has $f" has devfiles "$f"
