@@ -57,13 +57,13 @@ const struct mm_option policy_option_table[] = {
 	    "address literal"),
 	BOOL("require_hello", require_hello, "false", "refuse MAIL FROM before "
 	    "HELO"),
-	LIST("hello_blacklist", hello_blacklist, "domains: our own names and "
-	    "domains: an external client giving one as HELO is refused (\"spam "
-	    "from self\"); `.example.com` also covers its subdomains"),
-	LIST("internal_domains", internal_domains, "domains: our mail domains: "
-	    "an internal client using another MAIL FROM is a zombie, an external "
-	    "one (not a trusted relay) using one of them a forgery unless SPF "
-	    "passed for it; `*.example.com` or `.example.com`: its subdomains"),
+	LIST("hello_blacklist", hello_blacklist, "our own names and domains "
+	    "(`.example.com` or `*.example.com`: its subdomains): an external "
+	    "client giving one as HELO is refused (\"spam from self\")"),
+	LIST("internal_domains", internal_domains, "our mail domains "
+	    "(`.example.com` or `*.example.com`: its subdomains): an internal "
+	    "client using another MAIL FROM is a zombie, an external one (not a "
+	    "trusted relay) using one of them a forgery unless SPF passed for it"),
 	BOOL("reject_noptr", reject_noptr, NULL, "the three strikes (below): "
 	    "`true` refuses, `false` flags the sender for callback verification; "
 	    "none: no three strikes"),
@@ -73,8 +73,8 @@ const struct mm_option policy_option_table[] = {
 	{ "dns_timeout", MM_OT_DURATION, O(dns_timeout), "5s", 0, 0, NULL,
 	  "per DNS query of the three strikes (one retry)", NULL },
 	LIST("porn_words", porn_words, "Subject words, refused at end of headers "
-	    "(below)"),
-	LIST("spam_words", spam_words, "the same, with another reason"),
+	    "as porn (below)"),
+	LIST("spam_words", spam_words, "the same, refused as spam"),
 	BOOL("supply_sender", supply_sender, "false", "add `Sender: <MAIL FROM>` "
 	    "when the From: domain differs from the MAIL FROM domain and there "
 	    "is no Sender:"),

@@ -78,9 +78,9 @@ const struct mm_option srs_option_table[] = {
 	  "syntax); all three are accepted in reversal",
 	  "separator must be \"=\", \"+\" or \"-\" (quoted)" },
 	{ "sign", MM_OT_ENUM, O(sign), "always", 0, 0, sign_w, "whose sender is "
-	  "rewritten: every message of the instance's chains, mail from internal "
-	  "clients, trusted relays and authenticated users, or none (reverse and "
-	  "refuse only)", NULL },
+	  "rewritten: `always` every message of the instance's chains, `relayed` "
+	  "mail from internal clients, trusted relays and authenticated users, "
+	  "`never` none (reverse and refuse only)", NULL },
 	{ "local_domains", MM_OT_DOMAINS, O(local_domains), NULL, 0, 0, NULL,
 	  "our domains (`.example.org`: its subdomains): their senders are not "
 	  "rewritten, their recipients are protected by `reject_spoofed`", NULL },
