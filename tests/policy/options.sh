@@ -13,14 +13,7 @@ fails=0
 ok() { echo "PASS: $1"; }
 ko() { echo "FAIL: $1"; fails=$((fails + 1)); }
 
-# conf FILE OPTION-LINES: a policy instance with these options (the
-# first on line 6)
-conf() {
-	{ printf 'plugin_dir: %s\nplugins:\n  policy:\n    module: policy\n    options:\n' \
-		"$PLUGINS"
-	  printf '%s\n' "$2"
-	  printf 'chains:\n  - name: all\n    plugins: [policy]\n'; } > "$1"
-}
+conf() { instance_conf "$1" policy "$2"; }
 # check NAME FILE WANT...: -t refuses FILE, printing FILE:WANT for each
 check() {
 	name=$1 f=$2

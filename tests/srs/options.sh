@@ -15,13 +15,7 @@ fails=0
 ok() { echo "PASS: $1"; }
 ko() { echo "FAIL: $1"; fails=$((fails + 1)); }
 
-# conf FILE OPTION-LINES: an srs instance with these options
-conf() {
-	{ printf 'plugin_dir: %s\nplugins:\n  srs:\n    module: srs\n    options:\n' \
-		"$PLUGINS"
-	  printf '%s\n' "$2"
-	  printf 'chains:\n  - name: all\n    plugins: [srs]\n'; } > "$1"
-}
+conf() { instance_conf "$1" srs "$2"; }
 
 # line 6 is the first option
 conf "$tmp/bad.yaml" '      fwdomain: [a.example, b.example]
