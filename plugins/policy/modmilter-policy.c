@@ -10,10 +10,11 @@
  *	for LMDB, or redis://[:PASSWORD@]HOST[:PORT][/DB] or redis:///SOCKET)
  * DESCRIPTION
  *	Opens the store that modmilterd uses with configuration FILE (the
- *	policy plugin's database: the option db of the policy instance
- *	INSTANCE, else of the only one, read through modmilter/host.h by
- *	the plugin's own reader; "policy" without one, or -s) and, while
- *	the daemon runs:
+ *	policy plugin's database: -d DB, else the option db of the policy
+ *	instance INSTANCE, else of the only one (with several, -i or -d
+ *	must choose), read through modmilter/host.h by the plugin's own
+ *	reader, which runs no plugin's init; "policy" without one, or
+ *	with -s) and, while the daemon runs:
  *	  list    prints every auto-whitelisted address, what the entry
  *	          says (when learnt, from whom) and when it expires;
  *	  query   prints the entries of the given addresses;
@@ -172,7 +173,7 @@ main(int argc, char **argv)
 	    mm_host_open_store("modmilter-policy", dir);
 	if (h == NULL)
 		return 2;
-	if (file && instance_db(h, want, &confdb) < 0) {
+	if (file && (db == NULL || want != NULL) && instance_db(h, want, &confdb) < 0) {
 		mm_host_close(h);
 		return 2;
 	}

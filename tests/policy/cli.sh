@@ -45,4 +45,20 @@ got=$?
 if [ $got = 2 ] && grep -qF "$tmp/bad.yaml:5:20: 'db' must be a string" "$tmp/out"; then
 	echo "PASS -c: a bad option"
 else echo "FAIL -c: a bad option (exit $got)"; cat "$tmp/out"; fails=$((fails + 1)); fi
+# two instances: -i chooses (or -d names the database)
+{ cat "$tmp/c.yaml"; printf '  other:\n    module: policy\n    options: { db: third }\n'; } \
+	> "$tmp/two.yaml"
+"$P" -c "$tmp/two.yaml" whitelist query dave@partner.example > "$tmp/out" 2>&1
+got=$?
+if [ $got = 2 ] && grep -q "several policy instances.*-i INSTANCE" "$tmp/out"; then
+	echo "PASS -c: several instances, none chosen"
+else echo "FAIL -c: several instances (exit $got)"; cat "$tmp/out"; fails=$((fails + 1)); fi
+for args in "-i policy" "-d elsewhere"; do
+	# shellcheck disable=SC2086
+	"$P" -c "$tmp/two.yaml" $args whitelist query dave@partner.example > "$tmp/out" 2>&1 &&
+		echo "PASS -c $args" || { echo "FAIL -c $args"; cat "$tmp/out"; fails=$((fails + 1)); }
+done
+"$P" -c "$tmp/two.yaml" -i other whitelist query dave@partner.example > "$tmp/out" 2>&1
+[ $? = 1 ] && echo "PASS -c -i other: its own db" ||
+	{ echo "FAIL -c -i other"; cat "$tmp/out"; fails=$((fails + 1)); }
 [ $fails = 0 ]
