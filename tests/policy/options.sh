@@ -14,8 +14,8 @@ ok() { echo "PASS: $1"; }
 ko() { echo "FAIL: $1"; fails=$((fails + 1)); }
 
 conf() { instance_conf "$1" policy "$2"; }
-# check NAME FILE WANT...: -t refuses FILE, printing FILE:WANT for each
-check() {
+# refused NAME FILE WANT...: -t refuses FILE, printing FILE:WANT for each
+refused() {
 	name=$1 f=$2
 	shift 2
 	"$MODMILTERD" -t -c "$f" > "$tmp/out" 2>&1 && ko "$name: -t accepted it"
@@ -32,7 +32,7 @@ conf "$tmp/bad.yaml" '      reject_bad_ptr: perhaps
       db: [x, y]
       reject_noptr: sometimes
       porn_words: [ok, [nested]]'
-check "table" "$tmp/bad.yaml" \
+refused "table" "$tmp/bad.yaml" \
 	"6:23: 'reject_bad_ptr' must be true or false" \
 	"7:20: 'dns_timeout' must be a duration such as 30s, 250ms, 5m, 2h, 1d" \
 	"8:24: 'hello_blacklist' must be a list" \
@@ -42,13 +42,13 @@ check "table" "$tmp/bad.yaml" \
 
 # what the plugin checks after the table
 conf "$tmp/dom.yaml" '      internal_domains: [corp.example, "*.ok.example", "bad..example"]'
-check "domains" "$tmp/dom.yaml" \
+refused "domains" "$tmp/dom.yaml" \
 	"6:56: internal_domains: 'bad..example' is not a domain: "
 conf "$tmp/addr.yaml" '      dspam_whitelist: ["@corp.example", "a@@b"]'
-check "addresses" "$tmp/addr.yaml" \
+refused "addresses" "$tmp/addr.yaml" \
 	"6:42: dspam_whitelist: 'a@@b' is not an address or @domain: "
 conf "$tmp/ttl.yaml" '      auto_whitelist_ttl: 0s'
-check "ttl" "$tmp/ttl.yaml" "6:27: auto_whitelist_ttl must be positive"
+refused "ttl" "$tmp/ttl.yaml" "6:27: auto_whitelist_ttl must be positive"
 
 conf "$tmp/good.yaml" '      reject_bad_ptr: yes
       hello_blacklist: "*.corp.example"
