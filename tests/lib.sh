@@ -66,3 +66,13 @@ $1"; shift; done
 	if [ $ok = 1 ]; then echo "PASS $name"; else
 		echo "FAIL $name"; cat "$tmp/out"; fails=$((fails + 1)); fi
 }
+
+# instance_conf FILE MODULE OPTION-LINES: a configuration with one
+# instance of MODULE (named after it) with these options, indented by six
+# spaces (the first is on line 6), and a chain of it
+instance_conf() {
+	{ printf 'plugin_dir: %s\nplugins:\n  %s:\n    module: %s\n    options:\n' \
+		"$PLUGINS" "$2" "$2"
+	  printf '%s\n' "$3"
+	  printf 'chains:\n  - name: all\n    plugins: [%s]\n' "$2"; } > "$1"
+}

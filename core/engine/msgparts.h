@@ -11,7 +11,8 @@
  *	msgparts_free(p);
  *	msgparts_reader.parts_parse(msg, len);	(as mm_api, without a daemon)
  * DESCRIPTION
- *	msgparts.c parses (GMime) and lists the parts, partfields.c reads
+ *	msgparts.c reads the message and lists the parts, parttree.c
+ *	parses its MIME tree (GMime) into that list, partfields.c reads
  *	their Content-* fields; parttext.c undoes
  *	transfer encodings and converts text to UTF-8. The SDK's
  *	mm_api.parts* members are these functions (api.c adds the per-
@@ -69,7 +70,7 @@ size_t msgparts_count(const struct mm_parts *p);
 const struct mm_part *msgparts_at(const struct mm_parts *p, size_t i);
 unsigned msgparts_problems(const struct mm_parts *p, const char **why);
 
-/* Shared by msgparts.c and partfields.c. */
+/* Shared by msgparts.c, parttree.c and partfields.c. */
 struct parts_strv {		/* a growable array of strings */
 	const char **v;
 	size_t n;
@@ -89,6 +90,13 @@ mm_cte parts_detect(const char *s, size_t n);
 /* the names of a GMimeParamList (void *: no GMime in this header) */
 void parts_param_names(void *pl, struct parts_strv *out, struct mm_parts *p);
 void parts_read_fields(struct mm_parts *p, struct mm_part *pt, int fast);
+/* msgparts.c: a new part at the end of the list (no content yet) */
+struct mm_part *parts_new_part(struct mm_parts *p, mm_part_kind kind,
+    int parent, int depth);
+/* parttree.c: does the root's Content-Type need the MIME parser; the
+   list from GMime's tree of p->text */
+int parts_needs_parser(const struct mm_part *root);
+void parts_parse_gmime(struct mm_parts *p);
 
 /* parttext.c */
 int msgparts_data(struct mm_parts *p, size_t i, const unsigned char **data,

@@ -2,16 +2,19 @@
  * NAME
  *	modmilter-policy - list and edit the policy plugin's auto-whitelist
  * SYNOPSIS
- *	modmilter-policy -c FILE [-d DB] whitelist list
- *	modmilter-policy -c FILE [-d DB] whitelist query ADDRESS...
- *	modmilter-policy -c FILE [-d DB] [-t TTL] whitelist add ADDRESS...
- *	modmilter-policy -c FILE [-d DB] whitelist del ADDRESS...
+ *	modmilter-policy -c FILE [-i INSTANCE] [-d DB] whitelist list
+ *	modmilter-policy -c FILE [-i INSTANCE] [-d DB] whitelist query ADDRESS...
+ *	modmilter-policy -c FILE [-i INSTANCE] [-d DB] [-t TTL] whitelist add ADDRESS...
+ *	modmilter-policy -c FILE [-i INSTANCE] [-d DB] whitelist del ADDRESS...
  *	(-s STORE instead of -c FILE names the store directly: a directory
  *	for LMDB, or redis://[:PASSWORD@]HOST[:PORT][/DB] or redis:///SOCKET)
  * DESCRIPTION
  *	Opens the store that modmilterd uses with configuration FILE (the
- *	policy plugin's database, "policy" unless its option db says
- *	otherwise) and, while the daemon runs:
+ *	policy plugin's database: -d DB, else the option db of the policy
+ *	instance INSTANCE, else of the only one (with several, -i or -d
+ *	must choose), read through modmilter/host.h by the plugin's own
+ *	reader, which runs no plugin's init; "policy" without one, or
+ *	with -s) and, while the daemon runs:
  *	  list    prints every auto-whitelisted address, what the entry
  *	          says (when learnt, from whom) and when it expires;
  *	  query   prints the entries of the given addresses;
@@ -32,8 +35,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <modmilter/host.h>
+
 #include "api.h"
-#include "conf.h"
 #include "log.h"
 #include "policy.h"
 #include "store.h"
@@ -43,8 +47,8 @@ static const struct mm_api *api = &core_api;
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: modmilter-policy {-c FILE | -s STORE} [-d DB] "
-	    "[-t DAYS] whitelist list | query ADDRESS... | add ADDRESS... | "
+	fprintf(stderr, "usage: modmilter-policy {-c FILE [-i INSTANCE] | -s STORE} "
+	    "[-d DB] [-t DAYS] whitelist list | query ADDRESS... | add ADDRESS... | "
 	    "del ADDRESS...\n");
 	exit(2);
 }
@@ -104,29 +108,58 @@ each(mm_store *st, char **addrs, int n, const char *cmd, double ttl)
 	return rc;
 }
 
+/* read by the plugin's own reader (options.c), as the daemon does */
+static int
+read_options(const struct mm_api *a, const mm_opt *opts, void *arg, char **err)
+{
+	(void)err;
+	return policy_conf_load(a, opts, arg);
+}
+
+/* the database of the policy instance (-i NAME, or the only one), as
+   the daemon reads its options; POLICY_DB without one. -1: an error
+   (printed) */
+static int
+instance_db(mm_host *h, const char *want, char **db)
+{
+	struct policy_conf pc;
+	const char *name;
+	int r;
+
+	*db = NULL;
+	memset(&pc, 0, sizeof(pc));
+	if ((r = mm_host_instance(h, "policy", want, "-i INSTANCE", &name)) <= 0)
+		return r;
+	if (mm_host_options(h, name, read_options, &pc) < 0)
+		r = -1;
+	else if ((*db = strdup(pc.db)) == NULL)
+		r = -1;
+	policy_conf_free(&pc);
+	return r < 0 ? -1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	const char *file = NULL, *dir = NULL, *db = POLICY_DB, *cmd;
-	struct conf *c = NULL;
-	struct store_cfg bare;
-	const struct store_cfg *cfg;
-	char *err = NULL;
+	const char *file = NULL, *dir = NULL, *db = NULL, *want = NULL, *cmd;
+	char *confdb = NULL, *err = NULL;
 	double ttl = 60 * 86400.0;
+	mm_host *h;
 	mm_store *st;
 	int ch, rc;
 	size_t n = 0;
 
-	while ((ch = getopt(argc, argv, "c:s:d:t:")) != -1)
+	while ((ch = getopt(argc, argv, "c:s:d:i:t:")) != -1)
 		switch (ch) {
 		case 'c': file = optarg; break;
 		case 's': dir = optarg; break;
 		case 'd': db = optarg; break;
+		case 'i': want = optarg; break;
 		case 't': ttl = atof(optarg) * 86400.0; break;
 		default: usage();
 		}
 	if ((file == NULL) == (dir == NULL) || ttl <= 0 || argc - optind < 2 ||
-	    strcmp(argv[optind], "whitelist") != 0)
+	    strcmp(argv[optind], "whitelist") != 0 || (want != NULL && file == NULL))
 		usage();
 	cmd = argv[optind + 1];
 	optind += 2;
@@ -136,18 +169,17 @@ main(int argc, char **argv)
 		usage();
 	log_open(LOG_DEST_STDERR, MM_LOG_WARNING, "modmilter-policy");
 	signal(SIGPIPE, SIG_IGN);
-	if (file) {
-		if ((c = conf_load(file, stderr)) == NULL)
-			return 2;
-		cfg = &c->store;
-	} else {
-		if (store_cfg_from_uri(dir, &bare, &err) < 0) {
-			fprintf(stderr, "modmilter-policy: %s\n", err);
-			return 2;
-		}
-		cfg = &bare;
+	h = file ? mm_host_open("modmilter-policy", file) :
+	    mm_host_open_store("modmilter-policy", dir);
+	if (h == NULL)
+		return 2;
+	if (file && (db == NULL || want != NULL) && instance_db(h, want, &confdb) < 0) {
+		mm_host_close(h);
+		return 2;
 	}
-	if ((st = store_open(cfg, db, &err)) == NULL) {
+	if (db == NULL)
+		db = confdb ? confdb : POLICY_DB;
+	if ((st = mm_host_store(h, db, NULL, &err)) == NULL) {
 		fprintf(stderr, "modmilter-policy: %s\n", err ? err : "cannot open the store");
 		rc = 2;
 	} else if (strcmp(cmd, "list") == 0) {
@@ -156,9 +188,8 @@ main(int argc, char **argv)
 	} else {
 		rc = each(st, argv + optind, argc - optind, cmd, ttl);
 	}
-	if (file)
-		conf_unref(c);
-	else
-		store_cfg_free(&bare);
+	free(err);
+	free(confdb);
+	mm_host_close(h);
 	return rc;
 }

@@ -517,6 +517,7 @@ MM_PLUGIN(policy, "1.0", "site policy: PTR, HELO, zombies, forgeries, three "
     "strikes, Subject words, Sender:, auto-whitelist",
 	.actions = MM_ACT_ADDHDRS,
 	.macros = policy_macros,
+	.options = policy_option_table,
 	.init = policy_init,
 	.fini = policy_fini,
 	.connect = policy_connect,

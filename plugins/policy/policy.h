@@ -44,7 +44,8 @@ struct policy_conf {
 	char *db;			/* the store's database */
 };
 
-/* options.c */
+/* options.c: the table the core reads (the descriptor's .options) */
+extern const struct mm_option policy_option_table[];
 int policy_conf_load(const struct mm_api *api, const mm_opt *o,
     struct policy_conf *c);
 void policy_conf_free(struct policy_conf *c);

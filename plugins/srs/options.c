@@ -10,13 +10,15 @@
  *	    errors recorded at their nodes)
  *	srs_conf_free(c);
  * DESCRIPTION
- *	Reads fwdomain, secret or secret_file, maxage, hashlength,
- *	hashmin, separator, sign, local_domains, reject_spoofed and
- *	banned_users (doc/plugins/srs.md) into a struct srs_conf. Domains
- *	are kept in the core's normal form; banned users in lower case.
- *	The names and meanings of the SRS options are those of bms.py and
- *	pysrs, and so are the defaults of maxage and hashlength (8 days,
- *	8 characters).
+ *	The core reads the options of srs_option_table (fwdomain, secret
+ *	or secret_file, maxage, hashlength, hashmin, separator, sign,
+ *	local_domains, reject_spoofed, banned_users: modmilterd --describe
+ *	srs prints it, the table of doc/plugins/srs.md is generated from
+ *	it) with their defaults; this checks what a table cannot say and
+ *	makes a struct srs_conf. Domains are kept in the core's normal
+ *	form; banned users in lower case. The names and meanings of the
+ *	SRS options are those of bms.py and pysrs, and so are the defaults
+ *	of maxage and hashlength (8 days, 8 characters).
  *
  *	The secret file is read here, at init: modmilterd -t and a reload
  *	find out about a missing, unreadable or too open file before any
@@ -27,11 +29,68 @@
  *	returned after reading every option, so that one mistake does not
  *	hide the next.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "srs_plugin.h"
+
+/* what the option table reads; srs_conf_load() moves it into srs_conf */
+struct srs_opts {
+	char *fwdomain, *secret_file;
+	struct mm_strv secret, local_domains, banned_users;
+	long long maxage, hashlength, hashmin;
+	int separator, sign, reject_spoofed;
+};
+
+#define O(f)	offsetof(struct srs_opts, f)
+
+static const char *const separator_w[] = { "=", "+", "-", NULL };
+static const char *const sign_w[] = { "always", "relayed", "never", NULL };
+
+/*
+ * The options the core reads (modmilterd --describe srs; the table of
+ * doc/plugins/srs.md is generated from it). sign's words are in the
+ * order of SRS_SIGN_*.
+ */
+const struct mm_option srs_option_table[] = {
+	{ "fwdomain", MM_OT_STRING, O(fwdomain), NULL, 0, 0, NULL, "required: "
+	  "the domain of the SRS addresses; its MX must be this MTA, and its SPF "
+	  "record must list the forwarding hosts", NULL },
+	{ "secret", MM_OT_LIST, O(secret), NULL, 0, 0, NULL, "a secret, or a "
+	  "list (the first signs, all verify); or else `secret_file`", NULL },
+	{ "secret_file", MM_OT_STRING, O(secret_file), NULL, 0, 0, NULL,
+	  "instead of `secret`: a file with one secret per line (first signs, all "
+	  "verify; `#` comments and blank lines skipped). It must not be readable "
+	  "or writable by group or others (mode 0600 or 0400) and readable by the "
+	  "daemon user: `modmilterd -t` and a reload refuse anything else, naming "
+	  "the file and the mode", NULL },
+	{ "maxage", MM_OT_INT, O(maxage), "8", 1, 1023, NULL, "days an SRS "
+	  "address stays valid", NULL },
+	{ "hashlength", MM_OT_INT, O(hashlength), "8", 4, SRS_HASH_MAX, NULL,
+	  "characters of the hashes made", NULL },
+	{ "hashmin", MM_OT_INT, O(hashmin), NULL, 1, SRS_HASH_MAX, NULL, "fewest "
+	  "characters accepted, at most `hashlength`; none: `hashlength`. When "
+	  "raising `hashlength`, keep the old value here for `maxage` days", NULL },
+	{ "separator", MM_OT_ENUM, O(separator), "=", 0, 0, separator_w,
+	  "after SRS0/SRS1 in the addresses made (quote it: a bare `-` is YAML "
+	  "syntax); all three are accepted in reversal",
+	  "separator must be \"=\", \"+\" or \"-\" (quoted)" },
+	{ "sign", MM_OT_ENUM, O(sign), "always", 0, 0, sign_w, "whose sender is "
+	  "rewritten: `always` every message of the instance's chains, `relayed` "
+	  "mail from internal clients, trusted relays and authenticated users, "
+	  "`never` none (reverse and refuse only)", NULL },
+	{ "local_domains", MM_OT_DOMAINS, O(local_domains), NULL, 0, 0, NULL,
+	  "our domains (`.example.org`: its subdomains): their senders are not "
+	  "rewritten, their recipients are protected by `reject_spoofed`", NULL },
+	{ "reject_spoofed", MM_OT_BOOL, O(reject_spoofed), "false", 0, 0, NULL,
+	  "refuse bounces to unsigned local recipients", NULL },
+	{ "banned_users", MM_OT_LIST, O(banned_users),
+	  "postmaster mailer-daemon clamav", 0, 0, NULL, "local parts whose mail "
+	  "counts as a bounce (any case)", NULL },
+	{ NULL }
+};
 
 static void
 strv_free(char **v)
@@ -53,203 +112,141 @@ srs_conf_free(struct srs_conf *c)
 	free(c);
 }
 
-/*
- * map[key]: one string or a list of them, into a NULL-terminated vector
- * (absent: defaults, or empty), kept as written, in lower case, or
- * normalised as domains.
- */
-enum form { AS_WRITTEN, LOWER, DOMAIN };
-
-static int
-strings(const struct mm_api *api, const mm_opt *map, const char *key,
-    const char *const *defaults, enum form form, char ***out)
+/* a list the table read, taken over as a NULL-terminated array */
+static char **
+take(struct mm_strv *l, size_t *n)
 {
-	const mm_opt *v = api->opt_get(map, key);
-	int scalar = v != NULL && api->opt_type(v) == MM_OPT_SCALAR;
-	size_t n = 0;
+	char **v = l->v != NULL ? l->v : calloc(1, sizeof(char *));
 
-	*out = NULL;
-	if (v == NULL) {
-		while (defaults != NULL && defaults[n] != NULL)
-			n++;
-	} else if (scalar)
-		n = 1;
-	else if (api->opt_type(v) == MM_OPT_LIST)
-		n = api->opt_len(v);
-	else {
-		api->opt_error(v, "%s must be a string or a list of them", key);
-		return -1;
-	}
-	if ((*out = calloc(n + 1, sizeof(char *))) == NULL)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		const mm_opt *it = v == NULL ? NULL : scalar ? v : api->opt_at(v, i);
-		const char *s = v == NULL ? defaults[i] : api->opt_scalar(it), *why;
-		char *d;
-
-		if (s == NULL || *s == 0) {
-			api->opt_error(it, "%s: each item must be a non-empty string", key);
-			return -1;
-		}
-		if (form == DOMAIN) {
-			if ((d = api->domain_normalize(s, &why)) == NULL) {
-				api->opt_error(it, "%s: '%s' is not a domain: %s", key, s, why);
-				return -1;
-			}
-			(*out)[i] = strdup(d);
-			api->free(d);
-		} else if (((*out)[i] = strdup(s)) != NULL && form == LOWER)
-			for (char *p = (*out)[i]; *p; p++)
-				if (*p >= 'A' && *p <= 'Z')
-					*p = (char)(*p - 'A' + 'a');
-		if ((*out)[i] == NULL)
-			return -1;
-	}
-	return 0;
+	if (n != NULL)
+		*n = l->n;
+	l->v = NULL;
+	l->n = 0;
+	return v;
 }
 
-/* secret: one string or a list of them (the first signs) */
+/* secret (one or a list: the first signs) or secret_file, not both */
 static int
-inline_secrets(const struct mm_api *api, const mm_opt *opts,
-    struct srs_codec *codec)
-{
-	char **list;
-	size_t n = 0;
-
-	if (strings(api, opts, "secret", NULL, AS_WRITTEN, &list) < 0) {
-		strv_free(list);
-		return -1;
-	}
-	while (list[n] != NULL)
-		n++;
-	if (n > SRS_SECRETS_MAX) {
-		api->opt_error(api->opt_get(opts, "secret"), "secret: more than %d "
-		    "secrets", SRS_SECRETS_MAX);
-		strv_free(list);
-		return -1;
-	}
-	codec->secrets = list;
-	codec->nsecrets = n;
-	return 0;
-}
-
-static int
-secrets(const struct mm_api *api, const mm_opt *opts, struct srs_codec *codec,
-    char **err)
+secrets(const struct mm_api *api, const mm_opt *opts, struct srs_opts *o,
+    struct srs_codec *codec, char **err)
 {
 	const mm_opt *inl = api->opt_get(opts, "secret");
-	const char *file;
 	char buf[512];
 
-	if (api->opt_str(opts, "secret_file", NULL, &file) < 0)
-		return -1;
-	if ((inl != NULL) == (file != NULL)) {
+	if ((o->secret.n > 0) == (o->secret_file != NULL)) {
 		api->opt_error(inl ? inl : opts, "give either secret or secret_file "
 		    "(a file only the daemon user may read)");
 		return -1;
 	}
-	if (inl != NULL)
-		return inline_secrets(api, opts, codec);
-	if (srs_secrets_read(file, &codec->secrets, &codec->nsecrets, buf,
-	    sizeof(buf)) < 0) {
+	if (o->secret.n > SRS_SECRETS_MAX) {
+		api->opt_error(inl, "secret: more than %d secrets", SRS_SECRETS_MAX);
+		return -1;
+	}
+	if (o->secret.n > 0) {
+		codec->secrets = take(&o->secret, &codec->nsecrets);
+		return codec->secrets != NULL ? 0 : -1;
+	}
+	if (srs_secrets_read(o->secret_file, &codec->secrets, &codec->nsecrets,
+	    buf, sizeof(buf)) < 0) {
 		*err = strdup(buf);
 		return -1;
 	}
 	return 0;
 }
 
+/* fwdomain, unless the table reported it (told) */
 static int
-sign_mode(const struct mm_api *api, const mm_opt *opts, int *mode)
+fwdomain(const struct mm_api *api, const mm_opt *opts, const char *s,
+    int told, struct srs_conf *c)
 {
-	const char *s;
+	const char *why;
+	char *d;
 
-	*mode = SRS_SIGN_ALWAYS;
-	if (api->opt_str(opts, "sign", "always", &s) < 0)
-		return -1;
-	if (strcmp(s, "always") == 0)
-		return 0;
-	if (strcmp(s, "relayed") == 0)
-		*mode = SRS_SIGN_RELAYED;
-	else if (strcmp(s, "never") == 0)
-		*mode = SRS_SIGN_NEVER;
-	else {
-		api->opt_error(api->opt_get(opts, "sign"), "sign must be always, "
-		    "relayed or never, not '%s'", s);
+	if (s == NULL) {
+		if (!told)
+				api->opt_error(opts, "fwdomain is required: the domain of the "
+			    "SRS addresses (its MX must be this MTA)");
 		return -1;
 	}
-	return 0;
+	if ((d = api->domain_normalize(s, &why)) == NULL || d[0] == '.') {
+		api->opt_error(api->opt_get(opts, "fwdomain"), "fwdomain: '%s' is "
+		    "not a domain: %s", s, d ? "a leading dot" : why);
+		if (d != NULL)
+			api->free(d);
+		return -1;
+	}
+	/* the core's allocator is not ours: keep a copy we free */
+	c->fwdomain = strdup(d);
+	api->free(d);
+	return c->fwdomain != NULL ? 0 : -1;
 }
 
-static const char *const banned_default[] = { "postmaster", "mailer-daemon",
-    "clamav", NULL };
+/*
+ * What the table cannot say, then the table's values into c; bad: the
+ * table reported a value (the others are still checked, the secrets
+ * are not read).
+ */
+static int
+conf_from(const struct mm_api *api, const mm_opt *opts, struct srs_opts *o,
+    struct srs_conf *c, int bad, char **err)
+{
+	if (fwdomain(api, opts, o->fwdomain, bad, c) < 0)
+		bad = 1;
+	if (o->hashmin == 0)		/* absent: hashlength */
+		o->hashmin = o->hashlength;
+	else if (o->hashmin > o->hashlength) {
+		api->opt_error(api->opt_get(opts, "hashmin"), "hashmin %lld is more "
+		    "than hashlength %lld: our own addresses would be refused",
+		    o->hashmin, o->hashlength);
+		bad = 1;
+	}
+	c->codec.maxage = (int)o->maxage;
+	c->codec.hashlength = (int)o->hashlength;
+	c->codec.hashmin = (int)o->hashmin;
+	c->codec.separator = separator_w[o->separator][0];
+	c->sign = o->sign;
+	c->reject_spoofed = o->reject_spoofed;
+	c->local_domains = take(&o->local_domains, NULL);
+	c->banned = take(&o->banned_users, NULL);
+	if (c->local_domains == NULL || c->banned == NULL)
+		return -1;
+	for (size_t i = 0; c->banned[i] != NULL; i++)
+		for (char *p = c->banned[i]; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+	if (!bad && secrets(api, opts, o, &c->codec, err) < 0)
+		bad = 1;
+	return bad ? -1 : 0;
+}
 
 struct srs_conf *
 srs_conf_load(const struct mm_api *api, const mm_opt *opts, char **err)
 {
 	struct srs_conf *c = calloc(1, sizeof(*c));
-	long long v;
-	const char *s, *why;
-	int bad = 0;
+	struct srs_opts o;
+	int rc;
 
 	*err = NULL;
 	if (c == NULL) {
 		*err = strdup("out of memory");
 		return NULL;
 	}
+	if (!MM_API_HAS(api, opt_table)) {
+		*err = strdup("srs needs a modmilterd that reads options by table");
+		free(c);
+		return NULL;
+	}
 	c->api = api;
-	c->codec.separator = '=';
-	if (api->opt_str(opts, "fwdomain", NULL, &s) < 0)
-		bad = 1;
-	else if (s == NULL) {
-		api->opt_error(opts, "fwdomain is required: the domain of the SRS "
-		    "addresses (its MX must be this MTA)");
-		bad = 1;
-	} else if ((c->fwdomain = api->domain_normalize(s, &why)) == NULL ||
-	    c->fwdomain[0] == '.') {
-		api->opt_error(api->opt_get(opts, "fwdomain"), "fwdomain: '%s' is "
-		    "not a domain: %s", s, c->fwdomain ? "a leading dot" : why);
-		bad = 1;
-	} else {
-		/* the core's allocator is not ours: keep a copy we free */
-		char *d = strdup(c->fwdomain);
-		api->free(c->fwdomain);
-		if ((c->fwdomain = d) == NULL)
-			bad = 1;
+	memset(&o, 0, sizeof(o));
+	rc = api->opt_table(opts, srs_option_table, &o);
+	rc = conf_from(api, opts, &o, c, rc < 0, err);
+	if (o.secret.v != NULL) {	/* secrets do not linger in freed memory */
+		size_t n;
+		char **v = take(&o.secret, &n);
+		srs_secrets_free(v, n);
 	}
-	if (api->opt_int(opts, "maxage", 1, 1023, 8, &v) < 0)
-		bad = 1;
-	c->codec.maxage = (int)v;
-	if (api->opt_int(opts, "hashlength", 4, SRS_HASH_MAX, 8, &v) < 0)
-		bad = 1;
-	c->codec.hashlength = (int)v;
-	if (api->opt_int(opts, "hashmin", 1, SRS_HASH_MAX, c->codec.hashlength, &v) < 0)
-		bad = 1;
-	else if (v > c->codec.hashlength) {
-		api->opt_error(api->opt_get(opts, "hashmin"), "hashmin %lld is more than "
-		    "hashlength %d: our own addresses would be refused", v,
-		    c->codec.hashlength);
-		bad = 1;
-	}
-	c->codec.hashmin = (int)v;
-	if (api->opt_str(opts, "separator", "=", &s) < 0)
-		bad = 1;
-	else if (strlen(s) != 1 || strchr("=+-", s[0]) == NULL) {
-		api->opt_error(api->opt_get(opts, "separator"), "separator must be "
-		    "\"=\", \"+\" or \"-\" (quoted), not '%s'", s);
-		bad = 1;
-	} else
-		c->codec.separator = s[0];
-	if (sign_mode(api, opts, &c->sign) < 0)
-		bad = 1;
-	if (api->opt_bool(opts, "reject_spoofed", 0, &c->reject_spoofed) < 0)
-		bad = 1;
-	if (strings(api, opts, "local_domains", NULL, DOMAIN, &c->local_domains) < 0)
-		bad = 1;
-	if (strings(api, opts, "banned_users", banned_default, LOWER, &c->banned) < 0)
-		bad = 1;
-	if (!bad && secrets(api, opts, &c->codec, err) < 0)
-		bad = 1;
-	if (bad) {
+	api->opt_table_free(srs_option_table, &o);
+	if (rc < 0) {
 		srs_conf_free(c);
 		return NULL;
 	}

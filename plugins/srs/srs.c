@@ -358,6 +358,7 @@ srs_eom(mm_ctx *ctx, void *instance)
 MM_PLUGIN(srs, "1.0",
 	"Sender Rewriting Scheme for forwarded mail, and refusal of forged bounces",
 	.actions = MM_ACT_CHGFROM | MM_ACT_ADDRCPT | MM_ACT_DELRCPT,
+	.options = srs_option_table,
 	.init = srs_init,
 	.fini = srs_fini,
 	.envfrom = srs_envfrom,

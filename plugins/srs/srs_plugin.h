@@ -6,7 +6,7 @@
  * DESCRIPTION
  *	struct srs_conf is one instance's configuration, read-only once
  *	init has returned (every connection thread reads it): options.c
- *	makes it, srs.c (descriptor and hooks) uses it, and modmilter-srs
+ *	makes it from srs_option_table, srs.c (descriptor and hooks) uses it, and modmilter-srs
  *	reads the same options from the daemon's file.
  */
 #ifndef SRS_PLUGIN_H
@@ -32,7 +32,8 @@ struct srs_conf {
 	mm_metric *actions;		/* modmilter_srs_actions_total{action} */
 };
 
-/* options.c */
+/* options.c: the table the core reads (the descriptor's .options) */
+extern const struct mm_option srs_option_table[];
 struct srs_conf *srs_conf_load(const struct mm_api *api, const mm_opt *opts,
     char **err);
 void srs_conf_free(struct srs_conf *c);

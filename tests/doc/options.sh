@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../lib.sh"
 [ -x "$MODMILTERD" ] || { echo "SKIP: modmilterd is not built"; exit 77; }
 names=
-for n in cbv dspam mime spf wiretap; do
+for n in cbv dspam mime policy spf srs wiretap; do
 	[ -f "$PLUGINS/$n.so" ] && names="$names $n"
 done
 [ -n "$names" ] || { echo "SKIP: no plugin built"; exit 77; }

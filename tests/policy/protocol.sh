@@ -31,11 +31,12 @@ for why in bad_ptr numeric_hello self_hello zombie forged strikes subject; do
 done
 grep -q 'auto-whitelisted but SPF did not pass' "$tmp/daemon.log" ||
 	{ echo "FAIL: no log of the untrusted whitelisted sender"; rc=1; }
-# the whitelist as the admin sees it
-"$top_builddir/modmilter-policy" -c "$tmp/conf.yaml" whitelist query bob@partner.example \
+# the whitelist as the admin sees it (two policy instances: -i chooses
+# whose db)
+"$top_builddir/modmilter-policy" -c "$tmp/conf.yaml" -i pol whitelist query bob@partner.example \
 	> "$tmp/q" 2>&1 || { echo "FAIL: bob not in the auto-whitelist"; cat "$tmp/q"; rc=1; }
 grep -q 'by=alice@corp.example' "$tmp/q" || { echo "FAIL: entry without its sender"; rc=1; }
-if "$top_builddir/modmilter-policy" -c "$tmp/conf.yaml" whitelist query \
+if "$top_builddir/modmilter-policy" -c "$tmp/conf.yaml" -i pol whitelist query \
 	alice@corp.example > /dev/null 2>&1; then echo "FAIL: alice whitelisted"; rc=1; fi
 if [ $rc = 0 ]; then echo "PASS policy protocol"; else
 	cat "$tmp/out"; echo "--- daemon log"; cat "$tmp/daemon.log"; fi

@@ -249,6 +249,49 @@ test_check(void **state)
 	assert_int_equal(opttab_check(bad_name, err, sizeof(err)), -1);
 }
 
+/*
+ * A scalar entry without a default leaves its field alone when the key
+ * is absent (or null): the plugin's own "not given" value stays (policy's
+ * reject_noptr, srs's hashmin).
+ */
+struct unset {
+	int flag, word;
+	long long n;
+	double d;
+};
+static const struct mm_option unset_table[] = {
+	{ "flag", MM_OT_BOOL, offsetof(struct unset, flag), NULL, 0, 0, NULL, "", NULL },
+	{ "word", MM_OT_ENUM, offsetof(struct unset, word), NULL, 0, 0,
+	  MM_OPT_WORDS("a", "b"), "", NULL },
+	{ "n", MM_OT_INT, offsetof(struct unset, n), NULL, 1, 9, NULL, "", NULL },
+	{ "d", MM_OT_DURATION, offsetof(struct unset, d), NULL, 0, 0, NULL, "", NULL },
+	{ NULL }
+};
+
+static void
+test_no_default(void **state)
+{
+	static const char *const yaml[] = { "options: { n: ~ }\n",
+	    "options: { flag: false, word: b, n: 3, d: 2s }\n" };
+
+	(void)state;
+	assert_int_equal(opttab_check(unset_table, (char[128]){ 0 }, 128), 0);
+	for (int i = 0; i < 2; i++) {
+		struct cfgtree *t = cfgtree_parse("u.yaml", yaml[i], strlen(yaml[i]));
+		struct unset u = { -1, -1, -1, -1 };
+
+		assert_non_null(t);
+		assert_int_equal(opttab_read(cfg_get(t->root, "options"), unset_table,
+		    &u), 0);
+		assert_int_equal(u.flag, i ? 0 : -1);
+		assert_int_equal(u.word, i ? 1 : -1);
+		assert_int_equal(u.n, i ? 3 : -1);
+		assert_true(u.d == (i ? 2 : -1));
+		opttab_free(unset_table, &u);
+		cfgtree_free(t);
+	}
+}
+
 static void
 test_describe(void **state)
 {
@@ -293,6 +336,7 @@ main(void)
 		cmocka_unit_test_teardown(test_errors, teardown),
 		cmocka_unit_test_teardown(test_unknown, teardown),
 		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_no_default),
 		cmocka_unit_test(test_describe),
 	};
 

@@ -349,7 +349,9 @@ struct mm_part {
  *
  * A name "map.key" is the key of a sub-map ("dns.timeout"). A default is
  * written as in the YAML file ("30s", "true", "a b c" for a list); NULL
- * means none. Lists and strings are the plugin's to keep until
+ * means none: an absent (or null) key then leaves a scalar field as the
+ * plugin set it before the call, so that "not given" can mean something
+ * of its own (a string is NULL, a list empty). Lists and strings are the plugin's to keep until
  * api->opt_table_free.
  */
 typedef enum mm_option_type {
