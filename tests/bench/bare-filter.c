@@ -16,9 +16,12 @@
  *	\fB-m\fR adds the protocol work that a filter rewriting the
  *	envelope does (the srs plugin's loads, tests/srs/bench.sh), to
  *	measure the floor of any libmilter filter doing it:
+ * .IP \fBrcpt-nr\fR
+ *	RCPT is sent by the MTA but not answered (SMFIP_NR_RCPT), as
+ *	modmilterd negotiates it when no plugin of the chain hooks RCPT;
  * .IP \fBrcpt\fR
- *	RCPT is negotiated with a reply (SMFIP_NR_RCPT off), each
- *	recipient answered with continue;
+ *	RCPT is negotiated with a reply, each recipient answered with
+ *	continue;
  * .IP \fBchgfrom\fR
  *	as rcpt, and at end of message one CHGFROM to an address as long
  *	as an SRS0 one (smfi_chgfrom);
@@ -49,6 +52,7 @@
 #define MODE_RCPT	1
 #define MODE_CHGFROM	2
 #define MODE_SWAP	3
+#define MODE_RCPT_NR	4
 
 static int mode = MODE_HELLO;
 
@@ -69,7 +73,10 @@ static sfsistat bf_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     *pf0 = want;
     *pf1 = f1 & (SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOHDRS
 		 | SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA
-		 | (mode == MODE_HELLO ? SMFIP_NORCPT : 0));
+		 | (mode == MODE_HELLO ? SMFIP_NORCPT : 0)
+		 | (mode == MODE_RCPT_NR ? SMFIP_NR_RCPT : 0));
+    if (mode == MODE_RCPT_NR && (*pf1 & SMFIP_NR_RCPT) == 0)
+	return (SMFIS_REJECT);
     *pf2 = *pf3 = 0;
     return (SMFIS_CONTINUE);
 }
@@ -85,6 +92,8 @@ static sfsistat bf_envrcpt(SMFICTX *ctx, char **argv)
 {
     char   *r;
 
+    if (mode == MODE_RCPT_NR)
+	return (SMFIS_NOREPLY);
     if (mode == MODE_SWAP && smfi_getpriv(ctx) == NULL) {
 	if ((r = strdup(argv[0])) == NULL)
 	    return (SMFIS_TEMPFAIL);
@@ -153,6 +162,8 @@ int     main(int argc, char **argv)
 	    nodelay = 0;
 	else if (ch == 'm' && strcmp(optarg, "hello") == 0)
 	    mode = MODE_HELLO;
+	else if (ch == 'm' && strcmp(optarg, "rcpt-nr") == 0)
+	    mode = MODE_RCPT_NR;
 	else if (ch == 'm' && strcmp(optarg, "rcpt") == 0)
 	    mode = MODE_RCPT;
 	else if (ch == 'm' && strcmp(optarg, "chgfrom") == 0)
@@ -164,7 +175,7 @@ int     main(int argc, char **argv)
     }
     if (sock == NULL || optind < argc) {
 	fprintf(stderr, "usage: bare-filter -p SOCKET [-N] "
-		"[-m hello|rcpt|chgfrom|rcpt-swap]\n");
+		"[-m hello|rcpt-nr|rcpt|chgfrom|rcpt-swap]\n");
 	return (2);
     }
     if (smfi_setconn(sock) != MI_SUCCESS || smfi_register(desc) != MI_SUCCESS
