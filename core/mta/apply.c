@@ -19,34 +19,51 @@
 
 #include <libmilter/mfapi.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "apply.h"
 #include "log.h"
+
+/* An address in angle brackets, in buf (BRACKETED bytes) when it fits,
+   else in *heap, which the caller frees. */
+#define BRACKETED	512
+static char *
+bracket(char *buf, const char *addr, char **heap)
+{
+	size_t n = strlen(addr);
+
+	if (n + 3 > BRACKETED)
+		return *heap = xasprintf("<%s>", addr);
+	buf[0] = '<';
+	memcpy(buf + 1, addr, n);
+	buf[n + 1] = '>';
+	buf[n + 2] = 0;
+	return buf;
+}
 
 int
 milter_apply(SMFICTX *ctx, const char *qid, const struct eom_out *e)
 {
 	const char *step = NULL;
+	char buf[BRACKETED], *heap = NULL;
 
-	if (e->chgfrom) {
-		/* libmilter refuses an empty string: the null sender is <> */
-		char *a = xasprintf("<%s>", e->chgfrom);
-		if (smfi_chgfrom(ctx, a, e->chgfrom_args) != MI_SUCCESS)
-			step = "change sender";
-		free(a);
-	}
+	/* libmilter refuses an empty string: the null sender is <> */
+	if (e->chgfrom && smfi_chgfrom(ctx, bracket(buf, e->chgfrom, &heap),
+	    e->chgfrom_args) != MI_SUCCESS)
+		step = "change sender";
 	for (size_t i = 0; !step && i < e->ndelrcpt; i++) {
-		char *a = xasprintf("<%s>", e->delrcpt[i]);
-		if (smfi_delrcpt(ctx, a) != MI_SUCCESS)
+		free(heap);
+		heap = NULL;
+		if (smfi_delrcpt(ctx, bracket(buf, e->delrcpt[i], &heap)) != MI_SUCCESS)
 			step = "delete recipient";
-		free(a);
 	}
 	for (size_t i = 0; !step && i < e->naddrcpt; i++) {
-		char *a = xasprintf("<%s>", e->addrcpt[i]);
-		if (smfi_addrcpt(ctx, a) != MI_SUCCESS)
+		free(heap);
+		heap = NULL;
+		if (smfi_addrcpt(ctx, bracket(buf, e->addrcpt[i], &heap)) != MI_SUCCESS)
 			step = "add recipient";
-		free(a);
 	}
+	free(heap);
 	for (size_t i = 0; !step && i < e->nhdrops; i++) {
 		const struct hdrop *op = &e->hdrops[i];
 		int r;

@@ -39,7 +39,6 @@
 #include <string.h>
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "srs.h"
 
@@ -109,27 +108,26 @@ struct part {
 	size_t len;
 };
 
-/* The unpadded base64 HMAC-SHA1 of the lower-cased parts under secret:
-   SRS_HASH_MAX characters into b64 (with its NUL). */
+/* The unpadded base64 HMAC-SHA1 of the lower-cased parts under secret
+   number i: SRS_HASH_MAX characters into b64 (with its NUL). */
 static int
-hash_full(const char *secret, const struct part *parts, size_t nparts,
-    char b64[SRS_HASH_MAX + 2])
+hash_full(const struct srs_codec *c, size_t i, const struct part *parts,
+    size_t nparts, char b64[SRS_HASH_MAX + 2])
 {
-	unsigned char data[2 * SRS_ADDR_MAX], md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	unsigned char data[2 * SRS_ADDR_MAX], md[20];
 	size_t n = 0;
+	int rc;
 
-	for (size_t i = 0; i < nparts; i++) {
-		if (parts[i].len > sizeof(data) - n)
+	for (size_t k = 0; k < nparts; k++) {
+		if (parts[k].len > sizeof(data) - n)
 			return SRS_ETOOLONG;
-		for (size_t j = 0; j < parts[i].len; j++)
-			data[n++] = (unsigned char)lower((unsigned char)parts[i].s[j]);
+		for (size_t j = 0; j < parts[k].len; j++)
+			data[n++] = (unsigned char)lower((unsigned char)parts[k].s[j]);
 	}
-	if (HMAC(EVP_sha1(), secret, (int)strlen(secret), data, n, md,
-	    &mdlen) == NULL || mdlen != 20)
-		return SRS_ECRYPTO;
+	if ((rc = srs_hmac(c, i, data, n, md)) != SRS_OK)
+		return rc;
 	/* 20 bytes: 28 characters, the last one padding */
-	EVP_EncodeBlock((unsigned char *)b64, md, (int)mdlen);
+	EVP_EncodeBlock((unsigned char *)b64, md, (int)sizeof(md));
 	b64[SRS_HASH_MAX] = 0;
 	return SRS_OK;
 }
@@ -156,7 +154,7 @@ hash_verify(const struct srs_codec *c, const char *hash, size_t len,
 	if (len < (size_t)c->hashmin || len > SRS_HASH_MAX || n == 0)
 		return SRS_EHASH;
 	for (size_t i = 0; i < n; i++) {
-		if ((rc = hash_full(c->secrets[i], parts, nparts, want[i])) != SRS_OK)
+		if ((rc = hash_full(c, i, parts, nparts, want[i])) != SRS_OK)
 			return rc;
 		if (memcmp(want[i], hash, len) == 0)
 			return SRS_OK;
@@ -294,7 +292,7 @@ srs_forward(const struct srs_codec *c, const char *sender,
 		n = 3;
 	}
 	/* the hashed parts are the fields of the address, in order */
-	if ((rc = hash_full(c->secrets[0], p, n, hash)) != SRS_OK)
+	if ((rc = hash_full(c, 0, p, n, hash)) != SRS_OK)
 		return rc;
 	hash[c->hashlength] = 0;
 	putstr(&o, quoted ? "\"" : "");

@@ -99,7 +99,8 @@ from_config(const char *path, const char *want)
 int
 main(int argc, char **argv)
 {
-	struct srs_codec c = { NULL, 0, 8, 0, 8, '=' }, set = { NULL, 0, 0, 0, 0, 0 };
+	struct srs_codec c = { NULL, 0, 8, 0, 8, '=', NULL };
+	struct srs_codec set = { NULL, 0, 0, 0, 0, 0, NULL };
 	char *given[SRS_SECRETS_MAX], out[SRS_ADDR_MAX], err[512];
 	const char *file = NULL, *fwdomain = NULL, *config = NULL, *instance = NULL;
 	struct srs_conf *conf = NULL;
@@ -171,6 +172,11 @@ main(int argc, char **argv)
 		c.secrets = given;
 		c.nsecrets = ngiven;
 	}
+	/* the plugin's way: the HMAC keyed once per secret */
+	if (srs_codec_key(&c) < 0) {
+		fprintf(stderr, "modmilter-srs: libcrypto cannot key HMAC-SHA1\n");
+		exit(2);
+	}
 	for (int i = optind + 1; i < argc; i++) {
 		int r = forward ? srs_forward(&c, argv[i], fwdomain, now, out, sizeof(out)) :
 		    srs_reverse(&c, argv[i], now, out, sizeof(out));
@@ -181,6 +187,7 @@ main(int argc, char **argv)
 			rc = 1;
 		}
 	}
+	srs_codec_unkey(&c);
 	if (conf != NULL)
 		srs_conf_free(conf);
 	else if (file != NULL)

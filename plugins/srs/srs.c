@@ -31,7 +31,8 @@
  *	would cost every message one more round trip (see
  *	doc/plugins/srs-performance.md).
  *
- *	Instance state is read-only after init; the per-message state
+ *	Instance state is read-only after init (the HMAC keyed once per
+ *	secret there, hmac.c); the per-message state
  *	lives in the core's message slot.
  * DIAGNOSTICS
  *	Each rewrite, reversal and refusal is logged (info) and counted in
@@ -78,6 +79,11 @@ srs_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *opts,
 	}
 	if ((c = srs_conf_load(api, opts, err)) == NULL)
 		return -1;	/* *err, or the errors recorded at their nodes */
+	if (srs_codec_key(&c->codec) < 0) {
+		srs_conf_free(c);
+		*err = strdup("srs: libcrypto cannot key HMAC-SHA1 with the secrets");
+		return -1;
+	}
 	c->actions = api->metric_counter(ctx, "actions_total",
 	    "SRS senders signed, recipients reversed and recipients refused",
 	    "action");
@@ -90,7 +96,10 @@ srs_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *opts,
 static void
 srs_fini(void *instance)
 {
-	srs_conf_free(instance);
+	struct srs_conf *c = instance;
+
+	srs_codec_unkey(&c->codec);
+	srs_conf_free(c);
 }
 
 static void

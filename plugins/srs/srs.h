@@ -34,8 +34,12 @@
  *
  *	out never overlaps the input.
  *
+ *	srs_codec_key() keys the HMAC once per secret (hmac.c); a codec
+ *	without keys computes the same bytes with the one-shot HMAC().
+ *
  *	The other modules: options.c (options -> srs_conf), secrets.c
- *	(the secret file), srs.c (descriptor and hooks).
+ *	(the secret file), hmac.c (keyed HMAC-SHA1), srs.c (descriptor
+ *	and hooks).
  */
 #ifndef SRS_H
 #define SRS_H
@@ -66,6 +70,7 @@ struct srs_codec {
 	int hashmin;		/* fewest characters of a hash we accept */
 	int maxage;		/* days a timestamp stays valid */
 	char separator;		/* after SRS0/SRS1 in what we make: = + - */
+	struct srs_key *keys;	/* srs_codec_key(): one per secret, or NULL */
 };
 
 int srs_forward(const struct srs_codec *c, const char *sender,
@@ -75,6 +80,13 @@ int srs_reverse(const struct srs_codec *c, const char *addr, time_t now,
 int srs_is_srs(const char *local);
 int srs_timestamp(time_t now, char ts[3]);
 const char *srs_strerror(int status);
+
+/* hmac.c */
+struct srs_key;
+int srs_codec_key(struct srs_codec *c);
+void srs_codec_unkey(struct srs_codec *c);
+int srs_hmac(const struct srs_codec *c, size_t i, const unsigned char *data,
+    size_t len, unsigned char md[20]);
 
 /* secrets.c */
 int srs_secrets_read(const char *path, char ***out, size_t *n, char *err,

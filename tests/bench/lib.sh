@@ -33,15 +33,24 @@ print("%.2f %.3f %.3f %.0f" % ((t1 - t0) / tick * 1e6 / n, lat["p50"], lat["p99"
 ' "$out" "$t0" "$t1" "$TICK" "$n" "$want" "$outf" >> "$outf"
 }
 
-# bench_daemon NAME CONFIG: modmilterd -f -c CONFIG on a free loopback
-# port, its log in $tmp/NAME.log; sets PID[NAME] and SOCK[NAME] (the
-# caller declares -A PID SOCK) and adds the process to pids.
+# bench_socket NAME: a milter socket for the filter NAME: a free loopback
+# port, or with BENCH_UNIX=1 the UNIX-domain socket $tmp/NAME.sock
+bench_socket() {
+	if [ "${BENCH_UNIX:-0}" = 1 ]; then
+		echo "unix:$tmp/$1.sock"
+	else
+		echo "inet:$(port)@127.0.0.1"
+	fi
+}
+
+# bench_daemon NAME CONFIG: modmilterd -f -c CONFIG on bench_socket NAME,
+# its log in $tmp/NAME.log; sets PID[NAME] and SOCK[NAME] (the caller
+# declares -A PID SOCK) and adds the process to pids.
 bench_daemon() {
-	local name=$1 conf=$2 p
-	p=$(port)
-	"$top_builddir/modmilterd" -f -c "$conf" -l "inet:$p@127.0.0.1" 2>"$tmp/$name.log" &
+	local name=$1 conf=$2
+	SOCK[$name]=$(bench_socket "$name")
+	"$top_builddir/modmilterd" -f -c "$conf" -l "${SOCK[$name]}" 2>"$tmp/$name.log" &
 	PID[$name]=$!
-	SOCK[$name]="inet:$p@127.0.0.1"
 	pids+=($!)
 }
 

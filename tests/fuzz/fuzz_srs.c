@@ -3,7 +3,7 @@
  *	fuzz_srs - libFuzzer target for the SRS address codec of the srs plugin
  * SYNOPSIS
  *	clang -fsanitize=fuzzer,address,undefined -Iplugins/srs \
- *	    tests/fuzz/fuzz_srs.c plugins/srs/codec.c -lcrypto
+ *	    tests/fuzz/fuzz_srs.c plugins/srs/codec.c plugins/srs/hmac.c -lcrypto
  * DESCRIPTION
  *	Each input is one address as a remote MTA could send it in RCPT TO
  *	(the reverse path parses it) or as a sender (the forward path).
@@ -42,12 +42,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char s1[] = "fuzz secret", s2[] = "older";
 	static char *secrets[] = { s1, s2 };
-	struct srs_codec c = { secrets, 2, 8, 8, 21, '=' };
+	static struct srs_key *keys;	/* keyed once, as the plugin does */
+	struct srs_codec c = { secrets, 2, 8, 8, 21, '=', NULL };
 	char in[2 * SRS_ADDR_MAX], fwd[SRS_ADDR_MAX], back[SRS_ADDR_MAX];
 	const time_t now = 1764806400;
 	const char *at;
 	int rc;
 
+	if (keys == NULL) {
+		if (srs_codec_key(&c) < 0)
+			abort();
+		keys = c.keys;
+	}
+	c.keys = keys;
 	if (size >= sizeof(in))
 		return 0;
 	memcpy(in, data, size);

@@ -7,6 +7,8 @@
  *	  hash length and separator (vectors made with Debian's python3-srs):
  *	  SRS0 for a plain sender, SRS1 for an SRS0 sender, SRS1 with the
  *	  first forwarder kept for an SRS1 sender;
+ *	- the HMAC keyed once per secret gives the bytes of the one-shot
+ *	  HMAC() for keys shorter and longer than a block, and the vectors;
  *	- reversal: SRS0 to the sender, SRS1 to the first forwarder's
  *	  SRS0; any separator and tag case; a hash with its case smashed
  *	  still verifies, a changed one does not, nor one made with another
@@ -42,7 +44,7 @@ static char *one[] = { secret1 }, *rotated[] = { secret2, secret1 };
 static struct srs_codec
 codec(int hashlength, char sep)
 {
-	struct srs_codec c = { one, 1, hashlength, hashlength, 8, sep };
+	struct srs_codec c = { one, 1, hashlength, hashlength, 8, sep, NULL };
 	return c;
 }
 
@@ -70,6 +72,51 @@ test_forward_vectors(void **state)
 	assert_int_equal(srs_forward(&c, "Bob.Smith@Example.ORG", "fwd.example", T0,
 	    out, sizeof(out)), SRS_OK);
 	assert_string_equal(out, "SRS0+f6e8=6K=Example.ORG=Bob.Smith@fwd.example");
+}
+
+/* The HMAC keyed once per secret (hmac.c, as the plugin and
+   modmilter-srs use it) gives the bytes of the one-shot HMAC(): secrets
+   shorter than, as long as and longer than a SHA-1 block (hashed first),
+   the vectors above, and a rotation. */
+static void
+test_keyed(void **state)
+{
+	static char s64[65], s65[66], s200[201];
+	char *secrets[] = { secret1, s64, s65, s200, secret2 }, *old[] = { secret2 };
+	struct srs_codec plain = { secrets, 5, 8, 8, 8, '=', NULL }, keyed = plain;
+	struct srs_codec rot = { old, 1, 8, 8, 8, '=', NULL };
+	unsigned char a[20], b[20], data[300];
+	char out[SRS_ADDR_MAX], out2[SRS_ADDR_MAX];
+
+	(void)state;
+	memset(s64, 'k', 64);
+	memset(s65, 'k', 65);
+	memset(s200, 'x', 200);
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)(i * 7);
+	assert_int_equal(srs_codec_key(&keyed), 0);
+	assert_non_null(keyed.keys);
+	for (size_t i = 0; i < 5; i++)
+		for (size_t len = 0; len <= sizeof(data); len += 37) {
+			assert_int_equal(srs_hmac(&plain, i, data, len, a), SRS_OK);
+			assert_int_equal(srs_hmac(&keyed, i, data, len, b), SRS_OK);
+			assert_memory_equal(a, b, 20);
+		}
+	assert_int_equal(srs_forward(&keyed, "alice@example.org", "fwd.example", T0,
+	    out, sizeof(out)), SRS_OK);
+	assert_string_equal(out, "SRS0=/nBCsgNg=6K=example.org=alice@fwd.example");
+	assert_int_equal(srs_reverse(&keyed,
+	    "SRS1=Ww0ADDlO=fwd.example==/nBCsgNg=6K=example.org=alice@second.example",
+	    T0, out, sizeof(out)), SRS_OK);
+	/* signed with the last secret of the list: it verifies too */
+	assert_int_equal(srs_codec_key(&rot), 0);
+	assert_int_equal(srs_forward(&rot, "alice@example.org", "fwd.example", T0,
+	    out, sizeof(out)), SRS_OK);
+	assert_int_equal(srs_reverse(&keyed, out, T0, out2, sizeof(out2)), SRS_OK);
+	assert_string_equal(out2, "alice@example.org");
+	srs_codec_unkey(&rot);
+	srs_codec_unkey(&keyed);
+	assert_null(keyed.keys);
 }
 
 static void
@@ -241,6 +288,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_forward_vectors),
+		cmocka_unit_test(test_keyed),
 		cmocka_unit_test(test_reverse),
 		cmocka_unit_test(test_secrets_rotation),
 		cmocka_unit_test(test_age),
