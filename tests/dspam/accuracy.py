@@ -112,6 +112,23 @@ def run(cmd, inp=None):
     return p.stdout
 
 
+def misses(results, truth):
+    """The errors of a fold, and the messages that cost it ranking: each
+    spam with an innocent message ranked at or above it, and each such
+    innocent message ("rank"), with the probability and log-odds."""
+    ham_top = max((k for p, (_, k) in results.items() if not truth[p]), default=None)
+    spam_low = min((k for p, (_, k) in results.items() if truth[p]), default=None)
+    out = []
+    for path, (prob, key) in sorted(results.items(), key=lambda x: x[1][1]):
+        spam = truth[path]
+        what = ("FN" if prob <= THRESHOLD else "rank") if spam else \
+            ("FP" if prob > THRESHOLD else "rank")
+        if what == "rank" and (spam and key > ham_top or not spam and key < spam_low):
+            continue
+        out.append("%s %s %.4f %.2f %s" % ("spam" if spam else "ham", what, prob, key, path))
+    return out
+
+
 def ours_fold(tmp, extra, train, test):
     store = os.path.join(tmp, "ours")
     base = [DSPAM, "--store", store] + extra
@@ -152,7 +169,10 @@ def crossval(msgs, args, extra, bogo):
         truth = {p: c for p, c in test}
         tmp = tempfile.mkdtemp(prefix="mmdspamcv.")
         try:
-            o = evaluate(ours_fold(tmp, extra, train, test), truth)
+            ours = ours_fold(tmp, extra, train, test)
+            o = evaluate(ours, truth)
+            if args.misses:
+                miss = misses(ours, truth)
             b = None
             if bogo and args.bogo_cache and os.path.exists("%s.%d" % (args.bogo_cache, i)):
                 with open("%s.%d" % (args.bogo_cache, i)) as f:
@@ -164,17 +184,22 @@ def crossval(msgs, args, extra, bogo):
                         f.write(" ".join(map(repr, b)))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        return o, b, len(test), sum(truth.values())
+        return o, b, len(test), sum(truth.values()), miss if args.misses else None
 
     with ThreadPoolExecutor(args.jobs) as ex:
         res = list(ex.map(one, range(args.k)))
+    if args.misses:
+        with open(args.misses, "w") as f:
+            for i, r in enumerate(res):
+                for line in r[4]:
+                    f.write("fold %d %s\n" % (i, line))
     print("%d-fold cross-validation, folds by MD5 of %sthe file name; modmilter-dspam %s"
           % (args.k, ("salt %r + " % args.salt) if args.salt else "", " ".join(extra) or "(defaults)"))
     print("%-6s %6s  %-32s  %-32s" % ("", "", "ours FP% FN% 1-AUC% unsure%",
                                       "bogofilter FP% FN% 1-AUC% unsure%"))
     fmt = "%6.2f %6.2f %7.4f %6.2f"
     worse = []
-    for i, (o, b, n, ns) in enumerate(res):
+    for i, (o, b, n, ns, _) in enumerate(res):
         line = "fold %-2d %5d  " % (i, n) + fmt % o + "         " + (fmt % b if b else "")
         if b:
             bad = [nm for nm, x, y in zip(("FP", "FN", "1-AUC"), o, b) if x > 1.5 * y and x > y]
@@ -381,6 +406,8 @@ def main():
     ap.add_argument("--only", default="", help="online: only these passes (ours-toe,bogo-teft,...)")
     ap.add_argument("--online-cache", default="", help="online: keep each pass's errors "
                     "in this directory and reuse them (to plot passes run separately)")
+    ap.add_argument("--misses", default="", help="write each fold's errors and the "
+                    "messages that cost it ranking to this file")
     ap.add_argument("-p", dest="png", default="dspam-online.png", help="plot file ('' none)")
     args = ap.parse_args()
     for c in ("npm", "bogofilter"):

@@ -296,6 +296,19 @@ test_tokenizer_links_and_fields(void **state)
 	assert_true(has_word(&ts, "msgid-nohost"));
 	assert_true(has_word(&ts, "received-hops 0"));
 	tokset_free(&ts);
+	/* the sender's software and setup count; list fields do not */
+	tok("User-Agent: Mutt/1.4i\nX-Priority: 3 (Normal)\n"
+	    "Organization: Example Widgets\nMIME-Version: 1.0\n"
+	    "Content-Transfer-Encoding: quoted-printable\n"
+	    "X-Originating-IP: [192.0.2.7]\nList-Id: Widgets <w.example.org>\n"
+	    "Precedence: bulk\nSubject: hi\n\nbody\n", &ts, 0);
+	assert_true(has_hdr(&ts, "user-agent", "Mutt"));
+	assert_true(has_hdr(&ts, "x-priority", "Normal"));
+	assert_true(has_hdr(&ts, "organization", "Widgets"));
+	assert_true(has_hdr(&ts, "content-transfer-encoding", "quoted-printable"));
+	assert_false(has_hdr(&ts, "list-id", "Widgets"));
+	assert_false(has_hdr(&ts, "precedence", "bulk"));
+	tokset_free(&ts);
 }
 
 static void
