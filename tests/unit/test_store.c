@@ -267,6 +267,29 @@ test_read_batch(void **state)
 		}
 	}
 	core_api.store_batch_free(b);
+	/* keys and deltas short and long (kept in the op or allocated) in
+	   one batch */
+	{
+		char lk[100];
+		int64_t d12[12], d2[2] = { 3, 4 };
+		int ia, ib;
+
+		for (i = 0; i < 12; i++)
+			d12[i] = (int64_t)i + 1;
+		memset(lk, 'L', sizeof(lk));
+		b = batch(a);
+		ia = core_api.store_batch_add(b, lk, sizeof(lk), d12, 12, 0, -1);
+		ib = core_api.store_batch_add(b, "s", 1, d2, 2, 0, -1);
+		assert_int_equal(core_api.store_batch_run(b), 1);
+		assert_int_equal(core_api.store_result(b, ia, &v, &vl), 1);
+		assert_int_equal(core_api.store_counter(v, vl, 11), 12);
+		assert_int_equal(core_api.store_result(b, ib, &v, &vl), 1);
+		assert_int_equal(core_api.store_counter(v, vl, 1), 4);
+		core_api.store_batch_free(b);
+		assert_int_equal(core_api.store_get(a, lk, sizeof(lk), &sv, &svl), 1);
+		assert_int_equal(core_api.store_counter(sv, svl, 0), 1);
+		core_api.free(sv);
+	}
 }
 
 #define THREADS 8
