@@ -249,8 +249,15 @@ new_op(mm_store_batch *b, enum store_opcode code, const void *key, size_t klen)
 	o = &b->ops[b->n++];
 	memset(o, 0, sizeof(*o));
 	o->code = code;
-	o->key = xmalloc(klen);
-	memcpy(o->key, key, klen);
+	/* the ops array may still move: inline buffers are pointed at
+	   when the batch runs (store_batch_run) */
+	if (klen <= sizeof(o->kbuf)) {
+		memcpy(o->kbuf, key, klen);
+		o->kin = 1;
+	} else {
+		o->key = xmalloc(klen);
+		memcpy(o->key, key, klen);
+	}
 	o->klen = klen;
 	return o;
 }
@@ -307,8 +314,13 @@ store_batch_add(mm_store_batch *b, const void *key, size_t klen,
 		return -1;
 	if ((o = new_op(b, SOP_ADD, key, klen)) == NULL)
 		return -1;
-	o->delta = xmalloc(n * sizeof(*delta));
-	memcpy(o->delta, delta, n * sizeof(*delta));
+	if (n <= STORE_OP_DELTA_INLINE) {
+		memcpy(o->dbuf, delta, n * sizeof(*delta));
+		o->din = 1;
+	} else {
+		o->delta = xmalloc(n * sizeof(*delta));
+		memcpy(o->delta, delta, n * sizeof(*delta));
+	}
 	o->n = n;
 	o->expires = expiry(ttl);
 	o->ttl_limit = ttl_limit;
@@ -339,6 +351,12 @@ store_batch_run(mm_store_batch *b)
 	b->ran = 1;
 	if (b->n == 0)
 		return 1;
+	for (size_t i = 0; i < b->n; i++) {	/* the array no longer moves */
+		if (b->ops[i].kin)
+			b->ops[i].key = b->ops[i].kbuf;
+		if (b->ops[i].din)
+			b->ops[i].delta = b->ops[i].dbuf;
+	}
 	r = b->st->env->ops->run(b->st->env->env, b->st->db, b->ops, b->n);
 	metrics_store(b->st->env->ops->name, r > 0 ? "ok" : r == 0 ? "conflict" : "error");
 	if (r <= 0) {
@@ -385,9 +403,11 @@ store_batch_free(mm_store_batch *b)
 	if (b == NULL)
 		return;
 	for (size_t i = 0; i < b->n; i++) {
-		free(b->ops[i].key);
+		if (!b->ops[i].kin)
+			free(b->ops[i].key);
 		free(b->ops[i].val);
-		free(b->ops[i].delta);
+		if (!b->ops[i].din)
+			free(b->ops[i].delta);
 		free(b->ops[i].rval);
 	}
 	free(b->ops);

@@ -60,9 +60,13 @@ struct store_cfg {
 /* One operation of a batch, as a backend sees it. */
 enum store_opcode { SOP_GET, SOP_PUT, SOP_DEL, SOP_ADD, SOP_EXPECT };
 
+#define STORE_OP_KEY_INLINE	24	/* keys up to this long live in the op */
+#define STORE_OP_DELTA_INLINE	8	/* so do deltas of up to 8 counters */
+
 struct store_op {
 	enum store_opcode code;
-	unsigned char *key;
+	unsigned char *key;	/* the front points it (and delta) at the op's
+				   own buffers when the batch runs */
 	size_t klen;
 	unsigned char *val;	/* PUT, EXPECT (NULL: must be absent) */
 	size_t vlen;
@@ -76,6 +80,10 @@ struct store_op {
 	unsigned char *rval;
 	size_t rlen;
 	int64_t rexpires;
+	/* the front's: short keys and deltas without an allocation each */
+	unsigned char kbuf[STORE_OP_KEY_INLINE];
+	int64_t dbuf[STORE_OP_DELTA_INLINE];
+	unsigned char kin, din;	/* key, delta in kbuf, dbuf */
 };
 
 /* A scan callback as backends call it: expired entries included. A

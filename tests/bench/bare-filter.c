@@ -4,7 +4,7 @@
  * SUMMARY
  *	minimal libmilter filter, baseline for modmilterd benchmarks
  * SYNOPSIS
- *	\fBbare-filter -p \fIsocket\fR [\fB-N\fR] [\fB-m \fImode\fR]
+ *	\fBbare-filter -p \fIsocket\fR [\fB-N\fR] [\fB-m \fImode\fR] [\fB-M\fR]
  * DESCRIPTION
  *	bare-filter does with plain libmilter what the "hello" plugin
  *	does inside modmilterd: at end of message it adds the header
@@ -34,6 +34,14 @@
  *	After opening the socket it sets TCP_NODELAY on it (inherited by
  *	accepted connections on Linux); \fB-N\fR leaves Nagle's
  *	algorithm on, to show what that costs.
+ *
+ *	\fB-M\fR receives the whole message as well: every header field
+ *	and body chunk is handed to a callback that does nothing, and
+ *	neither gets a reply (SMFIP_NR_HDR, SMFIP_NR_BODY), as a content
+ *	filter that reads and keeps nothing. The difference to the
+ *	default measures libmilter's own cost of reading a message, one
+ *	milter command per header field and body chunk: the floor of any
+ *	libmilter content filter.
  * DIAGNOSTICS
  *	Problems are reported on the standard error; the exit status is
  *	non-zero when the socket cannot be opened.
@@ -55,6 +63,7 @@
 #define MODE_RCPT_NR	4
 
 static int mode = MODE_HELLO;
+static int whole_message;
 
 static sfsistat bf_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			             unsigned long f2, unsigned long f3,
@@ -77,6 +86,12 @@ static sfsistat bf_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		 | (mode == MODE_RCPT_NR ? SMFIP_NR_RCPT : 0));
     if (mode == MODE_RCPT_NR && (*pf1 & SMFIP_NR_RCPT) == 0)
 	return (SMFIS_REJECT);
+    if (whole_message) {
+	if ((f1 & (SMFIP_NR_HDR | SMFIP_NR_BODY)) != (SMFIP_NR_HDR | SMFIP_NR_BODY))
+	    return (SMFIS_REJECT);
+	*pf1 &= ~(SMFIP_NOHDRS | SMFIP_NOBODY);
+	*pf1 |= SMFIP_NR_HDR | SMFIP_NR_BODY;
+    }
     *pf2 = *pf3 = 0;
     return (SMFIS_CONTINUE);
 }
@@ -106,6 +121,18 @@ static void bf_forget(SMFICTX *ctx)
 {
     free(smfi_getpriv(ctx));
     smfi_setpriv(ctx, NULL);
+}
+
+static sfsistat bf_header(SMFICTX *ctx, char *name, char *value)
+{
+    (void) ctx, (void) name, (void) value;
+    return (SMFIS_NOREPLY);
+}
+
+static sfsistat bf_body(SMFICTX *ctx, unsigned char *data, size_t len)
+{
+    (void) ctx, (void) data, (void) len;
+    return (SMFIS_NOREPLY);
 }
 
 static sfsistat bf_eom(SMFICTX *ctx)
@@ -145,6 +172,8 @@ int     main(int argc, char **argv)
 	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGFROM | SMFIF_ADDRCPT | SMFIF_DELRCPT,
 	.xxfi_envfrom = bf_envfrom,
 	.xxfi_envrcpt = bf_envrcpt,
+	.xxfi_header = bf_header,
+	.xxfi_body = bf_body,
 	.xxfi_eom = bf_eom,
 	.xxfi_abort = bf_abort,
 	.xxfi_close = bf_close,
@@ -155,7 +184,7 @@ int     main(int argc, char **argv)
     int     nodelay = 1;
     int     ch;
 
-    while ((ch = getopt(argc, argv, "p:Nm:")) != -1) {
+    while ((ch = getopt(argc, argv, "p:Nm:M")) != -1) {
 	if (ch == 'p')
 	    sock = optarg;
 	else if (ch == 'N')
@@ -170,12 +199,14 @@ int     main(int argc, char **argv)
 	    mode = MODE_CHGFROM;
 	else if (ch == 'm' && strcmp(optarg, "rcpt-swap") == 0)
 	    mode = MODE_SWAP;
+	else if (ch == 'M')
+	    whole_message = 1;
 	else
 	    sock = NULL;
     }
     if (sock == NULL || optind < argc) {
 	fprintf(stderr, "usage: bare-filter -p SOCKET [-N] "
-		"[-m hello|rcpt-nr|rcpt|chgfrom|rcpt-swap]\n");
+		"[-m hello|rcpt-nr|rcpt|chgfrom|rcpt-swap] [-M]\n");
 	return (2);
     }
     if (smfi_setconn(sock) != MI_SUCCESS || smfi_register(desc) != MI_SUCCESS

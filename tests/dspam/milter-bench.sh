@@ -14,6 +14,12 @@
 #                  through the core and adds a header (the floor of any
 #                  plugin that reads the message: every header and body
 #                  chunk is a milter event; built by make check)
+#   bare, bare-msg tests/bench/bare-filter, plain libmilter without
+#                  modmilterd: adding a header at end of message, and
+#                  with -M also receiving every header field and body
+#                  chunk with no reply (SMFIP_NR_HDR/NR_BODY): the floor
+#                  of any libmilter content filter, libmilter's own cost
+#                  of reading a message (built by make check)
 #   notrain        dspam classifying only, LMDB
 #   toe            dspam, TOE (a signature written per message), LMDB
 #   teft           dspam, TEFT (tokens and signature written), LMDB
@@ -79,7 +85,7 @@ start() {
 	bench_daemon "$name" "$tmp/$name.yaml"
 }
 for m in notrain toe teft old-notrain old-toe old-teft; do cp -r "$tmp/lmdb" "$tmp/lmdb-$m"; done
-NAMES="hello msg notrain toe teft toe-redis"
+NAMES="hello msg bare bare-msg notrain toe teft toe-redis"
 if [ -n "$OLD" ]; then
 	for m in notrain toe teft; do start "old-$m" "$tmp/lmdb-old-$m" "training: $m" "$OLD"; done
 	NAMES="$NAMES old-notrain old-toe old-teft"
@@ -87,6 +93,15 @@ fi
 start hello "$tmp/lmdb-hello" ""
 [ -f "$top_builddir/tests/plugins/.libs/msgplug.so" ] || { echo "SKIP: make check builds tests/plugins/msgplug.la"; exit 77; }
 start msg "$tmp/lmdb-msg" msg
+[ -x "$top_builddir/tests/bench/bare-filter" ] || { echo "SKIP: make check builds tests/bench/bare-filter"; exit 77; }
+for name in bare bare-msg; do
+	p=$(port)
+	"$top_builddir/tests/bench/bare-filter" -p "inet:$p@127.0.0.1" \
+	    $([ $name = bare-msg ] && echo -M) 2>"$tmp/$name.log" &
+	PID[$name]=$!
+	SOCK[$name]="inet:$p@127.0.0.1"
+	pids+=($!)
+done
 start notrain "$tmp/lmdb-notrain" "training: notrain"
 start toe "$tmp/lmdb-toe" "training: toe"
 start teft "$tmp/lmdb-teft" "training: teft"
@@ -101,7 +116,7 @@ for ((r = 0; r < RUNS; r++)); do
 		    -c "$CONC" --warmup 200 "${MSGS[@]}"
 	done
 done
-for name in ${NAMES#hello msg }; do
+for name in ${NAMES#hello msg bare bare-msg }; do
 	grep -qi 'error\|fail' "$tmp/$name.log" && { echo "$name: errors:"; cat "$tmp/$name.log"; exit 1; }
 done
 python3 -c '
@@ -114,7 +129,10 @@ print("medians of %s runs, concurrency %s, %s messages per round (200 corpus mes
 print("%-34s %12s %9s %9s %10s" % ("", "CPU us/msg", "p50 ms", "p99 ms", "msg/s"))
 h, m = load("hello")[0], load("msg")[0]
 for k, label in (("hello", "modmilterd + hello (baseline)"),
-                 ("msg", "modmilterd + msgplug (reads msg)"), ("notrain", "dspam notrain, LMDB"),
+                 ("msg", "modmilterd + msgplug (reads msg)"),
+                 ("bare", "libmilter bare-filter (no modmilterd)"),
+                 ("bare-msg", "bare-filter -M (reads msg, no reply)"),
+                 ("notrain", "dspam notrain, LMDB"),
                  ("toe", "dspam toe, LMDB"), ("teft", "dspam teft, LMDB"),
                  ("toe-redis", "dspam toe, Redis (unix socket)"),
                  ("old-notrain", "before: dspam notrain, LMDB"), ("old-toe", "before: dspam toe, LMDB"),

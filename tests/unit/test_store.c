@@ -208,6 +208,90 @@ test_ttl(void **state)
 	core_api.free(v);
 }
 
+static mm_store_batch *
+batch(mm_store *st)
+{
+	mm_store_batch *b = core_api.store_batch(st);
+	assert_non_null(b);
+	return b;
+}
+
+/* A read batch of many keys (read through one cursor on LMDB): keys in
+   order and out of order, across many leaf pages, absent keys between
+   present ones, an expired entry, a key read twice: each result is
+   what a get of its own gives. */
+static void
+test_read_batch(void **state)
+{
+	mm_store *a = open_db("readbatch");
+	mm_store_batch *b;
+	const void *v;
+	void *sv;
+	size_t vl, svl;
+	char k[16];
+	int idx[1200];
+	size_t n = 0, i;
+
+	(void)state;
+	b = batch(a);
+	for (i = 0; i < 1000; i += 2) {	/* even keys present */
+		snprintf(k, sizeof(k), "k%05zu", i);
+		core_api.store_batch_put(b, k, strlen(k), k, strlen(k), i == 500 ? 1 : 0);
+	}
+	assert_int_equal(core_api.store_batch_run(b), 1);
+	core_api.store_batch_free(b);
+	sleep(2);			/* k00500 expires */
+	b = batch(a);
+	for (i = 0; i < 1000; i++) {	/* in order */
+		snprintf(k, sizeof(k), "k%05zu", i);
+		idx[n++] = core_api.store_batch_get(b, k, strlen(k));
+	}
+	for (i = 0; i < 200; i++) {	/* out of order, repeated */
+		snprintf(k, sizeof(k), "k%05zu", (i * 397) % 1000);
+		idx[n++] = core_api.store_batch_get(b, k, strlen(k));
+	}
+	assert_int_equal(core_api.store_batch_run(b), 1);
+	for (i = 0; i < n; i++) {
+		size_t key = i < 1000 ? i : ((i - 1000) * 397) % 1000;
+		int want = key % 2 == 0 && key != 500;
+
+		snprintf(k, sizeof(k), "k%05zu", key);
+		assert_int_equal(core_api.store_result(b, idx[i], &v, &vl), want);
+		assert_int_equal(core_api.store_get(a, k, strlen(k), &sv, &svl), want);
+		if (want) {
+			assert_int_equal(vl, strlen(k));
+			assert_memory_equal(v, k, vl);
+			assert_int_equal(svl, vl);
+			assert_memory_equal(sv, v, vl);
+			core_api.free(sv);
+		}
+	}
+	core_api.store_batch_free(b);
+	/* keys and deltas short and long (kept in the op or allocated) in
+	   one batch */
+	{
+		char lk[100];
+		int64_t d12[12], d2[2] = { 3, 4 };
+		int ia, ib;
+
+		for (i = 0; i < 12; i++)
+			d12[i] = (int64_t)i + 1;
+		memset(lk, 'L', sizeof(lk));
+		b = batch(a);
+		ia = core_api.store_batch_add(b, lk, sizeof(lk), d12, 12, 0, -1);
+		ib = core_api.store_batch_add(b, "s", 1, d2, 2, 0, -1);
+		assert_int_equal(core_api.store_batch_run(b), 1);
+		assert_int_equal(core_api.store_result(b, ia, &v, &vl), 1);
+		assert_int_equal(core_api.store_counter(v, vl, 11), 12);
+		assert_int_equal(core_api.store_result(b, ib, &v, &vl), 1);
+		assert_int_equal(core_api.store_counter(v, vl, 1), 4);
+		core_api.store_batch_free(b);
+		assert_int_equal(core_api.store_get(a, lk, sizeof(lk), &sv, &svl), 1);
+		assert_int_equal(core_api.store_counter(sv, svl, 0), 1);
+		core_api.free(sv);
+	}
+}
+
 #define THREADS 8
 #define PER 200
 
@@ -262,14 +346,6 @@ test_threads(void **state)
 	assert_int_equal(found, THREADS * PER);
 }
 
-
-static mm_store_batch *
-batch(mm_store *st)
-{
-	mm_store_batch *b = core_api.store_batch(st);
-	assert_non_null(b);
-	return b;
-}
 
 static void
 test_batch(void **state)
@@ -823,6 +899,7 @@ main(void)
 		cmocka_unit_test(test_ttl),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_read_batch),
 		cmocka_unit_test(test_counters),
 		cmocka_unit_test(test_expect),
 		cmocka_unit_test(test_scan),
