@@ -848,19 +848,25 @@ test_redis_timeout_once(void **state)
 	mm_store *a = open_db("slow");
 	mm_store_batch *b = batch(a);
 	const int64_t one[1] = { 1 };
-	char *cmd = xasprintf("redis-cli -s %s DEBUG SLEEP 1.5 >/dev/null 2>&1 &",
+	char *cmd = xasprintf("redis-cli -s %s DEBUG SLEEP 3 >/dev/null 2>&1 &",
+	    redis_sock);
+	/* the server is asleep once a PING goes unanswered (a fixed wait
+	   raced with a loaded machine starting redis-cli) */
+	char *busy = xasprintf("for i in $(seq 100); do timeout 0.2 redis-cli "
+	    "-s %s PING >/dev/null 2>&1 || exit 0; sleep 0.02; done; exit 1",
 	    redis_sock);
 	void *v;
 	size_t vl;
 
 	(void)state;
 	assert_int_equal(system(cmd), 0);
+	assert_int_equal(system(busy), 0);
 	free(cmd);
-	usleep(300000);
+	free(busy);
 	core_api.store_batch_add(b, "n", 1, one, 1, 0, -1);
 	assert_int_equal(core_api.store_batch_run(b), -1);	/* timeout 0.5 s */
 	core_api.store_batch_free(b);
-	sleep(2);
+	sleep(4);
 	assert_int_equal(core_api.store_get(a, "n", 1, &v, &vl), 1);
 	assert_int_equal(core_api.store_counter(v, vl, 0), 1);
 	core_api.free(v);
