@@ -100,8 +100,8 @@ char *
 msgparts_to_utf8(const char *cs, const char *s, size_t len, size_t *outlen)
 {
 	iconv_t cd;
-	char *buf, *ip, *op;
-	size_t il, ol, cap;
+	char *buf, *ip, *op, *fixed;
+	size_t il, ol, cap, fl;
 
 	if (cs == NULL || *cs == 0 || is_utf8_name(cs))
 		return fix_utf8(s, len, 0, outlen);
@@ -134,6 +134,13 @@ msgparts_to_utf8(const char *cs, const char *s, size_t len, size_t *outlen)
 	g_mime_iconv_close(cd);
 	*op = 0;
 	*outlen = (size_t)(op - buf);
+	/* iconv's UTF-8 is not always valid: a charset GMime maps to UTF-8
+	   passes sequences beyond U+10FFFF through */
+	if ((fixed = fix_utf8(buf, *outlen, 0, &fl)) != NULL) {
+		free(buf);
+		buf = fixed;
+		*outlen = fl;
+	}
 	return buf;
 }
 
