@@ -258,14 +258,20 @@ one_line(const char *value)
 	return v;
 }
 
-/* The longest run without a space. */
+/*
+ * The longest segment as folding cuts them: a run of spaces and the word
+ * after it (a fold goes before the spaces, so they stay on the word's
+ * line).
+ */
 static size_t
-longest_word(const char *s)
+longest_segment(const char *s)
 {
 	size_t best = 0, cur = 0;
 
-	for (; *s; s++) {
-		cur = *s == ' ' ? 0 : cur + 1;
+	for (const char *p = s; *p; p++) {
+		if (*p == ' ' && p > s && p[-1] != ' ')
+			cur = 0;
+		cur++;
 		if (cur > best)
 			best = cur;
 	}
@@ -286,7 +292,7 @@ mime_header(struct mm_buf *b, const char *name, const char *value,
 	}
 	mm_buf_adds(b, name);
 	mm_buf_adds(b, ":");
-	if (unstructured && *v && (has_8bit(v) || longest_word(v) > room)) {
+	if (unstructured && *v && (has_8bit(v) || longest_segment(v) > room)) {
 		encode_words(b, v);
 		mm_buf_adds(b, "\r\n");
 		free(v);
