@@ -76,3 +76,13 @@ instance_conf() {
 	  printf '%s\n' "$3"
 	  printf 'chains:\n  - name: all\n    plugins: [%s]\n' "$2"; } > "$1"
 }
+
+# checks_init: a scratch directory $tmp, removed at exit, and fails=0
+# for ok/ko, which print one PASS or FAIL line each and count failures
+checks_init() {
+	tmp=$(mktemp -d) || exit 1
+	trap 'rm -rf "$tmp"' EXIT
+	fails=0
+}
+ok() { echo "PASS: $1"; }
+ko() { echo "FAIL: $1"; fails=$((fails + 1)); }

@@ -7,11 +7,7 @@
 . "$(dirname "$0")/../lib.sh"
 [ -x "$MODMILTERD" ] && [ -f "$PLUGINS/policy.so" ] ||
 	{ echo "SKIP: policy is not built"; exit 77; }
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-ok() { echo "PASS: $1"; }
-ko() { echo "FAIL: $1"; fails=$((fails + 1)); }
+checks_init
 
 conf() { instance_conf "$1" policy "$2"; }
 # refused NAME FILE WANT...: -t refuses FILE, printing FILE:WANT for each

@@ -9,11 +9,7 @@
 SRS="$top_builddir/modmilter-srs"
 [ -x "$MODMILTERD" ] && [ -x "$SRS" ] && [ -f "$PLUGINS/srs.so" ] ||
 	{ echo "SKIP: srs is not built"; exit 77; }
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-ok() { echo "PASS: $1"; }
-ko() { echo "FAIL: $1"; fails=$((fails + 1)); }
+checks_init
 
 conf() { instance_conf "$1" srs "$2"; }
 

@@ -12,11 +12,7 @@ DSPAM="$top_builddir/modmilter-dspam"
 CBV="$top_builddir/modmilter-cbv"
 [ -x "$DSPAM" ] && [ -x "$CBV" ] && [ -f "$TESTPLUGINS/testplug.so" ] ||
 	{ echo "SKIP: the tools or the test plugin are not built"; exit 77; }
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-ok() { echo "PASS: $1"; }
-ko() { echo "FAIL: $1"; fails=$((fails + 1)); }
+checks_init
 
 mkdir "$tmp/store"
 conf() {	# conf FILE CBV-OPTIONS
