@@ -84,5 +84,5 @@ checks_init() {
 	trap 'rm -rf "$tmp"' EXIT
 	fails=0
 }
-ok() { echo "PASS: $1"; }
-ko() { echo "FAIL: $1"; fails=$((fails + 1)); }
+ok() { echo "PASS: $*"; }
+ko() { echo "FAIL: $*"; fails=$((fails + 1)); }

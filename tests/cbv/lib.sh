@@ -21,8 +21,6 @@ cbv_enter_netns() {
 
 fails=0
 pids=
-ok() { echo "PASS: $*"; }
-ko() { echo "FAIL: $*"; fails=$((fails + 1)); }
 cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null; done
 	for p in $pids; do wait "$p" 2>/dev/null; done
