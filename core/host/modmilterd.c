@@ -252,8 +252,17 @@ own_log_file(const struct conf *c)
 	return 0;
 }
 
+/* How long libmilter may go without running a callback before the drain
+   takes the connections left as idle: after a reply it waits 1 ms for
+   the next command already sent, and runs it at once. */
+#define DRAIN_QUIET 1.0
+
 /* Stop accepting (libmilter has closed the socket), then give the open
-   connections shutdown_timeout to finish their messages. */
+   connections shutdown_timeout to finish their messages. A libmilter with
+   a pool of workers reads no more of a connection once it waits for the
+   MTA's next command: when no callback has run for DRAIN_QUIET, what is
+   left only waits, and the daemon goes (the MTA applies its milter
+   default action to a message not yet at its end). */
 static void
 drain(void)
 {
@@ -269,9 +278,18 @@ drain(void)
 		    limit, n, n == 1 ? "" : "s");
 		notify_status("stopping: %u connection%s finishing", n, n == 1 ? "" : "s");
 	}
-	while ((n = milter_active()) > 0 && mono_now() < end)
+	while ((n = milter_active()) > 0 && mono_now() < end) {
+#ifdef HAVE_MILTER_WORKERS_POOL
+		if (milter_quiet(DRAIN_QUIET))
+			break;
+#endif
 		usleep(20000);
-	if (n)
+	}
+	if (n && mono_now() < end)
+		log_notice("stopping: %u connection%s idle, waiting for the "
+		    "MTA's next command, which libmilter reads no more after a "
+		    "stop", n, n == 1 ? "" : "s");
+	else if (n)
 		log_warn("stopping: %u connection%s still open after "
 		    "shutdown_timeout; the MTA retries what they carried",
 		    n, n == 1 ? "" : "s");

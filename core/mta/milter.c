@@ -78,6 +78,41 @@ static pthread_mutex_t conf_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct conf *current;
 static unsigned active;		/* milter connections open now */
 static unsigned long long messages;	/* ends of message answered */
+static unsigned busy;			/* callbacks running now */
+static double last_return;		/* mono_now() when one last returned */
+
+/* Every callback opens with BUSY(): the count of callbacks running, and
+   the time the last one returned, tell the drain at shutdown whether
+   libmilter is still working on a connection. */
+static int
+busy_enter(void)
+{
+	__atomic_add_fetch(&busy, 1, __ATOMIC_ACQ_REL);
+	return 0;
+}
+
+static void
+busy_leave(int *guard)
+{
+	double t = mono_now();
+
+	(void)guard;
+	__atomic_store(&last_return, &t, __ATOMIC_RELEASE);
+	__atomic_sub_fetch(&busy, 1, __ATOMIC_ACQ_REL);
+}
+
+#define BUSY() int busy_guard_ __attribute__((cleanup(busy_leave), unused)) = busy_enter()
+
+int
+milter_quiet(double grace)
+{
+	double t;
+
+	if (__atomic_load_n(&busy, __ATOMIC_ACQUIRE) > 0)
+		return 0;
+	__atomic_load(&last_return, &t, __ATOMIC_ACQUIRE);
+	return mono_now() - t >= grace;
+}
 
 unsigned
 milter_active(void)
@@ -184,6 +219,7 @@ mm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
+	BUSY();
 	struct conf *c = milter_conf();
 	struct mconn *m;
 
@@ -378,6 +414,7 @@ answer(struct mconn *m, struct stage_out *o, unsigned long nr, enum kind k)
 static sfsistat
 mm_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
+	BUSY();
 	struct mconn *m = CONN(ctx);
 	struct stage_out o;
 
@@ -390,6 +427,7 @@ mm_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 static sfsistat
 mm_helo(SMFICTX *ctx, char *helo)
 {
+	BUSY();
 	struct mconn *m = CONN(ctx);
 	struct stage_out o;
 
@@ -401,6 +439,7 @@ mm_helo(SMFICTX *ctx, char *helo)
 static sfsistat
 mm_envfrom(SMFICTX *ctx, char **argv)
 {
+	BUSY();
 	struct mconn *m = CONN(ctx);
 	struct stage_out o;
 
@@ -412,6 +451,7 @@ mm_envfrom(SMFICTX *ctx, char **argv)
 static sfsistat
 mm_envrcpt(SMFICTX *ctx, char **argv)
 {
+	BUSY();
 	struct mconn *m = CONN(ctx);
 	struct stage_out o;
 
@@ -423,6 +463,7 @@ mm_envrcpt(SMFICTX *ctx, char **argv)
 static sfsistat
 mm_data(SMFICTX *ctx)
 {
+	BUSY();
 	struct mconn *m = CONN(ctx);
 	struct stage_out o;
 
@@ -434,6 +475,7 @@ mm_data(SMFICTX *ctx)
 static sfsistat
 mm_header(SMFICTX *ctx, char *name, char *value)
 {
+	BUSY();
 	struct mconn *m = CONN(ctx);
 	struct stage_out o;
 
@@ -445,6 +487,7 @@ mm_header(SMFICTX *ctx, char *name, char *value)
 static sfsistat
 mm_eoh(SMFICTX *ctx)
 {
+	BUSY();
 	struct mconn *m = CONN(ctx);
 	struct stage_out o;
 
@@ -456,6 +499,7 @@ mm_eoh(SMFICTX *ctx)
 static sfsistat
 mm_body(SMFICTX *ctx, unsigned char *data, size_t len)
 {
+	BUSY();
 	struct mconn *m = CONN(ctx);
 	struct stage_out o;
 
@@ -476,6 +520,7 @@ be_apply(void *b, const struct eom_out *e)
 static sfsistat
 mm_eom(SMFICTX *ctx)
 {
+	BUSY();
 	struct mconn *m = CONN(ctx);
 	struct stage_out o;
 	sfsistat r;
@@ -491,6 +536,7 @@ mm_eom(SMFICTX *ctx)
 static sfsistat
 mm_abort(SMFICTX *ctx)
 {
+	BUSY();
 	struct mconn *m = CONN(ctx);
 
 	if (m)
@@ -501,6 +547,7 @@ mm_abort(SMFICTX *ctx)
 static sfsistat
 mm_close(SMFICTX *ctx)
 {
+	BUSY();
 	struct mconn *m = CONN(ctx);
 
 	if (m) {
@@ -522,6 +569,7 @@ mm_close(SMFICTX *ctx)
 static sfsistat
 mm_unknown(SMFICTX *ctx, const char *cmd)
 {
+	BUSY();
 	struct mconn *m = CONN(ctx);
 	struct stage_out o;
 

@@ -151,6 +151,27 @@ wait $mt && bad "the cut session got an answer" || ok "the cut session got none 
 grep -q "1 connection still open after shutdown_timeout" "$tmp/d2.log" &&
 	ok "cut sessions logged" || { bad "cut sessions log"; tail -5 "$tmp/d2.log"; }
 
+# --- a connection idle between commands does not hold the stop: libmilter
+# reads no more of it once stopped, so waiting for its QUIT would take
+# the whole shutdown_timeout ---
+conf d3 x "shutdown_timeout: 30s" "  t: { module: $TESTPLUGINS/testplug.so, options: { sleep_at: eom, sleep: 2s, add_header: { name: X-Slow, value: done } } }"
+sed 's/^mt.disconnect(conn)$/io.stdout:write("answered\\n"); io.stdout:flush(); mt.sleep(20); mt.disconnect(conn)/' "$tmp/slow.lua" > "$tmp/linger.lua"
+grep -q 'mt.sleep(20)' "$tmp/linger.lua" || bad "linger.lua not made"
+"$MODMILTERD" -c "$tmp/d3.yaml" || bad "d3 start"
+pid=$(pid_of d3)
+MILTER_SOCKET="unix:$tmp/d3.sock" miltertest -s "$tmp/linger.lua" > "$tmp/linger.out" 2>&1 &
+mt=$!
+pids="$pids $mt"
+sleep 1
+t0=$(date +%s)
+kill -TERM "$pid"
+gone "$pid" 10 && ok "an idle connection: the daemon exits without waiting for its QUIT ($(( $(date +%s) - t0 ))s)" ||
+	{ bad "an idle connection held the stop"; tail -5 "$tmp/d3.log"; }
+grep -q "^answered" "$tmp/linger.out" && ok "the message before it got its answer" || { bad "no answer before the stop"; cat "$tmp/linger.out"; }
+grep -q "stopping: 1 connection idle" "$tmp/d3.log" && ! grep -q "still open after shutdown_timeout" "$tmp/d3.log" &&
+	ok "idle connection logged" || { bad "idle connection log"; tail -5 "$tmp/d3.log"; }
+kill "$mt" 2>/dev/null
+
 # --- relative -c: reload after chdir("/") reads the same file ---
 conf rel one
 (cd "$tmp" && "$MODMILTERD" -c rel.yaml) || bad "relative start"
