@@ -9,7 +9,9 @@
 #   spf_dns_start DIR ZONEFILE...    # nsd on 127.0.0.1:53, /etc/resolv.conf -> it
 #   spf_dns_stop
 #
-# Everything dies with the namespace; nsd is also stopped by pid.
+# A process inside keeps the namespace alive, so nsd is stopped by pid:
+# spf_dns_stop, or the e2e harness's cleanup (tests/e2e/lib.sh), which
+# spf_dns_start tells of it when the harness runs.
 
 # spf_netns_enter SCRIPT ARG... : unless already inside, re-execute the
 # script in a new network and mount namespace (root only; skip otherwise)
@@ -74,6 +76,9 @@ EOF
     mount --bind "$spf__dir/resolv.conf" /etc/resolv.conf || return 1
     nsd -d -c "$spf__dir/nsd.conf" >"$spf__dir/nsd.out" 2>&1 &
     SPF_NSD_PID=$!
+    if [ -n "${E2E_PIDS-}" ]; then
+        echo "$SPF_NSD_PID nsd" >>"$E2E_PIDS"
+    fi
     spf__i=0
     # nsd answers TCP too: wait for its listening socket (port 53 = 0035)
     while ! grep -q ':0035 00000000:0000 0A' /proc/net/tcp 2>/dev/null; do
