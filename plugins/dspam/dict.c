@@ -324,6 +324,9 @@ dwrite_run(struct dwrite *w, char **err)
 	mm_store_batch *b;
 	int r = -1;
 
+	if (!w->failed && ds->gc != NULL && !w->conditional && ds->queued &&
+	    gcommit_queue(ds->gc, w) == 0)
+		return 1;	/* the writer has it */
 	if (!w->failed && ds->gc != NULL && !w->conditional) {
 		r = gcommit_submit(ds->gc, w);
 	} else if (!w->failed && (b = ds->api->store_batch(ds->st)) != NULL) {

@@ -130,6 +130,7 @@ struct dstore {
 	uint32_t purge_hits;
 	struct gcommit *gc;	/* group committer of unconditional writes
 				   (gcommit.c); NULL: each batch alone */
+	int queued;		/* durability: queued (through gc's queue) */
 };
 
 struct dtotals {
@@ -169,7 +170,8 @@ void dwrite_expect(struct dwrite *w, const void *key, size_t klen,
     const void *val, size_t vlen);
 /* 1 done, 0 an expectation failed (nothing written), -1 error; frees w.
    With ds->gc an unconditional batch is committed with those of other
-   messages, and dwrite_run returns once that commit is done. */
+   messages, and dwrite_run returns once that commit is done; with
+   ds->queued as well, once it is queued for that commit (1). */
 int dwrite_run(struct dwrite *w, char **err);
 void dwrite_abort(struct dwrite *w);
 /* Add w's operations to a store batch (gcommit.c); 0, or -1. */
@@ -178,7 +180,18 @@ size_t dwrite_size(const struct dwrite *w);	/* operations */
 
 /* --- gcommit.c: group commit, one writer thread per store handle --- */
 struct gcommit;
-struct gcommit *gcommit_start(const struct dstore *ds, char **err);
+/* durability: queued (NULL or max 0: every submitter waits) */
+struct gqueue {
+	const struct mm_api *api;	/* logs a failed commit ... */
+	mm_ctx *ictx;			/* ... as this instance */
+	mm_metric *lost;		/* counts its messages; may be NULL */
+	size_t max;			/* batches queued at most */
+};
+struct gcommit *gcommit_start(const struct dstore *ds, const struct gqueue *q,
+    char **err);
+/* Hand w over to the writer (it frees w) and return at once: 0; -1 when
+   there is no queue or the writer stops (w is still the caller's). */
+int gcommit_queue(struct gcommit *gc, struct dwrite *w);
 /* Commit w in the writer's next transaction and wait for it: 1 durable
    (as durable as the store's commits), -1 failed. */
 int gcommit_submit(struct gcommit *gc, const struct dwrite *w);

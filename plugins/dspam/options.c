@@ -79,6 +79,17 @@ const struct mm_option dspam_option_table[] = {
 	  "nothing until a correction; `tum`: TEFT until 2,500 innocent messages "
 	  "are learned, then only tokens with fewer than 25 hits; `notrain`: "
 	  "classify only", NULL },
+	{ "durability", MM_OT_ENUM, O(opt.durability), "commit", 0, 0,
+	  MM_OPT_WORDS("commit", "queued"),
+	  "`commit`: a message is answered once its training and signature are "
+	  "committed to the store (a crash loses nothing accepted); `queued`: "
+	  "once they are queued for the store's writer thread, which commits "
+	  "large groups (much faster training); a crash (SIGKILL, power loss) "
+	  "loses the training of the messages still queued, at most "
+	  "`queue_max`; a stop or reload commits them first", NULL },
+	{ "queue_max", MM_OT_INT, O(opt.queue_max), "1024", 1, 1000000, NULL,
+	  "`durability: queued`: messages whose writes wait at most; the next "
+	  "one waits for room", NULL },
 	{ "signature_ttl", MM_OT_DURATION, O(c.sig_ttl), "14d", 0, 0, NULL,
 	  "how long a message's token set is kept for a later correction", NULL },
 	{ "dictionary", MM_OT_STRING, O(dictionary), "shared", 0, 0, NULL,

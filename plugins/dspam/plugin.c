@@ -76,6 +76,9 @@ dspam_init(mm_ctx *ctx, const struct mm_api *api, const mm_opt *opts,
 	d->api = api;
 	d->classes = api->metric_counter(ctx, "messages_total",
 	    "Messages classified, by X-DSPAM-Result", "class");
+	d->lost = api->metric_counter(ctx, "training_lost_total",
+	    "Messages answered whose queued training failed to commit "
+	    "(durability: queued)", NULL);
 	d->ictx = ctx;
 	*instance = d;
 	return 0;
@@ -99,13 +102,18 @@ ready(struct dspam_inst *d, mm_ctx *ctx)
 		    err ? err : "cannot open");
 		free(err);
 		r = -1;
-	} else if (d->c.ds.gc == NULL && !d->gc_failed &&
-	    (d->c.ds.gc = gcommit_start(&d->c.ds, &err)) == NULL) {
-		/* each message then commits alone: slower, as safe */
-		d->api->log(ctx, MM_LOG_WARNING, "store database %s: %s; "
-		    "committing each message alone", d->database, err);
-		free(err);
-		d->gc_failed = 1;
+	} else if (d->c.ds.gc == NULL && !d->gc_failed) {
+		struct gqueue q = { d->api, d->ictx, d->lost,
+			d->opt.durability == 1 ? (size_t)d->opt.queue_max : 0 };
+
+		if ((d->c.ds.gc = gcommit_start(&d->c.ds, &q, &err)) == NULL) {
+			/* each message then commits alone: slower, as safe */
+			d->api->log(ctx, MM_LOG_WARNING, "store database %s: %s; "
+			    "committing each message alone", d->database, err);
+			free(err);
+			d->gc_failed = 1;
+		} else
+			d->c.ds.queued = q.max > 0;
 	}
 	pthread_mutex_unlock(&d->lock);
 	return r;

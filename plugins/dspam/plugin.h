@@ -28,6 +28,7 @@ struct dspam_inst {
 	const struct mm_api *api;
 	mm_ctx *ictx;		/* the instance's context, for store_open */
 	mm_metric *classes;	/* messages by X-DSPAM-Result */
+	mm_metric *lost;	/* durability: queued: training lost */
 	pthread_mutex_t lock;	/* the store's first opening */
 	int gc_failed;		/* no writer thread: commit alone */
 	char *database;		/* store database of the dictionaries */
@@ -43,8 +44,8 @@ struct dspam_inst {
 	struct mm_strv spam_addrs, ham_addrs, honeypots, innocent_senders;
 	const struct mm_api *optapi;	/* frees what the option table read */
 	struct {
-		long long purge_hits, max_tokens;
-		int algorithm, tokenizer, training;	/* word indexes */
+		long long purge_hits, max_tokens, queue_max;
+		int algorithm, tokenizer, training, durability;	/* word indexes */
 	} opt;
 };
 

@@ -963,8 +963,11 @@ gc_worker(void *p)
 	return NULL;
 }
 
+/* 6 threads classify and learn 40 messages each through the writer;
+   with q, their batches are queued (durability: queued) and the stop
+   commits what is left */
 static void
-test_group_commit(void **state)
+group_commit(const struct gqueue *q, const char *dict)
 {
 	struct classifier c = { 0 };
 	struct gc_arg a[6];
@@ -975,14 +978,14 @@ test_group_commit(void **state)
 	char *err = NULL;
 	uint32_t sp, hm;
 
-	(void)state;
 	c.ds = store();
 	combine_defaults(&c.cp);
 	c.mode = MODE_TEFT;
 	c.sig_ttl = 3600;
-	assert_non_null(c.ds.gc = gcommit_start(&c.ds, &err));
+	assert_non_null(c.ds.gc = gcommit_start(&c.ds, q, &err));
+	c.ds.queued = q != NULL;
 	for (int i = 0; i < 6; i++) {
-		a[i] = (struct gc_arg){ &c, dstore_dict_id("group"), 40, 0, "" };
+		a[i] = (struct gc_arg){ &c, dstore_dict_id(dict), 40, 0, "" };
 		assert_int_equal(pthread_create(&t[i], NULL, gc_worker, &a[i]), 0);
 	}
 	for (int i = 0; i < 6; i++) {
@@ -991,11 +994,11 @@ test_group_commit(void **state)
 	}
 	gcommit_stop(c.ds.gc);
 	c.ds.gc = NULL;
-	totals(&c.ds, dstore_dict_id("group"), &tot);
+	totals(&c.ds, dstore_dict_id(dict), &tot);
 	assert_int_equal(tot.ham_learned + tot.spam_learned, 240);
 	assert_int_equal(tot.ham_classified + tot.spam_classified, 240);
 	tok("Subject: group\n\ncommitted together with others\n", &ts, 0);
-	counts(&c.ds, dstore_dict_id("group"), &ts, 0, &sp, &hm);
+	counts(&c.ds, dstore_dict_id(dict), &ts, 0, &sp, &hm);
 	assert_int_equal(sp + hm, 240);
 	for (int i = 0; i < 6; i++) {
 		assert_int_equal(sig_read(&c.ds, a[i].last, &sg, NULL), 1);
@@ -1003,6 +1006,24 @@ test_group_commit(void **state)
 		sig_free(&sg);
 	}
 	tokset_free(&ts);
+}
+
+static void
+test_group_commit(void **state)
+{
+	(void)state;
+	group_commit(NULL, "group");
+}
+
+/* queued: nothing lost at the stop, the bound of 3 waiting batches
+   holds the submitters back without losing one */
+static void
+test_group_commit_queued(void **state)
+{
+	struct gqueue q = { NULL, NULL, NULL, 3 };
+
+	(void)state;
+	group_commit(&q, "queued");
 }
 
 static void
@@ -1122,6 +1143,7 @@ main(void)
 		cmocka_unit_test(test_tum_signature),
 		cmocka_unit_test(test_corpus_many),
 		cmocka_unit_test(test_group_commit),
+		cmocka_unit_test(test_group_commit_queued),
 		cmocka_unit_test(test_purge_and_count),
 		cmocka_unit_test(test_store_full),
 	};
