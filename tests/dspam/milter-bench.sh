@@ -24,6 +24,9 @@
 #   toe            dspam, TOE (a signature written per message), LMDB
 #   teft           dspam, TEFT (tokens and signature written), LMDB
 #   toe-redis      dspam, TOE, on a redis-server over a unix socket
+#   toe-q, teft-q, toe-redis-q
+#                  the same with durability: queued (answered once the
+#                  writes are queued, not committed)
 # LMDB commits are flushed to disk; the plugin commits the writes of all
 # the messages waiting at once together (group commit), so the rates
 # follow the disk's flush latency divided by the concurrency. The store
@@ -84,8 +87,8 @@ start() {
 	} > "$tmp/$name.yaml"
 	bench_daemon "$name" "$tmp/$name.yaml"
 }
-for m in notrain toe teft old-notrain old-toe old-teft; do cp -r "$tmp/lmdb" "$tmp/lmdb-$m"; done
-NAMES="hello msg bare bare-msg notrain toe teft toe-redis"
+for m in notrain toe teft toe-q teft-q old-notrain old-toe old-teft; do cp -r "$tmp/lmdb" "$tmp/lmdb-$m"; done
+NAMES="hello msg bare bare-msg notrain toe teft toe-q teft-q toe-redis toe-redis-q"
 if [ -n "$OLD" ]; then
 	for m in notrain toe teft; do start "old-$m" "$tmp/lmdb-old-$m" "training: $m" "$OLD"; done
 	NAMES="$NAMES old-notrain old-toe old-teft"
@@ -105,7 +108,10 @@ done
 start notrain "$tmp/lmdb-notrain" "training: notrain"
 start toe "$tmp/lmdb-toe" "training: toe"
 start teft "$tmp/lmdb-teft" "training: teft"
+start toe-q "$tmp/lmdb-toe-q" "training: toe, durability: queued"
+start teft-q "$tmp/lmdb-teft-q" "training: teft, durability: queued"
 start toe-redis "{ backend: redis, socket: $tmp/redis.sock }" "training: toe"
+start toe-redis-q "{ backend: redis, socket: $tmp/redis.sock }" "training: toe, durability: queued"
 sleep 1
 for name in "${!PID[@]}"; do
 	kill -0 "${PID[$name]}" 2>/dev/null || { cat "$tmp/$name.log"; exit 1; }
@@ -128,18 +134,21 @@ def load(name):
 print("medians of %s runs, concurrency %s, %s messages per round (200 corpus messages cycled)" % (runs, conc, n))
 print("%-34s %12s %9s %9s %10s" % ("", "CPU us/msg", "p50 ms", "p99 ms", "msg/s"))
 h, m = load("hello")[0], load("msg")[0]
+f = load("bare-msg")[0] if os.path.exists("%s/bare-msg.out" % tmp) else float("nan")
 for k, label in (("hello", "modmilterd + hello (baseline)"),
                  ("msg", "modmilterd + msgplug (reads msg)"),
                  ("bare", "libmilter bare-filter (no modmilterd)"),
                  ("bare-msg", "bare-filter -M (reads msg, no reply)"),
                  ("notrain", "dspam notrain, LMDB"),
                  ("toe", "dspam toe, LMDB"), ("teft", "dspam teft, LMDB"),
+                 ("toe-q", "dspam toe, LMDB, queued"), ("teft-q", "dspam teft, LMDB, queued"),
                  ("toe-redis", "dspam toe, Redis (unix socket)"),
+                 ("toe-redis-q", "dspam toe, Redis, queued"),
                  ("old-notrain", "before: dspam notrain, LMDB"), ("old-toe", "before: dspam toe, LMDB"),
                  ("old-teft", "before: dspam teft, LMDB")):
     if not os.path.exists("%s/%s.out" % (tmp, k)):
         continue
     x = load(k)
-    print("%-34s %12.1f %9.3f %9.3f %10.0f   CPU %.2fx hello, %.2fx msgplug" % (
-        label, x[0], x[1], x[2], x[3], x[0] / h, x[0] / m))
+    print("%-34s %12.1f %9.3f %9.3f %10.0f   CPU %.2fx hello, %.2fx msgplug, %.2fx bare-msg" % (
+        label, x[0], x[1], x[2], x[3], x[0] / h, x[0] / m, x[0] / f))
 ' "$tmp" "$RUNS" "$N" "$CONC"

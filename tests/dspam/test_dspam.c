@@ -542,7 +542,7 @@ static struct dstore
 store_at(const char *dir, long long map_size)
 {
 	struct store_cfg cfg;
-	struct dstore ds = { &core_api, NULL, 0, 0, NULL };
+	struct dstore ds = { &core_api, NULL, 0, 0, NULL, 0 };
 	char *err = NULL;
 
 	assert_int_equal(store_cfg_from_uri(dir, &cfg, &err), 0);
@@ -1119,6 +1119,70 @@ test_store_full(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* durability: queued on a store that fills up: the messages were
+   answered (train_tokens returned 0), so the failed commits are logged
+   and counted as lost; learned + lost = submitted */
+static double lost_count;
+static int lost_logged;
+
+static void
+lost_log(mm_ctx *ctx, mm_log_level level, const char *fmt, ...)
+{
+	(void)ctx;
+	(void)fmt;
+	lost_logged += level == MM_LOG_ERR;
+}
+
+static void
+lost_add(mm_metric *m, const char *label, double v)
+{
+	(void)label;
+	*(double *)(void *)m += v;
+}
+
+static void
+test_queued_lost(void **state)
+{
+	char dir[] = "/tmp/test_dspam_qlost.XXXXXX", cmd[80];
+	struct mm_api api;
+	struct classifier c = { 0 };
+	struct dtotals tot;
+	struct gqueue q = { &api, NULL, (mm_metric *)(void *)&lost_count, 8 };
+	uint64_t d = dstore_dict_id("qlost");
+	char *err = NULL;
+	int i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	c.ds = store_at(dir, 1 << 20);
+	api = *c.ds.api;
+	api.log = lost_log;
+	api.metric_add = lost_add;
+	combine_defaults(&c.cp);
+	c.mode = MODE_TEFT;
+	assert_non_null(c.ds.gc = gcommit_start(&c.ds, &q, &err));
+	c.ds.queued = 1;
+	for (i = 0; i < 400; i++) {
+		struct tokset ts;
+		char msg[4096];
+		size_t n = (size_t)snprintf(msg, sizeof(msg), "Subject: m%d\n\n", i);
+
+		for (int k = 0; k < 150; k++)
+			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "w%dx%d ", i, k);
+		tok(msg, &ts, 0);
+		assert_int_equal(train_tokens(&c, d, &ts, i % 2, SRC_CORPUS, &err), 0);
+		tokset_free(&ts);
+	}
+	gcommit_stop(c.ds.gc);
+	c.ds.gc = NULL;
+	totals(&c.ds, d, &tot);
+	assert_true(lost_count > 0);
+	assert_true(lost_logged > 0);
+	assert_int_equal(tot.spam_learned + tot.ham_learned + (uint64_t)lost_count, 400);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
@@ -1146,6 +1210,7 @@ main(void)
 		cmocka_unit_test(test_group_commit_queued),
 		cmocka_unit_test(test_purge_and_count),
 		cmocka_unit_test(test_store_full),
+		cmocka_unit_test(test_queued_lost),
 	};
 	int r;
 
