@@ -90,6 +90,12 @@ const struct mm_option dspam_option_table[] = {
 	{ "queue_max", MM_OT_INT, O(opt.queue_max), "1024", 1, 1000000, NULL,
 	  "`durability: queued`: messages whose writes wait at most; the next "
 	  "one waits for room", NULL },
+	{ "headers", MM_OT_ENUM, O(opt.headers), "all", 0, 0,
+	  MM_OPT_WORDS("all", "result"),
+	  "`all`: X-DSPAM-Result, -Probability, -Confidence and -Signature; "
+	  "`result`: X-DSPAM-Result and X-DSPAM-Signature only (two header "
+	  "packets to the MTA instead of four; the probability stays in the log "
+	  "line and the Authentication-Results result)", NULL },
 	{ "signature_ttl", MM_OT_DURATION, O(c.sig_ttl), "14d", 0, 0, NULL,
 	  "how long a message's token set is kept for a later correction", NULL },
 	{ "dictionary", MM_OT_STRING, O(dictionary), "shared", 0, 0, NULL,

@@ -468,7 +468,7 @@ add_headers(const struct dspam_inst *d, mm_ctx *ctx, const char *result,
 		d->api->set_result(ctx, "%s", result);
 	if (d->api->add_header(ctx, "X-DSPAM-Result", result) < 0)
 		return -1;
-	if (v != NULL) {
+	if (v != NULL && d->opt.headers == 0) {	/* headers: all */
 		snprintf(buf, sizeof(buf), "%.4f", v->probability);
 		if (d->api->add_header(ctx, "X-DSPAM-Probability", buf) < 0)
 			return -1;

@@ -45,7 +45,8 @@ struct dspam_inst {
 	const struct mm_api *optapi;	/* frees what the option table read */
 	struct {
 		long long purge_hits, max_tokens, queue_max;
-		int algorithm, tokenizer, training, durability;	/* word indexes */
+		int algorithm, tokenizer, training, durability, headers;
+						/* word indexes */
 	} opt;
 };
 

@@ -27,6 +27,9 @@
 #   toe-q, teft-q, toe-redis-q
 #                  the same with durability: queued (answered once the
 #                  writes are queued, not committed)
+#   notrain-r, teft-qr
+#                  notrain, and TEFT queued, with headers: result (two
+#                  X-DSPAM headers instead of four)
 # LMDB commits are flushed to disk; the plugin commits the writes of all
 # the messages waiting at once together (group commit), so the rates
 # follow the disk's flush latency divided by the concurrency. The store
@@ -87,8 +90,8 @@ start() {
 	} > "$tmp/$name.yaml"
 	bench_daemon "$name" "$tmp/$name.yaml"
 }
-for m in notrain toe teft toe-q teft-q old-notrain old-toe old-teft; do cp -r "$tmp/lmdb" "$tmp/lmdb-$m"; done
-NAMES="hello msg bare bare-msg notrain toe teft toe-q teft-q toe-redis toe-redis-q"
+for m in notrain toe teft toe-q teft-q notrain-r teft-qr old-notrain old-toe old-teft; do cp -r "$tmp/lmdb" "$tmp/lmdb-$m"; done
+NAMES="hello msg bare bare-msg notrain toe teft toe-q teft-q notrain-r teft-qr toe-redis toe-redis-q"
 if [ -n "$OLD" ]; then
 	for m in notrain toe teft; do start "old-$m" "$tmp/lmdb-old-$m" "training: $m" "$OLD"; done
 	NAMES="$NAMES old-notrain old-toe old-teft"
@@ -110,6 +113,8 @@ start toe "$tmp/lmdb-toe" "training: toe"
 start teft "$tmp/lmdb-teft" "training: teft"
 start toe-q "$tmp/lmdb-toe-q" "training: toe, durability: queued"
 start teft-q "$tmp/lmdb-teft-q" "training: teft, durability: queued"
+start notrain-r "$tmp/lmdb-notrain-r" "training: notrain, headers: result"
+start teft-qr "$tmp/lmdb-teft-qr" "training: teft, durability: queued, headers: result"
 start toe-redis "{ backend: redis, socket: $tmp/redis.sock }" "training: toe"
 start toe-redis-q "{ backend: redis, socket: $tmp/redis.sock }" "training: toe, durability: queued"
 sleep 1
@@ -142,6 +147,8 @@ for k, label in (("hello", "modmilterd + hello (baseline)"),
                  ("notrain", "dspam notrain, LMDB"),
                  ("toe", "dspam toe, LMDB"), ("teft", "dspam teft, LMDB"),
                  ("toe-q", "dspam toe, LMDB, queued"), ("teft-q", "dspam teft, LMDB, queued"),
+                 ("notrain-r", "dspam notrain, headers: result"),
+                 ("teft-qr", "dspam teft, queued, headers: result"),
                  ("toe-redis", "dspam toe, Redis (unix socket)"),
                  ("toe-redis-q", "dspam toe, Redis, queued"),
                  ("old-notrain", "before: dspam notrain, LMDB"), ("old-toe", "before: dspam toe, LMDB"),

@@ -45,6 +45,11 @@ check "ham: innocent, forged header removed" 0 '^header-add: X-DSPAM-Result: Inn
 	'^header-delete: X-DSPAM-Result\[1\]$' '!^header-change: Subject' '!^quarantine' \
 	-- --from alice5@corp.example --rcpt bob@example.com "$tmp/forged.eml"
 
+conf 'headers: result'
+check "headers: result: the result and the signature only" 0 '^header-add: X-DSPAM-Result: Spam$' \
+	'^header-add: X-DSPAM-Signature: [0-9a-f]{32}$' '!X-DSPAM-Probability' '!X-DSPAM-Confidence' \
+	-- --from deals5@promo.example.net --rcpt bob@example.com "$M/spam5.eml"
+
 conf 'reject_above: 0.9'
 check "reject above" 2 '^verdict: reject 550 5\.7\.1 Message refused as spam' \
 	-- --rcpt bob@example.com "$M/spam6.eml"
