@@ -1074,6 +1074,18 @@ test_corpus_many(void **state)
 }
 
 /* A store that is full fails the write whole: nothing half-counted. */
+/* message i: a subject and 150 words no other message has */
+static void
+unique_words(int i, struct tokset *ts)
+{
+	char msg[4096];
+	size_t n = (size_t)snprintf(msg, sizeof(msg), "Subject: m%d\n\n", i);
+
+	for (int k = 0; k < 150; k++)
+		n += (size_t)snprintf(msg + n, sizeof(msg) - n, "w%dx%d ", i, k);
+	tok(msg, ts, 0);
+}
+
 static void
 test_store_full(void **state)
 {
@@ -1091,12 +1103,8 @@ test_store_full(void **state)
 	c.mode = MODE_TEFT;
 	for (i = 0; i < 1000 && r == 0; i++) {
 		struct tokset ts;
-		char msg[4096];
-		size_t n = (size_t)snprintf(msg, sizeof(msg), "Subject: m%d\n\n", i);
 
-		for (int k = 0; k < 150; k++)
-			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "w%dx%d ", i, k);
-		tok(msg, &ts, 0);
+		unique_words(i, &ts);
 		struct tokstat *was = calloc(ts.len, sizeof(*was));
 		struct tokstat *now = calloc(ts.len, sizeof(*now));
 		assert_true(was && now);
@@ -1164,12 +1172,8 @@ test_queued_lost(void **state)
 	c.ds.queued = 1;
 	for (i = 0; i < 400; i++) {
 		struct tokset ts;
-		char msg[4096];
-		size_t n = (size_t)snprintf(msg, sizeof(msg), "Subject: m%d\n\n", i);
 
-		for (int k = 0; k < 150; k++)
-			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "w%dx%d ", i, k);
-		tok(msg, &ts, 0);
+		unique_words(i, &ts);
 		assert_int_equal(train_tokens(&c, d, &ts, i % 2, SRC_CORPUS, &err), 0);
 		tokset_free(&ts);
 	}
