@@ -404,28 +404,68 @@ done:
 	return r;
 }
 
+/* The counts of message m's tokens (mst, in m's order) from those of
+   acc (ast), less the message itself in class klass */
+static void
+counts_without(const struct tokset *m, struct tokstat *mst,
+    const struct tokset *acc, const struct tokstat *ast, int klass)
+{
+	size_t j, k = 0;
+
+	for (j = 0; j < m->len; j++) {
+		while (k < acc->len && acc->t[k].h < m->t[j].h)
+			k++;	/* both sorted, m's tokens all in acc */
+		mst[j] = ast[k];
+		if (klass && mst[j].spam > 0)
+			mst[j].spam--;
+		else if (!klass && mst[j].ham > 0)
+			mst[j].ham--;
+	}
+}
+
 /* The patterns of each message of ts (once per message) into pacc,
-   from the counts acc (the union of their words) has now. */
+   from the counts acc (the union of their words) has now; alone (the
+   words already trained), each message's from the dictionary without
+   it, as if it had been trained last. */
 static int
 corpus_patterns(const struct classifier *c, uint64_t dict,
-    const struct tokset *ts, size_t n, const struct tokset *acc,
-    struct tokset *pacc, char **err)
+    const struct tokset *ts, size_t n, int klass, int alone,
+    const struct tokset *acc, struct tokset *pacc, char **err)
 {
 	struct tokstat *st = malloc((acc->len ? acc->len : 1) * sizeof(*st));
+	struct tokstat *mst = NULL;
 	struct dtotals tot;
-	size_t i, j;
+	size_t i, j, most = 1;
 	int r = -1;
 
-	if (st == NULL)
+	for (i = 0; i < n; i++)
+		if (ts[i].len > most)
+			most = ts[i].len;
+	if (st == NULL || (alone && (mst = malloc(most * sizeof(*mst))) == NULL)) {
+		free(st);
 		return oom(err);
+	}
 	if (dict_read(&c->ds, dict, acc, st, &tot, err) < 0)
 		goto done;
+	if (alone && (klass ? tot.spam_learned : tot.ham_learned) > 0) {
+		if (klass)
+			tot.spam_learned--;
+		else
+			tot.ham_learned--;
+	}
 	for (i = 0; i < n; i++) {
 		struct bnr b;
+		int rb;
 
 		bnr_init(&b);
-		if (bnr_build(&b, &c->cp, acc, st, ts[i].seq, ts[i].nseq,
-		    tot.spam_learned, tot.ham_learned) < 0) {
+		if (alone) {
+			counts_without(&ts[i], mst, acc, st, klass);
+			rb = bnr_build(&b, &c->cp, &ts[i], mst, ts[i].seq,
+			    ts[i].nseq, tot.spam_learned, tot.ham_learned);
+		} else
+			rb = bnr_build(&b, &c->cp, acc, st, ts[i].seq,
+			    ts[i].nseq, tot.spam_learned, tot.ham_learned);
+		if (rb < 0) {
 			bnr_free(&b);
 			oom(err);
 			goto done;
@@ -440,6 +480,7 @@ corpus_patterns(const struct classifier *c, uint64_t dict,
 	}
 	r = 0;
 done:
+	free(mst);
 	free(st);
 	return r;
 }
@@ -466,7 +507,8 @@ train_corpus_many(const struct classifier *c, uint64_t dict,
 	tokset_finish(&acc);
 	/* BNR: the patterns from the dictionary before this batch */
 	if (c->cp.bnr && (what & TRAIN_PATTERNS) &&
-	    corpus_patterns(c, dict, ts, n, &acc, &pacc, err) < 0)
+	    corpus_patterns(c, dict, ts, n, klass, !(what & TRAIN_WORDS), &acc,
+	    &pacc, err) < 0)
 		goto done;
 	tokset_finish(&pacc);
 	if ((w = dwrite_begin(&c->ds)) == NULL) {
