@@ -22,7 +22,7 @@
  *	(|f - 0.5| > cp->bnr_threshold) marks as noise each word of its
  *	window whose f(w) lies on the other side of 0.5, beyond a margin
  *	of 0.1: an innocent word inside a run of spam words, or the
- *	reverse. A noise word is left out of the combination once, however
+ *	reverse (with cp->bnr_sides BNR_SPAM, only the former). A noise word is left out of the combination once, however
  *	many windows mark it. Patterns themselves are not combined.
  *
  *	The words' probabilities come from the counts of one dictionary
@@ -162,6 +162,8 @@ bnr_mark(const struct bnr *b, const struct combparams *cp,
 		if (fabs(pf - 0.5) <= cp->bnr_threshold)
 			continue;	/* not decided */
 		spammy = pf > 0.5;
+		if (!spammy && cp->bnr_sides == BNR_SPAM)
+			continue;
 		for (j = i; j < i + 3; j++) {
 			struct tokstat *w = &st[b->idx[j]];
 			double f = prob(cp, w, nspam, nham);

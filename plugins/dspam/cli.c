@@ -9,7 +9,7 @@
  *	    [--mode teft|toe|tum|notrain] [--threshold P]
  *	    [--tokenizer words|chain|osb] [--map-size MB] [--robs S] [--robx X]
  *	    [--min-dev D] [--max-tokens N] [--purge-days N] [--purge-hits N]
- *	    [--bnr] [--bnr-threshold T]
+ *	    [--bnr] [--bnr-threshold T] [--bnr-sides both|spam]
  *	    COMMAND ...
  *
  *	train --spam|--ham [--source corpus|error|inoculation]
@@ -110,7 +110,7 @@ usage(void)
 	    "         [--algorithm fisher|burton] [--mode teft|toe|tum|notrain] [--threshold P]\n"
 	    "         [--tokenizer words|chain|osb] [--map-size MB] [--purge-days N] [--purge-hits N]\n"
 	    "         [--robs S] [--robx X] [--min-dev D] [--max-tokens N]\n"
-	    "         [--bnr] [--bnr-threshold T] COMMAND\n"
+	    "         [--bnr] [--bnr-threshold T] [--bnr-sides both|spam] COMMAND\n"
 	    "  train --spam|--ham [--source corpus|error|inoculation] [--only words|patterns]\n"
 	    "        SOURCE...\n"
 	    "  retrain --signature ID --spam|--ham\n"
@@ -206,6 +206,14 @@ set_option(int o, const char *arg)
 	case 'T': C.cp.max_tokens = (size_t)opt_whole("max-tokens", arg, 0, 1000000); break;
 	case 'R': C.cp.bnr = TO.bnr = 1; break;
 	case 'r': C.cp.bnr_threshold = opt_real("bnr-threshold", arg, 0, 0.5); break;
+	case 'b':
+		if (strcmp(arg, "both") == 0)
+			C.cp.bnr_sides = BNR_BOTH;
+		else if (strcmp(arg, "spam") == 0)
+			C.cp.bnr_sides = BNR_SPAM;
+		else
+			bad_value("bnr-sides", arg, "both or spam");
+		break;
 	default: usage();
 	}
 }
@@ -662,6 +670,7 @@ main(int argc, char **argv)
 		{ "max-tokens", required_argument, NULL, 'T' },
 		{ "bnr", no_argument, NULL, 'R' },
 		{ "bnr-threshold", required_argument, NULL, 'r' },
+		{ "bnr-sides", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 }
 	};

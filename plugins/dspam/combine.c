@@ -61,6 +61,7 @@ combine_defaults(struct combparams *p)
 	p->threshold = 0.5;
 	p->bnr = 0;
 	p->bnr_threshold = 0.3;
+	p->bnr_sides = BNR_BOTH;
 }
 
 double

@@ -117,7 +117,11 @@ struct combparams {
 	double threshold;
 	int bnr;		/* Bayesian noise reduction (bnr.c) */
 	double bnr_threshold;	/* a pattern is decided beyond 0.5 +- this */
+	int bnr_sides;		/* BNR_BOTH, or BNR_SPAM: only spam patterns
+				   mark noise (innocent words) */
 };
+
+enum { BNR_BOTH = 0, BNR_SPAM = 1 };
 
 void combine_defaults(struct combparams *p);
 double combine_token_robinson(const struct combparams *p, uint32_t spam,

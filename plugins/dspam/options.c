@@ -81,6 +81,10 @@ const struct mm_option dspam_option_table[] = {
 	{ "bnr_threshold", MM_OT_NUMBER, O(c.cp.bnr_threshold), "0.3", 0, 0.5, NULL,
 	  "a pattern is decided (it marks noise) when its probability is "
 	  "beyond 0.5 ± this", NULL },
+	{ "bnr_sides", MM_OT_ENUM, O(c.cp.bnr_sides), "both", 0, 0,
+	  MM_OPT_WORDS("both", "spam"),
+	  "`both` (DSPAM's): a decided spam pattern marks its innocent words and "
+	  "a decided innocent pattern its spam words; `spam`: only the former", NULL },
 	{ "training", MM_OT_ENUM, O(opt.training), "teft", 0, 0,
 	  MM_OPT_WORDS("teft", "toe", "tum", "notrain"),
 	  "`teft`: count every message in the class it was given; `toe`: count "

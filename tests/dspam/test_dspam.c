@@ -1087,8 +1087,8 @@ test_bnr(void **state)
 {
 	static const unsigned char bands[3] = { 20, 0, 20 };
 	struct classifier c = { 0 };
-	struct tokset mixed, plain, sp, hm, parts, pat;
-	struct tokset sp5[5], hm5[5], mix5[5];
+	struct tokset mixed, plain, sp, hm, parts, pat, rev;
+	struct tokset sp5[5], hm5[5], mix5[5], rev5[5];
 	struct verdict v0, v1, v;
 	struct dtotals tot;
 	uint64_t d = dstore_dict_id("bnr");
@@ -1159,6 +1159,20 @@ test_bnr(void **state)
 	assert_int_equal(v.noise, 0);
 	assert_true(v.probability == v0.probability);
 	c.cp.bnr = 1;
+	/* an innocent pattern (0, 20, 0) marks the spam word among innocent
+	   ones, unless only spam patterns may mark (bnr_sides spam) */
+	tok_bnr("Subject: note\n\nmeeting viagra agenda\n", &rev);
+	for (int i = 0; i < 5; i++)
+		rev5[i] = rev;
+	assert_int_equal(train_corpus_many(&c, d, rev5, 5, 0, TRAIN_PATTERNS, NULL), 0);
+	assert_int_equal(classify_tokens(&c, d, &rev, 0, &v, NULL), 0);
+	assert_int_equal(v.noise, 1);
+	c.cp.bnr_sides = BNR_SPAM;
+	assert_int_equal(classify_tokens(&c, d, &rev, 0, &v, NULL), 0);
+	assert_int_equal(v.noise, 0);
+	assert_int_equal(classify_tokens(&c, d, &mixed, 0, &v, NULL), 0);
+	assert_int_equal(v.noise, 1);
+	c.cp.bnr_sides = BNR_BOTH;
 
 	/* TEFT learns the pattern with the class given; the signature
 	   keeps it, so a correction moves it */
@@ -1182,6 +1196,7 @@ test_bnr(void **state)
 	assert_int_equal(h, 0);
 
 	tokset_free(&pat);
+	tokset_free(&rev);
 	tokset_free(&sp);
 	tokset_free(&hm);
 	tokset_free(&parts);
