@@ -106,8 +106,8 @@ oom(char **err)
 }
 
 /*
- * BNR: the patterns of ts from the counts st just read, their own
- * counts (a second read), and (mark) the noise words marked in st.
+ * BNR: the patterns of ts from the counts st just read; with mark,
+ * their own counts (a second read) and the noise words marked in st.
  */
 static int
 bnr_in(const struct classifier *c, uint64_t dict, const struct tokset *ts,
@@ -120,12 +120,11 @@ bnr_in(const struct classifier *c, uint64_t dict, const struct tokset *ts,
 			*err = strdup("dspam: out of memory");
 		return -1;
 	}
-	if (b->pat.len == 0)
-		return 0;
+	if (b->pat.len == 0 || !mark)
+		return 0;	/* to train them, their hashes are enough */
 	if (bnr_read(&c->ds, dict, b, err) < 0)
 		return -1;
-	if (mark)
-		bnr_mark(b, &c->cp, st, tot->spam_learned, tot->ham_learned);
+	bnr_mark(b, &c->cp, st, tot->spam_learned, tot->ham_learned);
 	return 0;
 }
 
@@ -216,11 +215,14 @@ with_patterns(struct tokstat *st, const struct tokset *ts, const struct bnr *b)
 {
 	struct tokstat *ns;
 
-	if (b->pat.len == 0 || b->pst == NULL)
+	if (b->pat.len == 0)
 		return st;
 	if ((ns = realloc(st, (ts->len + b->pat.len) * sizeof(*ns))) == NULL)
 		return NULL;
-	memcpy(ns + ts->len, b->pst, b->pat.len * sizeof(*ns));
+	if (b->pst != NULL)
+		memcpy(ns + ts->len, b->pst, b->pat.len * sizeof(*ns));
+	else
+		memset(ns + ts->len, 0, b->pat.len * sizeof(*ns));
 	return ns;
 }
 
