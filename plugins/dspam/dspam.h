@@ -9,7 +9,9 @@
  *	core's MIME reader gives, HTML reduced by htmltext.c, hashed by
  *	hash.c); the set is looked up in a
  *	dictionary (dict.c, in the core store), combined into a probability
- *	(combine.c), trained by mode and source (train.c), and remembered
+ *	(combine.c; optionally without the words Bayesian noise reduction
+ *	finds out of context, bnr.c), trained by mode and source (train.c),
+ *	and remembered
  *	under a signature for later corrections (sig.c).
  *
  *	Nothing here depends on the milter: plugin.c and cli.c are the two

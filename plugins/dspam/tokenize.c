@@ -38,7 +38,9 @@
  *	  the classifier uses for DSPAM's automatic whitelisting; the
  *	  address itself is kept in the set (from_addr), since the
  *	  whitelist may only be applied once the caller has authenticated
- *	  it.
+ *	  it;
+ *	- with o->bnr, the body words also in message order (ts->seq, their
+ *	  hashes, 0 between two text parts), for noise reduction (bnr.c).
  *
  *	The set is kept in an open-addressing table while tokens come in
  *	and sorted once at the end (radix sort), so that the dictionary is
