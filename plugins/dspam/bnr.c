@@ -136,9 +136,8 @@ bnr_read(const struct dstore *ds, uint64_t dict, struct bnr *b, char **err)
 			*err = strdup("dspam: out of memory");
 		return -1;
 	}
-	if (b->pat.len == 0) {
+	if (b->pat.len == 0)
 		return 0;
-	}
 	return dict_read(ds, dict, &b->pat, b->pst, &tot, err);
 }
 
