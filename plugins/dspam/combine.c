@@ -25,6 +25,9 @@
  *	seen twice in the message may fill two places, and Bayes' rule
  *	P = prod p / (prod p + prod (1 - p)).
  *
+ *	Tokens marked as noise (st[i].noise, by bnr.c) are left out by
+ *	both.
+ *
  *	A message with no usable token is innocent with probability 0.5
  *	(the threshold is strict: spam means probability > threshold).
  */
@@ -56,6 +59,9 @@ combine_defaults(struct combparams *p)
 	p->min_dev = 0.2;
 	p->max_tokens = 0;
 	p->threshold = 0.5;
+	p->bnr = 0;
+	p->bnr_threshold = 0.3;
+	p->bnr_sides = BNR_BOTH;
 }
 
 double
@@ -208,7 +214,7 @@ fisher(const struct combparams *p, const struct tokstat *st, size_t n,
 	for (i = 0; i < n; i++) {
 		double f;
 
-		if (st[i].spam == 0 && st[i].ham == 0)
+		if ((st[i].spam == 0 && st[i].ham == 0) || st[i].noise)
 			continue;
 		f = combine_token_robinson(p, st[i].spam, st[i].ham, nspam, nham);
 		if (fabs(f - 0.5) < p->min_dev)
@@ -257,7 +263,7 @@ burton(const struct combparams *p, const struct tokstat *st, size_t n,
 	for (i = 0; i < n; i++) {
 		double pr = combine_token_graham(st[i].spam, st[i].ham, nspam, nham);
 
-		if (pr < 0.0)
+		if (pr < 0.0 || st[i].noise)
 			continue;
 		t[k].p = pr;
 		t[k++].dev = fabs(pr - 0.5);

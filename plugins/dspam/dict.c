@@ -120,6 +120,7 @@ dict_read(const struct dstore *ds, uint64_t dict, const struct tokset *ts,
 	for (i = 0; i < n; i++) {
 		st[i].n = ts->t[i].n;
 		st[i].spam = st[i].ham = 0;
+		st[i].noise = 0;
 		if (api->store_result(b, first + (int)i, &v, &vl) == 1) {
 			int64_t s = api->store_counter(v, vl, 0);
 			int64_t g = api->store_counter(v, vl, 1);

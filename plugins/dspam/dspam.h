@@ -9,7 +9,9 @@
  *	core's MIME reader gives, HTML reduced by htmltext.c, hashed by
  *	hash.c); the set is looked up in a
  *	dictionary (dict.c, in the core store), combined into a probability
- *	(combine.c), trained by mode and source (train.c), and remembered
+ *	(combine.c; optionally without the words Bayesian noise reduction
+ *	finds out of context, bnr.c), trained by mode and source (train.c),
+ *	and remembered
  *	under a signature for later corrections (sig.c).
  *
  *	Nothing here depends on the milter: plugin.c and cli.c are the two
@@ -39,12 +41,17 @@ struct tokset {
 	size_t len, cap;
 	uint64_t from_token;	/* the From: whitelist token, 0 if none */
 	char from_addr[256];	/* the address it names (lower-cased), "" if none */
+	/* with tokopts.bnr: the body words in message order (their hashes,
+	   as in t); 0 between two text parts */
+	uint64_t *seq;
+	size_t nseq, seqcap;
 };
 
 struct tokopts {
 	int pairs;		/* word pairs: 0 none, 1 chained (adjacent),
 				   4 orthogonal sparse bigrams (window 5) */
 	int headers_only;	/* header triage: stop after the header */
+	int bnr;		/* keep the body words' order (tokset.seq) */
 };
 
 void tokset_init(struct tokset *ts);
@@ -89,6 +96,7 @@ enum dspam_algo { ALGO_FISHER = 0, ALGO_BURTON = 1 };
 struct tokstat {
 	uint32_t spam, ham;	/* counts in the dictionary */
 	uint32_t n;		/* occurrences in the message */
+	int noise;		/* left out of the combination (BNR) */
 };
 
 struct verdict {
@@ -101,6 +109,7 @@ struct verdict {
 	int from_history;	/* the From: token has that innocent history,
 				   trusted or not */
 	size_t used;		/* tokens that took part */
+	size_t noise;		/* tokens BNR left out */
 };
 
 struct combparams {
@@ -108,7 +117,13 @@ struct combparams {
 	double robs, robx, min_dev;	/* Robinson: strength, prior, cut */
 	size_t max_tokens;	/* Fisher: the most extreme N only (0: all) */
 	double threshold;
+	int bnr;		/* Bayesian noise reduction (bnr.c) */
+	double bnr_threshold;	/* a pattern is decided beyond 0.5 +- this */
+	int bnr_sides;		/* BNR_BOTH, or BNR_SPAM: only spam patterns
+				   mark noise (innocent words) */
 };
+
+enum { BNR_BOTH = 0, BNR_SPAM = 1 };
 
 void combine_defaults(struct combparams *p);
 double combine_token_robinson(const struct combparams *p, uint32_t spam,
@@ -120,6 +135,29 @@ void combine(const struct combparams *p, const struct tokstat *st, size_t n,
 /* chi-square tails for even degrees of freedom, in logs */
 double chi2_log_q(double x2, unsigned df);
 double chi2_log_p(double x2, unsigned df);
+
+/* --- bnr.c: Bayesian noise reduction --- */
+struct bnr {
+	uint32_t *idx;		/* word position -> index in the token set */
+	uint64_t *wh;		/* window at word i -> its pattern token (0:
+				   none, the window spans a break) */
+	size_t nwin;
+	struct tokset pat;	/* the message's pattern tokens (sorted set) */
+	struct tokstat *pst;	/* their counts, once read (bnr_read) */
+};
+
+void bnr_init(struct bnr *b);
+void bnr_free(struct bnr *b);
+/* The pattern tokens of the word sequence seq (nseq hashes, 0 a break)
+   from the counts st of the sorted set set (every word of seq is in
+   it); 0, or -1 when out of memory. */
+int bnr_build(struct bnr *b, const struct combparams *cp,
+    const struct tokset *set, const struct tokstat *st, const uint64_t *seq,
+    size_t nseq, uint64_t nspam, uint64_t nham);
+/* Mark as noise (st[i].noise) the words that contradict a decided
+   pattern (b->pst read); how many were marked. */
+size_t bnr_mark(const struct bnr *b, const struct combparams *cp,
+    struct tokstat *st, uint64_t nspam, uint64_t nham);
 
 /* --- dict.c: dictionaries in the core store --- */
 struct dstore {
@@ -150,6 +188,10 @@ uint64_t dstore_dict_id(const char *name);
    st[i].n taken from ts, in one read. 0 ok, -1 error. */
 int dict_read(const struct dstore *ds, uint64_t dict, const struct tokset *ts,
     struct tokstat *st, struct dtotals *tot, char **err);
+
+/* The counts of b's pattern tokens (b->pst), in one read. */
+int bnr_read(const struct dstore *ds, uint64_t dict, struct bnr *b,
+    char **err);
 
 /* Writes, collected and run as one atomic store batch. */
 struct dwrite;
@@ -261,11 +303,15 @@ int classify_and_learn(const struct classifier *c, uint64_t dict,
 int train_tokens(const struct classifier *c, uint64_t dict,
     const struct tokset *ts, int klass, enum train_source src, char **err);
 
-/* Corpus training of n messages of one class at once: one read and one
-   atomic write for all (the counts are those of n trainings one by one);
-   for bulk training from files. */
+/* Corpus training of n messages of one class at once: one atomic write
+   for all (the counts are those of n trainings one by one); for bulk
+   training from files. what: TRAIN_WORDS, TRAIN_PATTERNS (with BNR: the
+   patterns from the dictionary as it was before the batch, one more
+   read), or both. Patterns alone (after all the words of a corpus were
+   trained) add no message to the totals. */
+enum { TRAIN_WORDS = 1, TRAIN_PATTERNS = 2 };
 int train_corpus_many(const struct classifier *c, uint64_t dict,
-    const struct tokset *ts, size_t n, int klass, char **err);
+    const struct tokset *ts, size_t n, int klass, int what, char **err);
 
 /* Correct the message a signature names; 1 done, 0 unknown signature. */
 int retrain_signature(const struct classifier *c, const char *sig_id,

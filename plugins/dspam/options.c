@@ -73,6 +73,18 @@ const struct mm_option dspam_option_table[] = {
 	{ "max_tokens", MM_OT_INT, O(opt.max_tokens), "0", 0, 1000000, NULL,
 	  "Fisher: combine only the N most extreme tokens (SpamBayes-style); "
 	  "`0`: all", NULL },
+	{ "bnr", MM_OT_BOOL, O(c.cp.bnr), "false", 0, 0, NULL,
+	  "Bayesian noise reduction (DSPAM's): patterns of three neighbouring "
+	  "body words' probabilities are learned as tokens; a word that "
+	  "contradicts a decided pattern is left out of the combination. One "
+	  "more dictionary read per message; see the performance page", NULL },
+	{ "bnr_threshold", MM_OT_NUMBER, O(c.cp.bnr_threshold), "0.3", 0, 0.5, NULL,
+	  "a pattern is decided (it marks noise) when its probability is "
+	  "beyond 0.5 ± this", NULL },
+	{ "bnr_sides", MM_OT_ENUM, O(c.cp.bnr_sides), "both", 0, 0,
+	  MM_OPT_WORDS("both", "spam"),
+	  "`both` (DSPAM's): a decided spam pattern marks its innocent words and "
+	  "a decided innocent pattern its spam words; `spam`: only the former", NULL },
 	{ "training", MM_OT_ENUM, O(opt.training), "teft", 0, 0,
 	  MM_OPT_WORDS("teft", "toe", "tum", "notrain"),
 	  "`teft`: count every message in the class it was given; `toe`: count "
@@ -270,6 +282,7 @@ dspam_options(const struct mm_api *api, const mm_opt *o, char **err)
 		goto fail;
 	d->c.cp.algo = d->opt.algorithm == 0 ? ALGO_FISHER : ALGO_BURTON;
 	d->tok.pairs = pairs[d->opt.tokenizer];
+	d->tok.bnr = d->c.cp.bnr;
 	d->c.mode = (enum train_mode)d->opt.training;
 	d->c.cp.max_tokens = (size_t)d->opt.max_tokens;
 	d->c.ds.purge_hits = (uint32_t)d->opt.purge_hits;

@@ -38,7 +38,9 @@
  *	  the classifier uses for DSPAM's automatic whitelisting; the
  *	  address itself is kept in the set (from_addr), since the
  *	  whitelist may only be applied once the caller has authenticated
- *	  it.
+ *	  it;
+ *	- with o->bnr, the body words also in message order (ts->seq, their
+ *	  hashes, 0 between two text parts), for noise reduction (bnr.c).
  *
  *	The set is kept in an open-addressing table while tokens come in
  *	and sorted once at the end (radix sort), so that the dictionary is
@@ -82,6 +84,7 @@ void
 tokset_free(struct tokset *ts)
 {
 	free(ts->t);
+	free(ts->seq);
 	memset(ts, 0, sizeof(*ts));
 }
 
@@ -228,14 +231,35 @@ add(struct tk *k, uint64_t h)
 		k->err = -1;
 }
 
+/* a body word's hash (0: a break) appended to the sequence BNR reads */
+static void
+seq_add(struct tk *k, uint64_t h)
+{
+	struct tokset *ts = k->ts;
+
+	if (ts->nseq == ts->seqcap) {
+		size_t nc = ts->seqcap ? ts->seqcap * 2 : 256;
+		uint64_t *ns;
+
+		if (k->err || (ns = realloc(ts->seq, nc * sizeof(*ns))) == NULL) {
+			k->err = -1;
+			return;
+		}
+		ts->seq = ns;
+		ts->seqcap = nc;
+	}
+	ts->seq[ts->nseq++] = h;
+}
+
 static void
 osb_reset(struct tk *k)
 {
 	k->nring = 0;
 }
 
-/* a body or subject word: the word, and its pairs with the 4 before */
-static void
+/* a body or subject word: the word, and its pairs with the 4 before;
+   returns the word's hash */
+static uint64_t
 add_word(struct tk *k, const char *prefix, size_t plen, const char *w,
     size_t wl, int pairs)
 {
@@ -244,7 +268,7 @@ add_word(struct tk *k, const char *prefix, size_t plen, const char *w,
 
 	add(k, h);
 	if (!pairs || k->o->pairs <= 0)
-		return;
+		return h;
 	for (i = 0; i < k->nring && i < (size_t)k->o->pairs; i++) {
 		/* distance i+1; pair hash from the two word hashes */
 		uint64_t p = k->ring[i];
@@ -256,6 +280,7 @@ add_word(struct tk *k, const char *prefix, size_t plen, const char *w,
 	k->ring[0] = h;
 	if (k->nring < OSB_WINDOW - 1)
 		k->nring++;
+	return h;
 }
 
 /* host name: "url"+host, and each parent with at least two labels */
@@ -360,7 +385,10 @@ words(struct tk *k, const char *prefix, size_t plen, const char *s,
 			for (j = 0; j < wl; j++)	/* ASCII only: UTF-8 stays */
 				lw[j] = s[st + j] >= 'A' && s[st + j] <= 'Z' ?
 				    (char)(s[st + j] - 'A' + 'a') : s[st + j];
-			add_word(k, prefix, plen, lw, wl, pairs);
+			uint64_t h = add_word(k, prefix, plen, lw, wl, pairs);
+
+			if (k->o->bnr)
+				seq_add(k, h ? h : 1);	/* the set stores 0 as 1 */
 		} else
 			add_word(k, prefix, plen, s + st, wl, pairs);
 		if (hosts) {
@@ -511,6 +539,8 @@ cb_text(void *arg, const char *s, size_t len, int html)
 		len = MAX_TEXT - k->text;
 	k->text += len;
 	osb_reset(k);
+	if (k->o->bnr && k->ts->nseq > 0 && k->ts->seq[k->ts->nseq - 1] != 0)
+		seq_add(k, 0);	/* no window across two parts */
 	words(k, "", 0, s, len, 1, 0);
 	return k->err;
 }

@@ -105,17 +105,48 @@ oom(char **err)
 	return -1;
 }
 
-/* Read the counts of ts (st, tot) and combine them. */
+/*
+ * BNR: the patterns of ts from the counts st just read; with mark,
+ * their own counts (a second read) and the noise words marked in st.
+ */
+static int
+bnr_in(const struct classifier *c, uint64_t dict, const struct tokset *ts,
+    struct tokstat *st, const struct dtotals *tot, struct bnr *b, int mark,
+    char **err)
+{
+	if (bnr_build(b, &c->cp, ts, st, ts->seq, ts->nseq, tot->spam_learned,
+	    tot->ham_learned) < 0) {
+		if (err)
+			*err = strdup("dspam: out of memory");
+		return -1;
+	}
+	if (b->pat.len == 0 || !mark)
+		return 0;	/* to train them, their hashes are enough */
+	if (bnr_read(&c->ds, dict, b, err) < 0)
+		return -1;
+	bnr_mark(b, &c->cp, st, tot->spam_learned, tot->ham_learned);
+	return 0;
+}
+
+/* Read the counts of ts (st, tot) and combine them; with BNR, b gets
+   the message's patterns (b may be NULL: BNR off). */
 static int
 classify_in(const struct classifier *c, uint64_t dict, const struct tokset *ts,
     int trust_from, struct tokstat *st, struct dtotals *tot, struct verdict *v,
-    char **err)
+    struct bnr *b, char **err)
 {
-	size_t i;
+	size_t i, noise = 0;
 
 	if (dict_read(&c->ds, dict, ts, st, tot, err) < 0)
 		return -1;
+	if (b != NULL && c->cp.bnr) {
+		if (bnr_in(c, dict, ts, st, tot, b, 1, err) < 0)
+			return -1;
+		for (i = 0; i < ts->len; i++)
+			noise += st[i].noise != 0;
+	}
 	combine(&c->cp, st, ts->len, tot->spam_learned, tot->ham_learned, v);
+	v->noise = noise;
 	v->from_history = 0;
 	if (ts->from_token != 0) {
 		for (i = 0; i < ts->len; i++) {
@@ -148,25 +179,51 @@ classify_tokens(const struct classifier *c, uint64_t dict,
 {
 	struct dtotals tot;
 	struct tokstat *st = stats_for(ts);
+	struct bnr b;
 	int r;
 
 	if (st == NULL)
 		return oom(err);
-	r = classify_in(c, dict, ts, trust_from, st, &tot, v, err);
+	bnr_init(&b);
+	r = classify_in(c, dict, ts, trust_from, st, &tot, v, &b, err);
+	bnr_free(&b);
 	free(st);
 	return r;
 }
 
+/* The hashes of ts, then of b's patterns (b NULL or empty: none);
+   *n their number. */
 static uint64_t *
-hashes(const struct tokset *ts)
+hashes(const struct tokset *ts, const struct bnr *b, size_t *n)
 {
-	uint64_t *h = malloc((ts->len ? ts->len : 1) * sizeof(*h));
-	size_t i;
+	size_t np = b != NULL ? b->pat.len : 0, i;
+	uint64_t *h = malloc((ts->len + np + 1) * sizeof(*h));
 
-	if (h != NULL)
-		for (i = 0; i < ts->len; i++)
-			h[i] = ts->t[i].h;
+	if (h == NULL)
+		return NULL;
+	for (i = 0; i < ts->len; i++)
+		h[i] = ts->t[i].h;
+	for (i = 0; i < np; i++)
+		h[ts->len + i] = b->pat.t[i].h;
+	*n = ts->len + np;
 	return h;
+}
+
+/* st (the counts of ts) grown to hold b's patterns' after them */
+static struct tokstat *
+with_patterns(struct tokstat *st, const struct tokset *ts, const struct bnr *b)
+{
+	struct tokstat *ns;
+
+	if (b->pat.len == 0)
+		return st;
+	if ((ns = realloc(st, (ts->len + b->pat.len) * sizeof(*ns))) == NULL)
+		return NULL;
+	if (b->pst != NULL)
+		memcpy(ns + ts->len, b->pst, b->pat.len * sizeof(*ns));
+	else
+		memset(ns + ts->len, 0, b->pat.len * sizeof(*ns));
+	return ns;
 }
 
 /*
@@ -195,18 +252,20 @@ classify_and_learn(const struct classifier *c, uint64_t dict,
     const char *sig_id, char **err)
 {
 	struct dtotals tot;
-	struct tokstat *st = stats_for(ts);
+	struct tokstat *st = stats_for(ts), *ns;
 	struct dwrite *w = NULL;
 	struct sig s;
 	int64_t delta[T_COUNT] = { 0 };
 	uint64_t *h = NULL;
 	uint32_t maxhits = 0;
 	size_t nh;
+	struct bnr b;
 	int learn = 0, r = -1;
 
 	if (st == NULL)
 		return oom(err);
-	if (classify_in(c, dict, ts, trust_from, st, &tot, v, err) < 0)
+	bnr_init(&b);
+	if (classify_in(c, dict, ts, trust_from, st, &tot, v, &b, err) < 0)
 		goto done;
 	switch (c->mode) {
 	case MODE_TEFT:
@@ -220,11 +279,17 @@ classify_and_learn(const struct classifier *c, uint64_t dict,
 	default:
 		break;
 	}
-	if ((h = hashes(ts)) == NULL || (w = dwrite_begin(&c->ds)) == NULL) {
+	/* the patterns are learned and kept in the signature like words */
+	if ((h = hashes(ts, &b, &nh)) == NULL ||
+	    (w = dwrite_begin(&c->ds)) == NULL) {
 		oom(err);
 		goto done;
 	}
-	nh = ts->len;
+	if ((ns = with_patterns(st, ts, &b)) == NULL) {
+		oom(err);
+		goto done;
+	}
+	st = ns;
 	if (v->from_history && !trust_from)
 		nh = drop_token(h, st, nh, ts->from_token);
 	if (learn) {
@@ -258,6 +323,7 @@ classify_and_learn(const struct classifier *c, uint64_t dict,
 	w = NULL;
 done:
 	dwrite_abort(w);
+	bnr_free(&b);
 	free(h);
 	free(st);
 	return r;
@@ -270,22 +336,35 @@ train_tokens(const struct classifier *c, uint64_t dict,
 	struct dtotals tot;
 	struct tokstat *st = NULL;
 	struct dwrite *w;
+	struct bnr b;
 	int64_t delta[T_COUNT] = { 0 };
-	uint64_t *h = hashes(ts);
+	uint64_t *h = NULL;
+	size_t nh = 0;
 	int pass, r = -1;
 
-	if (h == NULL || (w = dwrite_begin(&c->ds)) == NULL) {
-		free(h);
-		return oom(err);
+	bnr_init(&b);
+	if (c->cp.bnr && ts->nseq >= 3) {
+		/* the patterns, from the dictionary as it is */
+		if ((st = stats_for(ts)) == NULL) {
+			oom(err);
+			goto done;
+		}
+		if (dict_read(&c->ds, dict, ts, st, &tot, err) < 0 ||
+		    bnr_in(c, dict, ts, st, &tot, &b, 0, err) < 0)
+			goto done;
+	}
+	if ((h = hashes(ts, &b, &nh)) == NULL || (w = dwrite_begin(&c->ds)) == NULL) {
+		oom(err);
+		goto done;
 	}
 	if (src == SRC_ERROR) {
-		dwrite_tokens(w, dict, h, NULL, ts->len, klass ? 1 : -1,
+		dwrite_tokens(w, dict, h, NULL, nh, klass ? 1 : -1,
 		    klass ? -1 : 1, 0);
 		delta[klass ? T_HAM_LEARNED : T_SPAM_LEARNED] = -1;
 		delta[klass ? T_SPAM_LEARNED : T_HAM_LEARNED] = 1;
 		delta[klass ? T_SPAM_MISS : T_HAM_MISS] = 1;
 	} else {
-		dwrite_tokens(w, dict, h, NULL, ts->len, klass ? 1 : 0,
+		dwrite_tokens(w, dict, h, NULL, nh, klass ? 1 : 0,
 		    klass ? 0 : 1, 0);
 		delta[klass ? T_SPAM_LEARNED : T_HAM_LEARNED] = 1;
 		delta[klass ? T_SPAM_CORPUS : T_HAM_CORPUS] = 1;
@@ -296,12 +375,17 @@ train_tokens(const struct classifier *c, uint64_t dict,
 	/* inoculation: train again while the dictionary still disagrees */
 	for (pass = 1; src == SRC_INOCULATION && pass < INOCULATION_PASSES; pass++) {
 		struct verdict v;
+		struct bnr cb;
+		int rc;
 
 		if (st == NULL && (st = stats_for(ts)) == NULL) {
 			oom(err);
 			goto done;
 		}
-		if (classify_in(c, dict, ts, 0, st, &tot, &v, err) < 0)
+		bnr_init(&cb);
+		rc = classify_in(c, dict, ts, 0, st, &tot, &v, &cb, err);
+		bnr_free(&cb);
+		if (rc < 0)
 			goto done;
 		if (v.spam == klass)
 			break;
@@ -309,23 +393,105 @@ train_tokens(const struct classifier *c, uint64_t dict,
 			oom(err);
 			goto done;
 		}
-		dwrite_tokens(w, dict, h, NULL, ts->len, klass ? 1 : 0,
+		dwrite_tokens(w, dict, h, NULL, nh, klass ? 1 : 0,
 		    klass ? 0 : 1, 0);
 		if (dwrite_run(w, err) < 0)
 			goto done;
 	}
 	r = 0;
 done:
+	bnr_free(&b);
 	free(h);
+	free(st);
+	return r;
+}
+
+/* The counts of message m's tokens (mst, in m's order) from those of
+   acc (ast), less the message itself in class klass */
+static void
+counts_without(const struct tokset *m, struct tokstat *mst,
+    const struct tokset *acc, const struct tokstat *ast, int klass)
+{
+	size_t j, k = 0;
+
+	for (j = 0; j < m->len; j++) {
+		while (k < acc->len && acc->t[k].h < m->t[j].h)
+			k++;	/* both sorted, m's tokens all in acc */
+		mst[j] = ast[k];
+		if (klass && mst[j].spam > 0)
+			mst[j].spam--;
+		else if (!klass && mst[j].ham > 0)
+			mst[j].ham--;
+	}
+}
+
+/* The patterns of each message of ts (once per message) into pacc,
+   from the counts acc (the union of their words) has now; alone (the
+   words already trained), each message's from the dictionary without
+   it, as if it had been trained last. */
+static int
+corpus_patterns(const struct classifier *c, uint64_t dict,
+    const struct tokset *ts, size_t n, int klass, int alone,
+    const struct tokset *acc, struct tokset *pacc, char **err)
+{
+	struct tokstat *st = malloc((acc->len ? acc->len : 1) * sizeof(*st));
+	struct tokstat *mst = NULL;
+	struct dtotals tot;
+	size_t i, j, most = 1;
+	int r = -1;
+
+	for (i = 0; i < n; i++)
+		if (ts[i].len > most)
+			most = ts[i].len;
+	if (st == NULL || (alone && (mst = malloc(most * sizeof(*mst))) == NULL)) {
+		free(st);
+		return oom(err);
+	}
+	if (dict_read(&c->ds, dict, acc, st, &tot, err) < 0)
+		goto done;
+	if (alone && (klass ? tot.spam_learned : tot.ham_learned) > 0) {
+		if (klass)
+			tot.spam_learned--;
+		else
+			tot.ham_learned--;
+	}
+	for (i = 0; i < n; i++) {
+		struct bnr b;
+		int rb;
+
+		bnr_init(&b);
+		if (alone) {
+			counts_without(&ts[i], mst, acc, st, klass);
+			rb = bnr_build(&b, &c->cp, &ts[i], mst, ts[i].seq,
+			    ts[i].nseq, tot.spam_learned, tot.ham_learned);
+		} else
+			rb = bnr_build(&b, &c->cp, acc, st, ts[i].seq,
+			    ts[i].nseq, tot.spam_learned, tot.ham_learned);
+		if (rb < 0) {
+			bnr_free(&b);
+			oom(err);
+			goto done;
+		}
+		for (j = 0; j < b.pat.len; j++)
+			if (tokset_add(pacc, b.pat.t[j].h) < 0) {
+				bnr_free(&b);
+				oom(err);
+				goto done;
+			}
+		bnr_free(&b);
+	}
+	r = 0;
+done:
+	free(mst);
 	free(st);
 	return r;
 }
 
 int
 train_corpus_many(const struct classifier *c, uint64_t dict,
-    const struct tokset *ts, size_t n, int klass, char **err)
+    const struct tokset *ts, size_t n, int klass, int what, char **err)
 {
-	struct tokset acc;
+	struct tokset acc, pacc;
 	struct dwrite *w = NULL;
 	int64_t delta[T_COUNT] = { 0 };
 	size_t i, j;
@@ -333,6 +499,7 @@ train_corpus_many(const struct classifier *c, uint64_t dict,
 
 	/* every token with the number of messages that have it */
 	tokset_init(&acc);
+	tokset_init(&pacc);
 	for (i = 0; i < n; i++)
 		for (j = 0; j < ts[i].len; j++)
 			if (tokset_add(&acc, ts[i].t[j].h) < 0) {
@@ -340,21 +507,33 @@ train_corpus_many(const struct classifier *c, uint64_t dict,
 				goto done;
 			}
 	tokset_finish(&acc);
+	/* BNR: the patterns from the dictionary before this batch */
+	if (c->cp.bnr && (what & TRAIN_PATTERNS) &&
+	    corpus_patterns(c, dict, ts, n, klass, !(what & TRAIN_WORDS), &acc,
+	    &pacc, err) < 0)
+		goto done;
+	tokset_finish(&pacc);
 	if ((w = dwrite_begin(&c->ds)) == NULL) {
 		oom(err);
 		goto done;
 	}
-	for (i = 0; i < acc.len; i++)
+	for (i = 0; (what & TRAIN_WORDS) && i < acc.len; i++)
 		dwrite_token(w, dict, acc.t[i].h, klass ? acc.t[i].n : 0,
 		    klass ? 0 : acc.t[i].n);
-	delta[klass ? T_SPAM_LEARNED : T_HAM_LEARNED] = (int64_t)n;
-	delta[klass ? T_SPAM_CORPUS : T_HAM_CORPUS] = (int64_t)n;
-	dwrite_totals(w, dict, delta);
+	for (i = 0; i < pacc.len; i++)
+		dwrite_token(w, dict, pacc.t[i].h, klass ? pacc.t[i].n : 0,
+		    klass ? 0 : pacc.t[i].n);
+	if (what & TRAIN_WORDS) {
+		delta[klass ? T_SPAM_LEARNED : T_HAM_LEARNED] = (int64_t)n;
+		delta[klass ? T_SPAM_CORPUS : T_HAM_CORPUS] = (int64_t)n;
+		dwrite_totals(w, dict, delta);
+	}
 	r = dwrite_run(w, err) < 0 ? -1 : 0;
 	w = NULL;
 done:
 	dwrite_abort(w);
 	tokset_free(&acc);
+	tokset_free(&pacc);
 	return r;
 }
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # modmilter-dspam: train, classify, retrain by signature, stats, purge,
 # its message sources (mbox, Maildir, names on stdin), deduplication,
-# progress, option checks, the daemon's configuration, and its errors,
+# progress, option checks, the daemon's configuration, noise reduction's
+# patterns trained after the words, and its errors,
 # on a private store.
 . "${top_srcdir:-.}/tests/lib.sh"
 DSPAM="$top_builddir/modmilter-dspam"
@@ -182,7 +183,8 @@ fi
 # --- numeric options: checked whole, a usage error naming the option and range ---
 for bad in "--threshold abc" "--threshold 1.5" "--threshold 0.5x" "--threshold ''" "--max-tokens -3" \
 	"--max-tokens 2.5" "--purge-hits 5x" "--purge-hits 99999999999999999999" "--purge-days -1" \
-	"--robs 0" "--robx 1.01" "--min-dev 0.6" "--map-size 0" "--map-size ' 5'" "--threshold nan"; do
+	"--robs 0" "--robx 1.01" "--min-dev 0.6" "--map-size 0" "--map-size ' 5'" "--threshold nan" \
+	"--bnr-threshold 0.6"; do
 	opt=${bad%% *}
 	eval "set -- $bad"
 	"$DSPAM" --store "$tmp/store" "$@" stats > /dev/null 2>"$tmp/err"
@@ -190,7 +192,7 @@ for bad in "--threshold abc" "--threshold 1.5" "--threshold 0.5x" "--threshold '
 	[ $rc = 2 ] && grep -q -- "^modmilter-dspam: $opt: '.*' is not .*from .* to " "$tmp/err" &&
 		ok "$bad: exit 2" || { ko "$bad: exit $rc"; cat "$tmp/err"; }
 done
-for bad in "--algorithm bayes" "--tokenizer bigrams" "--mode teach"; do
+for bad in "--algorithm bayes" "--tokenizer bigrams" "--mode teach" "--bnr-sides left"; do
 	"$DSPAM" --store "$tmp/store" $bad stats > /dev/null 2>"$tmp/err"
 	rc=$?
 	[ $rc = 2 ] && grep -q -- "^modmilter-dspam: ${bad%% *}: '.*' is not .* or " "$tmp/err" &&
@@ -199,8 +201,31 @@ done
 d train --source bulk --spam "$M/spam1.eml" > /dev/null 2>"$tmp/err"
 [ $? = 2 ] && grep -q -- "^modmilter-dspam: --source: 'bulk' is not corpus, error or inoculation" "$tmp/err" &&
 	ok "train --source bulk: exit 2" || { ko "train --source bulk"; cat "$tmp/err"; }
+d train --only sideways --spam "$M/spam1.eml" > /dev/null 2>"$tmp/err"
+[ $? = 2 ] && grep -q -- "^modmilter-dspam: --only: 'sideways' is not words or patterns" "$tmp/err" &&
+	ok "train --only sideways: exit 2" || { ko "train --only sideways"; cat "$tmp/err"; }
+d train --only words --source error --spam "$M/spam1.eml" > /dev/null 2>&1
+[ $? = 2 ] && ok "train --only with --source error: exit 2" || ko "train --only with --source error"
 "$DSPAM" --store "$tmp/store" --threshold 0.7 --max-tokens 30 --purge-days 0.5 stats > /dev/null &&
 	ok "good numbers are taken" || ko "good numbers are taken"
+
+# --- Bayesian noise reduction: the words first, then the patterns (no
+# message counted twice); without --bnr there are no patterns ---
+d --dict bw --bnr train --spam --only words "$M"/spam[1-4].eml 2>/dev/null &&
+	d --dict bw --bnr train --ham --only words "$M"/ham[1-4].eml 2>/dev/null
+n1=$(d --dict bw stats | sed -n 's/^tokens: *//p')
+d --dict bw --bnr train --spam --only patterns "$M"/spam[1-4].eml 2>/dev/null &&
+	d --dict bw --bnr train --ham --only patterns "$M"/ham[1-4].eml 2>/dev/null
+d --dict bw stats > "$tmp/s3"
+n2=$(sed -n 's/^tokens: *//p' "$tmp/s3")
+[ "$n2" -gt "$n1" ] && grep -q "^spam learned: *4$" "$tmp/s3" && grep -q "^innocent learned: *4$" "$tmp/s3" &&
+	ok "train --only words, then patterns ($n1, $n2 tokens)" || { ko "train --only patterns ($n1, $n2)"; cat "$tmp/s3"; }
+d --dict bw train --spam --only patterns "$M"/spam[1-4].eml 2>/dev/null
+n3=$(d --dict bw stats | sed -n 's/^tokens: *//p')
+[ "$n3" = "$n2" ] && ok "no patterns without --bnr" || ko "no patterns without --bnr ($n2, $n3)"
+out=$(d --dict bw --bnr --bnr-threshold 0.25 --bnr-sides spam classify "$M/spam5.eml" "$M/ham5.eml")
+echo "$out" | grep -q "spam5.eml spam" && echo "$out" | grep -q "ham5.eml innocent" &&
+	ok "classify --bnr" || { ko "classify --bnr"; echo "$out"; }
 
 # --- -c: the dspam instance's options, as the daemon reads them ---
 cat > "$tmp/one.yaml" <<EOF
@@ -242,6 +267,15 @@ EOF
 nw=$(d --dict w stats | sed -n 's/^tokens: *//p'); no=$(d --dict o stats | sed -n 's/^tokens: *//p')
 [ "$no" -gt $((nw * 2)) ] && ok "--instance: the instance's tokenizer ($nw, $no tokens)" ||
 	ko "--instance: the instance's tokenizer ($nw, $no tokens)"
+cat > "$tmp/bnr.yaml" <<EOF
+store: { backend: lmdb, path: $tmp/store }
+plugins:
+  dspam:
+    options: { bnr: true, bnr_threshold: 0.35, bnr_sides: spam }
+EOF
+"$DSPAM" -c "$tmp/bnr.yaml" --dict b train --spam "$M/spam1.eml" 2>/dev/null
+nb=$(d --dict b stats | sed -n 's/^tokens: *//p')
+[ "$nb" -gt "$nw" ] && ok "-c: the instance's bnr ($nw, $nb tokens)" || ko "-c: the instance's bnr ($nw, $nb tokens)"
 "$DSPAM" -c "$tmp/two.yaml" --instance nosuch stats > /dev/null 2>"$tmp/err"
 [ $? = 2 ] && grep -q "no plugin instance 'nosuch'" "$tmp/err" && ok "--instance unknown: exit 2" ||
 	{ ko "--instance unknown"; cat "$tmp/err"; }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The dspam plugin in a chain, in-process with modmilter-test: headers,
 # tagging, quarantine, rejection at end of message and by header triage,
-# max_size, innocent senders, training by forwarding to spam@ (internal
+# max_size, noise reduction (bnr), innocent senders, training by forwarding to spam@ (internal
 # senders only), honeypots, trust by sender only for an authenticated
 # sender (SPF pass for its domain, simulated by test plugins publishing
 # the spf facts; internal client; SMTP AUTH), the forms of an address
@@ -60,6 +60,16 @@ check "header triage passes a ham" 0 '^header-add: X-DSPAM-Result: Innocent$' \
 	-- --rcpt bob@example.com "$M/ham6.eml"
 conf 'max_size: 100'
 check "above max_size: not classified" 0 '!X-DSPAM' -- --rcpt bob@example.com "$M/spam6.eml"
+
+# noise reduction in the milter: classified as before, and TEFT learns
+# the message's patterns (spam5's words are counted already: new tokens
+# are patterns)
+conf 'bnr: true, bnr_threshold: 0.25, tag_above: 0.9'
+before=$(stat tokens)
+check "bnr: spam classified and tagged" 0 '^header-add: X-DSPAM-Result: Spam$' \
+	'^header-change: Subject\[1\]: \[SPAM\] ' -- --rcpt bob@example.com "$M/spam5.eml"
+[ "$(stat tokens)" -gt "$before" ] && echo "PASS bnr: patterns learned ($before, $(stat tokens) tokens)" ||
+	{ echo "FAIL bnr: no pattern learned ($before tokens)"; fails=$((fails + 1)); }
 
 # trust by sender: only for a sender that is authenticated
 counted() {	# counted NAME STAT BEFORE INCREMENT

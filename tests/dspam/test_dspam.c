@@ -8,7 +8,8 @@
  *	cases computed by hand, the bookkeeping of TEFT and TOE, and a
  *	correction by signature that undoes exactly what classification
  *	counted (also when six threads correct the same message at once),
- *	the expiry of rare tokens, and a full store that fails a training
+ *	the expiry of rare tokens, Bayesian noise reduction (the word
+ *	sequence, patterns learned and marking noise), and a full store that fails a training
  *	whole. Dictionaries live in a temporary LMDB store, reached through
  *	the core's API table as in the daemon.
  */
@@ -478,7 +479,7 @@ static void
 test_fisher(void **state)
 {
 	struct combparams p;
-	struct tokstat st[2] = { { 9, 1, 1 }, { 3, 1, 1 } };
+	struct tokstat st[2] = { { 9, 1, 1, 0 }, { 3, 1, 1, 0 } };
 	struct verdict v;
 	double f1, f2, h, s, want;
 
@@ -515,7 +516,7 @@ test_burton(void **state)
 {
 	struct combparams p;
 	/* Graham: 0.99 (clamped), 0.2, and one below 5 weighted hits */
-	struct tokstat st[3] = { { 10, 0, 1 }, { 1, 2, 1 }, { 1, 1, 1 } };
+	struct tokstat st[3] = { { 10, 0, 1, 0 }, { 1, 2, 1, 0 }, { 1, 1, 1, 0 } };
 	struct verdict v;
 	double want = 0.99 * 0.2 / (0.99 * 0.2 + 0.01 * 0.8);
 
@@ -1044,7 +1045,7 @@ test_corpus_many(void **state)
 	tok("Subject: c\n\noffer ends today\n", &ts[2], 0);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(train_tokens(&c, da, &ts[i], 1, SRC_CORPUS, NULL), 0);
-	assert_int_equal(train_corpus_many(&c, db, ts, 3, 1, NULL), 0);
+	assert_int_equal(train_corpus_many(&c, db, ts, 3, 1, TRAIN_WORDS | TRAIN_PATTERNS, NULL), 0);
 	totals(&c.ds, da, &ta);
 	totals(&c.ds, db, &tb);
 	assert_memory_equal(&ta, &tb, sizeof(ta));
@@ -1071,6 +1072,157 @@ test_corpus_many(void **state)
 	for (int i = 0; i < 3; i++)
 		tokset_free(&ts[i]);
 	tokset_free(&all);
+}
+
+/* a tokset of one token, to read its counts */
+static void
+one_token(struct tokset *ts, uint64_t h)
+{
+	tokset_init(ts);
+	assert_int_equal(tokset_add(ts, h), 0);
+	tokset_finish(ts);
+}
+
+static void
+tok_bnr(const char *msg, struct tokset *ts)
+{
+	struct tokopts o = { .bnr = 1 };
+	size_t len = strlen(msg);
+	unsigned char *copy = malloc(len);
+
+	assert_non_null(copy);
+	memcpy(copy, msg, len);
+	tokset_init(ts);
+	assert_int_equal(dspam_tokenize(&o, copy, len, ts), 0);
+	free(copy);
+}
+
+/*
+ * Bayesian noise reduction: the body words in order; a learned pattern
+ * "spam word, innocent word, spam word" decided spam leaves the innocent
+ * word out; patterns are trained (corpus, TEFT) and corrected by
+ * signature like words.
+ */
+static void
+test_bnr(void **state)
+{
+	static const unsigned char bands[3] = { 20, 0, 20 };
+	struct classifier c = { 0 };
+	struct tokset mixed, plain, sp, hm, parts, pat, rev;
+	struct tokset sp5[5], hm5[5], mix5[5], rev5[5];
+	struct verdict v0, v1, v;
+	struct dtotals tot;
+	uint64_t d = dstore_dict_id("bnr");
+	char id[SIG_ID_LEN + 1];
+	uint32_t s, h;
+
+	(void)state;
+	c.ds = store();
+	combine_defaults(&c.cp);
+	c.sig_ttl = 3600;
+	c.mode = MODE_TEFT;
+
+	/* the sequence: body words in order, a break between parts; no
+	   sequence without bnr */
+	tok_bnr("Subject: note\n\nviagra meeting casino\n", &mixed);
+	assert_int_equal(mixed.nseq, 3);
+	assert_true(mixed.seq[0] == dspam_hash("viagra", 6));
+	assert_true(mixed.seq[1] == dspam_hash("meeting", 7));
+	assert_true(mixed.seq[2] == dspam_hash("casino", 6));
+	tok("Subject: note\n\nviagra meeting casino\n", &plain, 0);
+	assert_int_equal(plain.nseq, 0);
+	assert_null(plain.seq);
+	tok_bnr("Subject: p\nContent-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\n\none two three\n--b\n\nfour five\n--b--\n", &parts);
+	assert_int_equal(parts.nseq, 6);
+	assert_true(parts.seq[3] == 0);
+
+	tok_bnr("Subject: note\n\nviagra casino lottery\n", &sp);
+	tok_bnr("Subject: note\n\nmeeting agenda budget\n", &hm);
+	for (int i = 0; i < 5; i++) {
+		sp5[i] = sp;
+		hm5[i] = hm;
+		mix5[i] = mixed;
+	}
+	c.cp.bnr = 1;
+	assert_int_equal(train_corpus_many(&c, d, sp5, 5, 1, TRAIN_WORDS, NULL), 0);
+	assert_int_equal(train_corpus_many(&c, d, hm5, 5, 0, TRAIN_WORDS, NULL), 0);
+	/* no pattern learned yet: nothing is noise */
+	assert_int_equal(classify_tokens(&c, d, &mixed, 0, &v0, NULL), 0);
+	assert_int_equal(v0.noise, 0);
+
+	/* the mixed message's pattern (bands 20, 0, 20) learned as spam,
+	   from the finished dictionary; the totals stay */
+	assert_int_equal(train_corpus_many(&c, d, mix5, 5, 1, TRAIN_PATTERNS, NULL), 0);
+	totals(&c.ds, d, &tot);
+	assert_int_equal(tot.spam_learned, 5);
+	assert_int_equal(tot.ham_learned, 5);
+	one_token(&pat, dspam_hash2("bnr", 3, bands, 3));
+	counts(&c.ds, d, &pat, 0, &s, &h);
+	assert_int_equal(s, 5);
+	assert_int_equal(h, 0);
+
+	/* "meeting" contradicts a decided spam pattern: left out */
+	assert_int_equal(classify_tokens(&c, d, &mixed, 0, &v1, NULL), 0);
+	assert_int_equal(v1.noise, 1);
+	assert_int_equal(v1.used, v0.used - 1);
+	assert_true(v1.probability > v0.probability);
+	assert_true(v1.spam);
+	/* a threshold the pattern does not pass: nothing is noise */
+	c.cp.bnr_threshold = 0.5;
+	assert_int_equal(classify_tokens(&c, d, &mixed, 0, &v, NULL), 0);
+	assert_int_equal(v.noise, 0);
+	assert_int_equal(v.used, v0.used);
+	c.cp.bnr_threshold = 0.3;
+	/* BNR off: the same counts give the plain verdict */
+	c.cp.bnr = 0;
+	assert_int_equal(classify_tokens(&c, d, &mixed, 0, &v, NULL), 0);
+	assert_int_equal(v.noise, 0);
+	assert_true(v.probability == v0.probability);
+	c.cp.bnr = 1;
+	/* an innocent pattern (0, 20, 0) marks the spam word among innocent
+	   ones, unless only spam patterns may mark (bnr_sides spam) */
+	tok_bnr("Subject: note\n\nmeeting viagra agenda\n", &rev);
+	for (int i = 0; i < 5; i++)
+		rev5[i] = rev;
+	assert_int_equal(train_corpus_many(&c, d, rev5, 5, 0, TRAIN_PATTERNS, NULL), 0);
+	assert_int_equal(classify_tokens(&c, d, &rev, 0, &v, NULL), 0);
+	assert_int_equal(v.noise, 1);
+	c.cp.bnr_sides = BNR_SPAM;
+	assert_int_equal(classify_tokens(&c, d, &rev, 0, &v, NULL), 0);
+	assert_int_equal(v.noise, 0);
+	assert_int_equal(classify_tokens(&c, d, &mixed, 0, &v, NULL), 0);
+	assert_int_equal(v.noise, 1);
+	c.cp.bnr_sides = BNR_BOTH;
+
+	/* TEFT learns the pattern with the class given; the signature
+	   keeps it, so a correction moves it */
+	assert_int_equal(sig_new_id(id), 0);
+	assert_int_equal(classify_and_learn(&c, d, &mixed, 0, &v, id, NULL), 0);
+	assert_true(v.spam);
+	counts(&c.ds, d, &pat, 0, &s, &h);
+	assert_int_equal(s, 6);
+	assert_int_equal(h, 0);
+	assert_int_equal(retrain_signature(&c, id, 0, NULL), 1);
+	counts(&c.ds, d, &pat, 0, &s, &h);
+	assert_int_equal(s, 5);
+	assert_int_equal(h, 1);
+	/* a training by hand learns it too (from the dictionary as it is) */
+	d = dstore_dict_id("bnr2");
+	assert_int_equal(train_corpus_many(&c, d, sp5, 5, 1, TRAIN_WORDS, NULL), 0);
+	assert_int_equal(train_corpus_many(&c, d, hm5, 5, 0, TRAIN_WORDS, NULL), 0);
+	assert_int_equal(train_tokens(&c, d, &mixed, 1, SRC_CORPUS, NULL), 0);
+	counts(&c.ds, d, &pat, 0, &s, &h);
+	assert_int_equal(s, 1);
+	assert_int_equal(h, 0);
+
+	tokset_free(&pat);
+	tokset_free(&rev);
+	tokset_free(&sp);
+	tokset_free(&hm);
+	tokset_free(&parts);
+	tokset_free(&plain);
+	tokset_free(&mixed);
 }
 
 /* A store that is full fails the write whole: nothing half-counted. */
@@ -1210,6 +1362,7 @@ main(void)
 		cmocka_unit_test(test_retrain_race),
 		cmocka_unit_test(test_tum_signature),
 		cmocka_unit_test(test_corpus_many),
+		cmocka_unit_test(test_bnr),
 		cmocka_unit_test(test_group_commit),
 		cmocka_unit_test(test_group_commit_queued),
 		cmocka_unit_test(test_purge_and_count),

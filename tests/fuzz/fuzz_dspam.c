@@ -6,14 +6,15 @@
  * DESCRIPTION
  *	Each input is a message, read the three ways the plugin and the
  *	command line tool read one: whole, with orthogonal sparse bigrams
- *	(dspam_tokenize: the core's MIME reader, then the choice among
- *	alternatives, HTML to text); split into header fields and body as
+ *	and the body word sequence of noise reduction (dspam_tokenize: the
+ *	core's MIME reader, then the choice among alternatives, HTML to
+ *	text); split into header fields and body as
  *	an MTA hands them over, with chained pairs (dspam_tokenize_parts);
  *	and header only, as header triage does. The MIME reader itself
  *	(decoders, charsets) has its own target, fuzz_msgparts.
  *
  *	Beyond the sanitizers, each token set must come out sorted without
- *	duplicates.
+ *	duplicates, and every word of the sequence must be in the set.
  * DIAGNOSTICS
  *	abort() when an invariant above fails.
  */
@@ -32,6 +33,30 @@ check_set(const struct tokset *ts)
 {
 	for (size_t i = 1; i < ts->len; i++)
 		if (ts->t[i - 1].h >= ts->t[i].h)
+			abort();
+}
+
+static int
+in_set(const struct tokset *ts, uint64_t h)
+{
+	size_t lo = 0, hi = ts->len;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ts->t[mid].h < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < ts->len && ts->t[lo].h == h;
+}
+
+static void
+check_seq(const struct tokset *ts)
+{
+	for (size_t i = 0; i < ts->nseq; i++)
+		if (ts->seq[i] != 0 && !in_set(ts, ts->seq[i]))
 			abort();
 }
 
@@ -90,16 +115,18 @@ split(const char *t, size_t len, struct hdr **hp, size_t *body)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct tokopts osb = { 4, 0 }, chained = { 1, 0 },
-	    triage = { 0, 1 };
+	static const struct tokopts osb = { 4, 0, 1 }, chained = { 1, 0, 0 },
+	    triage = { 0, 1, 0 };
 	const char *t = (const char *)data;
 	struct tokset ts;
 	struct hdr *h;
 	size_t nh, body;
 
 	tokset_init(&ts);
-	if (dspam_tokenize(&osb, data, size, &ts) == 0)
+	if (dspam_tokenize(&osb, data, size, &ts) == 0) {
 		check_set(&ts);
+		check_seq(&ts);
+	}
 	tokset_free(&ts);
 
 	tokset_init(&ts);
