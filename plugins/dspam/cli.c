@@ -79,6 +79,7 @@
 #include <modmilter/host.h>
 
 #include "cliconf.h"
+#include "cliopts.h"
 #include "dedup.h"
 #include "dspam.h"
 #include "msgsource.h"
@@ -94,129 +95,9 @@
 /* corpus training: messages per store write */
 #define TRAIN_CHUNK 256
 
-static struct classifier C;
-static struct tokopts TO = { .pairs = 0 };
-static const char *dict_name = "shared";
-static const char *database = "dspam";
-static long long map_mb;
+/* the classifier and where it counts (cliopts.c) */
+static struct cliopts O;
 static uint64_t dict;
-
-static void
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: modmilter-dspam [-c CONFIG [--instance NAME] | --store DIR|redis://...]\n"
-	    "         [--database NAME] [--dict NAME]\n"
-	    "         [--algorithm fisher|burton] [--mode teft|toe|tum|notrain] [--threshold P]\n"
-	    "         [--tokenizer words|chain|osb] [--map-size MB] [--purge-days N] [--purge-hits N]\n"
-	    "         [--robs S] [--robx X] [--min-dev D] [--max-tokens N]\n"
-	    "         [--bnr] [--bnr-threshold T] [--bnr-sides both|spam] COMMAND\n"
-	    "  train --spam|--ham [--source corpus|error|inoculation] [--only words|patterns]\n"
-	    "        SOURCE...\n"
-	    "  retrain --signature ID --spam|--ham\n"
-	    "  classify [--learn] [--score] SOURCE...\n"
-	    "  online [--unsure D] LIST   (lines: spam|ham SOURCE)\n"
-	    "  stats\n"
-	    "  purge\n"
-	    "SOURCE: a message file, an mbox, a Maildir, a directory of Maildirs,\n"
-	    "or - for names read from standard input\n");
-	exit(2);
-}
-
-/* a bad value on the command line: a usage error naming the option */
-static void
-bad_value(const char *opt, const char *val, const char *want)
-{
-	fprintf(stderr, "modmilter-dspam: --%s: '%s' is not %s\n", opt, val, want);
-	exit(2);
-}
-
-/* the whole argument must be a number in [min, max] */
-static double
-opt_real(const char *opt, const char *s, double min, double max)
-{
-	char want[96], *end;
-	double v;
-
-	snprintf(want, sizeof(want), "a number from %g to %g", min, max);
-	/* strtod would also take blanks, "inf", "nan" and hex */
-	if (*s == '\0' || strspn(s, "0123456789.eE+-") != strlen(s))
-		bad_value(opt, s, want);
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || *end != '\0' || errno == ERANGE || !(v >= min && v <= max))
-		bad_value(opt, s, want);
-	return v;
-}
-
-/* the whole argument must be a whole number in [min, max] */
-static long long
-opt_whole(const char *opt, const char *s, long long min, long long max)
-{
-	char want[96], *end;
-	long long v;
-
-	snprintf(want, sizeof(want), "a whole number from %lld to %lld", min, max);
-	if (*s == '\0' || strspn(s + (*s == '-'), "0123456789") != strlen(s + (*s == '-')))
-		bad_value(opt, s, want);
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (end == s || *end != '\0' || errno == ERANGE || v < min || v > max)
-		bad_value(opt, s, want);
-	return v;
-}
-
-/* One classifier option of the command line; the ranges are the
-   plugin's (options.c), so what trains here is what the daemon takes. */
-static void
-set_option(int o, const char *arg)
-{
-	switch (o) {
-	case 'B': database = arg; break;
-	case 'd': dict_name = arg; break;
-	case 'P': C.ds.purge_after = opt_real("purge-days", arg, 0, 36500) * 86400.0; break;
-	case 'p': C.ds.purge_hits = (uint32_t)opt_whole("purge-hits", arg, 0, 1000000); break;
-	case 'a':
-		if (strcmp(arg, "fisher") == 0)
-			C.cp.algo = ALGO_FISHER;
-		else if (strcmp(arg, "burton") == 0 || strcmp(arg, "graham") == 0)
-			C.cp.algo = ALGO_BURTON;
-		else
-			bad_value("algorithm", arg, "fisher or burton");
-		break;
-	case 'm':
-		if (train_mode_parse(arg, &C.mode) < 0)
-			bad_value("mode", arg, "teft, toe, tum or notrain");
-		break;
-	case 't': C.cp.threshold = opt_real("threshold", arg, 0, 1); break;
-	case 'k':
-		if (strcmp(arg, "words") == 0)
-			TO.pairs = 0;
-		else if (strcmp(arg, "chain") == 0)
-			TO.pairs = 1;
-		else if (strcmp(arg, "osb") == 0)
-			TO.pairs = 4;
-		else
-			bad_value("tokenizer", arg, "words, chain or osb");
-		break;
-	case 'M': map_mb = opt_whole("map-size", arg, 1, 1048576); break;
-	case 'S': C.cp.robs = opt_real("robs", arg, 0.0001, 100); break;
-	case 'X': C.cp.robx = opt_real("robx", arg, 0, 1); break;
-	case 'D': C.cp.min_dev = opt_real("min-dev", arg, 0, 0.5); break;
-	case 'T': C.cp.max_tokens = (size_t)opt_whole("max-tokens", arg, 0, 1000000); break;
-	case 'R': C.cp.bnr = TO.bnr = 1; break;
-	case 'r': C.cp.bnr_threshold = opt_real("bnr-threshold", arg, 0, 0.5); break;
-	case 'b':
-		if (strcmp(arg, "both") == 0)
-			C.cp.bnr_sides = BNR_BOTH;
-		else if (strcmp(arg, "spam") == 0)
-			C.cp.bnr_sides = BNR_SPAM;
-		else
-			bad_value("bnr-sides", arg, "both or spam");
-		break;
-	default: usage();
-	}
-}
 
 static int
 fail(char *err)
@@ -230,7 +111,7 @@ fail(char *err)
 static int
 sync_store(char **err)
 {
-	if (mm_host_store_sync(C.ds.st) < 0) {
+	if (mm_host_store_sync(O.c.ds.st) < 0) {
 		*err = strdup("cannot flush the store");
 		return -1;
 	}
@@ -272,7 +153,7 @@ run_message(void *arg, const char *name, const unsigned char *msg, size_t len)
 		return 0;
 	}
 	tokset_init(&ts);
-	if (dspam_tokenize(&TO, msg, len, &ts) < 0) {
+	if (dspam_tokenize(&O.to, msg, len, &ts) < 0) {
 		tokset_free(&ts);
 		run_error(r, name, "out of memory");
 		return 0;
@@ -321,7 +202,7 @@ train_flush(struct train *t, char **err)
 	int rc = 0;
 
 	if (t->n > 0)
-		rc = train_corpus_many(&C, dict, t->chunk, t->n, t->klass, t->what,
+		rc = train_corpus_many(&O.c, dict, t->chunk, t->n, t->klass, t->what,
 		    err);
 	while (t->n > 0)
 		tokset_free(&t->chunk[--t->n]);
@@ -339,7 +220,7 @@ train_one(struct run *r, const char *name, struct tokset *ts, char **err)
 		t->chunk[t->n++] = *ts;
 		return t->n < TRAIN_CHUNK ? 0 : train_flush(t, err);
 	}
-	rc = train_tokens(&C, dict, ts, t->klass, t->src, err);
+	rc = train_tokens(&O.c, dict, ts, t->klass, t->src, err);
 	tokset_free(ts);
 	return rc;
 }
@@ -366,19 +247,19 @@ cmd_train(int argc, char **argv)
 		else if (o == 'h')
 			t.klass = 0;
 		else if (o == 'S' && train_source_parse(optarg, &t.src) < 0)
-			bad_value("source", optarg, "corpus, error or inoculation");
+			cliopts_bad_value("source", optarg, "corpus, error or inoculation");
 		else if (o == 'o' && strcmp(optarg, "words") == 0)
 			t.what = TRAIN_WORDS;
 		else if (o == 'o' && strcmp(optarg, "patterns") == 0)
 			t.what = TRAIN_PATTERNS;
 		else if (o == 'o')
-			bad_value("only", optarg, "words or patterns");
+			cliopts_bad_value("only", optarg, "words or patterns");
 		else if (o != 'S')
-			usage();
+			cliopts_usage();
 	}
 	if (t.klass < 0 || optind >= argc ||
 	    (t.what != (TRAIN_WORDS | TRAIN_PATTERNS) && t.src != SRC_CORPUS))
-		usage();
+		cliopts_usage();
 	run_start(&r, "trained", train_one, &t);
 	for (i = optind; i < argc && rc == 0; i++)
 		rc = run_source(&r, argv[i]) < 0;
@@ -413,15 +294,15 @@ cmd_retrain(int argc, char **argv)
 		else if (o == 'g')
 			id = optarg;
 		else
-			usage();
+			cliopts_usage();
 	}
 	if (klass < 0 || id == NULL || optind != argc)
-		usage();
+		cliopts_usage();
 	if (!sig_valid_id(id)) {
 		fprintf(stderr, "modmilter-dspam: %s: not a signature id\n", id);
 		return 1;
 	}
-	if ((r = retrain_signature(&C, id, klass, &err)) < 0)
+	if ((r = retrain_signature(&O.c, id, klass, &err)) < 0)
 		return fail(err);
 	if (r == 0) {
 		fprintf(stderr, "modmilter-dspam: signature %s unknown or expired\n", id);
@@ -447,10 +328,10 @@ classify_one(struct run *run, const char *name, struct tokset *ts, char **err)
 	if (c->learn) {
 		r = sig_new_id(id);
 		if (r == 0)
-			r = classify_and_learn(&C, dict, ts, TRUST_FROM, &v,
+			r = classify_and_learn(&O.c, dict, ts, TRUST_FROM, &v,
 			    id, err);
 	} else {
-		r = classify_tokens(&C, dict, ts, TRUST_FROM, &v, err);
+		r = classify_tokens(&O.c, dict, ts, TRUST_FROM, &v, err);
 	}
 	tokset_free(ts);
 	if (r < 0)
@@ -485,10 +366,10 @@ cmd_classify(int argc, char **argv)
 		else if (o == 's')
 			c.score = 1;
 		else
-			usage();
+			cliopts_usage();
 	}
 	if (optind >= argc)
-		usage();
+		cliopts_usage();
 	run_start(&r, "classified", classify_one, &c);
 	for (i = optind; i < argc && rc == 0; i++)
 		rc = run_source(&r, argv[i]) < 0;
@@ -522,16 +403,16 @@ online_one(struct run *run, const char *name, struct tokset *ts, char **err)
 
 	double margin;
 
-	if (classify_and_learn(&C, dict, ts, TRUST_FROM, &v, NULL, err) < 0) {
+	if (classify_and_learn(&O.c, dict, ts, TRUST_FROM, &v, NULL, err) < 0) {
 		tokset_free(ts);
 		return -1;
 	}
-	margin = v.probability - C.cp.threshold;
-	if ((v.spam != truth && train_tokens(&C, dict, ts, truth,
-	    C.mode == MODE_TEFT || C.mode == MODE_TUM ? SRC_ERROR : SRC_CORPUS,
-	    err) < 0) || (v.spam == truth && C.mode == MODE_TOE &&
+	margin = v.probability - O.c.cp.threshold;
+	if ((v.spam != truth && train_tokens(&O.c, dict, ts, truth,
+	    O.c.mode == MODE_TEFT || O.c.mode == MODE_TUM ? SRC_ERROR : SRC_CORPUS,
+	    err) < 0) || (v.spam == truth && O.c.mode == MODE_TOE &&
 	    margin < ol->unsure && margin > -ol->unsure &&
-	    train_tokens(&C, dict, ts, truth, SRC_CORPUS, err) < 0)) {
+	    train_tokens(&O.c, dict, ts, truth, SRC_CORPUS, err) < 0)) {
 		tokset_free(ts);
 		return -1;
 	}
@@ -560,12 +441,12 @@ cmd_online(int argc, char **argv)
 	int rc = 0;
 
 	if (argc == 4 && strcmp(argv[1], "--unsure") == 0) {
-		ol.unsure = opt_real("unsure", argv[2], 0, 0.5);
+		ol.unsure = cliopts_real("unsure", argv[2], 0, 0.5);
 		argc -= 2;
 		argv += 2;
 	}
 	if (argc != 2)
-		usage();
+		cliopts_usage();
 	if ((f = strcmp(argv[1], "-") == 0 ? stdin : fopen(argv[1], "r")) == NULL) {
 		fprintf(stderr, "modmilter-dspam: %s: %s\n", argv[1], strerror(errno));
 		return 1;
@@ -600,7 +481,7 @@ cmd_online(int argc, char **argv)
 		return fail(err);
 	printf("# online %s: %zu messages (%zu spam, %zu ham), FP %zu (%.2f %%), "
 	    "FN %zu (%.2f %%), %.0f msg/s, %zu duplicates skipped\n",
-	    train_mode_name(C.mode), r.pg.done, ol.nspam, ol.nham, ol.fp,
+	    train_mode_name(O.c.mode), r.pg.done, ol.nspam, ol.nham, ol.fp,
 	    ol.nham ? 100.0 * (double)ol.fp / (double)ol.nham : 0.0, ol.fn,
 	    ol.nspam ? 100.0 * (double)ol.fn / (double)ol.nspam : 0.0,
 	    (double)r.pg.done / progress_elapsed(&r.pg), r.pg.dups);
@@ -616,11 +497,11 @@ cmd_stats(int argc, char **argv)
 
 	(void)argv;
 	if (argc != 1)
-		usage();
-	if (dict_read(&C.ds, dict, NULL, NULL, &tot, &err) < 0 ||
-	    dict_count_tokens(&C.ds, dict, &ntok, &err) < 0)
+		cliopts_usage();
+	if (dict_read(&O.c.ds, dict, NULL, NULL, &tot, &err) < 0 ||
+	    dict_count_tokens(&O.c.ds, dict, &ntok, &err) < 0)
 		return fail(err);
-	printf("dictionary:          %s\n", dict_name);
+	printf("dictionary:          %s\n", O.dict_name);
 	printf("tokens:              %zu\n", ntok);
 	printf("spam learned:        %llu\n", (unsigned long long)tot.spam_learned);
 	printf("innocent learned:    %llu\n", (unsigned long long)tot.ham_learned);
@@ -641,8 +522,8 @@ cmd_purge(int argc, char **argv)
 
 	(void)argv;
 	if (argc != 1)
-		usage();
-	if ((n = dstore_expire(&C.ds, &err)) < 0 || sync_store(&err) < 0)
+		cliopts_usage();
+	if ((n = dstore_expire(&O.c.ds, &err)) < 0 || sync_store(&err) < 0)
 		return fail(err);
 	printf("purged %ld expired tokens and signatures\n", n);
 	return 0;
@@ -651,29 +532,6 @@ cmd_purge(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "instance", required_argument, NULL, 'I' },
-		{ "store", required_argument, NULL, 's' },
-		{ "database", required_argument, NULL, 'B' },
-		{ "purge-days", required_argument, NULL, 'P' },
-		{ "purge-hits", required_argument, NULL, 'p' },
-		{ "dict", required_argument, NULL, 'd' },
-		{ "algorithm", required_argument, NULL, 'a' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "threshold", required_argument, NULL, 't' },
-		{ "tokenizer", required_argument, NULL, 'k' },
-		{ "map-size", required_argument, NULL, 'M' },
-		{ "robs", required_argument, NULL, 'S' },
-		{ "robx", required_argument, NULL, 'X' },
-		{ "min-dev", required_argument, NULL, 'D' },
-		{ "max-tokens", required_argument, NULL, 'T' },
-		{ "bnr", no_argument, NULL, 'R' },
-		{ "bnr-threshold", required_argument, NULL, 'r' },
-		{ "bnr-sides", required_argument, NULL, 'b' },
-		{ "help", no_argument, NULL, 'H' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char *store = NULL, *config = NULL, *instance = NULL, *cmd;
 	struct dspam_inst *inst = NULL;
 	struct mm_host_store_opts so = { 0, 1, 60 };
@@ -681,14 +539,10 @@ main(int argc, char **argv)
 	char *err = NULL;
 	int o, rc;
 
-	combine_defaults(&C.cp);
-	C.mode = MODE_TEFT;
-	C.sig_ttl = 14 * 86400.0;
-	C.ds.purge_after = 30 * 86400.0;
-	C.ds.purge_hits = 1;
+	cliopts_defaults(&O);
 	/* first pass: every option checked (usage errors before any file
 	   is read), and where the configuration is */
-	while ((o = getopt_long(argc, argv, "+c:", lo, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "+c:", cliopts_long, NULL)) != -1) {
 		if (o == 'c')
 			config = optarg;
 		else if (o == 'I')
@@ -696,10 +550,10 @@ main(int argc, char **argv)
 		else if (o == 's')
 			store = optarg;
 		else
-			set_option(o, optarg);
+			cliopts_set(&O, o, optarg);
 	}
 	if (optind >= argc)
-		usage();
+		cliopts_usage();
 	if (instance != NULL && config == NULL) {
 		fprintf(stderr, "modmilter-dspam: --instance needs -c CONFIG\n");
 		return 2;
@@ -712,14 +566,14 @@ main(int argc, char **argv)
 		}
 		if (inst != NULL) {
 			/* the daemon's classifier, then the command line on top */
-			C = inst->c;
-			TO = inst->tok;
-			database = inst->database;
-			dict_name = inst->dictionary;
+			O.c = inst->c;
+			O.to = inst->tok;
+			O.database = inst->database;
+			O.dict_name = inst->dictionary;
 			optind = 0;	/* glibc: start getopt afresh */
-			while ((o = getopt_long(argc, argv, "+c:", lo, NULL)) != -1)
+			while ((o = getopt_long(argc, argv, "+c:", cliopts_long, NULL)) != -1)
 				if (o != 'c' && o != 'I' && o != 's')
-					set_option(o, optarg);
+					cliopts_set(&O, o, optarg);
 		}
 	}
 	/* --store instead of the file's; neither: the daemon's default */
@@ -735,11 +589,11 @@ main(int argc, char **argv)
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
-	dict = dstore_dict_id(dict_name);
-	so.map_size = map_mb * 1024 * 1024;
+	dict = dstore_dict_id(O.dict_name);
+	so.map_size = O.map_mb * 1024 * 1024;
 	/* bulk writes of 256 messages take a while: a timeout of 60s at least */
-	C.ds.api = mm_host_api(h);
-	if ((C.ds.st = mm_host_store(h, database, &so, &err)) == NULL)
+	O.c.ds.api = mm_host_api(h);
+	if ((O.c.ds.st = mm_host_store(h, O.database, &so, &err)) == NULL)
 		return fail(err);
 	if (strcmp(cmd, "train") == 0)
 		rc = cmd_train(argc, argv);
@@ -754,9 +608,9 @@ main(int argc, char **argv)
 	else if (strcmp(cmd, "purge") == 0)
 		rc = cmd_purge(argc, argv);
 	else
-		usage();
+		cliopts_usage();
 	/* what was committed is flushed, whatever else failed */
-	if (mm_host_store_sync(C.ds.st) < 0 && rc == 0)
+	if (mm_host_store_sync(O.c.ds.st) < 0 && rc == 0)
 		rc = fail(strdup("cannot flush the store"));
 	dspam_inst_free(inst);
 	mm_host_close(h);
