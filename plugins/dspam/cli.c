@@ -27,7 +27,7 @@
  *	(default "dspam", the plugin's option database). With CONFIG the
  *	classifier is the dspam instance's (cliconf.c); options given here
  *	override it. Every number given is checked whole against the
- *	plugin's range (a usage error otherwise).
+ *	plugin's range (a usage error otherwise; cliopts.c).
  *
  *	A SOURCE is a message file, an mbox, a Maildir, a directory of
  *	Maildirs, or "-" for names read from standard input (msgsource.c);
