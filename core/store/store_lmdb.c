@@ -203,6 +203,28 @@ write_val(MDB_txn *txn, MDB_dbi dbi, struct store_op *o, const void *p,
 	return 0;
 }
 
+/* The record under the cursor, of the same size, rewritten where it is
+   (no second search of the tree). */
+static int
+rewrite_val(MDB_cursor *cur, struct store_op *o, const void *p, size_t len,
+    int64_t exp)
+{
+	MDB_val key = { o->klen, o->key }, v;
+	unsigned char buf[8 + 64], *heap = NULL, *d = buf;
+	int r;
+
+	if (len > sizeof(buf) - 8 && (d = heap = malloc(8 + len)) == NULL)
+		return ENOMEM;
+	put_be64(d, exp);
+	if (len)
+		memcpy(d + 8, p, len);
+	v.mv_size = len + 8;
+	v.mv_data = d;
+	r = mdb_cursor_put(cur, &key, &v, MDB_CURRENT);
+	free(heap);
+	return r;
+}
+
 static void
 set_result(struct store_op *o, const void *p, size_t len, int64_t exp)
 {
@@ -218,7 +240,7 @@ static int
 run_txn(struct lenv *e, MDB_dbi dbi, struct store_op *ops, size_t n)
 {
 	MDB_txn *txn;
-	MDB_cursor *cur = NULL;
+	MDB_cursor *cur = NULL, *wcur = NULL;
 	MDB_val v;
 	int64_t now = (int64_t)wall_now(), exp;
 	int write = 0, r = 0, code = 0;
@@ -230,8 +252,12 @@ run_txn(struct lenv *e, MDB_dbi dbi, struct store_op *ops, size_t n)
 			write = 1;
 	if ((r = begin(e, write ? 0 : MDB_RDONLY, &txn)) != 0)
 		return failed(e, "begin", r);
-	/* a read-only batch reads through one cursor (read_live) */
+	/* a read-only batch reads through one cursor (read_live); a write
+	   batch's counter additions find their record with one (wcur) and
+	   rewrite it in place when its size stays */
 	if (!write && n > 1 && (r = mdb_cursor_open(txn, dbi, &cur)) != 0)
+		goto fail;
+	if (write && (r = mdb_cursor_open(txn, dbi, &wcur)) != 0)
 		goto fail;
 	/* expectations first, against the store as it was */
 	for (i = 0; i < n; i++) {
@@ -274,23 +300,29 @@ run_txn(struct lenv *e, MDB_dbi dbi, struct store_op *ops, size_t n)
 			unsigned char *nv;
 			size_t nl;
 
-			if ((r = read_live(txn, dbi, NULL, o, &v, &exp, now, &code)) < 0) {
+			if ((r = read_live(txn, dbi, wcur, o, &v, &exp, now, &code)) < 0) {
 				r = code;
 				goto fail;
 			}
 			int64_t sum, x = o->expires;
+			int live = r;	/* wcur is on the record */
 
-			store_counters_apply(r == 1 ? v.mv_data : NULL,
-			    r == 1 ? v.mv_size : 0, o->delta, o->n, &nv, &nl, &sum);
+			store_counters_apply(live ? v.mv_data : NULL,
+			    live ? v.mv_size : 0, o->delta, o->n, &nv, &nl, &sum);
 			if (o->ttl_limit >= 0 && sum > o->ttl_limit)
 				x = 0;		/* busy enough to keep */
 			if (nv == NULL) {
-				r = mdb_del(txn, dbi, &key, NULL);
+				r = live ? mdb_cursor_del(wcur, 0) :
+				    mdb_del(txn, dbi, &key, NULL);
 				if (r != 0 && r != MDB_NOTFOUND)
 					goto fail;
 				break;
 			}
-			if ((r = write_val(txn, dbi, o, nv, nl, x)) != 0) {
+			if (live && nl == v.mv_size)
+				r = rewrite_val(wcur, o, nv, nl, x);
+			else
+				r = write_val(txn, dbi, o, nv, nl, x);
+			if (r != 0) {
 				free(nv);
 				goto fail;
 			}
@@ -311,12 +343,15 @@ run_txn(struct lenv *e, MDB_dbi dbi, struct store_op *ops, size_t n)
 		mdb_txn_abort(txn);
 		return 1;
 	}
+	mdb_cursor_close(wcur);
 	if ((r = mdb_txn_commit(txn)) != 0)
 		return failed(e, "commit", r);
 	return 1;
 fail:
 	if (cur != NULL)
 		mdb_cursor_close(cur);
+	if (wcur != NULL)
+		mdb_cursor_close(wcur);
 	mdb_txn_abort(txn);
 	return failed(e, "batch", r);
 }
