@@ -381,6 +381,76 @@ test_batch(void **state)
 	assert_null(core_api.store_batch(NULL));
 }
 
+/* A write batch large enough to run in key order (store_lmdb.c sorts
+   one of 64 operations or more) gives each operation what it would get
+   in the order given: 300 operations over 23 keys, scrambled, each
+   checked against a model of the batch run one operation at a time. */
+#define WB_OPS 300
+#define WB_KEYS 23
+
+static void
+test_write_batch_order(void **state)
+{
+	mm_store *a = open_db("wborder");
+	mm_store_batch *b;
+	int64_t cnt[WB_KEYS][2] = { { 0 } };
+	char val[WB_KEYS][16];
+	int has[WB_KEYS] = { 0 }, idx[WB_OPS], want[WB_OPS];
+	int64_t wc[WB_OPS][2];
+	char wv[WB_OPS][16], k[8];
+	const void *v;
+	size_t vl;
+
+	(void)state;
+	b = batch(a);
+	for (int j = 0; j < WB_OPS; j++) {
+		int key = (j * 7 + j / 23) % WB_KEYS, counter = key % 2, op = (j * 5) % 7;
+		int64_t d[2] = { 1, j % 3 };
+
+		snprintf(k, sizeof(k), "w%02d", key);
+		if (op == 6) {		/* delete */
+			idx[j] = core_api.store_batch_del(b, k, strlen(k));
+			has[key] = 0;
+			cnt[key][0] = cnt[key][1] = 0;
+			want[j] = -1;
+		} else if (op % 2 == 1) {	/* read */
+			idx[j] = core_api.store_batch_get(b, k, strlen(k));
+			want[j] = has[key];
+		} else if (counter) {	/* add */
+			idx[j] = core_api.store_batch_add(b, k, strlen(k), d, 2, 0, -1);
+			cnt[key][0] += d[0];
+			cnt[key][1] += d[1];
+			has[key] = want[j] = 1;
+		} else {		/* put */
+			snprintf(val[key], sizeof(val[key]), "p%d", j);
+			idx[j] = core_api.store_batch_put(b, k, strlen(k), val[key],
+			    strlen(val[key]), 0);
+			has[key] = 1;
+			want[j] = -1;
+		}
+		memcpy(wc[j], cnt[key], sizeof(wc[j]));
+		memcpy(wv[j], val[key], sizeof(wv[j]));
+	}
+	assert_int_equal(core_api.store_batch_run(b), 1);
+	for (int j = 0; j < WB_OPS; j++) {
+		int key = (j * 7 + j / 23) % WB_KEYS;
+
+		if (want[j] < 0)
+			continue;
+		assert_int_equal(core_api.store_result(b, idx[j], &v, &vl), want[j]);
+		if (!want[j])
+			continue;
+		if (key % 2) {
+			assert_int_equal(core_api.store_counter(v, vl, 0), wc[j][0]);
+			assert_int_equal(core_api.store_counter(v, vl, 1), wc[j][1]);
+		} else {
+			assert_int_equal(vl, strlen(wv[j]));
+			assert_memory_equal(v, wv[j], vl);
+		}
+	}
+	core_api.store_batch_free(b);
+}
+
 static void
 test_counters(void **state)
 {
@@ -907,6 +977,7 @@ main(void)
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_read_batch),
 		cmocka_unit_test(test_counters),
+		cmocka_unit_test(test_write_batch_order),
 		cmocka_unit_test(test_expect),
 		cmocka_unit_test(test_scan),
 		cmocka_unit_test(test_sweep),
