@@ -103,6 +103,19 @@ l_db_open(void *ve, const char *name, char **err)
 	int r;
 	MDB_dbi *p;
 
+	/*
+	 * A database that exists opens in a read-only transaction, which
+	 * does not wait for the environment's one writer: a command-line
+	 * tool reading a store, or a daemon starting, is not held up by
+	 * another process's long commit. Only a new one needs a write.
+	 */
+	if (mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn) == 0) {
+		if (mdb_dbi_open(txn, name, 0, &dbi) != 0)
+			mdb_txn_abort(txn);
+		else if (mdb_txn_commit(txn) == 0)	/* frees txn */
+			goto opened;
+		txn = NULL;
+	}
 	if ((r = mdb_txn_begin(e->env, NULL, 0, &txn)) != 0 ||
 	    (r = mdb_dbi_open(txn, name, MDB_CREATE, &dbi)) != 0) {
 		*err = xasprintf("store %s database %s: %s", e->path, name,
@@ -116,6 +129,7 @@ l_db_open(void *ve, const char *name, char **err)
 		    mdb_strerror(r));
 		return NULL;
 	}
+opened:
 	p = xmalloc(sizeof(*p));
 	*p = dbi;
 	return p;

@@ -2,14 +2,16 @@
 # durability: queued. The daemon answers a message once its training is
 # queued for the store's writer thread, not once it is committed. The
 # store's commits are stalled at will by holding LMDB's write lock from
-# another process (tests/store/lmdb-hold), so each case is exact (the
-# command line's stats, which opens the store for writing, is read only
-# while nothing holds it):
+# another process (tests/store/lmdb-hold), so each case is exact; the
+# command line's stats reads the store while it is held (an existing
+# database opens without the writer's lock):
 # - with durability: commit, a stalled store holds the answer;
 # - queued: messages are answered while the store is stalled, and
-#   counted once it commits;
+#   counted once it commits, not before;
 # - queue_max bounds what waits: the message after it waits for room;
-# - SIGTERM commits the queue before the daemon exits (nothing lost);
+# - detached (as deployed, no -f): a reload while the store is stalled
+#   keeps answering, and the old instance's queue is committed, not
+#   lost; SIGTERM commits the queue before the daemon exits;
 # - SIGKILL loses the queued training (at most queue_max messages) and
 #   nothing else: the store opens and the daemon classifies again.
 . "${top_srcdir:-.}/tests/lib.sh"
@@ -28,15 +30,16 @@ trap 'exec 7>&- 2>/dev/null; kill -9 $DAEMON_PID $HOLD_PID 2>/dev/null; rm -rf "
 conf() {	# conf DURABILITY QUEUE_MAX
 	cat > "$tmp/c.yaml" <<EOC
 plugin_dir: $PLUGINS
-log: { level: info }
+log: { level: info, to: stderr, file: $tmp/detached.log }
+pidfile: $tmp/d.pid
 store: $tmp/store
 plugins:
   dspam: { module: dspam, options: { training: teft, durability: $1, queue_max: $2 } }
 chains: [ { name: all, plugins: [dspam] } ]
 EOC
 }
-classified() {
-	"$DSPAM" --store "$tmp/store" stats |
+classified() {	# read while the store is held too: 10 s at most
+	timeout 10 "$DSPAM" --store "$tmp/store" stats |
 		awk -F: '/^(spam|innocent) classified/ { n += $2 } END { print n + 0 }'
 }
 hold() {	# stall the store's commits until release
@@ -66,10 +69,23 @@ wait_classified() {	# wait_classified N: up to 10 s
 	done
 	return 1
 }
-start() {	# the first message opens the store (a write transaction)
-	rm -f "$tmp/sock"
-	start_daemon "$tmp/c.yaml" "unix:$tmp/sock" "$tmp/daemon.log" || { cat "$tmp/daemon.log"; echo "FAIL: daemon"; exit 1; }
+start() {	# start [detached]: the first message opens the store
+	rm -f "$tmp/sock" "$tmp/d.pid"
+	if [ "$1" = detached ]; then	# returns once the daemon is ready
+		"$MODMILTERD" -c "$tmp/c.yaml" -l "unix:$tmp/sock" > "$tmp/daemon.log" 2>&1 &&
+			DAEMON_PID=$(cat "$tmp/d.pid") ||
+			{ cat "$tmp/daemon.log" "$tmp/detached.log"; echo "FAIL: detached daemon"; exit 1; }
+	else
+		start_daemon "$tmp/c.yaml" "unix:$tmp/sock" "$tmp/daemon.log" || { cat "$tmp/daemon.log"; echo "FAIL: daemon"; exit 1; }
+	fi
 	[ "$(bench 1 10)" = "1 0" ] || { cat "$tmp/daemon.log"; echo "FAIL: first message"; exit 1; }
+}
+gone() {	# gone PID SECONDS: wait until PID (not a child) has exited
+	for i in $(seq 1 $(($2 * 10))); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 # --- commit: the answer waits for the commit ---
@@ -90,6 +106,7 @@ n0=$(classified)
 hold || ko "hold the store"
 r=$(bench 12 5)
 [ "$r" = "12 0" ] && ok "queued: 12 messages answered while the store cannot commit" || ko "queued: accepted/errors $r"
+[ "$(classified)" = "$n0" ] && ok "queued: not counted before the commit (stats reads a held store)" || ko "queued, held: counted '$(classified)', wanted $n0"
 release
 wait_classified $((n0 + 12)) && ok "queued: all 12 counted once the store commits" || ko "queued: counted $(classified), wanted $((n0 + 12))"
 
@@ -103,17 +120,34 @@ release
 # message in flight would be
 wait_classified $((n0 + 18)) && ok "queue_max: what waited is committed after" || ko "queue_max: counted $(classified), wanted $((n0 + 18))"
 
-# --- SIGTERM commits the queue before the exit ---
+stop_daemon
+
+# --- detached: a reload while the store is stalled ---
+start detached
+n0=$(classified)
+hold || ko "hold the store"
+r=$(bench 10 5)
+[ "$r" = "10 0" ] || ko "before the reload: accepted/errors $r"
+kill -USR1 $DAEMON_PID
+sleep 1
+# the old instance's fini waits to commit its queue; the new one serves
+r=$(bench 4 5)
+[ "$r" = "4 0" ] && ok "detached: answers during a reload while the old instance's queue waits" || ko "during the reload: accepted/errors $r"
+release
+wait_classified $((n0 + 14)) && ok "detached reload: the old instance's 10 and the new one's 4 are counted" || ko "reload: counted $(classified), wanted $((n0 + 14))"
+grep -q "reloaded" "$tmp/detached.log" && ok "detached: the reload is done" || ko "reload not logged"
+
+# --- detached: SIGTERM commits the queue before the exit ---
 n0=$(classified)
 hold || ko "hold the store"
 r=$(bench 10 5)
 [ "$r" = "10 0" ] || ko "before SIGTERM: accepted/errors $r"
 kill -TERM $DAEMON_PID
 sleep 2
-kill -0 $DAEMON_PID 2>/dev/null && ok "SIGTERM: the daemon waits for the queued commits" || ko "SIGTERM: exited with its queue uncommitted"
+kill -0 $DAEMON_PID 2>/dev/null && ok "detached SIGTERM: the daemon waits for the queued commits" || ko "SIGTERM: exited with its queue uncommitted"
 release
-wait $DAEMON_PID
-[ "$(classified)" = $((n0 + 10)) ] && ok "SIGTERM: the 10 queued messages are counted" || ko "SIGTERM: counted $(classified), wanted $((n0 + 10))"
+gone $DAEMON_PID 30 || ko "SIGTERM: still running 30 s after the release"
+[ "$(classified)" = $((n0 + 10)) ] && ok "detached SIGTERM: the 10 queued messages are counted" || ko "SIGTERM: counted $(classified), wanted $((n0 + 10))"
 
 # --- SIGKILL loses the queue, and nothing else ---
 start
