@@ -33,7 +33,8 @@
  *	during one commit (up to GROUP_MAX) instead of one batch per waiting
  *	connection. At most max batches wait; a submitter beyond that waits
  *	for room. A crash loses the queued batches (at most max messages'
- *	training); gcommit_stop commits them first. A queued batch whose
+ *	training); gcommit_stop commits them first (logged, since a stalled
+ *	store makes the stop wait for it). A queued batch whose
  *	commit fails is logged and counted (the lost metric), as nobody
  *	waits for it any more.
  *
@@ -250,12 +251,19 @@ gcommit_queue(struct gcommit *gc, struct dwrite *w)
 void
 gcommit_stop(struct gcommit *gc)
 {
+	size_t n;
+
 	if (gc == NULL)
 		return;
 	pthread_mutex_lock(&gc->lock);
 	gc->stop = 1;
 	pthread_cond_signal(&gc->work);
+	n = gc->nqueued;
 	pthread_mutex_unlock(&gc->lock);
+	if (n > 0 && gc->q.api != NULL)	/* a stalled store makes this wait */
+		gc->q.api->log(gc->q.ictx, MM_LOG_NOTICE, "committing the "
+		    "training of %zu queued message%s before the instance "
+		    "stops", n, n == 1 ? "" : "s");
 	pthread_join(gc->thread, NULL);
 	pthread_cond_destroy(&gc->room);
 	pthread_cond_destroy(&gc->work);

@@ -145,6 +145,8 @@ r=$(bench 10 5)
 kill -TERM $DAEMON_PID
 sleep 2
 kill -0 $DAEMON_PID 2>/dev/null && ok "detached SIGTERM: the daemon waits for the queued commits" || ko "SIGTERM: exited with its queue uncommitted"
+grep -q "committing the training of 10 queued messages before the instance stops" "$tmp/detached.log" &&
+	ok "detached SIGTERM: the wait is logged" || ko "SIGTERM: the wait for the queue is not logged"
 release
 gone $DAEMON_PID 30 || ko "SIGTERM: still running 30 s after the release"
 [ "$(classified)" = $((n0 + 10)) ] && ok "detached SIGTERM: the 10 queued messages are counted" || ko "SIGTERM: counted $(classified), wanted $((n0 + 10))"
