@@ -79,11 +79,11 @@ static struct conf *current;
 static unsigned active;		/* milter connections open now */
 static unsigned long long messages;	/* ends of message answered */
 static unsigned busy;			/* callbacks running now */
-static double last_return;		/* mono_now() when one last returned */
+static unsigned long returns;		/* callbacks that have returned */
 
 /* Every callback opens with BUSY(): the count of callbacks running, and
-   the time the last one returned, tell the drain at shutdown whether
-   libmilter is still working on a connection. */
+   of those that returned, tell the drain at shutdown whether libmilter
+   is still working on a connection. */
 static int
 busy_enter(void)
 {
@@ -94,24 +94,30 @@ busy_enter(void)
 static void
 busy_leave(int *guard)
 {
-	double t = mono_now();
-
 	(void)guard;
-	__atomic_store(&last_return, &t, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&returns, 1, __ATOMIC_RELEASE);
 	__atomic_sub_fetch(&busy, 1, __ATOMIC_ACQ_REL);
 }
 
 #define BUSY() int busy_guard_ __attribute__((cleanup(busy_leave), unused)) = busy_enter()
 
+/* One caller (the drain): the count of returns it last saw, and since
+   when it has not moved. */
 int
 milter_quiet(double grace)
 {
-	double t;
+	static unsigned long seen;
+	static double since;
+	unsigned long r = __atomic_load_n(&returns, __ATOMIC_ACQUIRE);
+	double now = mono_now();
 
-	if (__atomic_load_n(&busy, __ATOMIC_ACQUIRE) > 0)
+	if (__atomic_load_n(&busy, __ATOMIC_ACQUIRE) > 0 || r != seen ||
+	    since == 0) {
+		seen = r;
+		since = now;
 		return 0;
-	__atomic_load(&last_return, &t, __ATOMIC_ACQUIRE);
-	return mono_now() - t >= grace;
+	}
+	return now - since >= grace;
 }
 
 unsigned

@@ -23,8 +23,9 @@ void milter_set_conf(struct conf *c);
 struct conf *milter_conf(void);
 /* Milter connections open now (the daemon waits for them at shutdown). */
 unsigned milter_active(void);
-/* No callback runs now, and none has returned for grace seconds: libmilter
-   is not working on any connection (it waits for the MTA's next command). */
+/* No callback runs now, and none has returned for grace seconds (as seen
+   by the calls: one caller, polling): libmilter is not working on any
+   connection (it waits for the MTA's next command). */
 int milter_quiet(double grace);
 /* Messages answered at end of message since start. */
 unsigned long long milter_messages(void);
