@@ -38,6 +38,17 @@ start_daemon() {
 	return 1
 }
 
+# gone PID SECONDS: wait until PID has exited. A zombie has: a detached
+# daemon's parent is PID 1, which may reap it seconds later.
+gone() {
+	local i=0
+	while kill -0 "$1" 2>/dev/null &&
+	    [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]; do
+		[ $i -ge $(($2 * 10)) ] && return 1
+		sleep 0.1; i=$((i + 1))
+	done
+}
+
 stop_daemon() {
 	kill -TERM $DAEMON_PID 2>/dev/null
 	wait $DAEMON_PID

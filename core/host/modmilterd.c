@@ -56,6 +56,7 @@
 #include "nodelay.h"
 #include "pidfile.h"
 #include "stats.h"
+#include "stopwake.h"
 #include "store.h"
 #include "util.h"
 
@@ -537,6 +538,7 @@ main(int argc, char **argv)
 	if (getenv("NOTIFY_SOCKET"))
 		start_thread(status_thread, NULL, "status");
 	notify_ready();
+	stopwake_start(sockpath);
 	r = smfi_main();	/* after a reload c may be gone: use copies */
 	drain();
 	remove_socket(sockpath);

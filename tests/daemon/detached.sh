@@ -41,13 +41,6 @@ EOC
 }
 greet() { MILTER_SOCKET="unix:$tmp/$1.sock" GREETING="$2" miltertest -s "$top_srcdir/tests/daemon/greet.lua"; }
 pid_of() { cat "$tmp/$1.pid" 2>/dev/null; }
-gone() {	# gone PID SECONDS: wait until PID has exited
-	i=0
-	while kill -0 "$1" 2>/dev/null; do
-		[ $i -ge $(($2 * 10)) ] && return 1
-		sleep 0.1; i=$((i + 1))
-	done
-}
 
 # --- start-up errors reach the terminal ---
 printf 'plugins:\n  hello: { module: hello, options: { greting: x } }\n' > "$tmp/bad.yaml"
@@ -180,6 +173,22 @@ conf rel two
 kill -USR1 "$pid"; sleep 0.5
 greet rel two && ok "relative -c: reload reads the file" || { bad "relative -c reload"; cat "$tmp/rel.log"; }
 kill -TERM "$pid"; gone "$pid" 10
+
+# --- a stop does not wait for libmilter's listener to time out: it looks
+# at its stop flag every 5 s; the daemon wakes it (core/host/stopwake.c) ---
+if grep -q "define HAVE_MI_STOP 1" "$top_builddir/config.h"; then
+	conf quick x
+	"$MODMILTERD" -c "$tmp/quick.yaml" || bad "quick start"
+	pid=$(pid_of quick)
+	t0=$(date +%s%N)
+	kill -TERM "$pid"
+	gone "$pid" 10
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	[ $ms -lt 2500 ] && ok "an idle daemon stops at once (${ms} ms; 5 s without the wake)" ||
+		bad "an idle daemon took ${ms} ms to stop"
+else
+	echo "SKIP: this libmilter does not export mi_stop: stops wait for its listener"
+fi
 
 # --- log rotation: the daemon's user reopens its log file at reload ---
 conf rot x "user: nobody"
