@@ -80,12 +80,17 @@ start() {	# start [detached]: the first message opens the store
 	fi
 	[ "$(bench 1 10)" = "1 0" ] || { cat "$tmp/daemon.log"; echo "FAIL: first message"; exit 1; }
 }
-gone() {	# gone PID SECONDS: wait until PID (not a child) has exited
-	for i in $(seq 1 $(($2 * 10))); do
-		kill -0 "$1" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	return 1
+# queue_held N WHAT [PASS]: hold the store, then N messages must all be
+# answered (queued, not committed); n0 is the count before them
+queue_held() {
+	n0=$(classified)
+	hold || ko "hold the store"
+	r=$(bench "$1" 5)
+	if [ "$r" = "$1 0" ]; then
+		[ -z "$3" ] || ok "$3"
+	else
+		ko "$2: accepted/errors $r, wanted $1 0"
+	fi
 }
 
 # --- commit: the answer waits for the commit ---
@@ -102,10 +107,7 @@ stop_daemon
 # --- queued: answered before the commit, counted after it ---
 conf queued 16
 start
-n0=$(classified)
-hold || ko "hold the store"
-r=$(bench 12 5)
-[ "$r" = "12 0" ] && ok "queued: 12 messages answered while the store cannot commit" || ko "queued: accepted/errors $r"
+queue_held 12 queued "queued: 12 messages answered while the store cannot commit"
 [ "$(classified)" = "$n0" ] && ok "queued: not counted before the commit (stats reads a held store)" || ko "queued, held: counted '$(classified)', wanted $n0"
 release
 wait_classified $((n0 + 12)) && ok "queued: all 12 counted once the store commits" || ko "queued: counted $(classified), wanted $((n0 + 12))"
@@ -124,10 +126,7 @@ stop_daemon
 
 # --- detached: a reload while the store is stalled ---
 start detached
-n0=$(classified)
-hold || ko "hold the store"
-r=$(bench 10 5)
-[ "$r" = "10 0" ] || ko "before the reload: accepted/errors $r"
+queue_held 10 "before the reload"
 kill -USR1 $DAEMON_PID
 sleep 1
 # the old instance's fini waits to commit its queue; the new one serves
@@ -138,10 +137,7 @@ wait_classified $((n0 + 14)) && ok "detached reload: the old instance's 10 and t
 grep -q "reloaded" "$tmp/detached.log" && ok "detached: the reload is done" || ko "reload not logged"
 
 # --- detached: SIGTERM commits the queue before the exit ---
-n0=$(classified)
-hold || ko "hold the store"
-r=$(bench 10 5)
-[ "$r" = "10 0" ] || ko "before SIGTERM: accepted/errors $r"
+queue_held 10 "before SIGTERM"
 kill -TERM $DAEMON_PID
 sleep 2
 kill -0 $DAEMON_PID 2>/dev/null && ok "detached SIGTERM: the daemon waits for the queued commits" || ko "SIGTERM: exited with its queue uncommitted"
@@ -153,10 +149,7 @@ gone $DAEMON_PID 30 || ko "SIGTERM: still running 30 s after the release"
 
 # --- SIGKILL loses the queue, and nothing else ---
 start
-n0=$(classified)
-hold || ko "hold the store"
-r=$(bench 10 5)
-[ "$r" = "10 0" ] || ko "before SIGKILL: accepted/errors $r"
+queue_held 10 "before SIGKILL"
 kill -9 $DAEMON_PID; wait $DAEMON_PID 2>/dev/null
 release
 [ "$(classified)" = "$n0" ] && ok "SIGKILL: the 10 queued messages' training is lost (at most queue_max)" || ko "SIGKILL: counted $(classified), wanted $n0"
