@@ -29,6 +29,7 @@
 uint64_t dspam_hash(const void *data, size_t len);
 uint64_t dspam_hash2(const void *prefix, size_t plen, const void *data,
     size_t len);
+uint64_t dspam_mix64(uint64_t x);	/* never 0 */
 
 /* --- tokenize.c: a message -> a sorted set of 64-bit token hashes --- */
 struct token {
@@ -54,6 +55,7 @@ struct tokopts {
 	int bnr;		/* keep the body words' order (tokset.seq) */
 };
 
+/* tokset.c */
 void tokset_init(struct tokset *ts);
 void tokset_free(struct tokset *ts);
 int tokset_add(struct tokset *ts, uint64_t h);
@@ -89,6 +91,9 @@ struct textcb {
 	void *arg;
 };
 int htmltext(const char *html, size_t len, const struct textcb *cb);
+/* an href/src value as the browser reads it (references, %XX, no
+   "user@" before the host): its length in out */
+size_t html_link_target(const char *s, size_t len, char *out, size_t size);
 
 /* --- combine.c --- */
 enum dspam_algo { ALGO_FISHER = 0, ALGO_BURTON = 1 };

@@ -7,6 +7,7 @@
  *	uint64_t dspam_hash(const void *data, size_t len);
  *	uint64_t dspam_hash2(const void *prefix, size_t plen,
  *	    const void *data, size_t len);
+ *	uint64_t dspam_mix64(uint64_t x);
  * DESCRIPTION
  *	Tokens are stored by hash, never as text. SipHash-2-4 with a fixed
  *	key gives the same value on every host and byte order, so a
@@ -134,4 +135,17 @@ dspam_hash2(const void *prefix, size_t plen, const void *data, size_t len)
 	sip_update(&s, &sep, 1);
 	sip_update(&s, data, len);
 	return sip_final(&s);
+}
+
+/* A 64-bit finaliser (splitmix64's): spreads a hash over a table's
+   slots, and makes word-pair tokens from two hashes. Never 0. */
+uint64_t
+dspam_mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x ? x : 1;
 }

@@ -6,6 +6,8 @@
  *
  *	int htmltext(const char *html, size_t len,
  *	    const struct textcb *cb);
+ *	size_t html_link_target(const char *s, size_t len, char *out,
+ *	    size_t size);
  * DESCRIPTION
  *	Reduces HTML to the words a mail reader shows, for the tokenizer,
  *	so that markup cannot cut a word into pieces no dictionary knows
@@ -35,6 +37,12 @@
  *	  would, only ever less.
  *	- Entities are decoded (numeric ones and the common names);
  *	  tag names and href/src targets go to cb->markup.
+ *
+ *	html_link_target() reads an href or src value as a browser
+ *	does: leading blanks skipped, character references and %XX
+ *	escapes decoded, and a "decoy@" before the host left out
+ *	(http://decoy@host/ goes to host); at most size - 1 bytes of it
+ *	into out, and their count returned.
  *
  *	It is a reader, not a validator: the nesting is followed to 64
  *	levels (deeper elements are treated as if they had no content of
@@ -529,4 +537,71 @@ htmltext(const char *s, size_t len, const struct textcb *cb)
 	free(r->out);
 	free(r);
 	return rc;
+}
+
+/* A link target as the browser reads it: character references and
+   %XX escapes decoded, leading blanks skipped. */
+static size_t
+link_decode(const char *s, size_t len, char *out, size_t size)
+{
+	size_t i = 0, o = 0;
+
+	while (i < len && isspace((unsigned char)s[i]))
+		i++;
+	while (i < len && o + 1 < size) {
+		int hi, lo;
+
+		if (s[i] == '%' && i + 2 < len && (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
+		    (lo = hexval((unsigned char)s[i + 2])) >= 0) {
+			out[o++] = (char)(hi * 16 + lo);
+			i += 3;
+		} else if (s[i] == '&' && i + 4 < len && strncasecmp(s + i, "&amp;", 5) == 0) {
+			out[o++] = '&';
+			i += 5;
+		} else if (s[i] == '&' && i + 3 < len && s[i + 1] == '#') {
+			size_t j = i + 2;
+			unsigned long c = 0;
+			int hex = j < len && (s[j] == 'x' || s[j] == 'X');
+
+			j += hex;
+			while (j < len && (hex ? hexval((unsigned char)s[j]) >= 0 :
+			    isdigit((unsigned char)s[j])) && c < 256) {
+				c = c * (hex ? 16 : 10) + (unsigned long)(hex ?
+				    hexval((unsigned char)s[j]) : s[j] - '0');
+				j++;
+			}
+			if (c > 0 && c < 128 && j > i + 2 + (size_t)hex) {
+				out[o++] = (char)c;
+				i = j + (j < len && s[j] == ';');
+			} else
+				out[o++] = s[i++];
+		} else
+			out[o++] = s[i++];
+	}
+	return o;
+}
+
+/* http://decoy@host/ goes to host: leave "decoy@" out; the new length */
+static size_t
+drop_userinfo(char *d, size_t dl)
+{
+	char *p = memchr(d, ':', dl), *at, *end;
+
+	if (p == NULL || (size_t)(p - d) + 3 > dl || p[1] != '/' || p[2] != '/')
+		return dl;
+	p += 3;
+	end = p;
+	while (end < d + dl && *end != '/' && *end != '?' && *end != '#')
+		end++;
+	if ((at = memrchr(p, '@', (size_t)(end - p))) == NULL)
+		return dl;
+	at++;
+	memmove(p, at, (size_t)(d + dl - at));
+	return dl - (size_t)(at - p);
+}
+
+size_t
+html_link_target(const char *s, size_t len, char *out, size_t size)
+{
+	return drop_userinfo(out, link_decode(s, len, out, size));
 }

@@ -42,9 +42,8 @@
  *	- with o->bnr, the body words also in message order (ts->seq, their
  *	  hashes, 0 between two text parts), for noise reduction (bnr.c).
  *
- *	The set is kept in an open-addressing table while tokens come in
- *	and sorted once at the end (radix sort), so that the dictionary is
- *	read in key order.
+ *	The set itself (an open-addressing table, sorted at the end) is
+ *	tokset.c's; link targets are decoded by htmltext.c.
  * DIAGNOSTICS
  *	-1 when out of memory.
  */
@@ -62,130 +61,6 @@
 #define MAX_WORD 40	/* characters: the reader gives UTF-8 */
 #define OSB_WINDOW 5
 #define MAX_TEXT (512 * 1024)	/* decoded text tokenized per message */
-
-static uint64_t
-mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x ? x : 1;
-}
-
-void
-tokset_init(struct tokset *ts)
-{
-	memset(ts, 0, sizeof(*ts));
-}
-
-void
-tokset_free(struct tokset *ts)
-{
-	free(ts->t);
-	free(ts->seq);
-	memset(ts, 0, sizeof(*ts));
-}
-
-static int
-tokset_grow(struct tokset *ts)
-{
-	size_t ncap = ts->cap ? ts->cap * 2 : 1024, i;
-	struct token *nt = calloc(ncap, sizeof(*nt));
-
-	if (nt == NULL)
-		return -1;
-	for (i = 0; i < ts->cap; i++) {
-		size_t j;
-
-		if (ts->t[i].h == 0)
-			continue;
-		j = (size_t)mix64(ts->t[i].h) & (ncap - 1);
-		while (nt[j].h != 0)
-			j = (j + 1) & (ncap - 1);
-		nt[j] = ts->t[i];
-	}
-	free(ts->t);
-	ts->t = nt;
-	ts->cap = ncap;
-	return 0;
-}
-
-int
-tokset_add(struct tokset *ts, uint64_t h)
-{
-	size_t j;
-
-	if (h == 0)
-		h = 1;
-	if ((ts->len + 1) * 2 > ts->cap && tokset_grow(ts) < 0)
-		return -1;
-	j = (size_t)mix64(h) & (ts->cap - 1);
-	while (ts->t[j].h != 0) {
-		if (ts->t[j].h == h) {
-			if (ts->t[j].n < UINT32_MAX)
-				ts->t[j].n++;
-			return 0;
-		}
-		j = (j + 1) & (ts->cap - 1);
-	}
-	ts->t[j].h = h;
-	ts->t[j].n = 1;
-	ts->len++;
-	return 0;
-}
-
-void
-tokset_finish(struct tokset *ts)
-{
-	struct token *tmp;
-	size_t i, o = 0, pass;
-
-	/* compact the table to its first len slots */
-	for (i = 0; i < ts->cap; i++)
-		if (ts->t[i].h != 0)
-			ts->t[o++] = ts->t[i];
-	if (o < 2 || (tmp = malloc(o * sizeof(*tmp))) == NULL) {
-		/* tiny set, or no memory for the radix buffer: insertion sort */
-		for (i = 1; i < o; i++) {
-			struct token k = ts->t[i];
-			size_t j = i;
-
-			while (j > 0 && ts->t[j - 1].h > k.h) {
-				ts->t[j] = ts->t[j - 1];
-				j--;
-			}
-			ts->t[j] = k;
-		}
-		ts->len = o;
-		ts->cap = 0;
-		return;
-	}
-	for (pass = 0; pass < 8; pass++) {
-		size_t cnt[256] = { 0 }, pos = 0;
-		unsigned sh = (unsigned)pass * 8;
-		struct token *swap;
-
-		for (i = 0; i < o; i++)
-			cnt[(ts->t[i].h >> sh) & 0xff]++;
-		for (i = 0; i < 256; i++) {
-			size_t c = cnt[i];
-
-			cnt[i] = pos;
-			pos += c;
-		}
-		for (i = 0; i < o; i++)
-			tmp[cnt[(ts->t[i].h >> sh) & 0xff]++] = ts->t[i];
-		swap = ts->t;
-		ts->t = tmp;
-		tmp = swap;
-	}
-	free(tmp);	/* eight passes: the sorted data is back in ts->t's role */
-	ts->len = o;
-	/* the table is no longer a hash table: forbid further adds */
-	ts->cap = 0;
-}
 
 /* --- the tokenizer's state while the message is walked --- */
 
@@ -273,7 +148,7 @@ add_word(struct tk *k, const char *prefix, size_t plen, const char *w,
 		/* distance i+1; pair hash from the two word hashes */
 		uint64_t p = k->ring[i];
 
-		add(k, mix64(p * 0x9e3779b97f4a7c15ULL ^ (h + (uint64_t)(i + 1) *
+		add(k, dspam_mix64(p * 0x9e3779b97f4a7c15ULL ^ (h + (uint64_t)(i + 1) *
 		    0x632be59bd9b4e019ULL)));
 	}
 	memmove(k->ring + 1, k->ring, sizeof(k->ring[0]) * (OSB_WINDOW - 2));
@@ -545,80 +420,6 @@ cb_text(void *arg, const char *s, size_t len, int html)
 	return k->err;
 }
 
-/* the value of a hex digit, or -1 */
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* A link target as the browser reads it: character references and
-   %XX escapes decoded, leading blanks skipped. */
-static size_t
-link_decode(const char *s, size_t len, char *out, size_t size)
-{
-	size_t i = 0, o = 0;
-
-	while (i < len && isspace((unsigned char)s[i]))
-		i++;
-	while (i < len && o + 1 < size) {
-		int hi, lo;
-
-		if (s[i] == '%' && i + 2 < len && (hi = hexval(s[i + 1])) >= 0 &&
-		    (lo = hexval(s[i + 2])) >= 0) {
-			out[o++] = (char)(hi * 16 + lo);
-			i += 3;
-		} else if (s[i] == '&' && i + 4 < len && strncasecmp(s + i, "&amp;", 5) == 0) {
-			out[o++] = '&';
-			i += 5;
-		} else if (s[i] == '&' && i + 3 < len && s[i + 1] == '#') {
-			size_t j = i + 2;
-			unsigned long c = 0;
-			int hex = j < len && (s[j] == 'x' || s[j] == 'X');
-
-			j += hex;
-			while (j < len && (hex ? hexval(s[j]) >= 0 :
-			    isdigit((unsigned char)s[j])) && c < 256) {
-				c = c * (hex ? 16 : 10) + (unsigned long)(hex ?
-				    hexval(s[j]) : s[j] - '0');
-				j++;
-			}
-			if (c > 0 && c < 128 && j > i + 2 + (size_t)hex) {
-				out[o++] = (char)c;
-				i = j + (j < len && s[j] == ';');
-			} else
-				out[o++] = s[i++];
-		} else
-			out[o++] = s[i++];
-	}
-	return o;
-}
-
-/* http://decoy@host/ goes to host: leave "decoy@" out; the new length */
-static size_t
-drop_userinfo(char *d, size_t dl)
-{
-	char *p = memchr(d, ':', dl), *at, *end;
-
-	if (p == NULL || (size_t)(p - d) + 3 > dl || p[1] != '/' || p[2] != '/')
-		return dl;
-	p += 3;
-	end = p;
-	while (end < d + dl && *end != '/' && *end != '?' && *end != '#')
-		end++;
-	if ((at = memrchr(p, '@', (size_t)(end - p))) == NULL)
-		return dl;
-	at++;
-	memmove(p, at, (size_t)(d + dl - at));
-	return dl - (size_t)(at - p);
-}
-
 /* Link targets in markup count like URLs in text; tag names do not
    (HTML newsletters are innocent mail too). */
 static int
@@ -630,8 +431,7 @@ cb_markup(void *arg, const char *kind, const char *s, size_t len)
 
 	if (strcmp(kind, "url") != 0)
 		return k->err;
-	dl = link_decode(s, len, d, sizeof(d));
-	dl = drop_userinfo(d, dl);
+	dl = html_link_target(s, len, d, sizeof(d));
 	u = add_url(k, d, dl);
 	if (u == 0 && dl > 0)
 		add(k, dspam_hash2("url-rel", 7, d, dl > 64 ? 64 : dl));
