@@ -9,7 +9,8 @@
  * SYNOPSIS
  *	#include "mc_conn.h"
  * DESCRIPTION
- *	Shared by milterclient.c (the protocol stages), mc_packet.c
+ *	Shared by milterclient.c (the protocol stages), mc_stage.c (the
+ *	steps of one event: macros, packet, replies), mc_packet.c
  *	(buffered packet I/O and errors), mc_socket.c (opening a
  *	libmilter socket spec) and mc_result.c (modifications and
  *	results). Not part of the milterclient(3) interface.
@@ -68,6 +69,11 @@ int     mc_fill_in(MC_CONN *, size_t);
 int     mc_get_packet(MC_CONN *, int *, const unsigned char **, size_t *);
 int     mc_take_u32(MC_CONN *, const unsigned char **, size_t *, uint32_t *, int);
 int     mc_take_str(MC_CONN *, const unsigned char **, size_t *, char **, int);
+
+/* mc_stage.c */
+int     mc_send_macros(MC_CONN *, int, const char *const *);
+int     mc_stage_open(MC_CONN *, int, const char *const *, size_t *);
+int     mc_stage_close(MC_CONN *, int, size_t, MC_RESULT *);
 
 /* mc_socket.c */
 int     mc_open_spec(const char *, int, char *, size_t);

@@ -143,75 +143,6 @@
 
 #include "mc_conn.h"
 
-/* cmd_name - name an MTA command, for messages */
-
-static const char *cmd_name(int cmd)
-{
-    switch (cmd) {
-    case 'O': return ("negotiate");
-    case 'D': return ("macro");
-    case 'C': return ("connect");
-    case 'H': return ("helo");
-    case 'M': return ("mail");
-    case 'R': return ("rcpt");
-    case 'T': return ("data");
-    case 'L': return ("header");
-    case 'N': return ("eoh");
-    case 'B': return ("body");
-    case 'E': return ("eom");
-    case 'A': return ("abort");
-    case 'Q': return ("quit");
-    case 'K': return ("quit_nc");
-    default: return ("unknown command");
-    }
-}
-
-/* no_bit, nr_bit, sym_stage - per-event protocol bits and macro stage */
-
-static uint32_t no_bit(int cmd)
-{
-    switch (cmd) {
-    case 'C': return (MC_P_NOCONNECT);
-    case 'H': return (MC_P_NOHELO);
-    case 'M': return (MC_P_NOMAIL);
-    case 'R': return (MC_P_NORCPT);
-    case 'T': return (MC_P_NODATA);
-    case 'L': return (MC_P_NOHDRS);
-    case 'N': return (MC_P_NOEOH);
-    case 'B': return (MC_P_NOBODY);
-    default: return (0);
-    }
-}
-
-static uint32_t nr_bit(int cmd)
-{
-    switch (cmd) {
-    case 'C': return (MC_P_NR_CONN);
-    case 'H': return (MC_P_NR_HELO);
-    case 'M': return (MC_P_NR_MAIL);
-    case 'R': return (MC_P_NR_RCPT);
-    case 'T': return (MC_P_NR_DATA);
-    case 'L': return (MC_P_NR_HDR);
-    case 'N': return (MC_P_NR_EOH);
-    case 'B': return (MC_P_NR_BODY);
-    default: return (0);
-    }
-}
-
-static int sym_stage(int cmd)
-{
-    switch (cmd) {
-    case 'C': return (0);
-    case 'H': return (1);
-    case 'M': return (2);
-    case 'R': return (3);
-    case 'T': return (4);
-    case 'E': return (5);
-    case 'N': return (6);
-    default: return (-1);
-    }
-}
-
 /* mc_open - connect to the filter */
 
 MC_CONN *mc_open(const char *spec, int timeout_ms, char *err, size_t errlen)
@@ -335,156 +266,6 @@ int     mc_negotiate(MC_CONN *c, uint32_t actions, uint32_t protocol)
     return (0);
 }
 
-/* same_macro - compare macro names, ignoring {braces} */
-
-static int same_macro(const char *a, size_t alen, const char *b)
-{
-    size_t  blen = strlen(b);
-
-    if (alen > 2 && a[0] == '{' && a[alen - 1] == '}')
-	a++, alen -= 2;
-    if (blen > 2 && b[0] == '{' && b[blen - 1] == '}')
-	b++, blen -= 2;
-    return (alen == blen && memcmp(a, b, alen) == 0);
-}
-
-/* want_macro - is the macro in the filter's list for this stage? */
-
-static int want_macro(const char *list, const char *name)
-{
-    const char *cp = list;
-    size_t  len;
-
-    if (list == NULL)
-	return (1);
-    while (*cp) {
-	cp += strspn(cp, " ,\t");
-	len = strcspn(cp, " ,\t");
-	if (len > 0 && same_macro(cp, len, name))
-	    return (1);
-	cp += len;
-    }
-    return (0);
-}
-
-/* send_macros - queue the macro packet for an event */
-
-static int send_macros(MC_CONN *c, int cmd, const char *const *macros)
-{
-    const char *list;
-    const char *const *mp;
-    unsigned char stage = (unsigned char) cmd;
-    size_t  off;
-    size_t  start;
-    int     stg;
-
-    if (macros == NULL)
-	return (0);
-    stg = sym_stage(cmd);
-    list = stg >= 0 ? c->symlist[stg] : NULL;
-    off = mc_pkt_begin(c, 'D');
-    mc_pkt_add(c, &stage, 1);
-    start = c->olen;
-    for (mp = macros; mp[0] && mp[1]; mp += 2) {
-	if (want_macro(list, mp[0])) {
-	    mc_pkt_str(c, mp[0]);
-	    mc_pkt_str(c, mp[1]);
-	}
-    }
-    if (c->olen == start && !c->nomem) {
-	c->olen = off;				/* nothing to send */
-	return (0);
-    }
-    return (mc_pkt_end(c, off));
-}
-
-/* stage_open - macros, then start the event packet unless skipped */
-
-static int stage_open(MC_CONN *c, int cmd, const char *const *macros,
-		              size_t *off)
-{
-    if (c->broken)
-	return (-1);
-    if (send_macros(c, cmd, macros) < 0)
-	return (-1);
-    if (c->protocol & no_bit(cmd))
-	return (0);
-    *off = mc_pkt_begin(c, cmd);
-    return (1);
-}
-
-/* read_reply - read replies to an event until a verdict */
-
-static int read_reply(MC_CONN *c, int cmd, MC_RESULT *r)
-{
-    const unsigned char *p;
-    size_t  left;
-    char   *text;
-    int     code;
-
-    for (;;) {
-	if (mc_get_packet(c, &code, &p, &left) < 0)
-	    return (-1);
-	switch (code) {
-	case 'p':
-	    continue;
-	case MC_CONTINUE:
-	case MC_ACCEPT:
-	case MC_REJECT:
-	case MC_TEMPFAIL:
-	case MC_DISCARD:
-	case MC_CONNFAIL:
-	case MC_SHUTDOWN:
-	case MC_SKIP:
-	    if (left != 0)
-		return (mc_fail(c, "%s reply to %s with %lu bytes of data",
-			     mc_code_name(code), cmd_name(cmd),
-			     (unsigned long) left));
-	    if (code == MC_SKIP && cmd != 'B')
-		return (mc_fail(c, "skip reply to %s", cmd_name(cmd)));
-	    if (r)
-		r->verdict = code;
-	    return (code);
-	case MC_REPLYCODE:
-	    if (mc_take_str(c, &p, &left, &text, code) < 0)
-		return (-1);
-	    free(c->reply);
-	    c->reply = text;
-	    if (left != 0 || (text[0] != '4' && text[0] != '5')
-		|| text[1] < '0' || text[1] > '9'
-		|| text[2] < '0' || text[2] > '9'
-		|| (text[3] != ' ' && text[3] != '-' && text[3] != 0))
-		return (mc_fail(c, "malformed replycode reply to %s: %.100s",
-			     cmd_name(cmd), text));
-	    if (r) {
-		r->verdict = code;
-		free(r->reply);
-		if ((r->reply = strdup(text)) == NULL)
-		    return (mc_fail(c, "out of memory"));
-	    }
-	    return (code);
-	default:
-	    if (cmd != 'E' || mc_need_action(code) == 0)
-		return (mc_fail(c, "unexpected %s reply (0x%02x) to %s",
-			     mc_code_name(code), code, cmd_name(cmd)));
-	    if (mc_add_mod(c, r, code, p, left) < 0)
-		return (-1);
-	    continue;
-	}
-    }
-}
-
-/* stage_close - finish the event packet, wait for the reply if any */
-
-static int stage_close(MC_CONN *c, int cmd, size_t off, MC_RESULT *r)
-{
-    if (mc_pkt_end(c, off) < 0)
-	return (-1);
-    if (c->protocol & nr_bit(cmd))
-	return (MC_CONTINUE);
-    return (read_reply(c, cmd, r));
-}
-
 /* mc_connect - SMTP client connection */
 
 int     mc_connect(MC_CONN *c, const char *const *macros, const char *host,
@@ -495,7 +276,7 @@ int     mc_connect(MC_CONN *c, const char *const *macros, const char *host,
     size_t  off;
     int     rc;
 
-    if ((rc = stage_open(c, 'C', macros, &off)) <= 0)
+    if ((rc = mc_stage_open(c, 'C', macros, &off)) <= 0)
 	return (rc < 0 ? -1 : MC_CONTINUE);
     mc_pkt_str(c, host);
     mc_pkt_add(c, &fam, 1);
@@ -503,7 +284,7 @@ int     mc_connect(MC_CONN *c, const char *const *macros, const char *host,
 	mc_pkt_add(c, &nport, 2);
 	mc_pkt_str(c, addr);
     }
-    return (stage_close(c, 'C', off, NULL));
+    return (mc_stage_close(c, 'C', off, NULL));
 }
 
 /* mc_helo - HELO/EHLO */
@@ -513,10 +294,10 @@ int     mc_helo(MC_CONN *c, const char *const *macros, const char *name)
     size_t  off;
     int     rc;
 
-    if ((rc = stage_open(c, 'H', macros, &off)) <= 0)
+    if ((rc = mc_stage_open(c, 'H', macros, &off)) <= 0)
 	return (rc < 0 ? -1 : MC_CONTINUE);
     mc_pkt_str(c, name);
-    return (stage_close(c, 'H', off, NULL));
+    return (mc_stage_close(c, 'H', off, NULL));
 }
 
 /* envelope - MAIL FROM or RCPT TO with ESMTP arguments */
@@ -527,11 +308,11 @@ static int envelope(MC_CONN *c, int cmd, const char *const *macros,
     size_t  off;
     int     rc;
 
-    if ((rc = stage_open(c, cmd, macros, &off)) <= 0)
+    if ((rc = mc_stage_open(c, cmd, macros, &off)) <= 0)
 	return (rc < 0 ? -1 : MC_CONTINUE);
     for (; *args; args++)
 	mc_pkt_str(c, *args);
-    return (stage_close(c, cmd, off, NULL));
+    return (mc_stage_close(c, cmd, off, NULL));
 }
 
 int     mc_mail(MC_CONN *c, const char *const *macros, const char *const *args)
@@ -551,9 +332,9 @@ int     mc_data(MC_CONN *c, const char *const *macros)
     size_t  off;
     int     rc;
 
-    if ((rc = stage_open(c, 'T', macros, &off)) <= 0)
+    if ((rc = mc_stage_open(c, 'T', macros, &off)) <= 0)
 	return (rc < 0 ? -1 : MC_CONTINUE);
-    return (stage_close(c, 'T', off, NULL));
+    return (mc_stage_close(c, 'T', off, NULL));
 }
 
 /* mc_header - one message header; value is the text after the colon */
@@ -563,13 +344,13 @@ int     mc_header(MC_CONN *c, const char *name, const char *value)
     size_t  off;
     int     rc;
 
-    if ((rc = stage_open(c, 'L', NULL, &off)) <= 0)
+    if ((rc = mc_stage_open(c, 'L', NULL, &off)) <= 0)
 	return (rc < 0 ? -1 : MC_CONTINUE);
     if ((c->protocol & MC_P_HDR_LEADSPC) == 0 && *value == ' ')
 	value++;
     mc_pkt_str(c, name);
     mc_pkt_str(c, value);
-    return (stage_close(c, 'L', off, NULL));
+    return (mc_stage_close(c, 'L', off, NULL));
 }
 
 /* mc_eoh - end of headers */
@@ -579,9 +360,9 @@ int     mc_eoh(MC_CONN *c, const char *const *macros)
     size_t  off;
     int     rc;
 
-    if ((rc = stage_open(c, 'N', macros, &off)) <= 0)
+    if ((rc = mc_stage_open(c, 'N', macros, &off)) <= 0)
 	return (rc < 0 ? -1 : MC_CONTINUE);
-    return (stage_close(c, 'N', off, NULL));
+    return (mc_stage_close(c, 'N', off, NULL));
 }
 
 /* send_body - send the pending body chunk */
@@ -594,7 +375,7 @@ static int send_body(MC_CONN *c)
     off = mc_pkt_begin(c, 'B');
     mc_pkt_add(c, c->body, c->blen);
     c->blen = 0;
-    if ((rc = stage_close(c, 'B', off, NULL)) == MC_SKIP)
+    if ((rc = mc_stage_close(c, 'B', off, NULL)) == MC_SKIP)
 	c->body_skip = 1;
     return (rc);
 }
@@ -649,13 +430,13 @@ int     mc_eom(MC_CONN *c, const char *const *macros, MC_RESULT *r)
     }
     c->blen = 0;
     c->body_skip = 0;
-    if (send_macros(c, 'E', macros) < 0)
+    if (mc_send_macros(c, 'E', macros) < 0)
 	return (-1);
     off = mc_pkt_begin(c, 'E');
     if (r != NULL)
-	return (stage_close(c, 'E', off, r));
+	return (mc_stage_close(c, 'E', off, r));
     mc_result_init(&scratch);
-    rc = stage_close(c, 'E', off, &scratch);
+    rc = mc_stage_close(c, 'E', off, &scratch);
     mc_result_free(&scratch);
     return (rc);
 }
