@@ -34,24 +34,7 @@ pids=()
 declare -A PID SOCK
 trap 'kill "${pids[@]}" 2>/dev/null; spf_dns_stop; [ -n "${POLICY_BENCH_KEEP-}" ] || rm -rf "$tmp"' EXIT
 
-cat >"$tmp/example.org.zone" <<'EOF'
-$ORIGIN example.org.
-$TTL 3600
-@     SOA ns.example.org. hostmaster.example.org. 1 3600 600 86400 3600
-@     NS  ns.example.org.
-ns    A   127.0.0.1
-pass  TXT "v=spf1 ip4:192.0.2.0/24 -all"
-EOF
-cat >"$tmp/example.com.zone" <<'EOF'
-$ORIGIN example.com.
-$TTL 3600
-@      SOA ns.example.com. hostmaster.example.com. 1 3600 600 86400 3600
-@      NS  ns.example.com.
-ns     A   127.0.0.1
-client A   192.0.2.1
-client TXT "v=spf1 a -all"
-EOF
-spf_dns_start "$tmp/dns" "example.org:$tmp/example.org.zone" "example.com:$tmp/example.com.zone"
+spf_bench_dns 'pass  TXT "v=spf1 ip4:192.0.2.0/24 -all"'
 
 conf() {	# conf NAME PLUGINS
 	cat >"$tmp/$1.yaml" <<EOF

@@ -8,19 +8,8 @@
 # confirm or looks dynamic; a domain that publishes SPF is not struck.
 . "${top_srcdir:-.}/tests/lib.sh"
 . "$top_srcdir/tests/spf/netns.sh"
-for so in spf policy; do
-	[ -f "$PLUGINS/$so.so" ] || { echo "SKIP: $so plugin not built"; exit 77; }
-done
-spf_netns_enter "$0" "$@"
-spf_netns_up || { echo "ERROR: namespace addresses"; exit 99; }
-tmp=$(mktemp -d /tmp/policy-strikes.XXXXXX)
-trap 'spf_dns_stop; rm -rf "$tmp"' EXIT
-cat >"$tmp/example.org.zone" <<'EOF'
-$ORIGIN example.org.
-$TTL 300
-@              SOA   ns.example.org. hostmaster.example.org. 1 3600 600 86400 60
-@              NS    ns.example.org.
-ns             A     127.0.0.1
+spf_test_start policy-strikes "spf policy" "$@"
+{ spf_zone_head example.org; cat <<'EOF'; } >"$tmp/example.org.zone"
 withspf        TXT   "v=spf1 ?all"
 spfhelo        TXT   "v=spf1 ip4:203.0.113.0/24 -all"
 helo-a         A     203.0.113.10

@@ -8,6 +8,9 @@
 #   spf_netns_up 192.0.2.25 ...      # lo up, test addresses on lo
 #   spf_dns_start DIR ZONEFILE...    # nsd on 127.0.0.1:53, /etc/resolv.conf -> it
 #   spf_dns_stop
+#   spf_test_start NAME "PLUGIN..." "$@"   # all of the above for a test
+#   spf_zone_head ORIGIN [TTL]             # a zone file's first lines
+#   spf_bench_dns "RECORDS"                # the benchmarks' two zones, served
 #
 # A process inside keeps the namespace alive, so nsd is stopped by pid:
 # spf_dns_stop, or the e2e harness's cleanup (tests/e2e/lib.sh), which
@@ -96,4 +99,39 @@ spf_dns_stop() {
     kill "$SPF_NSD_PID" 2>/dev/null
     wait "$SPF_NSD_PID" 2>/dev/null
     SPF_NSD_PID=
+}
+
+# spf_test_start NAME "PLUGIN..." SCRIPT-ARG... : the set-up of a test in
+# the namespace: skip unless each plugin is built, enter the namespace
+# (re-running the script), loopback up, $tmp a new /tmp/NAME.XXXXXX,
+# nsd stopped and $tmp removed at exit
+spf_test_start() {
+    spf__name=$1 spf__plugins=$2
+    shift 2
+    for spf__so in $spf__plugins; do
+        [ -f "$PLUGINS/$spf__so.so" ] || { echo "SKIP: $spf__so plugin not built"; exit 77; }
+    done
+    spf_netns_enter "$0" "$@"
+    spf_netns_up || { echo "ERROR: namespace addresses"; exit 99; }
+    tmp=$(mktemp -d "/tmp/$spf__name.XXXXXX")
+    trap 'spf_dns_stop; rm -rf "$tmp"' EXIT
+}
+
+# spf_zone_head ORIGIN [TTL] : $ORIGIN, $TTL, the SOA, NS ns.ORIGIN and
+# ns A 127.0.0.1; TTL is the records' and the negative answers' (default
+# 300 and 60: tests; benchmarks give 3600, so nothing expires in a run)
+spf_zone_head() {
+    printf '$ORIGIN %s.\n$TTL %s\n' "$1" "${2:-300}"
+    printf '@          SOA   ns.%s. hostmaster.%s. 1 3600 600 86400 %s\n' "$1" "$1" "${2:-60}"
+    printf '@          NS    ns.%s.\nns         A     127.0.0.1\n' "$1"
+}
+
+# spf_bench_dns "EXAMPLE.ORG-RECORDS" : the benchmarks' zones in $tmp,
+# served: example.org with these records, example.com with a client
+# host whose SPF record passes its own address (192.0.2.1)
+spf_bench_dns() {
+    { spf_zone_head example.org 3600; printf '%s\n' "$1"; } >"$tmp/example.org.zone"
+    { spf_zone_head example.com 3600
+      printf 'client     A     192.0.2.1\nclient     TXT   "v=spf1 a -all"\n'; } >"$tmp/example.com.zone"
+    spf_dns_start "$tmp/dns" "example.org:$tmp/example.org.zone" "example.com:$tmp/example.com.zone"
 }

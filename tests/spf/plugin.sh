@@ -7,18 +7,8 @@
 # and an IPv6 client. A test plugin after spf shows the facts it set.
 . "${top_srcdir:-.}/tests/lib.sh"
 . "$top_srcdir/tests/spf/netns.sh"
-[ -f "$PLUGINS/spf.so" ] || { echo "SKIP: spf plugin not built"; exit 77; }
-spf_netns_enter "$0" "$@"
-spf_netns_up || { echo "ERROR: namespace addresses"; exit 99; }
-
-tmp=$(mktemp -d /tmp/spfplug.XXXXXX)
-trap 'spf_dns_stop; rm -rf "$tmp"' EXIT
-cat >"$tmp/example.org.zone" <<'EOF'
-$ORIGIN example.org.
-$TTL 300
-@          SOA   ns.example.org. hostmaster.example.org. 1 3600 600 86400 60
-@          NS    ns.example.org.
-ns         A     127.0.0.1
+spf_test_start spfplug spf "$@"
+{ spf_zone_head example.org; cat <<'EOF'; } >"$tmp/example.org.zone"
 @          TXT   "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 -all"
 mail       A     192.0.2.25
 mail       TXT   "v=spf1 a -all"
